@@ -1,0 +1,1 @@
+"""The fiscal edge agent."""

@@ -1,0 +1,1 @@
+"""Adapters: MQTT and HTTP in and out."""

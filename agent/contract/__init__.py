@@ -1,0 +1,1 @@
+"""Public contract v1 (shared/CONTRACT.md) as pydantic models."""

@@ -1,0 +1,109 @@
+"""The rules a receipt must satisfy before it may reach the register.
+
+They mirror what the register and the FN refuse (shared/reference/shtrih-protocol.md §2.11,
+fiscal-rules.md §1.2), so bad input is rejected at once with a clear reason instead of being
+sent and bounced, and never retried.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.domain.errors import ReceiptRuleError
+from agent.domain.receipt import ADVANCE_METHODS, CALCULATED_RATES, Receipt, VatRate
+
+__all__ = [
+    "MAX_AMOUNT_KOPECKS",
+    "MAX_ITEMS",
+    "MAX_ITEM_NAME_CHARS",
+    "check_receipt",
+]
+
+MAX_ITEMS = 100
+"""Operations per receipt we allow; the register refuses past its own limit (0x94)."""
+MAX_ITEM_NAME_CHARS = 128
+"""FF46 carries at most 128 bytes of cp1251 name."""
+MAX_AMOUNT_KOPECKS = 2**40 - 1
+"""Money fields on the wire are 5 bytes."""
+MAX_CONTACT_CHARS = 64
+"""Tag 1008 is a string of at most 64 characters."""
+MAX_CASHIER_CHARS = 64
+"""Tag 1021 is a string of at most 64 characters."""
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+\d{10,15}$")
+_INN = re.compile(r"^\d{10}(\d{2})?$")
+_ADVANCE_RATES = CALCULATED_RATES | {VatRate.NONE, VatRate.VAT0}
+
+
+def check_receipt(receipt: Receipt) -> None:
+    """Raise :class:`ReceiptRuleError` for the first rule the receipt breaks."""
+    _check_items(receipt)
+    total = receipt.total
+    if total <= 0:
+        raise ReceiptRuleError("zero_total", "items", "the receipt total must be above zero")
+    if total > MAX_AMOUNT_KOPECKS:
+        raise ReceiptRuleError("amount_out_of_range", "items", "the receipt total is too large")
+    pay = receipt.payments
+    for name, value in (("cash", pay.cash), ("card", pay.card), ("prepaid", pay.prepaid)):
+        if value < 0 or value > MAX_AMOUNT_KOPECKS:
+            raise ReceiptRuleError("amount_out_of_range", f"payments.{name}", "out of range")
+    if pay.card + pay.prepaid > total:
+        raise ReceiptRuleError(
+            "non_cash_above_total",
+            "payments",
+            "card and prepaid together exceed the total; change is given only from cash",
+        )
+    if pay.total < total:
+        raise ReceiptRuleError(
+            "payments_below_total", "payments", "the payments are less than the receipt total"
+        )
+    _check_people(receipt)
+
+
+def _check_items(receipt: Receipt) -> None:
+    if not receipt.items:
+        raise ReceiptRuleError("no_items", "items", "a receipt needs at least one item")
+    if len(receipt.items) > MAX_ITEMS:
+        raise ReceiptRuleError("too_many_items", "items", f"at most {MAX_ITEMS} items")
+    for index, item in enumerate(receipt.items):
+        where = f"items.{index}"
+        if not item.name.strip() or len(item.name) > MAX_ITEM_NAME_CHARS:
+            raise ReceiptRuleError(
+                "bad_item_name", f"{where}.name", f"1..{MAX_ITEM_NAME_CHARS} characters"
+            )
+        try:
+            item.name.encode("cp1251")
+        except UnicodeEncodeError as exc:
+            raise ReceiptRuleError(
+                "bad_item_name", f"{where}.name", "the register prints only cp1251 characters"
+            ) from exc
+        if item.qty <= 0:
+            raise ReceiptRuleError("bad_quantity", f"{where}.qty", "must be above zero")
+        if item.price < 0 or item.price > MAX_AMOUNT_KOPECKS:
+            raise ReceiptRuleError("amount_out_of_range", f"{where}.price", "out of range")
+        if item.method in ADVANCE_METHODS and item.vat not in _ADVANCE_RATES:
+            raise ReceiptRuleError(
+                "vat_rate_not_allowed",
+                f"{where}.vat",
+                "an advance or prepayment takes a calculated rate (vat22_122, vat10_110, ...)"
+                " or none/vat0",
+            )
+
+
+def _check_people(receipt: Receipt) -> None:
+    contact = receipt.customer_contact
+    if contact is not None and (
+        len(contact) > MAX_CONTACT_CHARS or not (_EMAIL.match(contact) or _PHONE.match(contact))
+    ):
+        raise ReceiptRuleError(
+            "bad_customer_contact",
+            "customer",
+            "an e-mail address or a phone as +digits, at most 64 characters",
+        )
+    name = receipt.cashier.name
+    if not name.strip() or len(name) > MAX_CASHIER_CHARS:
+        raise ReceiptRuleError("bad_cashier", "cashier.name", "1..64 characters")
+    inn = receipt.cashier.inn
+    if inn is not None and not _INN.match(inn):
+        raise ReceiptRuleError("bad_cashier", "cashier.inn", "10 or 12 digits")

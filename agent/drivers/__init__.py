@@ -1,0 +1,1 @@
+"""Register drivers, one package per protocol, behind agent.drivers.interface."""

@@ -1,0 +1,205 @@
+"""Typed driver errors, each with a disposition that tells the worker what to do.
+
+Each one says what went wrong and, through ``disposition``, what the worker does about it:
+retry with backoff, wait and report, or reject the request for good.
+
+The worker decides on ``disposition`` only, never on message text (shared/STYLE.md §4).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import ClassVar
+
+__all__ = [
+    "AnswerTimeout",
+    "BadChecksum",
+    "CommandNotSupported",
+    "DeviceError",
+    "Disposition",
+    "DriverError",
+    "FnFailure",
+    "InvalidArgument",
+    "LinkDown",
+    "LinkError",
+    "MalformedPayload",
+    "NotEnoughCash",
+    "PaperOut",
+    "PrinterBusy",
+    "ProtocolError",
+    "ReceiptAlreadyOpen",
+    "ReceiptNotOpen",
+    "ShiftAlreadyOpen",
+    "ShiftExpired",
+    "ShiftNotOpen",
+    "UnexpectedResponse",
+    "WrongPassword",
+]
+
+
+class Disposition(Enum):
+    """What to do about an error."""
+
+    RETRY = "retry"  # transient: back off with jitter and try again, up to a cap
+    WAIT = "wait"  # a condition outside our control (paper, link, FN): report it and wait
+    REJECT = "reject"  # the request itself is bad: never retried, reported to the sender
+
+
+class DriverError(Exception):
+    """Base of everything a driver raises."""
+
+    disposition: ClassVar[Disposition] = Disposition.RETRY
+
+
+class LinkError(DriverError):
+    """The register cannot be reached or does not answer."""
+
+    disposition = Disposition.WAIT
+
+
+class LinkDown(LinkError):
+    """The port or socket could not be opened, or closed under us."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"register link {url} is down: {reason}; check the cable and power")
+
+
+class AnswerTimeout(LinkError):
+    """No answer to a command within its deadline, after every retransmit."""
+
+    def __init__(self, command: int, timeout_s: float) -> None:
+        self.command = command
+        self.timeout_s = timeout_s
+        super().__init__(
+            f"no answer to command 0x{command:02X} within {timeout_s:g} s; "
+            "the register may be off or busy"
+        )
+
+
+class ProtocolError(DriverError):
+    """The bytes on the wire made no sense."""
+
+    disposition = Disposition.RETRY
+
+
+class BadChecksum(ProtocolError):
+    """Answers kept failing their LRC after every NAK/ENQ resend."""
+
+    def __init__(self, command: int, attempts: int) -> None:
+        self.command = command
+        self.attempts = attempts
+        super().__init__(
+            f"answer to 0x{command:02X} failed its LRC {attempts} times; line noise or a bad cable"
+        )
+
+
+class UnexpectedResponse(ProtocolError):
+    """The answer was for another command, or a byte came that the handshake does not allow."""
+
+    def __init__(self, command: int, detail: str) -> None:
+        self.command = command
+        self.detail = detail
+        super().__init__(f"unexpected answer to 0x{command:02X}: {detail}")
+
+
+class MalformedPayload(ProtocolError):
+    """The LRC was good but the content of the answer cannot be decoded."""
+
+    def __init__(self, command: int, detail: str) -> None:
+        self.command = command
+        self.detail = detail
+        super().__init__(f"malformed answer to 0x{command:02X}: {detail}")
+
+
+class DeviceError(DriverError):
+    """The register answered with a non-zero error code.
+
+    An unknown code rejects the request: the register refused it, so sending it again as it
+    is would be refused again.
+    """
+
+    disposition = Disposition.REJECT
+
+    def __init__(self, code: int, command: int, message: str = "") -> None:
+        self.code = code
+        self.command = command
+        self.device_message = message
+        text = f"register refused 0x{command:02X} with error 0x{code:02X}"
+        super().__init__(f"{text}: {message}" if message else text)
+
+
+class PaperOut(DeviceError):
+    """No receipt paper, or printing stopped for paper; load paper and it goes on."""
+
+    disposition = Disposition.WAIT
+
+
+class PrinterBusy(DeviceError):
+    """The register is still printing the previous document (0x50)."""
+
+    disposition = Disposition.RETRY
+
+
+class ShiftExpired(DeviceError):
+    """The shift is older than 24 hours (0x4E, FN 0x16): only a Z report is possible."""
+
+    disposition = Disposition.RETRY
+
+
+class ShiftNotOpen(DeviceError):
+    """The operation needs an open shift (0x3D)."""
+
+    disposition = Disposition.RETRY
+
+
+class ShiftAlreadyOpen(DeviceError):
+    """Open shift was asked while a shift is open; the service treats it as success."""
+
+    disposition = Disposition.RETRY
+
+
+class ReceiptAlreadyOpen(DeviceError):
+    """A receipt is open, so the command is impossible (0x4A); cancel it first."""
+
+    disposition = Disposition.RETRY
+
+
+class ReceiptNotOpen(DeviceError):
+    """The command needs an open receipt (0x55)."""
+
+    disposition = Disposition.RETRY
+
+
+class WrongPassword(DeviceError):
+    """The operator password was refused (0x4F): fix the configuration."""
+
+    disposition = Disposition.WAIT
+
+
+class InvalidArgument(DeviceError):
+    """A field is out of range or the sums do not add up (0x33, 0x45, 0x4D, 0x8E, ...)."""
+
+    disposition = Disposition.REJECT
+
+
+class NotEnoughCash(DeviceError):
+    """Cash out above what the drawer holds (0x46)."""
+
+    disposition = Disposition.REJECT
+
+
+class CommandNotSupported(DeviceError):
+    """The register does not know the command, or not in this mode (0x37, 0x72, 0x73)."""
+
+    disposition = Disposition.REJECT
+
+
+class FnFailure(DeviceError):
+    """The fiscal storage refuses to work (expired, full, 30 days without the OFD, broken).
+
+    Needs a person: support must replace the FN or restore the OFD link.
+    """
+
+    disposition = Disposition.WAIT

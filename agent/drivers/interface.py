@@ -1,0 +1,228 @@
+"""The interface every register driver implements, and the facts it reports.
+
+The fiscal service (layer 5) is written against :class:`FiscalDriver` only. A second
+protocol (ATOL) is a new ``agent/drivers/<proto>/`` package implementing it; nothing above
+this layer changes. Times read from the register are the register's own clock, as aware
+datetimes in the register's configured time zone; they are never mixed with the host clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum, IntEnum, IntFlag
+from typing import Protocol
+
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Cashier, Receipt, ReceiptKind
+
+__all__ = [
+    "CashMovement",
+    "DeviceInfo",
+    "DocumentType",
+    "FiscalDocument",
+    "FiscalDriver",
+    "FnState",
+    "FnWarning",
+    "IssuedReceipt",
+    "PaymentTotals",
+    "RegisterState",
+    "ShiftCounters",
+    "ShiftDocument",
+    "ShiftState",
+]
+
+
+class ShiftState(Enum):
+    """The register's shift as the register sees it."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    EXPIRED = "expired"  # open for more than 24 hours: only a Z report is possible
+
+
+class DocumentType(IntEnum):
+    """Fiscal document types as FF0A reports them (shtrih-protocol.md §2.9)."""
+
+    REGISTRATION = 1
+    OPEN_SHIFT = 2
+    RECEIPT = 3
+    BSO = 4
+    CLOSE_SHIFT = 5
+
+
+class FnWarning(IntFlag):
+    """FN warning flags from FF01 byte 5."""
+
+    URGENT_REPLACEMENT = 0x01  # <= 3 days of key life left
+    RESOURCE_ENDING = 0x02  # <= 30 days
+    MEMORY_90_PERCENT = 0x04
+    OFD_TIMEOUT = 0x08
+    CRITICAL = 0x80
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceInfo:
+    """What the register says it is (0xFC, 0x11, FF01)."""
+
+    model: str
+    serial: str
+    fn_serial: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterState:
+    """Short and full status, and the FN status, in one picture."""
+
+    mode: int  # low nibble of the mode byte (shtrih-protocol.md §2.4)
+    submode: int
+    shift: ShiftState
+    shift_number: int  # the open shift's number, or the last closed one's when closed
+    is_receipt_open: bool
+    is_printing: bool
+    has_paper: bool
+    is_cover_open: bool
+    clock: datetime  # the register's own clock
+    last_fd: int  # the last fiscal document number in the FN
+    cash_in_drawer: Kopecks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FnState:
+    """The fiscal storage: serial, expiry, the OFD backlog, warnings."""
+
+    serial: str
+    last_fd: int
+    valid_until: date | None
+    unsent_docs: int
+    oldest_unsent_at: datetime | None
+    warnings: FnWarning
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FiscalDocument:
+    """One document found in the FN archive by its number (FF0A)."""
+
+    fd: int
+    type: DocumentType | int
+    fp: int
+    issued_at: datetime
+    kind: ReceiptKind | None = None  # receipts only
+    total: Kopecks | None = None  # receipts only
+    shift: int | None = None  # shift documents only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedReceipt:
+    """A receipt the FN signed."""
+
+    fn: str
+    fd: int
+    fp: int
+    shift: int
+    number: int  # receipt number within the shift
+    issued_at: datetime
+    change: Kopecks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftDocument:
+    """The result of an open-shift or close-shift (Z) command."""
+
+    shift: int
+    fd: int
+    fp: int
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentTotals:
+    """Money by payment type and receipt count for one calculation sign in the shift."""
+
+    cash: Kopecks
+    card: Kopecks
+    prepaid: Kopecks
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftCounters:
+    """The shift's money and operating registers, as an X or Z report prints them."""
+
+    shift: int
+    sales: PaymentTotals
+    refunds: PaymentTotals
+    cash_in: Kopecks
+    cash_out: Kopecks
+    cash_in_drawer: Kopecks
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CashMovement:
+    """A cash-in or cash-out document (0x50 / 0x51)."""
+
+    number: int
+    cash_in_drawer: Kopecks
+
+
+class FiscalDriver(Protocol):
+    """One fiscal register, one request in flight at a time.
+
+    Every method may raise :class:`agent.drivers.errors.DriverError`.
+    """
+
+    async def connect(self) -> DeviceInfo:
+        """Open the link and identify the register."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the link."""
+        ...
+
+    async def read_state(self) -> RegisterState:
+        """Mode, shift, paper, the register's clock and the last FD."""
+        ...
+
+    async def read_fn_state(self) -> FnState:
+        """The fiscal storage: expiry, OFD backlog, warnings."""
+        ...
+
+    async def read_counters(self) -> ShiftCounters:
+        """The current shift's counters (money and operating registers)."""
+        ...
+
+    async def find_document(self, fd: int) -> FiscalDocument:
+        """The document with this FD number from the FN archive."""
+        ...
+
+    async def shift_opened_at(self) -> datetime | None:
+        """When the open shift's open-shift document was issued (register clock), if open."""
+        ...
+
+    async def open_shift(self, cashier: Cashier) -> ShiftDocument:
+        """Open a shift; raises ShiftAlreadyOpen when one is open."""
+        ...
+
+    async def close_shift(self, cashier: Cashier) -> ShiftDocument:
+        """Z report: close the shift; raises ShiftNotOpen when none is open."""
+        ...
+
+    async def x_report(self) -> None:
+        """Print an X report (no fiscal document)."""
+        ...
+
+    async def register(self, receipt: Receipt) -> IssuedReceipt:
+        """Print and sign one receipt: items, tags, close with payments."""
+        ...
+
+    async def cancel_receipt(self) -> None:
+        """Cancel a receipt left open (no document is issued)."""
+        ...
+
+    async def cash_in(self, amount: Kopecks) -> CashMovement:
+        """Put cash into the drawer."""
+        ...
+
+    async def cash_out(self, amount: Kopecks) -> CashMovement:
+        """Take cash out of the drawer (collection); refused above its balance."""
+        ...

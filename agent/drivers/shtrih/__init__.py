@@ -1,0 +1,1 @@
+"""Shtrih-M (ШТРИХ-М-01Ф class) protocol driver."""

@@ -1,0 +1,1 @@
+"""Fiscal service: receipts, shifts, the 24-hour guard, crash recovery."""

@@ -1,0 +1,1 @@
+"""Durable outbox, fiscal worker and sync queue."""

@@ -1,0 +1,1 @@
+"""Transport: open a pyserial URL and move bytes."""
