@@ -1,0 +1,364 @@
+"""The fiscal service: receipts, shifts, the 24-hour guard and crash recovery.
+
+Written against :class:`agent.drivers.interface.FiscalDriver` only; it knows nothing of the
+wire protocol, SQLite or MQTT. It is not re-entrant: the worker owns it and runs one
+operation at a time per register (see ``agent.outbox.worker``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from agent.drivers.errors import DeviceError, ShiftAlreadyOpen, ShiftNotOpen
+from agent.drivers.interface import (
+    CashMovement,
+    DeviceInfo,
+    DocumentType,
+    FiscalDocument,
+    FiscalDriver,
+    FnState,
+    IssuedReceipt,
+    RegisterState,
+    ShiftState,
+)
+from agent.fiscal import recovery, shift_guard
+from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError
+from agent.fiscal.reports import ReportKind, ShiftReportData
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import structlog
+
+    from agent.domain.money import Kopecks
+    from agent.domain.receipt import Cashier, Receipt
+
+__all__ = [
+    "MAX_SCAN_DOCUMENTS",
+    "FiscalService",
+    "PrintTicket",
+    "RegisterSnapshot",
+]
+
+MAX_SCAN_DOCUMENTS = 5000
+"""How far back the service walks the FN archive to find a shift's open document."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintTicket:
+    """The register is ready for a receipt; the outbox records this before sending it."""
+
+    fn_serial: str
+    last_fd: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterSnapshot:
+    """Everything health needs to know about the register, read in one go."""
+
+    info: DeviceInfo
+    state: RegisterState
+    fn: FnState
+    shift_opened_at: datetime | None
+
+
+class FiscalService:
+    """Receipts, shifts, cash and recovery on one register."""
+
+    def __init__(
+        self,
+        *,
+        driver: FiscalDriver,
+        policy: shift_guard.ShiftPolicy,
+        cashier: Cashier,
+        log: structlog.typing.FilteringBoundLogger,
+        on_report: Callable[[ShiftReportData], None] | None = None,
+    ) -> None:
+        self._driver = driver
+        self._policy = policy
+        self._cashier = cashier
+        self._log = log
+        self._on_report = on_report
+        self._info: DeviceInfo | None = None
+        self._open_docs: dict[tuple[str, int], FiscalDocument] = {}
+
+    @property
+    def info(self) -> DeviceInfo | None:
+        """What the register said it is at the last connect, if connected once."""
+        return self._info
+
+    async def connect(self) -> DeviceInfo:
+        """(Re)open the link and identify the register."""
+        await self._driver.aclose()
+        self._info = await self._driver.connect()
+        self._log.info(
+            "register_connected",
+            model=self._info.model,
+            serial=self._info.serial,
+            fn=self._info.fn_serial,
+        )
+        return self._info
+
+    # -- receipts ---------------------------------------------------------------------------
+
+    async def prepare_receipt(self) -> PrintTicket:
+        """Bring the register to a state where a receipt can start; return the intent's base.
+
+        Cancels a receipt left open, runs the shift guard (open, rotate before ``max_age`` or
+        at the quiet hour, recover an expired shift) and reads the last FD.
+        """
+        info = await self._require_info()
+        state = await self._driver.read_state()
+        if state.is_receipt_open:
+            self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
+            await self._driver.cancel_receipt()
+            state = await self._driver.read_state()
+            if state.is_receipt_open:
+                raise RegisterBusyElsewhere
+        state = await self._guard(state)
+        return PrintTicket(fn_serial=info.fn_serial, last_fd=state.last_fd)
+
+    async def issue(self, receipt: Receipt) -> IssuedReceipt:
+        """Print and sign the receipt. Call :meth:`prepare_receipt` first."""
+        return await self._driver.register(receipt)
+
+    async def resolve(
+        self, intent: recovery.Intent, *, change: Kopecks
+    ) -> IssuedReceipt | recovery.Reprint | recovery.Unknown:
+        """Ask the register what became of a receipt that was being printed."""
+        fn = await self._driver.read_fn_state()
+        state = await self._driver.read_state()
+        documents: list[FiscalDocument] = []
+        new_docs = state.last_fd - intent.last_fd
+        if fn.serial == intent.fn_serial and 0 < new_docs <= MAX_SCAN_DOCUMENTS:
+            for fd in range(intent.last_fd + 1, state.last_fd + 1):
+                try:
+                    document = await self._driver.find_document(fd)
+                except DeviceError as exc:
+                    # A gap makes the decision "unknown": never guess past an unreadable FD.
+                    self._log.warning("fn_document_unreadable", fd=fd, error=str(exc))
+                    break
+                documents.append(document)
+        elif new_docs > MAX_SCAN_DOCUMENTS:
+            return recovery.Unknown(f"{new_docs} documents since the recorded FD; too many to scan")
+        facts = recovery.Facts(
+            fn_serial=fn.serial,
+            last_fd=state.last_fd,
+            is_receipt_open=state.is_receipt_open,
+            documents=tuple(documents),
+        )
+        decision = recovery.decide(intent, facts)
+        if isinstance(decision, recovery.Reprint):
+            if decision.cancel_open_receipt:
+                await self._driver.cancel_receipt()
+            return decision
+        if isinstance(decision, recovery.Unknown):
+            return decision
+        document = decision.document
+        return IssuedReceipt(
+            fn=intent.fn_serial,
+            fd=document.fd,
+            fp=document.fp,
+            shift=_shift_of(document, documents, state),
+            number=await self._receipt_number(document, documents),
+            issued_at=document.issued_at,
+            change=change,
+        )
+
+    # -- shifts -----------------------------------------------------------------------------
+
+    async def open_shift(self, *, auto: bool = False) -> ShiftReportData:
+        """Open a shift; an open one is success. An expired one is closed (Z) first."""
+        state = await self._driver.read_state()
+        if state.shift is ShiftState.EXPIRED:
+            await self.close_shift(auto=True)
+            state = await self._driver.read_state()
+        if state.shift is ShiftState.OPEN:
+            return await self._report(ReportKind.OPEN, state, auto=auto)
+        try:
+            await self._driver.open_shift(self._cashier)
+        except ShiftAlreadyOpen:
+            self._log.info("shift_already_open")
+        state = await self._driver.read_state()
+        return await self._report(ReportKind.OPEN, state, auto=auto)
+
+    async def close_shift(self, *, auto: bool = False) -> ShiftReportData:
+        """Z report: close the shift; a closed one is success (its counters are zero)."""
+        state = await self._driver.read_state()
+        info = await self._require_info()
+        if state.shift is ShiftState.CLOSED:
+            return await self._report(ReportKind.Z, state, auto=auto)
+        open_doc = await self._shift_open_document(state)
+        counters = await self._driver.read_counters()
+        try:
+            closed = await self._driver.close_shift(self._cashier)
+        except ShiftNotOpen:
+            self._log.info("shift_already_closed")
+            return await self._report(ReportKind.Z, await self._driver.read_state(), auto=auto)
+        report = ShiftReportData(
+            kind=ReportKind.Z,
+            shift=closed.shift,
+            fn=info.fn_serial,
+            opened_at=open_doc.issued_at if open_doc else None,
+            closed_at=closed.issued_at,
+            counters=counters,
+            first_fd=open_doc.fd if open_doc else None,
+            last_fd=closed.fd,
+            auto=auto,
+        )
+        self._emit(report)
+        return report
+
+    async def x_report(self) -> ShiftReportData:
+        """Print an X report and return the shift's counters."""
+        state = await self._driver.read_state()
+        report = await self._report(ReportKind.X, state, auto=False, emit=False)
+        await self._driver.x_report()
+        self._emit(report)
+        return report
+
+    async def guard(self) -> None:
+        """Run the shift guard now (the worker calls this when idle)."""
+        await self._guard(await self._driver.read_state())
+
+    # -- cash -------------------------------------------------------------------------------
+
+    async def cash_in(self, amount: Kopecks) -> CashMovement:
+        """Put cash into the drawer (needs an open shift: the guard opens one)."""
+        await self._guard(await self._driver.read_state())
+        return await self._driver.cash_in(amount)
+
+    async def cash_out(self, amount: Kopecks) -> CashMovement:
+        """Take cash out of the drawer; the register refuses more than it holds."""
+        await self._guard(await self._driver.read_state())
+        return await self._driver.cash_out(amount)
+
+    # -- health -----------------------------------------------------------------------------
+
+    async def snapshot(self) -> RegisterSnapshot:
+        """Read the register's state, FN and shift age for health."""
+        info = await self._require_info()
+        state = await self._driver.read_state()
+        fn = await self._driver.read_fn_state()
+        open_doc = await self._shift_open_document(state)
+        return RegisterSnapshot(
+            info=info,
+            state=state,
+            fn=fn,
+            shift_opened_at=open_doc.issued_at if open_doc else None,
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    async def _require_info(self) -> DeviceInfo:
+        if self._info is None:
+            return await self.connect()
+        return self._info
+
+    async def _guard(self, state: RegisterState) -> RegisterState:
+        open_doc = await self._shift_open_document(state)
+        action = shift_guard.decide(
+            shift=state.shift,
+            opened_at=open_doc.issued_at if open_doc else None,
+            clock=state.clock,
+            policy=self._policy,
+        )
+        if action is shift_guard.GuardAction.NONE:
+            return state
+        self._log.info(
+            "shift_guard",
+            action=action.value,
+            shift=state.shift_number,
+            opened_at=open_doc.issued_at.isoformat() if open_doc else None,
+            register_clock=state.clock.isoformat(),
+        )
+        if action is not shift_guard.GuardAction.OPEN:
+            await self.close_shift(auto=True)
+        await self.open_shift(auto=True)
+        state = await self._driver.read_state()
+        if state.shift is not ShiftState.OPEN:
+            raise ShiftGuardError(f"shift is {state.shift.value} after {action.value}")
+        return state
+
+    async def _report(
+        self, kind: ReportKind, state: RegisterState, *, auto: bool, emit: bool = True
+    ) -> ShiftReportData:
+        info = await self._require_info()
+        open_doc = await self._shift_open_document(state)
+        counters = await self._driver.read_counters()
+        report = ShiftReportData(
+            kind=kind,
+            shift=state.shift_number,
+            fn=info.fn_serial,
+            opened_at=open_doc.issued_at if open_doc else None,
+            closed_at=None,
+            counters=counters,
+            first_fd=open_doc.fd if open_doc else None,
+            last_fd=state.last_fd,
+            auto=auto,
+        )
+        if emit:
+            self._emit(report)
+        return report
+
+    def _emit(self, report: ShiftReportData) -> None:
+        self._log.info(
+            "shift_report",
+            kind=report.kind.value,
+            shift=report.shift,
+            last_fd=report.last_fd,
+            auto=report.auto,
+        )
+        if self._on_report is not None:
+            self._on_report(report)
+
+    async def _shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+        """The open shift's open-shift document, found by walking back from the last FD."""
+        if state.shift is ShiftState.CLOSED:
+            return None
+        info = await self._require_info()
+        key = (info.fn_serial, state.shift_number)
+        cached = self._open_docs.get(key)
+        if cached is not None:
+            return cached
+        lowest = max(1, state.last_fd - MAX_SCAN_DOCUMENTS)
+        for fd in range(state.last_fd, lowest - 1, -1):
+            try:
+                document = await self._driver.find_document(fd)
+            except DeviceError:
+                self._log.warning("fn_document_unreadable", fd=fd)
+                return None
+            if document.type == DocumentType.CLOSE_SHIFT:
+                break
+            if document.type == DocumentType.OPEN_SHIFT:
+                if document.shift == state.shift_number:
+                    self._open_docs[key] = document
+                    return document
+                break
+        self._log.warning("shift_open_document_not_found", shift=state.shift_number)
+        return None
+
+    async def _receipt_number(self, document: FiscalDocument, known: list[FiscalDocument]) -> int:
+        """The receipt's number within its shift: receipts since the open-shift document."""
+        by_fd = {doc.fd: doc for doc in known}
+        number = 1
+        lowest = max(1, document.fd - MAX_SCAN_DOCUMENTS)
+        for fd in range(document.fd - 1, lowest - 1, -1):
+            earlier = by_fd.get(fd) or await self._driver.find_document(fd)
+            if earlier.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT):
+                return number
+            if earlier.type == DocumentType.RECEIPT:
+                number += 1
+        return number
+
+
+def _shift_of(
+    document: FiscalDocument, documents: list[FiscalDocument], state: RegisterState
+) -> int:
+    """The shift a recovered receipt belongs to: a later close names it, else the current."""
+    for later in documents:
+        if later.fd > document.fd and later.type == DocumentType.CLOSE_SHIFT:
+            return later.shift if later.shift is not None else state.shift_number
+    return state.shift_number
