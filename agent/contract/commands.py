@@ -1,0 +1,106 @@
+"""Shift and cash commands and their outcome: topics cmd/shift, cmd/cash and evt/command."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from agent.contract._types import Money, RequestId, StatusName
+from agent.contract.receipts import ErrorDetail
+
+__all__ = ["CashCommand", "CommandOutcome", "ShiftCommand"]
+
+MAX_COMMENT_CHARS = 256
+
+
+class ShiftCommand(BaseModel):
+    """Open or close the shift, or print an X report.
+
+    CONTRACT.md v1, ``cmd/shift``: ``{"id": "...", "action": "open" | "close" | "x_report"}``.
+    ``POST /api/v1/shift`` takes ``{"action": ...}``: over HTTP the id is optional.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"id": "shift-20260105-close", "action": "close"},
+                {"id": "shift-20260105-open", "action": "open"},
+                {"action": "x_report"},
+            ]
+        },
+    )
+
+    id: RequestId | None = None
+    action: Literal["open", "close", "x_report"]
+
+
+class CashCommand(BaseModel):
+    """Put cash into the drawer or take it out (collection).
+
+    CONTRACT.md v1, ``cmd/cash`` and ``POST /api/v1/cash``:
+    ``{"id": "...", "direction": "in" | "out", "amount": "500.00", "comment": "..."}``.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cash-20260105-001",
+                    "direction": "in",
+                    "amount": "500.00",
+                    "comment": "размен на начало смены",
+                },
+                {"id": "cash-20260105-002", "direction": "out", "amount": "12000.00"},
+            ]
+        },
+    )
+
+    id: RequestId
+    direction: Literal["in", "out"]
+    amount: Money
+    comment: Annotated[str, Field(max_length=MAX_COMMENT_CHARS)] = ""
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise PydanticCustomError("money_range", "the amount must be above zero")
+        return value
+
+
+class CommandOutcome(BaseModel):
+    """The outcome of a ``cmd/shift`` or ``cmd/cash``, topic ``evt/command``.
+
+    CONTRACT.md v1: ``{"id", "status", "error"}``, e.g.
+    ``{"id": "cash-20260105-002", "status": "rejected", "error": {"code": "not_enough_cash",
+    "message": "..."}}``. ``id`` is absent for an HTTP shift command sent without one.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"id": "cash-20260105-001", "status": "done"},
+                {
+                    "id": "cash-20260105-002",
+                    "status": "rejected",
+                    "error": {
+                        "code": "not_enough_cash",
+                        "message": "the drawer holds less than the amount",
+                    },
+                },
+            ]
+        },
+    )
+
+    id: RequestId | None = None
+    status: StatusName
+    error: ErrorDetail | None = None

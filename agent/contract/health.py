@@ -1,0 +1,176 @@
+"""Health (CONTRACT.md v1, topic ``health``, retained; ``GET /api/v1/health``)."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.contract._types import Timestamp
+
+__all__ = [
+    "FnHealth",
+    "Health",
+    "LastError",
+    "OutboxHealth",
+    "RegisterHealth",
+    "ShiftHealth",
+    "SyncHealth",
+]
+
+_RESULT = ConfigDict(extra="ignore", frozen=True)
+
+# CONTRACT.md names a field "register"; pydantic warns because its metaclass (an ABCMeta)
+# has a ``register`` method. Instances read the field as usual, so the warning is noise.
+warnings.filterwarnings("ignore", message='Field name "register" in "Health"', category=UserWarning)
+
+
+class RegisterHealth(BaseModel):
+    """The register link; model and serial are unknown until the register first answers."""
+
+    model_config = _RESULT
+
+    link: Literal["up", "down"]
+    mode: int | None = None
+    model: str | None = None
+    serial: str | None = None
+    error: str | None = None
+
+
+class ShiftHealth(BaseModel):
+    """The shift as the register's clock sees it; ``closes_at`` is when the guard closes it."""
+
+    model_config = _RESULT
+
+    open: bool
+    number: int | None = None
+    opened_at: Timestamp | None = None
+    age_s: float | None = None
+    closes_at: Timestamp | None = None
+
+
+class FnHealth(BaseModel):
+    """The fiscal storage: expiry and the backlog of documents the OFD has not confirmed."""
+
+    model_config = _RESULT
+
+    serial: str | None = None
+    valid_until: date | None = None
+    days_left: int | None = None
+    unsent_docs: int | None = None
+    oldest_unsent_at: Timestamp | None = None
+
+
+class OutboxHealth(BaseModel):
+    """Requests waiting for the register, and those that failed."""
+
+    model_config = _RESULT
+
+    pending: int
+    oldest_pending_age_s: float | None = None
+    failed: int
+
+
+class SyncHealth(BaseModel):
+    """Results waiting for the broker."""
+
+    model_config = _RESULT
+
+    pending: int
+    oldest_pending_age_s: float | None = None
+
+
+class LastError(BaseModel):
+    """The most recent error worth a person's attention."""
+
+    model_config = _RESULT
+
+    code: str
+    message: str
+    at: Timestamp
+
+
+class Health(BaseModel):
+    """The agent's health, published retained and on change.
+
+    CONTRACT.md v1::
+
+        state       "online" | "degraded" | "offline"
+        version, uptime_s, at
+        register    {link: "up" | "down", mode, model, serial, error?}
+        shift       {open, number, opened_at, age_s, closes_at}
+        fn          {serial, valid_until, days_left, unsent_docs, oldest_unsent_at}
+        outbox      {pending, oldest_pending_age_s, failed}
+        sync        {pending, oldest_pending_age_s}
+        last_error? {code, message, at}
+
+    Every part but ``state`` is optional because the agent's last will is ``{"state":
+    "offline"}`` alone; a live agent always fills them.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"state": "offline"},
+                {
+                    "state": "online",
+                    "version": "0.1.0",
+                    "uptime_s": 86400.5,
+                    "at": "2026-01-05T15:52:00+03:00",
+                    "register": {
+                        "link": "up",
+                        "mode": 2,
+                        "model": "ШТРИХ-М-01Ф",
+                        "serial": "00000012345678",
+                    },
+                    "shift": {
+                        "open": True,
+                        "number": 12,
+                        "opened_at": "2026-01-05T09:00:00+03:00",
+                        "age_s": 24720.0,
+                        "closes_at": "2026-01-06T08:15:00+03:00",
+                    },
+                    "fn": {
+                        "serial": "9289000100346765",
+                        "valid_until": "2027-03-01",
+                        "days_left": 420,
+                        "unsent_docs": 0,
+                        "oldest_unsent_at": None,
+                    },
+                    "outbox": {"pending": 0, "oldest_pending_age_s": None, "failed": 0},
+                    "sync": {"pending": 2, "oldest_pending_age_s": 1.5},
+                },
+                {
+                    "state": "degraded",
+                    "version": "0.1.0",
+                    "uptime_s": 120,
+                    "at": "2026-01-05T15:52:00+03:00",
+                    "register": {"link": "down", "error": "link_down"},
+                    "shift": {"open": False},
+                    "fn": {},
+                    "outbox": {"pending": 3, "oldest_pending_age_s": 95.0, "failed": 0},
+                    "sync": {"pending": 0},
+                    "last_error": {
+                        "code": "link_down",
+                        "message": "register link /dev/ttyACM0 is down",
+                        "at": "2026-01-05T15:50:25+03:00",
+                    },
+                },
+            ]
+        },
+    )
+
+    state: Literal["online", "degraded", "offline"]
+    version: str | None = None
+    uptime_s: float | None = None
+    at: Timestamp | None = None
+    register: RegisterHealth | None = None
+    shift: ShiftHealth | None = None
+    fn: FnHealth | None = None
+    outbox: OutboxHealth | None = None
+    sync: SyncHealth | None = None
+    last_error: LastError | None = None
