@@ -1,0 +1,177 @@
+"""Contract ↔ domain for receipts and cash: one named function per direction.
+
+``receipt_to_domain`` resolves everything the register needs (tax system from ``[tax]``,
+subject and method from the category, the cashier from ``[cashier]`` when the request names
+none) and runs the fiscal rules, so bad input is refused before it is stored. A rule error's
+``field`` is the request's own dotted path (``items.2.price``, ``customer.email``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from agent.config import AgentConfig
+from agent.contract import (
+    CashCommand,
+    CommandOutcome,
+    ErrorDetail,
+    FiscalResult,
+    ItemRequest,
+    ReceiptRequest,
+    ReceiptResult,
+    format_money,
+    kopecks_to_money,
+    money_to_kopecks,
+)
+from agent.domain.errors import ReceiptRuleError
+from agent.domain.money import QTY_SCALE, Kopecks, Micros
+from agent.domain.receipt import (
+    CATEGORY_DEFAULTS,
+    Cashier,
+    Category,
+    Item,
+    PaymentMethod,
+    Payments,
+    PaymentSubject,
+    Receipt,
+    ReceiptKind,
+    TaxSystem,
+    VatRate,
+)
+from agent.domain.rules import check_receipt
+from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
+from agent.outbox.states import RowKind, RowState
+from agent.outbox.store import OutboxRow
+
+__all__ = [
+    "cash_to_domain",
+    "fiscal_to_contract",
+    "qr_string",
+    "receipt_to_domain",
+    "row_to_outcome",
+    "row_to_result",
+]
+
+_PHONE_SEPARATORS = str.maketrans("", "", " -()")
+
+
+def receipt_to_domain(req: ReceiptRequest, *, config: AgentConfig) -> Receipt:
+    """The request as a checked domain receipt.
+
+    Raises:
+        ReceiptRuleError: the receipt breaks a fiscal rule; ``field`` is the request's path.
+    """
+    category = Category(req.category)
+    tax_name: str = getattr(config.tax, req.category)
+    subject, method = CATEGORY_DEFAULTS[category]
+    cashier = req.cashier or config.cashier
+    contact, contact_field = _contact(req)
+    receipt = Receipt(
+        kind=ReceiptKind[req.kind.upper()],
+        category=category,
+        tax_system=TaxSystem[tax_name.upper()],
+        items=tuple(_item(item, subject, method) for item in req.items),
+        payments=Payments(
+            cash=_kopecks(req.payments.cash),
+            card=_kopecks(req.payments.card),
+            prepaid=_kopecks(req.payments.prepaid),
+        ),
+        cashier=Cashier(name=cashier.name, inn=cashier.inn),
+        customer_contact=contact,
+    )
+    try:
+        check_receipt(receipt)
+    except ReceiptRuleError as exc:
+        if exc.field == "customer" and contact_field is not None:
+            raise ReceiptRuleError(exc.code, contact_field, exc.reason) from exc
+        raise
+    return receipt
+
+
+def _item(item: ItemRequest, subject: PaymentSubject, method: PaymentMethod) -> Item:
+    micros = item.qty * QTY_SCALE
+    assert micros == micros.to_integral_value(), "the contract allows at most 6 decimals"
+    return Item(
+        name=item.name,
+        qty=Micros(int(micros)),
+        price=Kopecks(money_to_kopecks(item.price)),
+        vat=VatRate[item.vat.upper()],
+        subject=PaymentSubject[item.subject.upper()] if item.subject else subject,
+        method=method,
+    )
+
+
+def _kopecks(value: Decimal | None) -> Kopecks:
+    return Kopecks(0) if value is None else Kopecks(money_to_kopecks(value))
+
+
+def _contact(req: ReceiptRequest) -> tuple[str | None, str | None]:
+    """Tag 1008: the e-mail when given, else the phone without separators."""
+    customer = req.customer
+    if customer is None:
+        return None, None
+    if customer.email:
+        return customer.email.strip(), "customer.email"
+    if customer.phone:
+        return customer.phone.translate(_PHONE_SEPARATORS), "customer.phone"
+    return None, None
+
+
+def cash_to_domain(cmd: CashCommand) -> CashOrder:
+    """A cash command as a cash order."""
+    return CashOrder(
+        direction=CashDirection(cmd.direction),
+        amount=Kopecks(money_to_kopecks(cmd.amount)),
+        comment=cmd.comment,
+    )
+
+
+def qr_string(record: FiscalRecord, kind: ReceiptKind) -> str:
+    """The OFD check string: ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=…&i=…&fp=…&n=1|2``.
+
+    ``t`` is the register's wall-clock time of the document (fiscal-rules.md §2), ``n`` the
+    calculation sign (tag 1054): 1 sale, 2 refund.
+    """
+    stamp = record.issued_at.strftime("%Y%m%dT%H%M")
+    total = format_money(kopecks_to_money(record.total))
+    return f"t={stamp}&s={total}&fn={record.fn}&i={record.fd}&fp={record.fp}&n={kind.value}"
+
+
+def fiscal_to_contract(record: FiscalRecord, kind: ReceiptKind) -> FiscalResult:
+    """The signed document as the contract's ``fiscal`` object, with its QR string."""
+    return FiscalResult(
+        fn=record.fn,
+        fd=record.fd,
+        fp=record.fp,
+        shift=record.shift,
+        number=record.number,
+        issued_at=record.issued_at,
+        total=kopecks_to_money(record.total),
+        qr=qr_string(record, kind),
+    )
+
+
+def _error(row: OutboxRow) -> ErrorDetail | None:
+    if row.state is RowState.DONE or row.error_code is None:
+        return None
+    return ErrorDetail(code=row.error_code, message=row.error_message or "")
+
+
+def row_to_result(row: OutboxRow) -> ReceiptResult:
+    """A row as the contract's result, whatever its state.
+
+    ``fiscal`` is set for a done receipt; ``error`` for rejected, failed and unknown rows,
+    and for a pending or printing row whose last attempt failed (why it waits).
+    """
+    fiscal = None
+    if row.state is RowState.DONE and row.fiscal is not None and row.receipt is not None:
+        fiscal = fiscal_to_contract(row.fiscal, row.receipt.kind)
+    return ReceiptResult(id=row.id, status=row.state.value, fiscal=fiscal, error=_error(row))
+
+
+def row_to_outcome(row: OutboxRow) -> CommandOutcome:
+    """A cash row as the contract's command outcome (``evt/command``)."""
+    if row.kind is not RowKind.CASH:
+        msg = f"row {row.id} is a {row.kind.value}, not a command"
+        raise ValueError(msg)
+    return CommandOutcome(id=row.id, status=row.state.value, error=_error(row))

@@ -1,0 +1,570 @@
+"""The durable outbox: every accepted request, keyed by its id, on SQLite.
+
+Durability. One connection (``check_same_thread=False``) behind a ``threading.Lock``; the
+worker and the adapters call this blocking API through ``asyncio.to_thread``. The file is in
+WAL mode with ``synchronous=FULL``: a method that writes returns only after its transaction
+is committed and fsync'd, so an adapter that acknowledges (PUBACK, HTTP 202) after
+``submit_*`` returns never acknowledges something a power cut can take back (WAL with NORMAL
+can lose the last commits, and power loss is the common case at a club). Writes take the
+write lock up front (``BEGIN IMMEDIATE``) so another connection to the same file (the sync
+queue, ``fiscal-agent status``) waits instead of failing half-way. The schema carries its
+version in ``PRAGMA user_version`` and is migrated forward on open; a file from a newer
+agent is refused.
+
+Idempotency. The request id is UNIQUE. A known id with the same content fingerprint is a
+DUPLICATE (the stored row is returned, nothing is written); with another fingerprint it is a
+CONFLICT (``id_conflict``). Ids stay known until their row is pruned (see below).
+
+Bound policy.
+
+- New requests are refused (FULL, nothing stored) once ``max_pending`` rows are pending or
+  printing. The caller answers "try later" (HTTP 503, no PUBACK so the broker redelivers).
+- Final rows (done, rejected, failed) are pruned by :meth:`Outbox.prune` only when BOTH
+  their last change is older than ``retention`` AND the sync link confirmed their delivery
+  (``delivered_at`` set by :meth:`Outbox.mark_delivered`).
+- Undelivered final rows and unknown rows are never pruned, pending and printing rows
+  neither. Nothing that holds a fiscal result is ever dropped to make room: when the cloud is
+  unreachable for a long time the file grows (a few hundred bytes a receipt).
+- A pruned id is forgotten: the idempotency window is ``retention`` after the result was
+  delivered.
+
+Times are stored as UTC ISO 8601 text from the injected clock; the register's ``issued_at``
+keeps its own offset.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final
+
+from sqlite_utils import Database
+
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Receipt
+from agent.outbox.codec import cash_from_json, cash_to_json, receipt_from_json, receipt_to_json
+from agent.outbox.orders import CashOrder, FiscalRecord
+from agent.outbox.states import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    IllegalTransition,
+    RowEvent,
+    RowKind,
+    RowState,
+    transition,
+)
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DEFAULT_MAX_PENDING",
+    "DEFAULT_RETENTION",
+    "SCHEMA_VERSION",
+    "FiscalRecord",
+    "Outbox",
+    "OutboxClosed",
+    "OutboxError",
+    "OutboxRow",
+    "OutboxStats",
+    "RowNotFound",
+    "SchemaTooNew",
+    "Submission",
+    "SubmissionStatus",
+]
+
+DEFAULT_MAX_PENDING: Final = 10_000
+DEFAULT_RETENTION: Final = timedelta(days=90)
+BUSY_TIMEOUT_S: Final = 5.0
+"""How long a write waits for another connection's write lock on the same file."""
+MAX_LIST_LIMIT: Final = 10_000
+
+_MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: the outbox table. seq is the accept order (FIFO); id is the idempotency key.
+    """
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        fn_serial TEXT,
+        last_fd_before INTEGER,
+        fiscal_fn TEXT,
+        fiscal_fd INTEGER,
+        fiscal_fp INTEGER,
+        fiscal_shift INTEGER,
+        fiscal_number INTEGER,
+        fiscal_issued_at TEXT,
+        fiscal_total INTEGER,
+        fiscal_change INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_state_seq ON outbox (state, seq);
+    """,
+)
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+_FINAL_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES, key=str))
+_ACTIVE_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES, key=str))
+# Built once from constant enum values, never from input (hence the S608 waivers).
+_SQL_COUNT_ACTIVE: Final = f"SELECT COUNT(*) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
+_SQL_OLDEST_ACTIVE: Final = f"SELECT MIN(accepted_at) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
+_SQL_COUNT_UNDELIVERED: Final = (
+    f"SELECT COUNT(*) FROM outbox WHERE state IN ({_FINAL_SQL}) AND delivered_at IS NULL"  # noqa: S608
+)
+_SQL_DELIVERED: Final = (
+    "UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL"  # noqa: S608
+    f" AND state IN ({_FINAL_SQL})"
+)
+_SQL_PRUNE: Final = (
+    f"DELETE FROM outbox WHERE state IN ({_FINAL_SQL})"  # noqa: S608
+    " AND delivered_at IS NOT NULL AND updated_at < ?"
+)
+
+
+class OutboxError(Exception):
+    """Base of the store's errors."""
+
+
+class RowNotFound(OutboxError):
+    """No row has this id."""
+
+    def __init__(self, row_id: str) -> None:
+        self.row_id = row_id
+        super().__init__(f"no outbox row with id {row_id!r}")
+
+
+class SchemaTooNew(OutboxError):
+    """The file was written by a newer agent; this one does not know its schema."""
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        self.path = path
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"{path} has outbox schema {found}, this agent knows up to {known}; "
+            "upgrade the agent, do not delete the file (it holds fiscal results)"
+        )
+
+
+class OutboxClosed(OutboxError):
+    """The outbox was closed."""
+
+    def __init__(self) -> None:
+        super().__init__("the outbox is closed")
+
+
+class SubmissionStatus(Enum):
+    """The answer to a submit."""
+
+    ACCEPTED = "accepted"  # a new row, committed and fsync'd
+    DUPLICATE = "duplicate"  # the same id with the same content: the stored row
+    CONFLICT = "conflict"  # the same id with other content: id_conflict
+    FULL = "full"  # max_pending rows wait already: refused, nothing stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """One request and everything that happened to it."""
+
+    id: str
+    kind: RowKind
+    state: RowState
+    receipt: Receipt | None
+    cash: CashOrder | None
+    fingerprint: str
+    accepted_at: datetime
+    updated_at: datetime
+    attempts: int
+    fn_serial: str | None  # the FN the intent was recorded against (printing)
+    last_fd_before: int | None  # the register's last FD just before sending
+    fiscal: FiscalRecord | None
+    error_code: str | None
+    error_message: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submission:
+    """What became of a submit; ``row`` is the stored row (None when FULL)."""
+
+    status: SubmissionStatus
+    row: OutboxRow | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxStats:
+    """Counts by state, the age of the oldest row waiting, final rows not yet delivered."""
+
+    pending: int
+    printing: int
+    done: int
+    rejected: int
+    failed: int
+    unknown: int
+    oldest_pending_age_s: float | None  # over pending and printing rows; None when none
+    undelivered: int
+
+
+class Outbox:
+    """The durable outbox on one SQLite file (see the module docstring for the policy)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], datetime],
+        max_pending: int = DEFAULT_MAX_PENDING,
+        retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
+        if max_pending < 1:
+            msg = "max_pending must be at least 1"
+            raise ValueError(msg)
+        if retention <= timedelta(0):
+            msg = "retention must be positive"
+            raise ValueError(msg)
+        self.path = path
+        self._clock = clock
+        self._max_pending = max_pending
+        self._retention = retention
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
+        )
+        self._db: Database | None = Database(conn)
+        try:
+            self._db.enable_wal()
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate(self._db)
+        except BaseException:
+            conn.close()
+            raise
+
+    # -- submit ---------------------------------------------------------------------------
+
+    def submit_receipt(self, id: str, receipt: Receipt, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
+        """Store a receipt request; committed and fsync'd before an ACCEPTED return."""
+        return self._submit(id, RowKind.RECEIPT, receipt_to_json(receipt), fingerprint)
+
+    def submit_cash(self, id: str, order: CashOrder, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
+        """Store a cash order; committed and fsync'd before an ACCEPTED return."""
+        return self._submit(id, RowKind.CASH, cash_to_json(order), fingerprint)
+
+    def _submit(self, row_id: str, kind: RowKind, payload: str, fingerprint: str) -> Submission:
+        if not row_id:
+            msg = "the id must not be empty"
+            raise ValueError(msg)
+        with self._write() as db:
+            existing = self._find(db, row_id)
+            if existing is not None:
+                status = (
+                    SubmissionStatus.DUPLICATE
+                    if existing.fingerprint == fingerprint
+                    else SubmissionStatus.CONFLICT
+                )
+                return Submission(status=status, row=existing)
+            active = _scalar(db, _SQL_COUNT_ACTIVE)
+            if active >= self._max_pending:
+                return Submission(status=SubmissionStatus.FULL, row=None)
+            now = self._now()
+            db.execute(
+                "INSERT INTO outbox (id, kind, state, payload, fingerprint, accepted_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [row_id, kind.value, RowState.PENDING.value, payload, fingerprint, now, now],
+            )
+            return Submission(status=SubmissionStatus.ACCEPTED, row=self._get(db, row_id))
+
+    # -- the worker's side ----------------------------------------------------------------
+
+    def next_pending(self) -> OutboxRow | None:
+        """The oldest pending row, in accept order (FIFO)."""
+        with self._read() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT 1",
+                    [RowState.PENDING.value],
+                )
+            )
+            return _row(rows[0]) if rows else None
+
+    def in_flight(self) -> list[OutboxRow]:
+        """Rows in printing, oldest first: what crash recovery must resolve."""
+        with self._read() as db:
+            query = db.query(
+                "SELECT * FROM outbox WHERE state = ? ORDER BY seq", [RowState.PRINTING.value]
+            )
+            return [_row(raw) for raw in query]
+
+    def mark_printing(self, id: str, *, fn_serial: str, last_fd: int) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Record the intent: about to send, with the FN and its last FD before sending."""
+        return self._move(id, RowEvent.PRINT, fn_serial=fn_serial, last_fd_before=last_fd)
+
+    def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name
+        """The register signed the document (or a person found it signed)."""
+        return self._move(
+            id,
+            RowEvent.ISSUE,
+            fiscal_fn=fiscal.fn,
+            fiscal_fd=fiscal.fd,
+            fiscal_fp=fiscal.fp,
+            fiscal_shift=fiscal.shift,
+            fiscal_number=fiscal.number,
+            fiscal_issued_at=_aware(fiscal.issued_at, "issued_at").isoformat(),
+            fiscal_total=fiscal.total,
+            fiscal_change=fiscal.change,
+            error_code=None,
+            error_message=None,
+        )
+
+    def mark_rejected(self, id: str, *, code: str, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Bad input: never retried."""
+        return self._move(id, RowEvent.REJECT, error_code=code, error_message=message)
+
+    def mark_failed(self, id: str, *, code: str, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Given up: nothing was issued (or a person decided so)."""
+        return self._move(id, RowEvent.FAIL, error_code=code, error_message=message)
+
+    def mark_unknown(self, id: str, *, reason: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Cannot tell whether a document was issued: park it for a person."""
+        return self._move(
+            id, RowEvent.LOSE_TRACK, error_code="outcome_unknown", error_message=reason
+        )
+
+    def release(self, id: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Printing → pending: recovery found nothing issued, so it is printed again."""
+        return self._move(id, RowEvent.RELEASE, fn_serial=None, last_fd_before=None)
+
+    def note_attempt(self, id: str, *, error_code: str, message: str) -> None:  # noqa: A002 - the contract's name
+        """One more failed attempt and its error; the state stays."""
+        self._move(
+            id,
+            RowEvent.ATTEMPT,
+            attempts=_Increment(),
+            error_code=error_code,
+            error_message=message,
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, id: str) -> OutboxRow | None:  # noqa: A002 - the contract's name
+        """The row with this id, if known."""
+        with self._read() as db:
+            return self._find(db, id)
+
+    def list(self, *, state: RowState | None = None, limit: int = 100) -> list[OutboxRow]:
+        """Rows newest first, optionally in one state."""
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            msg = f"limit must be 1..{MAX_LIST_LIMIT}"
+            raise ValueError(msg)
+        with self._read() as db:
+            if state is None:
+                query = db.query("SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
+            else:
+                query = db.query(
+                    "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?",
+                    [state.value, limit],
+                )
+            return [_row(raw) for raw in query]
+
+    def stats(self) -> OutboxStats:
+        """Counts by state and the age of the oldest waiting row, by the injected clock."""
+        with self._read() as db:
+            counts = {
+                raw["state"]: raw["n"]
+                for raw in db.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+            }
+            oldest = _scalar_text(db, _SQL_OLDEST_ACTIVE)
+            undelivered = _scalar(db, _SQL_COUNT_UNDELIVERED)
+        age = None
+        if oldest is not None:
+            age = max(0.0, (self._clock() - datetime.fromisoformat(oldest)).total_seconds())
+        return OutboxStats(
+            pending=counts.get(RowState.PENDING.value, 0),
+            printing=counts.get(RowState.PRINTING.value, 0),
+            done=counts.get(RowState.DONE.value, 0),
+            rejected=counts.get(RowState.REJECTED.value, 0),
+            failed=counts.get(RowState.FAILED.value, 0),
+            unknown=counts.get(RowState.UNKNOWN.value, 0),
+            oldest_pending_age_s=age,
+            undelivered=undelivered,
+        )
+
+    def describe(self) -> dict[str, str | int]:
+        """The file's durability settings and schema version, for status and support."""
+        with self._read() as db:
+            return {
+                "path": str(self.path),
+                "schema_version": _scalar(db, "PRAGMA user_version"),
+                "journal_mode": str(_scalar_text(db, "PRAGMA journal_mode")),
+                "synchronous": _scalar(db, "PRAGMA synchronous"),  # 2 = FULL
+            }
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def mark_delivered(self, ids: Iterable[str]) -> None:
+        """The sync link confirmed these results; only final rows are marked, others ignored."""
+        with self._write() as db:
+            now = self._now()
+            db.conn.executemany(
+                _SQL_DELIVERED,
+                [(now, row_id) for row_id in ids],
+            )
+
+    def prune(self) -> int:
+        """Delete final rows older than the retention AND delivered; return how many."""
+        with self._write() as db:
+            cutoff = _utc_text(self._clock() - self._retention)
+            cursor = db.execute(_SQL_PRUNE, [cutoff])
+            return cursor.rowcount
+
+    def close(self) -> None:
+        """Close the file; later calls raise :class:`OutboxClosed`."""
+        with self._lock:
+            if self._db is not None:
+                self._db.conn.close()
+                self._db = None
+
+    # -- internals ------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Database]:
+        with self._lock:
+            if self._db is None:
+                raise OutboxClosed
+            yield self._db
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock:
+            if self._db is None:
+                raise OutboxClosed
+            conn = self._db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _move(self, row_id: str, event: RowEvent, **columns: object) -> OutboxRow:
+        with self._write() as db:
+            row = self._get(db, row_id)
+            try:
+                state = transition(row.state, event)
+            except IllegalTransition as exc:
+                raise IllegalTransition(row.state, event, row_id) from exc
+            sets = ["state = ?", "updated_at = ?"]
+            values: list[Any] = [state.value, self._now()]
+            for name, value in columns.items():
+                if isinstance(value, _Increment):
+                    sets.append(f"{name} = {name} + 1")
+                else:
+                    sets.append(f"{name} = ?")
+                    values.append(value)
+            db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row_id])  # noqa: S608 - column names are ours
+            return self._get(db, row_id)
+
+    def _find(self, db: Database, row_id: str) -> OutboxRow | None:
+        rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
+        return _row(rows[0]) if rows else None
+
+    def _get(self, db: Database, row_id: str) -> OutboxRow:
+        row = self._find(db, row_id)
+        if row is None:
+            raise RowNotFound(row_id)
+        return row
+
+    def _now(self) -> str:
+        return _utc_text(self._clock())
+
+    def _migrate(self, db: Database) -> None:
+        found = _scalar(db, "PRAGMA user_version")
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(self.path, found, SCHEMA_VERSION)
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            conn = db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[version - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+
+class _Increment:
+    """Marker: add one to the column."""
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        msg = f"{name} must be an aware datetime"
+        raise ValueError(msg)
+    return value
+
+
+def _utc_text(value: datetime) -> str:
+    return _aware(value, "the clock's time").astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _scalar(db: Database, sql: str) -> int:
+    value = db.execute(sql).fetchone()[0]
+    return int(value)
+
+
+def _scalar_text(db: Database, sql: str) -> str | None:
+    value = db.execute(sql).fetchone()[0]
+    return None if value is None else str(value)
+
+
+def _opt_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _row(raw: dict[str, Any]) -> OutboxRow:
+    kind = RowKind(raw["kind"])
+    fiscal = None
+    if raw["fiscal_fd"] is not None:
+        fiscal = FiscalRecord(
+            fn=raw["fiscal_fn"],
+            fd=raw["fiscal_fd"],
+            fp=raw["fiscal_fp"],
+            shift=raw["fiscal_shift"],
+            number=raw["fiscal_number"],
+            issued_at=datetime.fromisoformat(raw["fiscal_issued_at"]),
+            total=Kopecks(raw["fiscal_total"]),
+            change=Kopecks(raw["fiscal_change"]),
+        )
+    return OutboxRow(
+        id=raw["id"],
+        kind=kind,
+        state=RowState(raw["state"]),
+        receipt=receipt_from_json(raw["payload"]) if kind is RowKind.RECEIPT else None,
+        cash=cash_from_json(raw["payload"]) if kind is RowKind.CASH else None,
+        fingerprint=raw["fingerprint"],
+        accepted_at=datetime.fromisoformat(raw["accepted_at"]),
+        updated_at=datetime.fromisoformat(raw["updated_at"]),
+        attempts=raw["attempts"],
+        fn_serial=raw["fn_serial"],
+        last_fd_before=raw["last_fd_before"],
+        fiscal=fiscal,
+        error_code=raw["error_code"],
+        error_message=raw["error_message"],
+        delivered_at=_opt_time(raw["delivered_at"]),
+    )
