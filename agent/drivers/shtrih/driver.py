@@ -1,0 +1,994 @@
+"""The Shtrih-M driver: FiscalDriver over the command codec, the link machine and a transport.
+
+Layer 4 (STYLE.md §1). One request is in flight at a time, and one driver method runs at a
+time (an ``asyncio.Lock`` around each public method, so a status poll never lands between the
+lines of a receipt). A reader task feeds every byte from the transport to the sans-IO
+:class:`~agent.drivers.shtrih.link.ShtrihHostLink`; the request side registers its future
+before it writes, then sleeps until the future is resolved or the link's next deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from types import MappingProxyType
+from typing import Final, TypeVar
+
+import structlog
+
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Cashier, Receipt, ReceiptKind, VatRate
+from agent.drivers.errors import (
+    AnswerTimeout,
+    BadChecksum,
+    CommandNotSupported,
+    DeviceError,
+    DriverError,
+    FnFailure,
+    InvalidArgument,
+    LinkDown,
+    NotEnoughCash,
+    PaperOut,
+    PrinterBusy,
+    ProtocolError,
+    ReceiptAlreadyOpen,
+    ReceiptNotOpen,
+    ShiftAlreadyOpen,
+    ShiftExpired,
+    ShiftNotOpen,
+    UnexpectedResponse,
+    WrongPassword,
+)
+from agent.drivers.interface import (
+    CashMovement,
+    DeviceInfo,
+    DocumentType,
+    FiscalDocument,
+    FnState,
+    FnWarning,
+    IssuedReceipt,
+    PaymentTotals,
+    RegisterState,
+    ShiftCounters,
+    ShiftDocument,
+    ShiftState,
+)
+from agent.drivers.shtrih.commands import (
+    FN_PAYMENT_TYPES,
+    MAX_TLV_BYTES,
+    AddOperationRequest,
+    AddOperationResponse,
+    BeginCloseShiftRequest,
+    BeginCloseShiftResponse,
+    BeginOpenShiftRequest,
+    BeginOpenShiftResponse,
+    CancelReceiptRequest,
+    CancelReceiptResponse,
+    CashInRequest,
+    CashInResponse,
+    CashOutRequest,
+    CloseReceiptRequest,
+    CloseReceiptResponse,
+    Command,
+    ContinuePrintRequest,
+    ContinuePrintResponse,
+    DeviceErrorCode,
+    ErrorResponse,
+    FindDocumentRequest,
+    FindDocumentResponse,
+    FnDocumentType,
+    FnErrorCode,
+    Mode,
+    OpenShiftRequest,
+    OpenShiftResponse,
+    OperationType,
+    PrintXReportRequest,
+    PrintXReportResponse,
+    PrintZReportRequest,
+    PrintZReportResponse,
+    ReadDeviceTypeRequest,
+    ReadDeviceTypeResponse,
+    ReadExchangeStatusRequest,
+    ReadExchangeStatusResponse,
+    ReadFnExpiryRequest,
+    ReadFnExpiryResponse,
+    ReadFnStatusRequest,
+    ReadFnStatusResponse,
+    ReadMoneyRegisterRequest,
+    ReadMoneyRegisterResponse,
+    ReadOperatingRegisterRequest,
+    ReadOperatingRegisterResponse,
+    ReadShiftParamsRequest,
+    ReadShiftParamsResponse,
+    ReadShortStatusRequest,
+    ReadShortStatusResponse,
+    ReadStatusRequest,
+    ReadStatusResponse,
+    Request,
+    Response,
+    StatusFlags,
+    Submode,
+    Tag,
+    TlvItem,
+    WriteTlvRequest,
+    WriteTlvResponse,
+    decode_response,
+    encode,
+    tlv_string,
+)
+from agent.drivers.shtrih.errors import DocumentNotFound
+from agent.drivers.shtrih.frame import Frame
+from agent.drivers.shtrih.link import (
+    ACK_TIMEOUT_S,
+    BYTE_TIMEOUT_S,
+    ENQ_ATTEMPTS,
+    ENQ_TIMEOUT_S,
+    MAX_BAD_ANSWERS,
+    MAX_SENDS,
+    AnswerReceived,
+    ExchangeFailed,
+    FailureKind,
+    HeldAnswerDiscarded,
+    Ignored,
+    LinkOutput,
+    LinkTimeouts,
+    ShtrihHostLink,
+)
+from agent.transport import READ_CHUNK_BYTES, ByteStream
+from agent.transport import LinkDown as TransportLinkDown
+
+__all__ = [
+    "ANSWER_TIMEOUT_S",
+    "DEFAULT_ANSWER_TIMEOUT_S",
+    "DEFAULT_TAX_RATE_INDEX",
+    "FRAME_LOG_SIZE",
+    "PAYMENT_TYPE_CARD",
+    "PAYMENT_TYPE_CASH",
+    "PAYMENT_TYPE_PREPAID",
+    "PRINT_POLL_INTERVAL_S",
+    "PRINT_WAIT_S",
+    "SHIFT_SCAN_LIMIT",
+    "DriverParams",
+    "ShtrihDriver",
+    "device_error",
+]
+
+DEFAULT_ANSWER_TIMEOUT_S: Final = 30.0
+"""Answer timeout of a command the table below does not name (JavaPOS default, §1.4)."""
+ANSWER_TIMEOUT_S: Final[Mapping[int, float]] = MappingProxyType(
+    {
+        Command.READ_SHORT_STATUS: 3.0,
+        Command.READ_STATUS: 3.0,
+        Command.PRINT_X_REPORT: 30.0,
+        Command.PRINT_Z_REPORT: 65.0,
+        Command.OPEN_SHIFT: 120.0,
+    }
+)
+"""Per-command answer timeouts in seconds (JavaPOS ``PrinterCommand.getDefaultTimeout``)."""
+PRINT_WAIT_S: Final = 60.0
+"""How long the driver waits for the register to finish printing before PrinterBusy."""
+PRINT_POLL_INTERVAL_S: Final = 0.1
+"""Pause between two 0x10 polls while the register prints."""
+FRAME_LOG_SIZE: Final = 32
+"""Link traffic entries kept for the ERROR log of a link failure."""
+SHIFT_SCAN_LIMIT: Final = 5000
+"""Documents :meth:`ShtrihDriver.shift_opened_at` reads back before it gives up."""
+
+PAYMENT_TYPE_CASH: Final = 1
+"""FF45 payment type of cash (§2.8)."""
+PAYMENT_TYPE_CARD: Final = 2
+"""FF45 payment type of electronic payments (card, SBP)."""
+PAYMENT_TYPE_PREPAID: Final = 14
+"""FF45 payment type of an offset advance (tag 1215)."""
+
+DEFAULT_TAX_RATE_INDEX: Final[Mapping[VatRate, int]] = MappingProxyType(
+    {
+        VatRate.VAT22: 1,
+        VatRate.VAT10: 2,
+        VatRate.VAT0: 3,
+        VatRate.NONE: 4,
+        VatRate.VAT22_122: 5,
+        VatRate.VAT10_110: 6,
+        VatRate.VAT5: 7,
+        VatRate.VAT7: 8,
+        VatRate.VAT5_105: 9,
+        VatRate.VAT7_107: 10,
+        VatRate.VAT20: 11,
+        VatRate.VAT20_120: 12,
+    }
+)
+"""FF46 tax-rate byte: the row of the register's tax table (table 6) for each VAT rate."""
+
+_CASH_IN_DRAWER = 241
+_CASH_IN_TOTAL = 242
+_CASH_OUT_TOTAL = 243
+_SALES_CASH = 193
+_REFUNDS_CASH = 195
+_SALES_CARD = 197
+_REFUNDS_CARD = 199
+_SALES_PREPAID = 4144 + 0 + 4 * (PAYMENT_TYPE_PREPAID - 5)  # K-register, §2.10
+_REFUNDS_PREPAID = 4144 + 2 + 4 * (PAYMENT_TYPE_PREPAID - 5)
+_SALES_COUNT = 144
+_REFUNDS_COUNT = 146
+_RECEIPT_COUNTS = (144, 145, 146, 147)
+
+_OPEN_MODES = frozenset({Mode.SHIFT_OPEN, Mode.SHIFT_EXPIRED, Mode.DOCUMENT_OPEN})
+_PAPER_OUT_SUBMODES = frozenset({Submode.PAPER_OUT_PASSIVE, Submode.PAPER_OUT_ACTIVE})
+_PRINTING_SUBMODES = frozenset({Submode.PRINTING_REPORT, Submode.PRINTING})
+_OPERATION_BY_KIND = {
+    ReceiptKind.SALE: OperationType.INCOME,
+    ReceiptKind.REFUND: OperationType.INCOME_RETURN,
+}
+_KIND_BY_OPERATION = {int(v): k for k, v in _OPERATION_BY_KIND.items()}
+_REDACTED_COMMANDS = frozenset({Command.WRITE_TLV})
+
+_R = TypeVar("_R", bound=Response)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DriverParams:
+    """Passwords, the tax table, the register's zone and every timeout of the driver.
+
+    ``tz`` is the zone of the register's clock; ``None`` means the host's local zone.
+    ``answer_timeout_s``, when set, replaces the whole per-command table (tests shrink it);
+    ``answer_timeouts_s`` overrides single commands.
+    """
+
+    operator_password: int = 1
+    sysadmin_password: int = 30
+    tz: tzinfo | None = None
+    tax_rate_index: Mapping[VatRate, int] = field(default_factory=lambda: DEFAULT_TAX_RATE_INDEX)
+    department: int = 1
+    byte_timeout_s: float = BYTE_TIMEOUT_S
+    enq_timeout_s: float = ENQ_TIMEOUT_S
+    ack_timeout_s: float = ACK_TIMEOUT_S
+    enq_attempts: int = ENQ_ATTEMPTS
+    max_sends: int = MAX_SENDS
+    max_bad_answers: int = MAX_BAD_ANSWERS
+    answer_timeout_s: float | None = None
+    answer_timeouts_s: Mapping[int, float] = field(default_factory=dict)
+    print_wait_s: float = PRINT_WAIT_S
+    print_poll_interval_s: float = PRINT_POLL_INTERVAL_S
+    frame_log_size: int = FRAME_LOG_SIZE
+    shift_scan_limit: int = SHIFT_SCAN_LIMIT
+
+    def __post_init__(self) -> None:
+        for name in ("operator_password", "sysadmin_password"):
+            value = getattr(self, name)
+            if not 0 < value <= 0xFFFF_FFFF:
+                msg = f"{name} must be a positive 4-byte number, got {value}"
+                raise ValueError(msg)
+        missing = [rate.code for rate in VatRate if rate not in self.tax_rate_index]
+        if missing:
+            msg = f"tax_rate_index has no row for {', '.join(missing)}"
+            raise ValueError(msg)
+        if any(not 0 < index <= 0xFF for index in self.tax_rate_index.values()):
+            raise ValueError("tax_rate_index rows must be 1..255")
+        if not 0 <= self.department <= 0xFF:
+            raise ValueError("department must be 0..255")
+        positive = [self.print_wait_s, self.print_poll_interval_s, *self.answer_timeouts_s.values()]
+        if self.answer_timeout_s is not None:
+            positive.append(self.answer_timeout_s)
+        if any(value <= 0 for value in positive):
+            raise ValueError("timeouts must be positive")
+        if self.frame_log_size < 1 or self.shift_scan_limit < 1:
+            raise ValueError("frame_log_size and shift_scan_limit must be at least 1")
+        self.link_timeouts()  # validates the link's share
+
+    def link_timeouts(self) -> LinkTimeouts:
+        """The link machine's share of these params."""
+        return LinkTimeouts(
+            byte_timeout_s=self.byte_timeout_s,
+            enq_timeout_s=self.enq_timeout_s,
+            ack_timeout_s=self.ack_timeout_s,
+            enq_attempts=self.enq_attempts,
+            max_sends=self.max_sends,
+            max_bad_answers=self.max_bad_answers,
+        )
+
+    def answer_timeout_for(self, command: int) -> float:
+        """Seconds to wait for the answer to ``command`` once the register ACKed it."""
+        if command in self.answer_timeouts_s:
+            return self.answer_timeouts_s[command]
+        if self.answer_timeout_s is not None:
+            return self.answer_timeout_s
+        return ANSWER_TIMEOUT_S.get(command, DEFAULT_ANSWER_TIMEOUT_S)
+
+
+_PAPER = frozenset({0x58, 0x6B, 0x6C})
+_INVALID = frozenset(
+    {
+        0x33, 0x34, 0x35, 0x36, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x48, 0x4D, 0x5A, 0x5E,
+        0x5F, 0x60, 0x61, 0x62, 0x63, 0x7D, 0x7E, 0x7F, 0x8E, 0x90, 0x94,
+        FnErrorCode.BAD_PARAMETER, FnErrorCode.TLV_TOO_LARGE,
+    }
+)  # fmt: skip
+_NOT_SUPPORTED = frozenset({0x37, 0x72, 0x73, FnErrorCode.UNKNOWN_COMMAND})
+_FN_FAILURES = frozenset(
+    {
+        FnErrorCode.WRONG_FN_STATE, FnErrorCode.FN_FAILURE, FnErrorCode.CRYPTO_FAILURE,
+        FnErrorCode.FN_EXPIRED, FnErrorCode.ARCHIVE_FULL, FnErrorCode.BAD_DATE_TIME,
+        FnErrorCode.NO_TRANSPORT, FnErrorCode.CRYPTO_RESOURCE_EXHAUSTED,
+        FnErrorCode.STORAGE_EXHAUSTED, FnErrorCode.OFD_WAIT_EXHAUSTED,
+        FnErrorCode.BAD_TIME_DIFFERENCE, DeviceErrorCode.FN_TIMEOUT,
+        DeviceErrorCode.FN_NOT_RESPONDING,
+    }
+)  # fmt: skip
+_SINGLE: Mapping[int, type[DeviceError]] = MappingProxyType(
+    {
+        DeviceErrorCode.PRINTING_PREVIOUS: PrinterBusy,
+        DeviceErrorCode.SHIFT_OVER_24H: ShiftExpired,
+        FnErrorCode.SHIFT_OVER_24H: ShiftExpired,
+        DeviceErrorCode.SHIFT_NOT_OPEN: ShiftNotOpen,
+        DeviceErrorCode.RECEIPT_OPEN: ReceiptAlreadyOpen,
+        DeviceErrorCode.RECEIPT_CLOSED: ReceiptNotOpen,
+        DeviceErrorCode.WRONG_PASSWORD: WrongPassword,
+        DeviceErrorCode.NOT_ENOUGH_CASH: NotEnoughCash,
+    }
+)
+
+
+def device_error(command: int, response: ErrorResponse) -> DeviceError:
+    """The typed error for a register's error answer (codes in shtrih-protocol.md §2.11)."""
+    code = int(response.code)
+    name = response.code.name.lower().replace("_", " ") if hasattr(response.code, "name") else ""
+    message = name or "unknown error code"
+    if code == FnErrorCode.NO_DATA and command == Command.FIND_DOCUMENT:
+        return DeviceError(
+            code, command, message
+        )  # callers that know the FD raise DocumentNotFound
+    cls: type[DeviceError] = DeviceError
+    if code in _PAPER:
+        cls = PaperOut
+    elif code in _INVALID:
+        cls = InvalidArgument
+    elif code in _NOT_SUPPORTED:
+        cls = CommandNotSupported
+    elif code in _FN_FAILURES:
+        cls = FnFailure
+    else:
+        cls = _SINGLE.get(code, DeviceError)
+    return cls(code, command, message)
+
+
+class ShtrihDriver:
+    """A ШТРИХ-М FN-era register behind :class:`agent.drivers.interface.FiscalDriver`."""
+
+    def __init__(
+        self,
+        *,
+        transport: ByteStream,
+        params: DriverParams | None = None,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        self._transport = transport
+        self._params = params or DriverParams()
+        self._log = log
+        self._link = ShtrihHostLink(timeouts=self._params.link_timeouts())
+        self._lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: asyncio.Future[Frame] | None = None
+        self._pending_command = 0
+        self._is_sensitive = False
+        self._wakeup = asyncio.Event()
+        self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
+        self._fn_serial: str | None = None
+        self._opened_at: dict[tuple[str, int], datetime] = {}
+
+    # --- FiscalDriver ----------------------------------------------------------------------
+
+    async def connect(self) -> DeviceInfo:
+        """Open the link and identify the register (0xFC, 0x11, FF01)."""
+        async with self._lock:
+            await self._ensure_link()
+            device = await self._call(ReadDeviceTypeRequest(), ReadDeviceTypeResponse)
+            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            fn = await self._read_fn_status()
+        serial = "" if status.serial is None else str(status.serial)
+        self._log.info("register connected", model=device.name, serial=serial, fn=fn.fn_serial)
+        return DeviceInfo(model=device.name, serial=serial, fn_serial=fn.fn_serial)
+
+    async def aclose(self) -> None:
+        """Stop the reader and close the transport."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        await self._transport.close()
+
+    async def read_state(self) -> RegisterState:
+        """0x10 + 0x11 + FF01 + money register 241."""
+        async with self._lock:
+            short = await self._short_status()
+            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            fn = await self._read_fn_status()
+            cash = await self._money_register(_CASH_IN_DRAWER)
+        shift = _shift_state(short.mode, is_fn_shift_open=fn.is_shift_open)
+        return RegisterState(
+            mode=int(short.mode),
+            submode=int(short.submode),
+            shift=shift,
+            shift_number=status.last_closed_shift + (shift is not ShiftState.CLOSED),
+            is_receipt_open=short.mode == Mode.DOCUMENT_OPEN,
+            is_printing=short.submode in _PRINTING_SUBMODES,
+            has_paper=StatusFlags.RECEIPT_PAPER in short.flags
+            and short.submode not in _PAPER_OUT_SUBMODES,
+            is_cover_open=StatusFlags.COVER_OPEN in short.flags,
+            clock=self._aware(status.clock),
+            last_fd=fn.last_fd,
+            cash_in_drawer=Kopecks(cash),
+        )
+
+    async def read_fn_state(self) -> FnState:
+        """FF01 + FF03 + FF39."""
+        async with self._lock:
+            fn = await self._read_fn_status()
+            expiry = await self._call(ReadFnExpiryRequest(password=self._sys), ReadFnExpiryResponse)
+            exchange = await self._call(
+                ReadExchangeStatusRequest(password=self._sys), ReadExchangeStatusResponse
+            )
+        oldest = exchange.first_queued_at
+        return FnState(
+            serial=fn.fn_serial,
+            last_fd=fn.last_fd,
+            valid_until=expiry.valid_until,
+            unsent_docs=exchange.queued,
+            oldest_unsent_at=None if oldest is None else self._aware(oldest),
+            warnings=FnWarning(int(fn.warnings)),
+        )
+
+    async def read_counters(self) -> ShiftCounters:
+        """Money registers 193/195/197/199, K-registers 4180/4182, 241-243; counts 144/146."""
+        async with self._lock:
+            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            money = {
+                reg: await self._money_register(reg)
+                for reg in (
+                    _SALES_CASH,
+                    _REFUNDS_CASH,
+                    _SALES_CARD,
+                    _REFUNDS_CARD,
+                    _SALES_PREPAID,
+                    _REFUNDS_PREPAID,
+                    _CASH_IN_TOTAL,
+                    _CASH_OUT_TOTAL,
+                    _CASH_IN_DRAWER,
+                )
+            }
+            counts = {
+                reg: await self._operating_register(reg) for reg in (_SALES_COUNT, _REFUNDS_COUNT)
+            }
+        is_open = status.mode in _OPEN_MODES
+        return ShiftCounters(
+            shift=status.last_closed_shift + is_open,
+            sales=PaymentTotals(
+                cash=Kopecks(money[_SALES_CASH]),
+                card=Kopecks(money[_SALES_CARD]),
+                prepaid=Kopecks(money[_SALES_PREPAID]),
+                count=counts[_SALES_COUNT],
+            ),
+            refunds=PaymentTotals(
+                cash=Kopecks(money[_REFUNDS_CASH]),
+                card=Kopecks(money[_REFUNDS_CARD]),
+                prepaid=Kopecks(money[_REFUNDS_PREPAID]),
+                count=counts[_REFUNDS_COUNT],
+            ),
+            cash_in=Kopecks(money[_CASH_IN_TOTAL]),
+            cash_out=Kopecks(money[_CASH_OUT_TOTAL]),
+            cash_in_drawer=Kopecks(money[_CASH_IN_DRAWER]),
+        )
+
+    async def find_document(self, fd: int) -> FiscalDocument:
+        """FF0A; raises :class:`DocumentNotFound` when the FN has no such document."""
+        async with self._lock:
+            found = await self._find(fd)
+        return self._fiscal_document(found)
+
+    async def shift_opened_at(self) -> datetime | None:
+        """The open shift's open-shift document time, found by reading back with FF0A."""
+        async with self._lock:
+            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            fn = await self._read_fn_status()
+            if not fn.is_shift_open:
+                return None
+            shift = status.last_closed_shift + 1
+            key = (fn.fn_serial, shift)
+            if key not in self._opened_at:
+                document = await self._find_open_shift(shift, fn.last_fd)
+                self._opened_at[key] = self._aware(document.issued_at)
+            return self._opened_at[key]
+
+    async def open_shift(self, cashier: Cashier) -> ShiftDocument:
+        """FF41, FF0C (cashier), 0xE0; raises ShiftAlreadyOpen when a shift is open."""
+        async with self._lock:
+            short = await self._ready_status(Command.OPEN_SHIFT)
+            if short.mode in _OPEN_MODES:
+                raise ShiftAlreadyOpen(
+                    FnErrorCode.WRONG_FN_STATE,
+                    Command.OPEN_SHIFT,
+                    f"a shift is open (mode {short.mode})",
+                )
+            await self._printing(BeginOpenShiftRequest(password=self._sys), BeginOpenShiftResponse)
+            await self._write_tags(_cashier_tags(cashier))
+            await self._printing(OpenShiftRequest(password=self._op), OpenShiftResponse)
+            document = await self._last_shift_document(
+                FnDocumentType.OPEN_SHIFT, Command.OPEN_SHIFT
+            )
+            self._opened_at[(await self._fn(), document.shift)] = document.issued_at
+        self._log.info("shift opened", shift=document.shift, fd=document.fd)
+        return document
+
+    async def close_shift(self, cashier: Cashier) -> ShiftDocument:
+        """FF42, FF0C (cashier), 0x41 Z report; raises ShiftNotOpen when no shift is open.
+
+        A shift past 24 hours refuses FN document commands (FN 0x16), so there the Z report
+        goes alone, without the cashier's tags.
+        """
+        async with self._lock:
+            short = await self._ready_status(Command.PRINT_Z_REPORT)
+            if short.mode not in _OPEN_MODES:
+                raise ShiftNotOpen(
+                    DeviceErrorCode.SHIFT_NOT_OPEN, Command.PRINT_Z_REPORT, "no shift is open"
+                )
+            if short.mode == Mode.DOCUMENT_OPEN:
+                raise ReceiptAlreadyOpen(
+                    DeviceErrorCode.RECEIPT_OPEN, Command.PRINT_Z_REPORT, "a receipt is open"
+                )
+            if short.mode == Mode.SHIFT_EXPIRED:
+                self._log.warning("shift past 24 h: Z report without cashier tags")
+            else:
+                await self._printing(
+                    BeginCloseShiftRequest(password=self._sys), BeginCloseShiftResponse
+                )
+                await self._write_tags(_cashier_tags(cashier))
+            await self._printing(PrintZReportRequest(password=self._sys), PrintZReportResponse)
+            document = await self._last_shift_document(
+                FnDocumentType.CLOSE_SHIFT, Command.PRINT_Z_REPORT
+            )
+        self._log.info("shift closed", shift=document.shift, fd=document.fd)
+        return document
+
+    async def x_report(self) -> None:
+        """0x40: print an X report (no fiscal document)."""
+        async with self._lock:
+            await self._ready_status(Command.PRINT_X_REPORT)
+            await self._printing(PrintXReportRequest(password=self._sys), PrintXReportResponse)
+
+    async def register(self, receipt: Receipt) -> IssuedReceipt:
+        """FF46 per item, FF0C tags, FF45 close; a refused receipt is cancelled (0x88).
+
+        The FF46 amount field carries the line amount the agent computed (price x qty rounded
+        half up): the register checks it within one kopeck, and the total the payments were
+        checked against is then exactly the one the FN signs.
+        """
+        async with self._lock:
+            short = await self._ready_status(Command.ADD_OPERATION)
+            if short.mode == Mode.DOCUMENT_OPEN:
+                raise ReceiptAlreadyOpen(
+                    DeviceErrorCode.RECEIPT_OPEN,
+                    Command.ADD_OPERATION,
+                    "a receipt is already open; cancel it first",
+                )
+            try:
+                closed = await self._issue(receipt)
+            except DeviceError as exc:
+                self._log.warning("receipt refused", command=f"0x{exc.command:X}", code=exc.code)
+                await self._cancel_after_refusal()
+                raise
+            params = await self._call(
+                ReadShiftParamsRequest(password=self._sys), ReadShiftParamsResponse
+            )
+            issued_at = closed.issued_at
+            if issued_at is None:
+                issued_at = (await self._find(closed.fd)).issued_at
+            fn_serial = await self._fn()
+        self._log.info(
+            "receipt issued", fd=closed.fd, shift=params.shift, number=params.receipt_number
+        )
+        return IssuedReceipt(
+            fn=fn_serial,
+            fd=closed.fd,
+            fp=closed.fp,
+            shift=params.shift,
+            number=params.receipt_number,
+            issued_at=self._aware(issued_at),
+            change=Kopecks(closed.change),
+        )
+
+    async def cancel_receipt(self) -> None:
+        """0x88: cancel the open receipt; raises ReceiptNotOpen when none is open."""
+        async with self._lock:
+            await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
+
+    async def cash_in(self, amount: Kopecks) -> CashMovement:
+        """0x50, then money register 241."""
+        return await self._cash_movement(CashInRequest(password=self._op, amount=amount))
+
+    async def cash_out(self, amount: Kopecks) -> CashMovement:
+        """0x51, then money register 241; the register refuses more than the drawer holds."""
+        return await self._cash_movement(CashOutRequest(password=self._op, amount=amount))
+
+    # --- operations ------------------------------------------------------------------------
+
+    @property
+    def _op(self) -> int:
+        return self._params.operator_password
+
+    @property
+    def _sys(self) -> int:
+        return self._params.sysadmin_password
+
+    def _aware(self, wall: datetime) -> datetime:
+        """Attach the register's zone to a wall time read from the register."""
+        if self._params.tz is None:
+            return wall.astimezone()
+        return wall.replace(tzinfo=self._params.tz)
+
+    async def _issue(self, receipt: Receipt) -> CloseReceiptResponse:
+        operation = _OPERATION_BY_KIND[receipt.kind]
+        for item in receipt.items:
+            await self._printing(
+                AddOperationRequest(
+                    password=self._op,
+                    operation=operation,
+                    quantity=item.qty,
+                    price=item.price,
+                    amount=item.amount,
+                    tax_rate=self._params.tax_rate_index[item.vat],
+                    department=self._params.department,
+                    payment_method=int(item.method),
+                    payment_subject=int(item.subject),
+                    name=item.name,
+                ),
+                AddOperationResponse,
+            )
+        await self._write_tags(_cashier_tags(receipt.cashier))
+        if receipt.customer_contact:
+            tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
+            await self._write_tags([tag], is_sensitive=True)
+        payments = [0] * FN_PAYMENT_TYPES
+        payments[PAYMENT_TYPE_CASH - 1] = receipt.payments.cash
+        payments[PAYMENT_TYPE_CARD - 1] = receipt.payments.card
+        payments[PAYMENT_TYPE_PREPAID - 1] = receipt.payments.prepaid
+        return await self._printing(
+            CloseReceiptRequest(
+                password=self._sys, payments=tuple(payments), tax_system=int(receipt.tax_system)
+            ),
+            CloseReceiptResponse,
+        )
+
+    async def _cancel_after_refusal(self) -> None:
+        """Leave the register clean after a refused receipt: cancel it if one is open."""
+        try:
+            short = await self._call(
+                ReadShortStatusRequest(password=self._op), ReadShortStatusResponse
+            )
+            if short.mode == Mode.DOCUMENT_OPEN:
+                await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
+                self._log.info("refused receipt cancelled")
+        except DriverError as exc:
+            self._log.warning("could not cancel the refused receipt", error=str(exc))
+
+    async def _cash_movement(self, request: CashInRequest) -> CashMovement:
+        async with self._lock:
+            await self._ready_status(request.command)
+            answer = await self._printing(request, CashInResponse)
+            cash = await self._money_register(_CASH_IN_DRAWER)
+        return CashMovement(number=answer.document_number, cash_in_drawer=Kopecks(cash))
+
+    async def _write_tags(self, tags: list[TlvItem], *, is_sensitive: bool = False) -> None:
+        """FF0C, as many as the tags need at 250 bytes each."""
+        batch: list[TlvItem] = []
+        size = 0
+        for tag in tags:
+            tag_size = len(tag.encode())
+            if batch and size + tag_size > MAX_TLV_BYTES:
+                await self._write_tag_batch(batch, is_sensitive=is_sensitive)
+                batch, size = [], 0
+            batch.append(tag)
+            size += tag_size
+        if batch:
+            await self._write_tag_batch(batch, is_sensitive=is_sensitive)
+
+    async def _write_tag_batch(self, batch: list[TlvItem], *, is_sensitive: bool) -> None:
+        request = WriteTlvRequest(password=self._sys, items=tuple(batch))
+        await self._printing(request, WriteTlvResponse, is_sensitive=is_sensitive)
+
+    async def _read_fn_status(self) -> ReadFnStatusResponse:
+        fn = await self._call(ReadFnStatusRequest(password=self._sys), ReadFnStatusResponse)
+        self._fn_serial = fn.fn_serial
+        return fn
+
+    async def _fn(self) -> str:
+        if self._fn_serial is None:
+            return (await self._read_fn_status()).fn_serial
+        return self._fn_serial
+
+    async def _money_register(self, register: int) -> int:
+        request = ReadMoneyRegisterRequest(password=self._op, register=register)
+        return (await self._call(request, ReadMoneyRegisterResponse)).value
+
+    async def _operating_register(self, register: int) -> int:
+        request = ReadOperatingRegisterRequest(password=self._op, register=register)
+        return (await self._call(request, ReadOperatingRegisterResponse)).value
+
+    async def _short_status(self) -> ReadShortStatusResponse:
+        return await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
+
+    async def _find(self, fd: int) -> FindDocumentResponse:
+        try:
+            return await self._call(
+                FindDocumentRequest(password=self._sys, fd=fd), FindDocumentResponse
+            )
+        except DeviceError as exc:
+            if exc.code == FnErrorCode.NO_DATA:
+                raise DocumentNotFound(exc.code, exc.command, fd) from exc
+            raise
+
+    def _fiscal_document(self, found: FindDocumentResponse) -> FiscalDocument:
+        kind = None
+        total = None
+        if found.document_type in {FnDocumentType.RECEIPT, FnDocumentType.BSO}:
+            kind = _KIND_BY_OPERATION.get(int(found.operation or 0))
+            total = None if found.amount is None else Kopecks(found.amount)
+        document_type: DocumentType | int = (
+            DocumentType(found.document_type)
+            if found.document_type in set(DocumentType)
+            else int(found.document_type)
+        )
+        return FiscalDocument(
+            fd=found.fd,
+            type=document_type,
+            fp=found.fp,
+            issued_at=self._aware(found.issued_at),
+            kind=kind,
+            total=total,
+            shift=found.shift,
+        )
+
+    async def _last_shift_document(self, expected: FnDocumentType, command: int) -> ShiftDocument:
+        fn = await self._read_fn_status()
+        found = await self._find(fn.last_fd)
+        if found.document_type != expected or found.shift is None:
+            detail = (
+                f"last FD {found.fd} is a type {found.document_type} document, not {expected.name}"
+            )
+            raise UnexpectedResponse(command, detail)
+        return ShiftDocument(
+            shift=found.shift, fd=found.fd, fp=found.fp, issued_at=self._aware(found.issued_at)
+        )
+
+    async def _find_open_shift(self, shift: int, last_fd: int) -> FindDocumentResponse:
+        """Read back from the last FD to the open-shift document of ``shift``.
+
+        Every FD since the shift opened is a receipt, so the guess ``last FD - receipts in
+        the shift`` usually hits at once; otherwise the scan walks back one FD at a time.
+        """
+        receipts = 0
+        for register in _RECEIPT_COUNTS:
+            receipts += await self._operating_register(register)
+        guess = last_fd - receipts
+        candidates = [guess] if 0 < guess <= last_fd else []
+        limit = self._params.shift_scan_limit
+        candidates += [fd for fd in range(last_fd, max(last_fd - limit, 0), -1) if fd != guess]
+        for fd in candidates:
+            try:
+                found = await self._find(fd)
+            except DocumentNotFound:
+                continue
+            if found.document_type == FnDocumentType.OPEN_SHIFT and found.shift == shift:
+                return found
+            if fd != guess and found.document_type in {
+                FnDocumentType.CLOSE_SHIFT,
+                FnDocumentType.OPEN_SHIFT,
+            }:
+                break  # walked past the start of this shift
+        detail = f"no open-shift document for shift {shift} within {limit} FDs of {last_fd}"
+        raise UnexpectedResponse(Command.FIND_DOCUMENT, detail)
+
+    # --- printing states -------------------------------------------------------------------
+
+    async def _ready_status(self, command: int) -> ReadShortStatusResponse:
+        """0x10 until the printer is idle: 0xB0 after paper came back, PaperOut without paper."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._params.print_wait_s
+        while True:
+            short = await self._short_status()
+            submode = short.submode
+            if submode == Submode.READY:
+                return short
+            if submode in _PAPER_OUT_SUBMODES:
+                raise PaperOut(
+                    DeviceErrorCode.NO_RECEIPT_PAPER, command, f"no paper (submode {submode})"
+                )
+            if submode == Submode.AWAITING_CONTINUE:
+                self._log.info("paper is back: continue printing")
+                await self._call(ContinuePrintRequest(password=self._op), ContinuePrintResponse)
+                continue
+            if loop.time() >= deadline:
+                raise PrinterBusy(
+                    DeviceErrorCode.PRINTING_PREVIOUS,
+                    command,
+                    f"still printing after {self._params.print_wait_s:g} s (submode {submode})",
+                )
+            await asyncio.sleep(self._params.print_poll_interval_s)
+
+    async def _printing(
+        self, request: Request, expected: type[_R], *, is_sensitive: bool = False
+    ) -> _R:
+        """A command that prints: on 0x50 or 0x58 wait until printed, then send it again.
+
+        A command refused with 0x50 or 0x58 was not executed, so sending it again is safe.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._params.print_wait_s
+        while True:
+            try:
+                return await self._call(request, expected, is_sensitive=is_sensitive)
+            except (PrinterBusy, PaperOut) as exc:
+                retry = exc.code in {
+                    DeviceErrorCode.PRINTING_PREVIOUS,
+                    DeviceErrorCode.AWAITING_CONTINUE_PRINT,
+                }
+                if not retry or loop.time() >= deadline:
+                    raise
+                self._log.debug("register busy printing; waiting", code=exc.code)
+                await self._ready_status(request.command)
+
+    # --- one exchange ----------------------------------------------------------------------
+
+    async def _call(
+        self, request: Request, expected: type[_R], *, is_sensitive: bool = False
+    ) -> _R:
+        """Send one request and decode its answer; a non-zero error byte raises DeviceError."""
+        command = request.command
+        frame = await self._exchange(encode(request), command, is_sensitive=is_sensitive)
+        try:
+            response = decode_response(command, frame.payload)
+        except ProtocolError as exc:
+            self._log_link_failure(exc)
+            raise
+        if isinstance(response, ErrorResponse):
+            raise device_error(command, response)
+        if not isinstance(response, expected):
+            raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
+        return response
+
+    async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
+        await self._ensure_link()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Frame] = loop.create_future()
+        self._pending = future
+        self._pending_command = command
+        self._is_sensitive = is_sensitive
+        timeout_s = self._params.answer_timeout_for(command)
+        try:
+            await self._apply(self._link.start(payload, loop.time(), answer_timeout_s=timeout_s))
+            while not future.done():
+                self._wakeup.clear()
+                try:
+                    async with asyncio.timeout_at(self._link.deadline):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    await self._apply(self._link.poll(loop.time()))
+            return future.result()
+        finally:
+            self._pending = None
+            self._is_sensitive = False
+            if self._link.is_busy:
+                self._link.abort()
+
+    async def _ensure_link(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            return
+        await self._transport.close()
+        try:
+            await self._transport.open()
+        except TransportLinkDown as exc:
+            error = LinkDown(exc.url, exc.reason)
+            self._log_link_failure(error)
+            raise error from exc
+        self._link.abort()
+        self._reader = asyncio.create_task(
+            self._read_loop(), name=f"shtrih[{self._transport.url}].reader"
+        )
+
+    async def _read_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                data = await self._transport.read(READ_CHUNK_BYTES)
+                self._note("<<", data)
+                await self._apply(self._link.feed(data, loop.time()))
+                self._wakeup.set()
+        except TransportLinkDown as exc:
+            self._fail_pending(LinkDown(exc.url, exc.reason), exc)
+        except Exception as exc:  # noqa: BLE001 top of the reader task: log, fail the waiter
+            self._log.exception("register reader crashed")
+            self._fail_pending(LinkDown(self._transport.url, f"reader crashed: {exc}"), exc)
+
+    def _fail_pending(self, error: DriverError, cause: BaseException) -> None:
+        error.__cause__ = cause
+        self._log_link_failure(error)
+        future = self._pending
+        if future is not None and not future.done():
+            future.set_exception(error)
+        self._wakeup.set()
+
+    async def _apply(self, out: LinkOutput) -> None:
+        """Write what the link machine asked for, then act on its events."""
+        if out.write:
+            self._note(">>", out.write)
+            try:
+                await self._transport.write(out.write)
+            except TransportLinkDown as exc:
+                self._fail_pending(LinkDown(exc.url, exc.reason), exc)
+                return
+        for event in out.events:
+            if isinstance(event, AnswerReceived):
+                future = self._pending
+                if future is not None and not future.done():
+                    future.set_result(event.frame)
+                self._wakeup.set()
+            elif isinstance(event, ExchangeFailed):
+                future = self._pending
+                error = self._link_error(event)
+                self._log_link_failure(error)
+                if future is not None and not future.done():
+                    future.set_exception(error)
+                self._wakeup.set()
+            elif isinstance(event, HeldAnswerDiscarded):
+                self._log.warning(
+                    "dropped an answer the register held from an earlier request",
+                    frame=event.frame.payload.hex(" "),
+                )
+            elif isinstance(event, Ignored):
+                self._log.debug("link bytes ignored", raw=event.raw.hex(" "), reason=event.reason)
+
+    def _link_error(self, event: ExchangeFailed) -> DriverError:
+        command = self._pending_command
+        if event.kind is FailureKind.BAD_CHECKSUM:
+            return BadChecksum(command, event.attempts)
+        if event.kind is FailureKind.UNEXPECTED:
+            return UnexpectedResponse(command, event.detail)
+        return AnswerTimeout(command, self._params.answer_timeout_for(command))
+
+    def _note(self, direction: str, data: bytes) -> None:
+        """Log link traffic at DEBUG as hex and keep it for the next link ERROR."""
+        if self._is_sensitive and direction == ">>" and len(data) > 1:
+            head = data[:5].hex(" ")
+            text = f"{direction} {head} ... ({len(data)} bytes; customer contact redacted)"
+        else:
+            text = f"{direction} {data.hex(' ')}"
+        self._frames.append(text)
+        self._log.debug(text)
+
+    def _log_link_failure(self, error: DriverError) -> None:
+        self._log.error(
+            "register link failure",
+            error=str(error),
+            error_type=type(error).__name__,
+            recent_frames=list(self._frames),
+        )
+
+
+def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:
+    if mode == Mode.SHIFT_EXPIRED:
+        return ShiftState.EXPIRED
+    if mode in {Mode.SHIFT_OPEN, Mode.DOCUMENT_OPEN}:
+        return ShiftState.OPEN
+    if mode == Mode.SHIFT_CLOSED:
+        return ShiftState.CLOSED
+    return ShiftState.OPEN if is_fn_shift_open else ShiftState.CLOSED
+
+
+def _cashier_tags(cashier: Cashier) -> list[TlvItem]:
+    tags = [tlv_string(Tag.CASHIER_NAME, cashier.name)]
+    if cashier.inn:
+        tags.append(tlv_string(Tag.CASHIER_INN, cashier.inn))
+    return tags
