@@ -1,0 +1,156 @@
+"""The fault-injection control API: JSON over HTTP on localhost (``--control HOST:PORT``).
+
+Every route is listed in docs/simulator.md. Errors are ``{"error": {"code", "message"}}``
+with status 400; successful calls answer with the state as GET /state shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from firmware_sim.faults import Direction
+from firmware_sim.server import Simulator
+
+__all__ = ["make_control_app", "start_control"]
+
+log = structlog.get_logger("firmware_sim.control")
+
+SIM_KEY = web.AppKey("sim", Simulator)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BadRequest(Exception):
+    """A control request with a missing or wrong field."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        raw = await request.json()
+    except json.JSONDecodeError as exc:
+        raise BadRequest("bad_json", f"body is not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise BadRequest("bad_json", "body must be a JSON object")
+    return raw
+
+
+def _int(body: dict[str, Any], key: str, *, default: int | None = None, minimum: int = 0) -> int:
+    value = body.get(key, default)
+    if value is None:
+        raise BadRequest("missing_field", f"{key} is required")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadRequest("bad_field", f"{key} must be an integer >= {minimum}")
+    return value
+
+
+def _direction(body: dict[str, Any]) -> Direction:
+    try:
+        return Direction(body.get("direction", "out"))
+    except ValueError as exc:
+        raise BadRequest("bad_field", 'direction must be "out" or "in"') from exc
+
+
+def _route(action: Callable[[Simulator, dict[str, Any]], Awaitable[None]]) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        sim = request.app[SIM_KEY]
+        try:
+            body = await _body(request)
+            await action(sim, body)
+        except BadRequest as exc:
+            log.info("control request refused", path=request.path, code=exc.code)
+            return web.json_response({"error": {"code": exc.code, "message": str(exc)}}, status=400)
+        log.info("control", path=request.path)
+        return web.json_response(await sim.summary())
+
+    return handler
+
+
+async def _state(_sim: Simulator, _body: dict[str, Any]) -> None:
+    return None
+
+
+async def _drop(sim: Simulator, body: dict[str, Any]) -> None:
+    sim.faults.drop(_int(body, "count"), _direction(body))
+
+
+async def _corrupt(sim: Simulator, body: dict[str, Any]) -> None:
+    sim.faults.corrupt(_int(body, "count"), _direction(body))
+
+
+async def _delay(sim: Simulator, body: dict[str, Any]) -> None:
+    sim.faults.answer_delay_ms = _int(body, "ms")
+
+
+async def _clear(sim: Simulator, _body: dict[str, Any]) -> None:
+    sim.faults.clear()
+
+
+async def _paper_out(sim: Simulator, _body: dict[str, Any]) -> None:
+    await sim.set_paper(False)
+
+
+async def _paper_back(sim: Simulator, _body: dict[str, Any]) -> None:
+    await sim.set_paper(True)
+
+
+async def _power_cut(sim: Simulator, _body: dict[str, Any]) -> None:
+    await sim.power_cut()
+
+
+async def _power_back(sim: Simulator, _body: dict[str, Any]) -> None:
+    await sim.power_back()
+
+
+async def _advance_clock(sim: Simulator, body: dict[str, Any]) -> None:
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise BadRequest("bad_field", "seconds must be a number")
+    await sim.advance_clock(float(seconds))
+
+
+async def _ofd_ack(sim: Simulator, body: dict[str, Any]) -> None:
+    through = body.get("through_fd")
+    if through is not None:
+        through = _int(body, "through_fd")
+    await sim.ofd_ack(through)
+
+
+def make_control_app(sim: Simulator) -> web.Application:
+    """The aiohttp application serving the control routes for ``sim``."""
+    app = web.Application()
+    app[SIM_KEY] = sim
+    app.router.add_get("/state", _route(_state))
+    app.router.add_post("/faults/drop", _route(_drop))
+    app.router.add_post("/faults/corrupt", _route(_corrupt))
+    app.router.add_post("/faults/delay", _route(_delay))
+    app.router.add_post("/faults/clear", _route(_clear))
+    app.router.add_post("/paper/out", _route(_paper_out))
+    app.router.add_post("/paper/back", _route(_paper_back))
+    app.router.add_post("/power/cut", _route(_power_cut))
+    app.router.add_post("/power/back", _route(_power_back))
+    app.router.add_post("/clock/advance", _route(_advance_clock))
+    app.router.add_post("/ofd/ack", _route(_ofd_ack))
+    return app
+
+
+async def start_control(
+    sim: Simulator, host: str, port: int
+) -> tuple[web.AppRunner, tuple[str, int]]:
+    """Serve the control API; returns the runner (clean it up) and the bound address."""
+    runner = web.AppRunner(make_control_app(sim), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    return runner, (host, int(bound[1]))

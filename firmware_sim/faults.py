@@ -1,0 +1,92 @@
+"""Faults the simulator injects on its line: lost, corrupted and late bytes, a dead link.
+
+Pure: the server passes every chunk it reads through :meth:`FaultPlan.filter_in` and every
+chunk it writes through :meth:`FaultPlan.filter_out`; the counters run down byte by byte.
+The control API (``firmware_sim.control``) and ``serve`` flags set them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+__all__ = ["CORRUPT_MASK", "Direction", "FaultPlan"]
+
+CORRUPT_MASK = 0xFF
+"""A corrupted byte is XORed with this: never equal to the original."""
+
+
+class Direction(Enum):
+    """Which way the bytes a fault applies to travel."""
+
+    OUT = "out"  # device -> host (answers, ACK/NAK)
+    IN = "in"  # host -> device (commands, ENQ)
+
+
+@dataclass(slots=True, kw_only=True)
+class FaultPlan:
+    """Pending faults. Mutable on purpose: counters are consumed as bytes pass."""
+
+    drop_out: int = 0
+    drop_in: int = 0
+    corrupt_out: int = 0
+    corrupt_in: int = 0
+    answer_delay_ms: int = 0
+    is_powered: bool = True
+
+    def drop(self, count: int, direction: Direction = Direction.OUT) -> None:
+        """Lose the next ``count`` bytes travelling in ``direction``."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        if direction is Direction.OUT:
+            self.drop_out += count
+        else:
+            self.drop_in += count
+
+    def corrupt(self, count: int, direction: Direction = Direction.OUT) -> None:
+        """Flip every bit of the next ``count`` bytes travelling in ``direction``."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        if direction is Direction.OUT:
+            self.corrupt_out += count
+        else:
+            self.corrupt_in += count
+
+    def clear(self) -> None:
+        """Forget pending byte faults and the delay (power is left as it is)."""
+        self.drop_out = self.drop_in = self.corrupt_out = self.corrupt_in = 0
+        self.answer_delay_ms = 0
+
+    def filter_out(self, data: bytes) -> bytes:
+        """Apply pending output faults to bytes the device is about to write."""
+        data, self.drop_out, self.corrupt_out = _apply(data, self.drop_out, self.corrupt_out)
+        return data
+
+    def filter_in(self, data: bytes) -> bytes:
+        """Apply pending input faults to bytes the device just read."""
+        data, self.drop_in, self.corrupt_in = _apply(data, self.drop_in, self.corrupt_in)
+        return data
+
+    def as_dict(self) -> dict[str, Any]:
+        """The pending faults as plain JSON values."""
+        return {
+            "drop_out": self.drop_out,
+            "drop_in": self.drop_in,
+            "corrupt_out": self.corrupt_out,
+            "corrupt_in": self.corrupt_in,
+            "answer_delay_ms": self.answer_delay_ms,
+            "power": self.is_powered,
+        }
+
+
+def _apply(data: bytes, drop: int, corrupt: int) -> tuple[bytes, int, int]:
+    """Drop first, then corrupt, byte by byte; return the bytes and what is left of each."""
+    dropped = min(drop, len(data))
+    data = data[dropped:]
+    drop -= dropped
+    flipped = min(corrupt, len(data))
+    if flipped:
+        data = bytes(b ^ CORRUPT_MASK for b in data[:flipped]) + data[flipped:]
+        corrupt -= flipped
+    return data, drop, corrupt
