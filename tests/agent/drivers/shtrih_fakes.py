@@ -38,6 +38,8 @@ class Knobs:
     drop_to_device: int = 0  # drop the next N host->device bytes
     corrupt_to_host: int = 0  # flip the next N device->host bytes (xor 0xFF)
     corrupt_to_device: int = 0
+    corrupt_frames: int = 0  # flip the LRC of the next N device->host writes that hold a frame
+    corrupt_requests: int = 0  # flip the LRC of the next N host->device frames
     delay_s: float = 0.0  # deliver device->host bytes this much later
     is_paused: bool = False  # hold device->host bytes until resume()
     is_dead: bool = False  # power cut: swallow host bytes, answer nothing
@@ -74,6 +76,9 @@ class FakeLink:
             raise LinkDown(self.url, "not open")
         self.to_device_log.append(bytes(data))
         data = self._mangle(data, to_device=True)
+        if self.knobs.corrupt_requests and len(data) > 1:
+            self.knobs.corrupt_requests -= 1
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
         if self.knobs.is_dead or not data:
             return
         loop = asyncio.get_running_loop()
@@ -146,6 +151,9 @@ class FakeLink:
         if self.knobs.drop_filter is not None and self.knobs.drop_filter(out):
             return
         out = self._mangle(out, to_device=False)
+        if self.knobs.corrupt_frames and len(out) > 1:
+            self.knobs.corrupt_frames -= 1
+            out = out[:-1] + bytes([out[-1] ^ 0xFF])
         if not out:
             return
         if self.knobs.delay_s > 0:
