@@ -1,0 +1,63 @@
+"""FaultPlan: byte counters that drop or corrupt the next N bytes, each way."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware_sim.faults import CORRUPT_MASK, Direction, FaultPlan
+
+
+def test_faults_drop_spans_writes() -> None:
+    """Dropping 3 bytes eats 2 from the first write and 1 from the next."""
+    plan = FaultPlan()
+    plan.drop(3)
+    assert plan.filter_out(b"\x06\x02") == b""
+    assert plan.filter_out(b"\x03\x10\x00") == b"\x10\x00"
+    assert plan.filter_out(b"\x06") == b"\x06"
+
+
+def test_faults_corrupt_flips_every_bit_of_next_bytes() -> None:
+    """Corrupted bytes are XORed with 0xFF, so never equal to the original."""
+    plan = FaultPlan()
+    plan.corrupt(2)
+    assert plan.filter_out(b"\x06\x02\x05") == bytes(
+        [0x06 ^ CORRUPT_MASK, 0x02 ^ CORRUPT_MASK, 0x05]
+    )
+    assert plan.corrupt_out == 0
+
+
+def test_faults_directions_are_independent() -> None:
+    """Input faults do not touch output and vice versa."""
+    plan = FaultPlan()
+    plan.drop(1, Direction.IN)
+    assert plan.filter_out(b"\x15") == b"\x15"
+    assert plan.filter_in(b"\x05\x05") == b"\x05"
+
+
+def test_faults_drop_then_corrupt_in_one_chunk() -> None:
+    """With both pending, the dropped bytes come first, then the corrupted ones."""
+    plan = FaultPlan()
+    plan.drop(1)
+    plan.corrupt(1)
+    assert plan.filter_out(b"\x01\x02\x03") == bytes([0x02 ^ CORRUPT_MASK, 0x03])
+
+
+def test_faults_clear_keeps_power_state() -> None:
+    """clear() forgets byte faults and the delay but not a power cut."""
+    plan = FaultPlan(answer_delay_ms=100, is_powered=False)
+    plan.drop(5)
+    plan.clear()
+    assert plan.as_dict() == {
+        "drop_out": 0,
+        "drop_in": 0,
+        "corrupt_out": 0,
+        "corrupt_in": 0,
+        "answer_delay_ms": 0,
+        "power": False,
+    }
+
+
+def test_faults_negative_count_is_a_programmer_error() -> None:
+    """A negative count is refused."""
+    with pytest.raises(ValueError, match="negative"):
+        FaultPlan().drop(-1)

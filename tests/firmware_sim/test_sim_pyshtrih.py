@@ -1,0 +1,214 @@
+"""An independent driver, pyshtrih 2.0.6, drives the simulator over a pty and over TCP.
+
+pyshtrih was written for real ШТРИХ-М registers; it shares no code with this project.
+Reference: shtrih-protocol.md §3.2 (collections shim), §3.4 (socket:// swap), §3.6.
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import json
+import select
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# pyshtrih's dependency unilog still uses collections.Mapping (removed in 3.10), §3.2.
+collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+collections.Iterable = collections.abc.Iterable  # type: ignore[attr-defined]
+
+import pyshtrih  # noqa: E402
+import serial  # noqa: E402
+
+pytestmark = pytest.mark.sim
+
+SCRIPT = Path(sys.executable).with_name("firmware-sim")
+START_TIMEOUT_S = 10.0
+
+
+class Served:
+    """A simulator process and the URLs it printed."""
+
+    def __init__(self, *args: str) -> None:
+        command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "firmware_sim"]
+        self.proc = subprocess.Popen(
+            [*command, "serve", *args, "--control", "127.0.0.1:0", "--log-level", "warning"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = self._line()
+        self.control = self._line().split(" ", 1)[1]
+
+    def _line(self) -> str:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
+        assert ready, "simulator printed nothing in time"
+        return self.proc.stdout.readline().strip()
+
+    def post(self, path: str) -> dict[str, Any]:
+        """POST to the control API."""
+        request = urllib.request.Request(self.control + path, data=b"{}", method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+            return dict(json.load(resp))
+
+    def close(self) -> None:
+        """SIGTERM and reap."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=START_TIMEOUT_S)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+
+
+def _device(port: str) -> Any:
+    device = pyshtrih.ShtrihM01F(port=port, baudrate=115200)
+    if port.startswith("socket://"):  # §3.4: pyshtrih only opens device paths by itself
+        device.protocol.serial = serial.serial_for_url(
+            port, do_not_open=True, timeout=3, write_timeout=3
+        )
+    return device
+
+
+@pytest.fixture(params=["pty", "tcp"])
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The simulator on a pty, then on TCP."""
+    where = ["--pty"] if request.param == "pty" else ["--tcp", "127.0.0.1:0"]
+    sim = Served(*where, *getattr(request, "param_args", []))
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
+def dev(served: Served) -> Iterator[Any]:
+    """A connected pyshtrih ShtrihM01F."""
+    device = _device(served.port)
+    device.connect()
+    yield device
+    device.disconnect()
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_minimal_session(dev: Any) -> None:
+    """connect, state, open shift, cash sale with change, register 241, X and Z reports."""
+    assert dev.name == "ШТРИХ-М-01Ф"
+    state = dev.state()
+    assert state["Режим ФР"].num == 4
+    assert state["Подрежим ФР"].state == 0
+    str(state)  # printable with the §3.2 shim
+    dev.open_shift()
+    assert dev.state()["Режим ФР"].num == 2
+    dev.open_check(0)
+    dev.sale(("Игровое время 1 ч", 1000, 10000), tax1=1)
+    assert dev.state()["Режим ФР"].num == 8
+    # pyshtrih swaps the operation-count bytes 6 (low) and 11 (high) of §2.2: 1 reads as 256.
+    assert dev.state()["Количество операций в чеке"] == 256
+    assert dev.close_check(15000)["Сдача"] == 5000
+    assert dev.request_monetary_register(241)["Содержимое регистра"] == 10000
+    assert dev.request_monetary_register(193)["Содержимое регистра"] == 10000
+    assert dev.request_operational_register(144)["Содержимое регистра"] == 1
+    dev.x_report()
+    dev.z_report()
+    assert dev.state()["Режим ФР"].num == 4
+    assert dev.request_monetary_register(241)["Содержимое регистра"] == 10000
+    assert dev.request_monetary_register(193)["Содержимое регистра"] == 0
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_full_status_and_fn_queries(dev: Any) -> None:
+    """0x11 decodes (valid dates), FN status, expiry, OFD exchange, FD lookup."""
+    full = dev.full_state()
+    assert full["Заводской номер"] == 12345678
+    dev.open_shift()
+    dev.sale(("Кофе", 2000, 15000), tax1=2)
+    dev.close_check(30000)
+    fn = dev.fs_state()
+    assert fn["Номер последнего ФД"] == 3
+    assert fn["Состояние смены"] == "смена открыта"
+    assert fn["Номер ФН"] == b"9999078900012345"
+    assert dev.fs_expiration_time()["Срок действия"].year >= 2026
+    assert dev.fs_info_exchange()["Количество сообщений для ОФД"] == 2
+    assert dev.fs_unconfirmed_document_count()["Количество неподтверждённых ФД"] == 2
+    assert dev.fs_shift_params()["Номер чека"] == 1
+    found = dev.fs_find_document_by_num(3)
+    assert found["Тип фискального документа"] == 3
+    assert int.from_bytes(found["Данные фискального документа"][14:19], "little") == 30000
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_errors_are_the_registers(dev: Any) -> None:
+    """A sale in a closed shift raises ItemSaleError 0x3D; short payment CloseCheckError 0x45."""
+    with pytest.raises(pyshtrih.Error) as closed:
+        dev.sale(("Товар", 1000, 100))
+    assert closed.value.code == 0x3D
+    dev.open_shift()
+    dev.sale(("Товар", 1000, 10000))
+    with pytest.raises(pyshtrih.Error) as short:
+        dev.close_check(5000)
+    assert short.value.code == 0x45
+    dev.cancel_check()
+    assert dev.state()["Режим ФР"].num == 2
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_refund_cash_in_out(dev: Any) -> None:
+    """Sale return, cash in and cash out move the drawer (241) as on hardware."""
+    dev.open_shift()
+    dev.income(20000)
+    dev.open_check(2)
+    dev.return_sale(("Возврат", 1000, 5000))
+    dev.close_check(5000)
+    dev.outcome(1000)
+    assert dev.request_monetary_register(241)["Содержимое регистра"] == 14000
+    assert dev.request_monetary_register(195)["Содержимое регистра"] == 5000
+    with pytest.raises(pyshtrih.Error) as too_much:
+        dev.outcome(100000)
+    assert too_much.value.code == 0x46
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_waits_out_paper_out(served: Served, dev: Any) -> None:
+    """With the paper out, pyshtrih's X report waits (submode 1) until paper is back."""
+    dev.open_shift()
+    served.post("/paper/out")
+    assert dev.state()["Подрежим ФР"].state == 1
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(dev.x_report()), daemon=True)
+    worker.start()
+    worker.join(0.3)
+    assert worker.is_alive()  # wait_printing() polls 0x10 while submode is 1
+    served.post("/paper/back")
+    worker.join(10)
+    assert not worker.is_alive()
+    assert outcome[0]["Код ошибки"] == 0  # type: ignore[index]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("where", ["--pty", "--tcp"])
+def test_pyshtrih_waits_for_printing(where: str) -> None:
+    """With --print-ms, pyshtrih's wait_printing sees submode 5 and then 0."""
+    args = ["--pty"] if where == "--pty" else ["--tcp", "127.0.0.1:0"]
+    sim = Served(*args, "--print-ms", "300")
+    try:
+        device = _device(sim.port)
+        device.connect()
+        device.open_shift()
+        assert device.state()["Подрежим ФР"].state == 5
+        device.x_report()  # wait_printing() first, then the report
+        device.z_report()
+        assert device.state()["Режим ФР"].num == 4
+        device.disconnect()
+    finally:
+        sim.close()
