@@ -956,7 +956,7 @@ class ShtrihDriver:
             return BadChecksum(command, event.attempts)
         if event.kind is FailureKind.UNEXPECTED:
             return UnexpectedResponse(command, event.detail)
-        return AnswerTimeout(command, self._params.answer_timeout_for(command))
+        return AnswerTimeout(command, round(event.waited_s, 3))
 
     def _note(self, direction: str, data: bytes) -> None:
         """Log link traffic at DEBUG as hex and keep it for the next link ERROR."""

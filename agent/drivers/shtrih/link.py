@@ -131,6 +131,7 @@ class ExchangeFailed:
     kind: FailureKind
     detail: str
     attempts: int
+    waited_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,8 @@ class _State(Enum):
     REPEAT_REQUESTED = auto()  # bad answer: NAK + ENQ sent, expecting ACK + the answer again
 
 
+_ENQ_REPLY_STATES = frozenset({_State.ENQ_SENT, _State.PROBING, _State.REPEAT_REQUESTED})
+"""States waiting for the one-byte reply to ENQ."""
 _ANSWER_STATES = frozenset(
     {_State.FRAME_SENT, _State.PROBING, _State.AWAITING_ANSWER, _State.REPEAT_REQUESTED}
 )
@@ -185,6 +188,8 @@ class ShtrihHostLink:
         self._answer_timeout_s = 0.0
         self._answer_deadline = 0.0
         self._deadline: float | None = None
+        self._started_at = 0.0
+        self._now = 0.0
         self._last_byte_at = 0.0
         self._enq_tries = 0
         self._sends = 0
@@ -218,6 +223,8 @@ class ShtrihHostLink:
             raise ValueError(msg)
         self._frame = encode_frame(payload)
         self._answer_timeout_s = answer_timeout_s
+        self._started_at = now
+        self._now = now
         self._enq_tries = 1
         self._sends = 0
         self._bad_answers = 0
@@ -238,6 +245,7 @@ class ShtrihHostLink:
     def feed(self, data: bytes, now: float) -> LinkOutput:
         """Consume bytes read from the register."""
         step = _Step()
+        self._now = now
         if data:
             self._last_byte_at = now
         for event in self._decoder.feed(data):
@@ -247,6 +255,7 @@ class ShtrihHostLink:
     def poll(self, now: float) -> LinkOutput:
         """Act on whatever deadline has passed; harmless to call early."""
         step = _Step()
+        self._now = now
         if self._state is _State.IDLE:
             return self._out(step)
         if self._decoder.is_mid_frame and now >= self._last_byte_at + self._t.byte_timeout_s:
@@ -268,7 +277,8 @@ class ShtrihHostLink:
 
     def _fail(self, kind: FailureKind, detail: str, attempts: int, step: _Step) -> None:
         self._enter(_State.IDLE, None)
-        step.events.append(ExchangeFailed(kind, detail, attempts))
+        waited = max(0.0, self._now - self._started_at)
+        step.events.append(ExchangeFailed(kind, detail, attempts, waited))
 
     def _send_frame(self, now: float, step: _Step) -> None:
         self._sends += 1
@@ -294,7 +304,9 @@ class ShtrihHostLink:
         elif isinstance(event, Frame):
             self._on_frame(event, now, step)
         elif event.reason == "garbage":
-            step.events.append(Ignored(event.raw, event.reason))
+            step.events.append(Ignored(event.raw, f"garbage in {state.name}"))
+            if state in _ENQ_REPLY_STATES:
+                self._on_noise(now, step)
         else:
             self._on_broken_frame(event, now, step)
 
@@ -350,6 +362,23 @@ class ShtrihHostLink:
                 return
             self._enq_tries = 1
             self._send_enq(_State.ENQ_SENT, now, step)
+
+    def _on_noise(self, now: float, step: _Step) -> None:
+        """Noise where the reply to ENQ belongs: the register is alive, the line is not clean.
+
+        Ask again at once rather than wait out the ENQ timeout; the noise counts against the
+        bad-answer cap, not against the silence budget.
+        """
+        self._bad_answers += 1
+        if self._bad_answers >= self._t.max_bad_answers:
+            self._fail(
+                FailureKind.BAD_CHECKSUM,
+                "line noise instead of ENQ replies",
+                self._bad_answers,
+                step,
+            )
+            return
+        self._send_enq(self._state, now, step)
 
     def _on_broken_frame(self, event: FrameEvent, now: float, step: _Step) -> None:
         """A frame with a bad LRC, a zero LEN, or cut by the byte timeout."""

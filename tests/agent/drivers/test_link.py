@@ -320,3 +320,36 @@ def test_link_any_fragmentation_delivers_the_answer(sizes: list[int], held: bool
     assert answers == [Frame(ANSWER)]
     assert out.write.endswith(ACK)
     assert not link.is_busy
+
+
+def test_link_noise_instead_of_enq_reply_asks_again_at_once() -> None:
+    """A corrupted reply to ENQ is answered with a new ENQ at once, not after the timeout."""
+    link, _ = _started()
+    out = link.feed(b"\xea", 0.01)
+    assert out.write == ENQ
+    assert out.deadline == pytest.approx(0.01 + T.enq_timeout_s)
+    assert link.feed(NAK, 0.02).write == REQUEST_FRAME
+
+
+def test_link_endless_noise_is_bad_checksum() -> None:
+    """Noise on every ENQ reply ends as BAD_CHECKSUM after the bad-answer cap."""
+    link, _ = _started()
+    out = LinkOutput()
+    replies = 0
+    while _failure(out) is None:
+        out = link.feed(b"\xea", 0.01 * replies)
+        replies += 1
+    failure = _failure(out)
+    assert failure is not None
+    assert failure.kind is FailureKind.BAD_CHECKSUM
+    assert replies == T.max_bad_answers
+
+
+def test_link_failure_reports_the_time_waited() -> None:
+    """ExchangeFailed carries how long the exchange ran, for the AnswerTimeout message."""
+    link, _ = _started(now=10.0)
+    link.feed(NAK, 10.0)
+    link.feed(ACK, 10.1)
+    failure = _failure(link.poll(10.0 + ANSWER_TIMEOUT_S))
+    assert failure is not None
+    assert failure.waited_s == pytest.approx(ANSWER_TIMEOUT_S)
