@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 import structlog
-from conftest import FAST, FN_SERIAL, Rig, make_rig
 from shtrih_fakes import utc_now
+from shtrih_rig import FAST, FN_SERIAL, Rig, make_rig
 from structlog.testing import capture_logs
 
 from agent.domain.money import Kopecks, Micros

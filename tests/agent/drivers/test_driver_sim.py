@@ -31,6 +31,7 @@ from agent.domain.receipt import (
 )
 from agent.drivers.errors import (
     AnswerTimeout,
+    BadChecksum,
     CommandNotSupported,
     DriverError,
     FnFailure,
@@ -483,3 +484,18 @@ async def test_sim_line_faults_issue_exactly_one_receipt(
             pytest.fail(f"{path} {body}: {exc!r}")
     assert [r.fd for r in issued] == list(range(opened.fd + 1, opened.fd + 5))
     assert (await driver.read_state()).last_fd == opened.fd + 4
+
+
+@pytest.mark.timeout(30)
+async def test_sim_line_noise_is_bad_checksum_then_recovers(
+    start_sim: StartSim, drivers: Callable[..., ShtrihDriver]
+) -> None:
+    """Every byte from the register corrupted: BadChecksum; faults cleared, it works again."""
+    sim = start_sim(tcp=True)
+    driver = drivers(sim)
+    await driver.connect()
+    await _post(sim, "/faults/corrupt", {"count": 100_000, "direction": "out"})
+    with pytest.raises(BadChecksum):
+        await driver.read_state()
+    await _post(sim, "/faults/clear")
+    assert (await driver.read_state()).shift is ShiftState.CLOSED
