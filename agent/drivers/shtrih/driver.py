@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import structlog
 
@@ -48,6 +48,7 @@ from agent.drivers.interface import (
     DeviceInfo,
     DocumentType,
     FiscalDocument,
+    FiscalDriver,
     FnState,
     FnWarning,
     IssuedReceipt,
@@ -992,3 +993,10 @@ def _cashier_tags(cashier: Cashier) -> list[TlvItem]:
     if cashier.inn:
         tags.append(tlv_string(Tag.CASHIER_INN, cashier.inn))
     return tags
+
+
+if TYPE_CHECKING:
+
+    def _implements_fiscal_driver(driver: ShtrihDriver) -> FiscalDriver:
+        """Type-checked proof that ShtrihDriver satisfies the FiscalDriver protocol."""
+        return driver
