@@ -9,9 +9,10 @@ Transports:
 
 - pty: ``os.openpty()``, the slave in raw mode; its path is what clients open. The
   simulator keeps the slave open too, so clients may come and go.
-- TCP: one client at a time, like the hardware's TCP server. A second client is
-  **refused**: accepted and closed at once, and logged. The held answer survives a
-  reconnect, so ENQ on the new connection gets it (§1.3).
+- TCP: one client at a time, like the hardware's TCP server. A second client **waits**
+  (accepted, not read) until the first disconnects, at most ``CLIENT_WAIT_S``; then it
+  is closed and the refusal logged. The held answer survives a reconnect, so ENQ on the
+  new connection gets it (§1.3).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ log = structlog.get_logger("firmware_sim")
 READ_CHUNK_BYTES = 4096
 RING_FRAMES = 32
 DEFAULT_TCP_PORT = 7778
+CLIENT_WAIT_S = 5.0
+"""How long a second TCP client waits for the first to leave before it is closed."""
 
 
 def _utc_now() -> datetime:
@@ -281,12 +284,18 @@ def _quick_ack(sock: socket.socket | None) -> None:
 
 
 class TcpPort:
-    """One client at a time; a second one is refused (closed at once)."""
+    """One client at a time, like the hardware's TCP server.
 
-    def __init__(self, sim: Simulator) -> None:
+    A second client waits, unserved, until the first disconnects (its bytes stay in the
+    socket buffer); if the slot is not free within ``client_wait_s`` it is closed.
+    """
+
+    def __init__(self, sim: Simulator, *, client_wait_s: float = CLIENT_WAIT_S) -> None:
         self._sim = sim
+        self._client_wait_s = client_wait_s
         self._server: asyncio.Server | None = None
-        self._client: asyncio.Task[None] | None = None
+        self._slot = asyncio.Lock()
+        self._handlers: set[asyncio.Task[None]] = set()
         self.address: tuple[str, int] = ("", 0)
 
     async def start(self, host: str, port: int) -> None:
@@ -296,16 +305,32 @@ class TcpPort:
         self.address = (host, int(sockname[1]))
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        if self._client is not None and not self._client.done():
-            log.warning("second TCP client refused", peer=str(peer))
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        peer = str(writer.get_extra_info("peername"))
+        try:
+            try:
+                async with asyncio.timeout(self._client_wait_s):
+                    await self._slot.acquire()
+            except TimeoutError:
+                log.warning("second TCP client refused: the first is still connected", peer=peer)
+                return
+            try:
+                await self._serve(reader, writer, peer)
+            finally:
+                self._slot.release()
+        finally:
             writer.close()
-            return
-        self._client = asyncio.current_task()
+            self._handlers.discard(task)
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        log.info("TCP client connected", peer=str(peer))
+        log.info("TCP client connected", peer=peer)
 
         async def write(data: bytes) -> None:
             writer.write(data)
@@ -320,17 +345,18 @@ class TcpPort:
             await _pump(self._sim, read, write)
         finally:
             self._sim.disconnect()
-            writer.close()
-            log.info("TCP client gone", peer=str(peer))
+            log.info("TCP client gone", peer=peer)
 
     async def close(self) -> None:
-        """Stop listening and drop the client."""
+        """Stop listening and drop the clients."""
         if self._server is not None:
             self._server.close()
-        if self._client is not None and not self._client.done():
-            self._client.cancel()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        for task in handlers:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._client
+                await task
         if self._server is not None:
             await self._server.wait_closed()
 

@@ -258,3 +258,32 @@ class SocketHost:
     def close(self) -> None:
         """Close the socket."""
         self._sock.close()
+
+
+class LineReader:
+    """Reads lines from a child's stdout pipe with a deadline (select + own buffer).
+
+    A buffered file object would read both startup lines at once and leave the second
+    invisible to select(); this reads the raw descriptor instead.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buf = b""
+
+    def line(self, timeout_s: float) -> str:
+        """The next line without its newline; AssertionError after ``timeout_s``."""
+        import os  # noqa: PLC0415
+        import select  # noqa: PLC0415
+        import time  # noqa: PLC0415
+
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._fd], [], [], max(left, 0))
+            assert ready, "the simulator printed nothing in time"
+            chunk = os.read(self._fd, 4096)
+            assert chunk, "the simulator closed its stdout"
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from simwire import SYSADMIN, SocketHost, close_body, pw, sale_body, tlv, u
+from simwire import SYSADMIN, LineReader, SocketHost, close_body, pw, sale_body, tlv, u
 
 pytestmark = pytest.mark.sim
 
@@ -33,13 +32,12 @@ class SimProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert self.proc.stdout is not None
+        self._lines = LineReader(self.proc.stdout.fileno())
 
     def line(self, timeout_s: float = START_TIMEOUT_S) -> str:
         """The next stdout line, or fail after ``timeout_s``."""
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
-        assert ready, "simulator printed nothing in time"
-        return self.proc.stdout.readline().rstrip("\n")
+        return self._lines.line(timeout_s)
 
     def tcp_port(self) -> int:
         """Read the socket:// line and return the port."""

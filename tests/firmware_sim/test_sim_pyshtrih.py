@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import collections.abc
 import json
-import select
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from simwire import LineReader
 
 # pyshtrih's dependency unilog still uses collections.Mapping (removed in 3.10), §3.2.
 collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
@@ -42,16 +42,14 @@ class Served:
         self.proc = subprocess.Popen(
             [*command, "serve", *args, "--control", "127.0.0.1:0", "--log-level", "warning"],
             stdout=subprocess.PIPE,
-            text=True,
         )
+        assert self.proc.stdout is not None
+        self._lines = LineReader(self.proc.stdout.fileno())
         self.port = self._line()
         self.control = self._line().split(" ", 1)[1]
 
     def _line(self) -> str:
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
-        assert ready, "simulator printed nothing in time"
-        return self.proc.stdout.readline().strip()
+        return self._lines.line(START_TIMEOUT_S).strip()
 
     def post(self, path: str) -> dict[str, Any]:
         """POST to the control API."""

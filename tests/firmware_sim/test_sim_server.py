@@ -169,15 +169,35 @@ async def test_server_partial_frame_times_out_with_nak(host: Host) -> None:
     assert answer[5] == 4  # the shift was not opened
 
 
-async def test_server_second_client_is_refused(served: Served, host: Host) -> None:
-    """A second TCP client is closed at once; the first keeps working."""
+async def test_server_second_client_waits_for_the_first(served: Served, host: Host) -> None:
+    """A second client is not served while the first is connected, then is served in turn."""
     second = await Host.connect(served.port)
+    try:
+        await second.send(ENQ)
+        await second.expect_silence(0.2)
+        assert (await host.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
+        await host.close()
+        assert await second.read(1) == NAK  # its ENQ, read once the slot is free
+        assert (await second.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
+    finally:
+        await second.close()
+
+
+async def test_server_second_client_refused_after_wait() -> None:
+    """If the first client stays, the second is closed after client_wait_s."""
+    sim = Simulator(device=Device(config=config()))
+    tcp = TcpPort(sim, client_wait_s=0.1)
+    await tcp.start("127.0.0.1", 0)
+    first = await Host.connect(tcp.address[1])
+    second = await Host.connect(tcp.address[1])
     try:
         async with asyncio.timeout(READ_TIMEOUT_S):
             assert await second.reader.read(1) == b""
+        assert (await first.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
     finally:
         await second.close()
-    assert (await host.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
+        await first.close()
+        await tcp.close()
 
 
 async def test_server_held_answer_survives_reconnect(served: Served, host: Host) -> None:
