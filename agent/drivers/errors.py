@@ -17,6 +17,7 @@ __all__ = [
     "CommandNotSupported",
     "DeviceError",
     "Disposition",
+    "DocumentNotFound",
     "DriverError",
     "FnFailure",
     "InvalidArgument",
@@ -203,3 +204,13 @@ class FnFailure(DeviceError):
     """
 
     disposition = Disposition.WAIT
+
+
+class DocumentNotFound(DeviceError):
+    """The FN archive has no document with this number (Shtrih: FF0A answered FN 0x08)."""
+
+    disposition = Disposition.REJECT
+
+    def __init__(self, code: int, command: int, fd: int) -> None:
+        self.fd = fd
+        super().__init__(code, command, f"no fiscal document {fd} in the FN")

@@ -27,6 +27,7 @@ from agent.drivers.errors import (
     BadChecksum,
     CommandNotSupported,
     DeviceError,
+    DocumentNotFound,
     DriverError,
     FnFailure,
     InvalidArgument,
@@ -121,7 +122,6 @@ from agent.drivers.shtrih.commands import (
     encode,
     tlv_string,
 )
-from agent.drivers.shtrih.errors import DocumentNotFound
 from agent.drivers.shtrih.frame import Frame
 from agent.drivers.shtrih.link import (
     ACK_TIMEOUT_S,

@@ -32,6 +32,7 @@ from agent.drivers.errors import (
     CommandNotSupported,
     DeviceError,
     Disposition,
+    DocumentNotFound,
     InvalidArgument,
     LinkDown,
     NotEnoughCash,
@@ -47,7 +48,6 @@ from agent.drivers.errors import (
 from agent.drivers.interface import DocumentType, FiscalDriver, ShiftState
 from agent.drivers.shtrih.commands import Command, ErrorResponse, interpret_error
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver, device_error
-from agent.drivers.shtrih.errors import DocumentNotFound
 from firmware_sim.state import MSK
 
 CASHIER = Cashier(name="Иванов", inn="500100732259")

@@ -33,6 +33,7 @@ from agent.drivers.errors import (
     AnswerTimeout,
     BadChecksum,
     CommandNotSupported,
+    DocumentNotFound,
     DriverError,
     FnFailure,
     InvalidArgument,
@@ -56,7 +57,6 @@ from agent.drivers.shtrih.commands import (
     interpret_error,
 )
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver, device_error
-from agent.drivers.shtrih.errors import DocumentNotFound
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
 
