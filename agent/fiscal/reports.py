@@ -24,6 +24,7 @@ class ShiftReportData:
     """A shift's counters at an open, X or Z, as read from the register."""
 
     kind: ReportKind
+    at: datetime  # the register's clock when the report was made
     shift: int
     fn: str
     opened_at: datetime | None

@@ -85,6 +85,15 @@ class FiscalService:
         self._open_docs: dict[tuple[str, int], FiscalDocument] = {}
 
     @property
+    def policy(self) -> shift_guard.ShiftPolicy:
+        """The shift guard's policy."""
+        return self._policy
+
+    async def close(self) -> None:
+        """Close the link to the register."""
+        await self._driver.aclose()
+
+    @property
     def info(self) -> DeviceInfo | None:
         """What the register said it is at the last connect, if connected once."""
         return self._info
@@ -199,6 +208,7 @@ class FiscalService:
             return await self._report(ReportKind.Z, await self._driver.read_state(), auto=auto)
         report = ShiftReportData(
             kind=ReportKind.Z,
+            at=closed.issued_at,
             shift=closed.shift,
             fn=info.fn_serial,
             opened_at=open_doc.issued_at if open_doc else None,
@@ -290,6 +300,7 @@ class FiscalService:
         counters = await self._driver.read_counters()
         report = ShiftReportData(
             kind=kind,
+            at=state.clock,
             shift=state.shift_number,
             fn=info.fn_serial,
             opened_at=open_doc.issued_at if open_doc else None,

@@ -25,8 +25,8 @@ __all__ = [
 
 HARD_LIMIT = timedelta(hours=24)
 """The FN refuses documents in a shift older than this (FN error 0x16, register mode 3)."""
-RECEIPT_MARGIN = timedelta(minutes=5)
-"""No receipt starts closer than this to the hard limit, whatever ``max_age`` says."""
+RECEIPT_MARGIN = timedelta(minutes=15)
+"""By default no receipt starts closer than this to the hard limit, whatever ``max_age`` says."""
 QUIET_HOUR_MIN_AGE = timedelta(hours=1)
 """A shift younger than this is not closed at the quiet hour (it was just opened)."""
 
@@ -46,16 +46,20 @@ class ShiftPolicy:
 
     max_age: timedelta = timedelta(hours=23, minutes=30)
     quiet_hour: time | None = None  # register clock
+    margin: timedelta = RECEIPT_MARGIN  # the least distance from 24 h at which a receipt starts
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.max_age <= HARD_LIMIT:
             msg = f"max_age must be within (0, 24h], got {self.max_age}"
             raise ValueError(msg)
+        if not timedelta(0) <= self.margin < HARD_LIMIT:
+            msg = f"margin must be within [0, 24h), got {self.margin}"
+            raise ValueError(msg)
 
     @property
     def rotate_at(self) -> timedelta:
         """The shift age at which the guard closes it before a receipt."""
-        return min(self.max_age, HARD_LIMIT - RECEIPT_MARGIN)
+        return min(self.max_age, HARD_LIMIT - self.margin)
 
 
 def decide(

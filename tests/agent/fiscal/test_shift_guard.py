@@ -39,7 +39,7 @@ def test_guard_rotates_at_max_age(hours: int, minutes: int) -> None:
 
 def test_guard_keeps_a_margin_before_24h_even_with_max_age_24h() -> None:
     """With max_age = 24h no receipt starts in the last minutes before the hard limit."""
-    policy = ShiftPolicy(max_age=timedelta(hours=24))
+    policy = ShiftPolicy(max_age=timedelta(hours=24), margin=timedelta(minutes=5))
     action = decide(shift=ShiftState.OPEN, opened_at=_age(23, 57), clock=CLOCK, policy=policy)
     assert action is GuardAction.ROTATE
     action = decide(shift=ShiftState.OPEN, opened_at=_age(23, 50), clock=CLOCK, policy=policy)

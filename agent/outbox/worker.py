@@ -1,0 +1,446 @@
+"""The fiscal worker: gets each accepted outbox row exactly one fiscal document.
+
+Whatever fails in between: the worker takes accepted rows from the outbox one at a time.
+
+One worker per register, one operation on the register at a time (``register_lock``; the
+HTTP adapter's shift and report commands take the same lock). For each row:
+
+1. ``prepare_receipt`` (cancel a stray open receipt, run the shift guard, read the last FD);
+2. store ``printing`` with the FN serial and that FD (the intent) — committed before sending;
+3. send the receipt; on the answer store ``done`` with FN, FD, FP.
+
+Any failure after step 2 leaves the row in ``printing``; the next attempt (or the next start
+of the process) first asks the register what happened (``FiscalService.resolve``): issued →
+``done``; not issued → back to ``pending`` and printed again (or ``rejected`` when the
+register refused the receipt's data); cannot tell → ``unknown`` for a person, never printed
+again automatically.
+
+Errors are handled by their disposition only: RETRY backs off with jitter up to a cap and then
+fails the row; WAIT (paper, link, FN) waits as long as it takes and reports why in health;
+REJECT rejects the row at once with a code and a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+import tenacity
+
+from agent.domain.money import Kopecks
+from agent.drivers.errors import (
+    CommandNotSupported,
+    DeviceError,
+    Disposition,
+    DriverError,
+    FnFailure,
+    InvalidArgument,
+    LinkError,
+    NotEnoughCash,
+    PaperOut,
+    WrongPassword,
+)
+from agent.fiscal import recovery
+from agent.fiscal.errors import FiscalError
+from agent.outbox.codec import CashDirection
+from agent.outbox.crash_points import crash_point
+from agent.outbox.states import RowKind, RowState
+from agent.outbox.store import FiscalRecord
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import structlog
+
+    from agent.drivers.interface import IssuedReceipt
+    from agent.fiscal.service import FiscalService, RegisterSnapshot
+    from agent.outbox.store import Outbox, OutboxRow
+
+__all__ = ["Condition", "FiscalWorker", "WorkerParams", "error_code"]
+
+T = TypeVar("T")
+
+RETRY_INITIAL_S = 0.5
+RETRY_MAX_S = 30.0
+RETRY_ATTEMPTS = 8
+WAIT_POLL_S = 2.0
+IDLE_TICK_S = 30.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerParams:
+    """Retry and polling intervals."""
+
+    retry_initial_s: float = RETRY_INITIAL_S
+    retry_max_s: float = RETRY_MAX_S
+    retry_attempts: int = RETRY_ATTEMPTS  # RETRY-class failures before a row fails
+    wait_poll_s: float = WAIT_POLL_S  # how often a WAIT condition is re-checked
+    idle_tick_s: float = IDLE_TICK_S  # guard and health refresh when there is no work
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Condition:
+    """Why the worker is not printing right now (for health)."""
+
+    code: str
+    message: str
+    since: datetime
+
+
+@dataclass(slots=True)
+class _Attempts:
+    retry_failures: int = 0
+    last: BaseException | None = field(default=None)
+
+
+class _RowFinished(Exception):
+    """The row reached a final state inside an attempt."""
+
+
+class FiscalWorker:
+    """Drains the outbox onto one register."""
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        service: FiscalService,
+        params: WorkerParams,
+        log: structlog.typing.FilteringBoundLogger,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._outbox = outbox
+        self._service = service
+        self._params = params
+        self._log = log
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self.register_lock = asyncio.Lock()
+        self.condition: Condition | None = None
+        self.last_error: Condition | None = None
+        self.snapshot: RegisterSnapshot | None = None
+        self.is_link_up = False
+        self._connected = False
+
+    def notify(self) -> None:
+        """A new row was committed: wake the worker."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Recover rows left in ``printing``, then drain the outbox forever."""
+        for in_flight in await asyncio.to_thread(self._outbox.in_flight):
+            await self._process(in_flight)
+        while True:
+            row = await asyncio.to_thread(self._outbox.next_pending)
+            if row is None:
+                await self._idle()
+                continue
+            await self._process(row)
+
+    async def execute(self, operation: Callable[[FiscalService], Awaitable[T]]) -> T:
+        """Run a shift, report or other register command between receipts.
+
+        Raises the driver's error when the register refuses or cannot be reached; the caller
+        (an adapter) turns it into its own error answer.
+        """
+        async with self.register_lock:
+            await self._ensure_connected()
+            try:
+                result = await operation(self._service)
+            except (DriverError, FiscalError) as exc:
+                self._note_error(exc)
+                if isinstance(exc, LinkError):
+                    self._connected = False
+                raise
+            self._clear_condition()
+            return result
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(self._params.idle_tick_s):
+                await self._wake.wait()
+        except TimeoutError:
+            await self._tick()
+
+    async def _tick(self) -> None:
+        """No work: keep the shift within its limits and health fresh."""
+        try:
+            async with self.register_lock:
+                await self._ensure_connected()
+                await self._service.guard()
+                self.snapshot = await self._service.snapshot()
+            self._clear_condition()
+        except (DriverError, FiscalError) as exc:
+            self._note_error(exc)
+            if isinstance(exc, LinkError):
+                self._connected = False
+
+    async def refresh_snapshot(self) -> None:
+        """Read the register for health now (between operations)."""
+        async with self.register_lock:
+            await self._ensure_connected()
+            self.snapshot = await self._service.snapshot()
+
+    async def _process(self, row: OutboxRow) -> None:
+        log = self._log.bind(request_id=row.id, kind=row.kind.value)
+        attempts = _Attempts()
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(_is_retryable),
+            stop=lambda _state: attempts.retry_failures >= self._params.retry_attempts,
+            wait=self._wait_for,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        await self._attempt(row.id, log)
+                    except (DriverError, FiscalError) as exc:
+                        attempts.last = exc
+                        if exc.disposition is Disposition.RETRY:
+                            attempts.retry_failures += 1
+                        await self._on_attempt_error(row.id, exc, log)
+                        raise
+        except _RowFinished:
+            pass
+        except (DriverError, FiscalError) as exc:
+            await self._give_up(row.id, exc, log)
+
+    def _wait_for(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, (DriverError, FiscalError)) and exc.disposition is Disposition.WAIT:
+            return self._params.wait_poll_s
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self._params.retry_initial_s, max=self._params.retry_max_s
+        )
+        return float(backoff(state))
+
+    async def _attempt(self, row_id: str, log: structlog.typing.FilteringBoundLogger) -> None:
+        async with self.register_lock:
+            await self._ensure_connected()
+            row = await asyncio.to_thread(self._outbox.get, row_id)
+            if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
+                raise _RowFinished
+            if row.state is RowState.PRINTING and await self._resolve(row, log, refused=None):
+                raise _RowFinished
+            ticket = await self._service.prepare_receipt()
+            row = await asyncio.to_thread(
+                self._outbox.mark_printing,
+                row_id,
+                fn_serial=ticket.fn_serial,
+                last_fd=ticket.last_fd,
+            )
+            log.info("printing", fn=ticket.fn_serial, last_fd=ticket.last_fd)
+            crash_point("after_mark_printing")
+            if row.kind is RowKind.CASH:
+                await self._send_cash(row, log)
+            else:
+                await self._send_receipt(row, log)
+        self._clear_condition()
+        raise _RowFinished
+
+    async def _send_receipt(
+        self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger
+    ) -> None:
+        assert row.receipt is not None
+        try:
+            issued = await self._service.issue(row.receipt)
+        except DriverError as exc:
+            if exc.disposition is Disposition.REJECT:
+                # The register refused the data. Make sure nothing was issued, then reject.
+                await self._resolve(row, log, refused=exc)
+                raise _RowFinished from exc
+            raise
+        crash_point("after_issue")
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(issued, row))
+        log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift)
+
+    async def _send_cash(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:
+        assert row.cash is not None
+        order = row.cash
+        try:
+            if order.direction is CashDirection.IN:
+                movement = await self._service.cash_in(order.amount)
+            else:
+                movement = await self._service.cash_out(order.amount)
+        except DriverError as exc:
+            if exc.disposition is Disposition.REJECT:
+                await asyncio.to_thread(
+                    self._outbox.mark_rejected, row.id, code=error_code(exc), message=str(exc)
+                )
+                log.warning("cash_rejected", error=error_code(exc))
+                raise _RowFinished from exc
+            raise
+        info = self._service.info
+        record = FiscalRecord(
+            fn=info.fn_serial if info else "",
+            fd=0,
+            fp=0,
+            shift=self.snapshot.state.shift_number if self.snapshot else 0,
+            number=movement.number,
+            issued_at=self._clock(),
+            total=order.amount,
+            change=Kopecks(0),
+        )
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
+        log.info("cash_done", number=movement.number, drawer=movement.cash_in_drawer)
+
+    async def _resolve(
+        self,
+        row: OutboxRow,
+        log: structlog.typing.FilteringBoundLogger,
+        *,
+        refused: DriverError | None,
+    ) -> bool:
+        """Ask the register what became of a row in ``printing``; True when it is final."""
+        if row.kind is RowKind.CASH:
+            # Cash movements leave no FN document to look up: a person checks the drawer.
+            await asyncio.to_thread(
+                self._outbox.mark_unknown,
+                row.id,
+                reason="the cash movement was interrupted; check the drawer and the X report",
+            )
+            log.error("cash_outcome_unknown")
+            return True
+        assert row.receipt is not None
+        if row.fn_serial is None or row.last_fd_before is None:
+            await asyncio.to_thread(
+                self._outbox.mark_unknown, row.id, reason="no intent recorded for this row"
+            )
+            return True
+        intent = recovery.Intent(
+            fn_serial=row.fn_serial,
+            last_fd=row.last_fd_before,
+            kind=row.receipt.kind,
+            total=row.receipt.total,
+        )
+        outcome = await self._service.resolve(intent, change=row.receipt.change)
+        if isinstance(outcome, recovery.Unknown):
+            await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=outcome.reason)
+            log.error("receipt_outcome_unknown", reason=outcome.reason)
+            return True
+        if isinstance(outcome, recovery.Reprint):
+            if refused is not None:
+                await asyncio.to_thread(
+                    self._outbox.mark_rejected,
+                    row.id,
+                    code=error_code(refused),
+                    message=str(refused),
+                )
+                log.warning("receipt_rejected", error=error_code(refused))
+                return True
+            await asyncio.to_thread(self._outbox.release, row.id)
+            log.info("receipt_not_issued_will_print", cancelled=outcome.cancel_open_receipt)
+            return False
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(outcome, row))
+        log.info("receipt_recovered", fd=outcome.fd, fp=outcome.fp)
+        return True
+
+    async def _on_attempt_error(
+        self,
+        row_id: str,
+        exc: DriverError | FiscalError,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        code = error_code(exc)
+        log.warning(
+            "attempt_failed", error=code, disposition=exc.disposition.value, detail=str(exc)
+        )
+        self._note_error(exc)
+        if isinstance(exc, LinkError):
+            self._connected = False
+        await asyncio.to_thread(
+            self._outbox.note_attempt, row_id, error_code=code, message=str(exc)
+        )
+
+    async def _give_up(
+        self,
+        row_id: str,
+        exc: DriverError | FiscalError,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        row = await asyncio.to_thread(self._outbox.get, row_id)
+        if row is None:
+            return
+        code = error_code(exc)
+        if exc.disposition is Disposition.REJECT and row.state is RowState.PENDING:
+            await asyncio.to_thread(self._outbox.mark_rejected, row_id, code=code, message=str(exc))
+            log.warning("rejected", error=code)
+            return
+        if row.state is RowState.PRINTING:
+            # Never fail a row whose receipt may exist: leave it for recovery at the next start.
+            log.error("retries_exhausted_in_flight", error=code)
+            return
+        await asyncio.to_thread(
+            self._outbox.mark_failed,
+            row_id,
+            code="retries_exhausted",
+            message=f"gave up after {self._params.retry_attempts} attempts: {exc}",
+        )
+        log.error("failed", error=code)
+
+    async def _ensure_connected(self) -> None:
+        if self._connected:
+            return
+        await self._service.connect()
+        self._connected = True
+        self.is_link_up = True
+
+    def _note_error(self, exc: DriverError | FiscalError) -> None:
+        now = self._clock()
+        condition = Condition(code=error_code(exc), message=str(exc), since=now)
+        self.last_error = condition
+        if isinstance(exc, LinkError):
+            self.is_link_up = False
+        is_new = self.condition is None or self.condition.code != condition.code
+        if exc.disposition is Disposition.WAIT and is_new:
+            self.condition = condition
+
+    def _clear_condition(self) -> None:
+        self.condition = None
+        self.is_link_up = True
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, (DriverError, FiscalError)) and exc.disposition is not Disposition.REJECT
+
+
+def _record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:
+    assert row.receipt is not None
+    return FiscalRecord(
+        fn=issued.fn,
+        fd=issued.fd,
+        fp=issued.fp,
+        shift=issued.shift,
+        number=issued.number,
+        issued_at=issued.issued_at,
+        total=row.receipt.total,
+        change=issued.change,
+    )
+
+
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (PaperOut, "paper_out"),
+    (WrongPassword, "wrong_password"),
+    (FnFailure, "fn_failure"),
+    (NotEnoughCash, "not_enough_cash"),
+    (InvalidArgument, "invalid_argument"),
+    (CommandNotSupported, "not_supported"),
+    (LinkError, "link_down"),
+)
+
+
+def error_code(exc: BaseException) -> str:
+    """A stable machine-readable code for an error (ReceiptResult.error.code, health)."""
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    if isinstance(exc, DeviceError):
+        return f"register_error_0x{exc.code:02x}"
+    name = type(exc).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
