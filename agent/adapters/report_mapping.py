@@ -1,0 +1,135 @@
+"""Shift reports and health: the fiscal service's facts as CONTRACT.md v1 messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from agent.contract import (
+    FnHealth,
+    Health,
+    LastError,
+    OutboxHealth,
+    PaymentCounters,
+    RegisterHealth,
+    ShiftCounters,
+    ShiftHealth,
+    ShiftReport,
+    SyncHealth,
+    kopecks_to_money,
+)
+from agent.drivers.interface import PaymentTotals, ShiftState
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from agent.fiscal.reports import ShiftReportData
+    from agent.fiscal.service import RegisterSnapshot
+    from agent.outbox.store import OutboxStats
+    from agent.outbox.worker import Condition
+
+__all__ = ["HealthInputs", "health_to_contract", "shift_report_to_contract"]
+
+
+def _totals(totals: PaymentTotals) -> PaymentCounters:
+    return PaymentCounters(
+        cash=kopecks_to_money(totals.cash),
+        card=kopecks_to_money(totals.card),
+        prepaid=kopecks_to_money(totals.prepaid),
+        count=totals.count,
+    )
+
+
+def shift_report_to_contract(report: ShiftReportData) -> ShiftReport:
+    """A ShiftReport for ``evt/shift`` and ``POST /api/v1/shift``."""
+    counters = report.counters
+    return ShiftReport(
+        kind=report.kind.value,
+        shift=report.shift,
+        fn=report.fn,
+        # The open-shift document can be unreadable (an FN archive error): then the report's
+        # own time stands in, so the field the contract requires is never invented as empty.
+        opened_at=report.opened_at or report.at,
+        closed_at=report.closed_at,
+        counters=ShiftCounters(
+            sales=_totals(counters.sales),
+            refunds=_totals(counters.refunds),
+            cash_in=kopecks_to_money(counters.cash_in),
+            cash_out=kopecks_to_money(counters.cash_out),
+            cash_in_drawer=kopecks_to_money(counters.cash_in_drawer),
+            first_fd=report.first_fd,
+            last_fd=report.last_fd,
+        ),
+        auto=report.auto,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthInputs:
+    """What health is built from: the last register snapshot, the worker's state, queues."""
+
+    version: str
+    started_at: datetime
+    now: datetime
+    is_link_up: bool
+    snapshot: RegisterSnapshot | None
+    condition: Condition | None
+    last_error: Condition | None
+    outbox: OutboxStats
+    sync_pending: int
+    sync_oldest_age_s: float | None
+    rotate_at: timedelta
+
+
+def health_to_contract(inputs: HealthInputs) -> Health:
+    """Health for ``GET /api/v1/health`` and the retained ``health`` topic."""
+    snap = inputs.snapshot
+    condition = inputs.condition
+    register = RegisterHealth(
+        link="up" if inputs.is_link_up else "down",
+        mode=snap.state.mode if snap else None,
+        model=snap.info.model if snap else None,
+        serial=snap.info.serial if snap else None,
+        error=condition.code if condition else None,
+    )
+    shift = ShiftHealth(open=False)
+    fn = FnHealth()
+    if snap is not None:
+        state = snap.state
+        is_open = state.shift is not ShiftState.CLOSED
+        opened = snap.shift_opened_at if is_open else None
+        shift = ShiftHealth(
+            open=is_open,
+            number=state.shift_number,
+            opened_at=opened,
+            age_s=(state.clock - opened).total_seconds() if opened else None,
+            closes_at=opened + inputs.rotate_at if opened else None,
+        )
+        valid_until = snap.fn.valid_until
+        fn = FnHealth(
+            serial=snap.fn.serial,
+            valid_until=valid_until,
+            days_left=(valid_until - state.clock.date()).days if valid_until else None,
+            unsent_docs=snap.fn.unsent_docs,
+            oldest_unsent_at=snap.fn.oldest_unsent_at,
+        )
+    stats = inputs.outbox
+    is_healthy = inputs.is_link_up and condition is None and stats.failed == 0
+    last = inputs.last_error
+    return Health(
+        state="online" if is_healthy else "degraded",
+        version=inputs.version,
+        uptime_s=round((inputs.now - inputs.started_at).total_seconds(), 3),
+        at=inputs.now,
+        register=register,
+        shift=shift,
+        fn=fn,
+        outbox=OutboxHealth(
+            pending=stats.pending + stats.printing,
+            oldest_pending_age_s=stats.oldest_pending_age_s,
+            failed=stats.failed,
+        ),
+        sync=SyncHealth(pending=inputs.sync_pending, oldest_pending_age_s=inputs.sync_oldest_age_s),
+        last_error=LastError(code=last.code, message=last.message, at=last.since) if last else None,
+    )

@@ -1,0 +1,210 @@
+"""The composition root: builds the agent from its config and runs it until told to stop.
+
+The only module that creates concrete classes and owns the root ``asyncio.TaskGroup``
+(shared/STYLE.md §1). Tasks: the fiscal worker, the local HTTP API, outbox housekeeping and
+the systemd watchdog. The agent runs fully, and prints, with no MQTT broker reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import structlog
+from aiohttp import web
+
+from agent.adapters.http.routes import HttpDeps, build_app
+from agent.adapters.report_mapping import HealthInputs, health_to_contract
+from agent.adapters.systemd_notify import SystemdNotifier
+from agent.domain.receipt import Cashier, VatRate
+from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.fiscal.service import FiscalService
+from agent.fiscal.shift_guard import ShiftPolicy
+from agent.outbox.store import Outbox
+from agent.outbox.worker import FiscalWorker, WorkerParams
+from agent.transport import Transport, TransportParams
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
+    from agent.contract import Health
+
+__all__ = ["HEALTH_REFRESH_TIMEOUT_S", "HOUSEKEEPING_INTERVAL_S", "Agent", "run_agent"]
+
+HOUSEKEEPING_INTERVAL_S = 3600.0
+"""How often final, delivered outbox rows past their retention are pruned."""
+HEALTH_REFRESH_TIMEOUT_S = 2.0
+"""How long a health request may wait to read the register between operations."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def agent_version() -> str:
+    """The installed distribution's version."""
+    try:
+        return version("fiscal-edge")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(slots=True)
+class Agent:
+    """The running parts of one agent, wired together."""
+
+    config: AgentConfig
+    outbox: Outbox
+    service: FiscalService
+    worker: FiscalWorker
+    log: structlog.typing.FilteringBoundLogger
+    started_at: datetime
+
+    @classmethod
+    def build(cls, config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> Agent:
+        """Create every concrete part from the config."""
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        outbox = Outbox(
+            config.database_path,
+            clock=_now,
+            max_pending=config.outbox.max_pending,
+            retention=config.outbox.retention,
+        )
+        register = config.register
+        driver = ShtrihDriver(
+            transport=Transport(
+                params=TransportParams(url=register.url, baudrate=register.baudrate)
+            ),
+            params=DriverParams(
+                operator_password=register.operator_password,
+                sysadmin_password=register.admin_password,
+                tz=ZoneInfo(register.tz) if register.tz else None,
+                answer_timeouts_s=register.answer_timeouts,
+                tax_rate_index={
+                    VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
+                },
+            ),
+            log=log.bind(register=register.url),
+        )
+        service = FiscalService(
+            driver=driver,
+            policy=ShiftPolicy(
+                max_age=config.shift.max_age,
+                quiet_hour=config.shift.quiet_hour,
+                margin=config.shift.guard_margin,
+            ),
+            cashier=Cashier(name=config.cashier.name, inn=config.cashier.inn),
+            log=log,
+        )
+        worker = FiscalWorker(
+            outbox=outbox,
+            service=service,
+            params=WorkerParams(
+                retry_initial_s=config.worker.retry_initial_s,
+                retry_max_s=config.worker.retry_max_s,
+                retry_attempts=config.worker.retry_attempts,
+            ),
+            log=log,
+            clock=_now,
+        )
+        return cls(
+            config=config,
+            outbox=outbox,
+            service=service,
+            worker=worker,
+            log=log,
+            started_at=_now(),
+        )
+
+    async def health(self) -> Health:
+        """Health now: refresh the register snapshot if the register is free."""
+        worker = self.worker
+        if not worker.register_lock.locked():
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(HEALTH_REFRESH_TIMEOUT_S):
+                    await worker.refresh_snapshot()
+        stats = await asyncio.to_thread(self.outbox.stats)
+        return health_to_contract(
+            HealthInputs(
+                version=agent_version(),
+                started_at=self.started_at,
+                now=_now(),
+                is_link_up=worker.is_link_up,
+                snapshot=worker.snapshot,
+                condition=worker.condition,
+                last_error=worker.last_error,
+                outbox=stats,
+                sync_pending=0,
+                sync_oldest_age_s=None,
+                rotate_at=self.service.policy.rotate_at,
+            )
+        )
+
+    async def housekeeping(self) -> None:
+        """Prune final, delivered rows past their retention, once an hour."""
+        while True:
+            pruned = await asyncio.to_thread(self.outbox.prune)
+            if pruned:
+                self.log.info("outbox_pruned", rows=pruned)
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+
+
+async def _watchdog(notifier: SystemdNotifier) -> None:
+    interval = notifier.watchdog_interval_s
+    if interval is None:
+        return
+    while True:
+        notifier.notify("WATCHDOG=1")
+        await asyncio.sleep(interval)
+
+
+async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = None) -> None:
+    """Run the agent until SIGTERM or SIGINT."""
+    log: structlog.typing.FilteringBoundLogger = structlog.get_logger("fiscal-agent").bind(
+        club=config.club, agent=config.agent
+    )
+    notifier = notifier or SystemdNotifier()
+    agent = Agent.build(config, log)
+    app = build_app(
+        HttpDeps(
+            config=config,
+            outbox=agent.outbox,
+            worker=agent.worker,
+            health=agent.health,
+            log=log,
+        )
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.http.host, config.http.port)
+    await site.start()
+    log.info("agent_started", http=config.http.listen, register=config.register.url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(agent.worker.run(), name=f"agent[{config.agent}].worker"),
+                group.create_task(agent.housekeeping(), name=f"agent[{config.agent}].housekeeping"),
+                group.create_task(_watchdog(notifier), name=f"agent[{config.agent}].watchdog"),
+            ]
+            notifier.notify("READY=1")
+            await stop.wait()
+            log.info("agent_stopping")
+            notifier.notify("STOPPING=1")
+            for task in tasks:
+                task.cancel()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+        await agent.service.close()
+        await asyncio.to_thread(agent.outbox.close)
+        log.info("agent_stopped")

@@ -1,0 +1,119 @@
+"""``fiscal-agent``: run the agent, or show its health on one screen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from agent.config import AgentConfig, ConfigError, load_config
+from agent.logging_setup import configure_logging
+
+__all__ = ["main"]
+
+STATUS_TIMEOUT_S = 5.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fiscal-agent", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the agent (the systemd service runs this)")
+    run.add_argument("--config", type=Path, required=True, help="agent.toml")
+    status = sub.add_parser("status", help="one-screen local health")
+    status.add_argument("--config", type=Path, required=True, help="agent.toml")
+    status.add_argument("--json", action="store_true", help="print the Health JSON as it is")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``fiscal-agent`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        print(f"fiscal-agent: configuration error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    if args.command == "run":
+        configure_logging(level=config.log.level, fmt=config.log.format)
+        from agent.app import run_agent  # noqa: PLC0415 - keeps `status` light
+
+        asyncio.run(run_agent(config))
+        return 0
+    return _status(config, as_json=args.json)
+
+
+def _status(config: AgentConfig, *, as_json: bool) -> int:
+    url = f"http://{config.http.host}:{config.http.port}/api/v1/health"
+    try:
+        with urllib.request.urlopen(url, timeout=STATUS_TIMEOUT_S) as response:
+            health = json.loads(response.read())
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"agent: not answering at {url} ({exc})")  # noqa: T201
+        print("       is the service running?  systemctl status fiscal-agent")  # noqa: T201
+        return 1
+    if as_json:
+        print(json.dumps(health, ensure_ascii=False, indent=2))  # noqa: T201
+    else:
+        print(render_status(health))  # noqa: T201
+    return 0 if health.get("state") == "online" else 1
+
+
+def render_status(health: dict[str, Any]) -> str:
+    """Health as a one-screen summary for a person on site."""
+    reg = health.get("register") or {}
+    shift = health.get("shift") or {}
+    fn = health.get("fn") or {}
+    outbox = health.get("outbox") or {}
+    sync = health.get("sync") or {}
+    problem = f"   PROBLEM: {reg['error']}" if reg.get("error") else ""
+    lines = [
+        (
+            f"agent     {health.get('state', '?')}   version {health.get('version', '?')}   "
+            f"up {_duration(health.get('uptime_s'))}"
+        ),
+        (
+            f"register  link {reg.get('link', '?')}   {reg.get('model') or ''} "
+            f"serial {reg.get('serial') or '?'}   mode {reg.get('mode')}{problem}"
+        ),
+    ]
+    if shift.get("open"):
+        lines.append(
+            f"shift     #{shift.get('number')} open {_duration(shift.get('age_s'))}, "
+            f"guard closes it at {shift.get('closes_at')}"
+        )
+    else:
+        lines.append(f"shift     closed (last #{shift.get('number')})")
+    lines.append(
+        f"FN        {fn.get('serial') or '?'}   valid until {fn.get('valid_until')} "
+        f"({fn.get('days_left')} days)   unsent to OFD {fn.get('unsent_docs')}"
+        + (f" since {fn['oldest_unsent_at']}" if fn.get("oldest_unsent_at") else "")
+    )
+    lines.append(
+        f"outbox    {outbox.get('pending', 0)} waiting"
+        + (
+            f" (oldest {_duration(outbox.get('oldest_pending_age_s'))})"
+            if outbox.get("oldest_pending_age_s")
+            else ""
+        )
+        + f", {outbox.get('failed', 0)} failed"
+    )
+    lines.append(f"sync      {sync.get('pending', 0)} waiting")
+    error = health.get("last_error")
+    if error:
+        lines.append(f"last error {error.get('code')}: {error.get('message')} at {error.get('at')}")
+    return "\n".join(lines)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

@@ -1,0 +1,222 @@
+"""Real processes for scenario tests: the simulator on a pty and the agent as a service."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    predicate: Any, *, timeout_s: float, interval_s: float = 0.05, what: str = ""
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy or the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    msg = f"timed out after {timeout_s} s waiting for {what or predicate}; last value {last!r}"
+    raise TimeoutError(msg)
+
+
+def http(
+    method: str, url: str, body: object | None = None, timeout_s: float = 10.0
+) -> tuple[int, Any]:
+    """One JSON request; returns (status, decoded body)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - local test URL
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
+
+
+@dataclass
+class Simulator:
+    """``firmware-sim serve --pty --state FILE --control 127.0.0.1:0`` as a child process."""
+
+    state_file: Path
+    extra_args: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    control: str = ""
+    log_file: Path | None = None
+
+    def start(self) -> Simulator:
+        """Start it and read the pty path and the control URL from its stdout."""
+        self.log_file = self.state_file.with_suffix(".sim.log")
+        log = self.log_file.open("a")
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "firmware-sim"),
+                "serve",
+                "--pty",
+                "--state",
+                str(self.state_file),
+                "--control",
+                "127.0.0.1:0",
+                *self.extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        control_line = self.proc.stdout.readline().strip()
+        assert self.url.startswith("/dev/"), f"simulator printed {self.url!r}"
+        assert control_line.startswith("control "), f"simulator printed {control_line!r}"
+        self.control = control_line.removeprefix("control ")
+        return self
+
+    def post(self, path: str, body: object | None = None) -> Any:
+        """Call the control API."""
+        status, answer = http("POST", f"{self.control}{path}", body if body is not None else {})
+        assert status == 200, (path, status, answer)
+        return answer
+
+    def state(self) -> Any:
+        """GET the control API's state."""
+        return http("GET", f"{self.control}/state")[1]
+
+    def tape(self) -> list[dict[str, Any]]:
+        """The FN tape as ``firmware-sim tape`` prints it."""
+        out = subprocess.run(
+            [str(BIN / "firmware-sim"), "tape", "--state", str(self.state_file)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        """Terminate it (the state file stays)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@dataclass
+class Agent:
+    """``fiscal-agent run --config FILE`` as a child process, with its local HTTP API."""
+
+    workdir: Path
+    register_url: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        """The HTTP API's base URL."""
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def write_config(self) -> Path:
+        """agent.toml for this test."""
+        self.port = self.port or free_port()
+        shift = self.settings.get("shift", {})
+        worker = self.settings.get("worker", {})
+        lines = [
+            'club = "club-1"',
+            'agent = "desk-1"',
+            f'state_dir = "{self.workdir}"',
+            "[register]",
+            f'url = "{self.register_url}"',
+            'protocol = "shtrih"',
+            "[mqtt]",
+            'url = "mqtt://127.0.0.1:1"',
+            "[http]",
+            f'listen = "127.0.0.1:{self.port}"',
+            "[shift]",
+            *(f'{k} = "{v}"' for k, v in shift.items()),
+            "[tax]",
+            'top_up = "usn_income"',
+            'service = "usn_income"',
+            'goods = "usn_income"',
+            "[cashier]",
+            'name = "Администратор"',
+            "[worker]",
+            *(f"{k} = {v}" for k, v in worker.items()),
+            "[log]",
+            'level = "debug"',
+            'format = "json"',
+        ]
+        path = self.workdir / "agent.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def start(self, *, wait: bool = True) -> Agent:
+        """Start the agent and wait until its HTTP API answers."""
+        config = self.write_config()
+        log = (self.workdir / "agent.log").open("ab")
+        env = {**os.environ, **self.env}
+        self.proc = subprocess.Popen(
+            [str(BIN / "fiscal-agent"), "run", "--config", str(config)],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+        if wait:
+            wait_until(self._answers, timeout_s=20, what="the agent's HTTP API")
+        return self
+
+    def _answers(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            msg = f"agent exited with {self.proc.returncode}; see {self.workdir / 'agent.log'}"
+            raise RuntimeError(msg)
+        try:
+            return http("GET", f"{self.base}/health", timeout_s=2)[0] == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as a power loss of the Pi."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def is_alive(self) -> bool:
+        """The process is still running."""
+        return self.proc is not None and self.proc.poll() is None
