@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import structlog
 
@@ -45,7 +45,11 @@ __all__ = ["ServeParams", "Simulator", "TcpPort", "open_pty", "run"]
 
 log = structlog.get_logger("firmware_sim")
 
+_T = TypeVar("_T")
+
 READ_CHUNK_BYTES = 4096
+PTY_WRITE_STALL_S = 3.0
+"""A pty client that reads nothing for this long loses the bytes written to it."""
 RING_FRAMES = 32
 DEFAULT_TCP_PORT = 7778
 CLIENT_WAIT_S = 5.0
@@ -120,7 +124,7 @@ class Simulator:
             return b""
         now = asyncio.get_running_loop().time()
         async with self._lock:
-            out = await asyncio.to_thread(self.link.feed, data, now)
+            out = await _finish_even_if_cancelled(self.link.feed, data, now)
         if out and self.faults.answer_delay_ms:
             await asyncio.sleep(self.faults.answer_delay_ms / 1000)
         if not self._is_powered():  # the power may have been cut during the delay
@@ -149,7 +153,7 @@ class Simulator:
             revision = self.device.revision
             change()
             if self.device.revision != revision:
-                await asyncio.to_thread(self._persist)
+                await _finish_even_if_cancelled(self._persist)
 
     async def power_cut(self) -> None:
         """Power off: the link goes dead and the open receipt is lost."""
@@ -191,6 +195,20 @@ class Simulator:
         state["faults"] = self.faults.as_dict()
         state["link"] = self.link.stats.as_dict()
         return state
+
+
+async def _finish_even_if_cancelled(func: Callable[..., _T], *args: object) -> _T:
+    """Run ``func`` in a worker thread and, if cancelled meanwhile, wait for it to end.
+
+    A command being executed (and committed) when the server shuts down completes before
+    the lock is given up and the store closed; its answer is simply never written.
+    """
+    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
 
 
 # ---- pumps ------------------------------------------------------------------------------------
@@ -255,8 +273,32 @@ class PtyPort:
     async def _write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            written = os.write(self.master, view)
+            try:
+                written = os.write(self.master, view)
+            except BlockingIOError:
+                if not await self._writable():
+                    log.warning("pty client is not reading; bytes dropped", dropped=len(view))
+                    return
+                continue
             view = view[written:]
+
+    async def _writable(self) -> bool:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def on_writable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_writer(self.master, on_writable)
+        try:
+            async with asyncio.timeout(PTY_WRITE_STALL_S):
+                await ready
+        except TimeoutError:
+            return False
+        finally:
+            loop.remove_writer(self.master)
+        return True
 
     def close(self) -> None:
         """Close both ends."""
@@ -269,6 +311,7 @@ def open_pty() -> PtyPort:
     """A new pty with its slave in raw mode (no echo, no line discipline)."""
     master, slave = os.openpty()
     tty.setraw(slave, termios.TCSANOW)
+    os.set_blocking(master, False)
     return PtyPort(master=master, slave=slave, path=os.ttyname(slave))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +15,10 @@ import pytest
 from simwire import SYSADMIN, config, pw, sale_body, u
 
 from agent.drivers.shtrih.frame import Frame, ShtrihFrameDecoder, encode_frame
+from firmware_sim import server as server_module
 from firmware_sim.control import start_control
 from firmware_sim.device import Device
-from firmware_sim.server import Simulator, TcpPort
+from firmware_sim.server import Simulator, TcpPort, open_pty
 from firmware_sim.store import StateStore
 
 ENQ, ACK, NAK, STX = b"\x05", b"\x06", b"\x15", 0x02
@@ -338,3 +341,67 @@ async def test_control_bad_requests_are_400(
     async with served.http.post(served.control + "/faults/drop", data=b"{not json") as resp:
         assert resp.status == 400
     assert (await served.state())["power"] is True
+
+
+class _SlowStore:
+    """A store whose save blocks until released: a commit in flight at shutdown."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.saved = 0
+
+    def save(self, _state: object) -> None:
+        self.entered.set()
+        assert self.release.wait(5)
+        self.saved += 1
+
+
+async def test_server_cancel_waits_for_command_in_flight() -> None:
+    """Shutdown while a command is committing: the commit ends before the cancel returns."""
+    store = _SlowStore()
+    sim = Simulator(device=Device(config=config()), store=store)  # type: ignore[arg-type]
+    task = asyncio.create_task(sim.receive(encode_frame(b"\xe0" + pw())), name="receive")
+    assert await asyncio.to_thread(store.entered.wait, 5)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    assert not task.done()  # still waiting for the worker thread
+    store.release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert store.saved == 1
+    assert sim.device.state.is_shift_open
+
+
+async def test_pty_client_not_reading_does_not_block_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pty client that never reads: output is dropped after a stall, the server lives on."""
+    monkeypatch.setattr(server_module, "PTY_WRITE_STALL_S", 0.1)
+    sim = Simulator(device=Device(config=config()))
+    port = open_pty()
+    client = os.open(port.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    pump = asyncio.create_task(port.serve(sim), name="pty-pump")
+    try:
+        for _ in range(100):  # 200k ENQs -> 200k NAKs, far more than the tty buffer holds
+            with contextlib.suppress(BlockingIOError):
+                os.write(client, ENQ * 2000)
+            await asyncio.sleep(0.005)
+        state = await sim.summary()  # the loop still serves other work
+        assert state["link"]["enq"] > 0  # type: ignore[index]
+        with contextlib.suppress(BlockingIOError):
+            while os.read(client, 65536):
+                pass
+        os.write(client, ENQ)
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            while True:
+                with contextlib.suppress(BlockingIOError):
+                    if os.read(client, 1) == NAK:
+                        break
+                await asyncio.sleep(0.01)
+    finally:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
+        os.close(client)
+        port.close()
