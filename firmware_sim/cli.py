@@ -139,7 +139,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    _configure_logging(args.log_level, args.log_format)
+    if args.shift_age is not None and args.shift_age < 0:
+        sys.stderr.write("firmware-sim: --shift-age must not be negative\n")
+        return EXIT_USAGE
     try:
         config = DeviceConfig(
             fn_serial=args.fn_serial or DEFAULT_FN_SERIAL,
@@ -165,6 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
         byte_timeout_s=max(args.byte_timeout_ms, 1) / 1000,
         explicit_identity=bool(args.fn_serial or args.serial),
     )
+    _configure_logging(args.log_level, args.log_format)
     try:
         return asyncio.run(run(params))
     except StoreError as exc:
