@@ -60,6 +60,28 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+CONTACT_TAG = 1008
+TLV_PREFIX = b"\xff\x0c"
+TLV_START = len(TLV_PREFIX) + 4  # after the password
+
+
+def _redact(payload: bytes) -> bytes:
+    """The payload as it may be logged: a buyer's phone or e-mail (FF0C tag 1008) masked."""
+    if not payload.startswith(TLV_PREFIX):
+        return payload
+    out = bytearray(payload)
+    pos = TLV_START
+    while pos + 4 <= len(out):
+        tag = int.from_bytes(out[pos : pos + 2], "little")
+        length = int.from_bytes(out[pos + 2 : pos + 4], "little")
+        pos += 4
+        if tag == CONTACT_TAG:
+            end = min(pos + length, len(out))
+            out[pos:end] = b"*" * (end - pos)
+        pos += length
+    return bytes(out)
+
+
 class Simulator:
     """Device + link + store + faults behind one lock; transports call :meth:`receive`."""
 
@@ -84,8 +106,9 @@ class Simulator:
     # ---- the command path (runs in a worker thread, under the lock) -------------------------
 
     def _handle(self, payload: bytes, wall: datetime) -> bytes:
-        self._frames.append(f"<< {payload.hex(' ')}")
-        log.debug("frame", dir="<<", hex=payload.hex(" "))
+        shown = _redact(payload).hex(" ")
+        self._frames.append(f"<< {shown}")
+        log.debug("frame", dir="<<", hex=shown)
         revision = self.device.revision
         try:
             reply = self.device.handle(payload, wall)

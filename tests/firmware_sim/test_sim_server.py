@@ -12,13 +12,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from simwire import SYSADMIN, config, pw, sale_body, u
+from simwire import SYSADMIN, config, pw, sale_body, tlv, u
 
 from agent.drivers.shtrih.frame import Frame, ShtrihFrameDecoder, encode_frame
 from firmware_sim import server as server_module
 from firmware_sim.control import start_control
 from firmware_sim.device import Device
-from firmware_sim.server import Simulator, TcpPort, open_pty
+from firmware_sim.server import Simulator, TcpPort, _redact, open_pty
 from firmware_sim.store import StateStore
 
 ENQ, ACK, NAK, STX = b"\x05", b"\x06", b"\x15", 0x02
@@ -406,3 +406,15 @@ async def test_pty_client_not_reading_does_not_block_the_server(
             await pump
         os.close(client)
         port.close()
+
+
+def test_frame_log_masks_buyer_contact() -> None:
+    """Frames are logged with the FF0C tag 1008 value masked; other tags stay readable."""
+    payload = b"\xff\x0c" + pw(SYSADMIN) + tlv(1021, b"Ivanova") + tlv(1008, b"+79990001122")
+    shown = _redact(payload)
+    assert b"+7999" not in shown
+    assert b"Ivanova" in shown
+    assert len(shown) == len(payload)
+    assert _redact(b"\x10" + pw()) == b"\x10" + pw()
+    truncated = b"\xff\x0c" + pw(SYSADMIN) + b"\xf0\x03\xff\xff+7"  # LEN beyond the data
+    assert _redact(truncated).endswith(b"\xff\xff**")
