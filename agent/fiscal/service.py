@@ -171,7 +171,7 @@ class FiscalService:
             fd=document.fd,
             fp=document.fp,
             shift=_shift_of(document, documents, state),
-            number=await self._receipt_number(document, documents),
+            number=await self._receipt_number(document, documents, state),
             issued_at=document.issued_at,
             change=change,
         )
@@ -334,6 +334,10 @@ class FiscalService:
         cached = self._open_docs.get(key)
         if cached is not None:
             return cached
+        guessed = await self._guess_open_document(state)
+        if guessed is not None:
+            self._open_docs[key] = guessed
+            return guessed
         lowest = max(1, state.last_fd - MAX_SCAN_DOCUMENTS)
         for fd in range(state.last_fd, lowest - 1, -1):
             try:
@@ -351,8 +355,36 @@ class FiscalService:
         self._log.warning("shift_open_document_not_found", shift=state.shift_number)
         return None
 
-    async def _receipt_number(self, document: FiscalDocument, known: list[FiscalDocument]) -> int:
+    async def _guess_open_document(self, state: RegisterState) -> FiscalDocument | None:
+        """The open-shift document at ``last_fd - receipts in the shift``, if it is there.
+
+        Within a shift the FN holds the open-shift document and then only receipts (cash
+        movements and X reports are not FN documents), so this is one look-up instead of a
+        walk through the whole shift; anything else there means walking after all.
+        """
+        counters = await self._driver.read_counters()
+        guess = state.last_fd - counters.sales.count - counters.refunds.count
+        if guess < 1:
+            return None
+        try:
+            document = await self._driver.find_document(guess)
+        except DeviceError:
+            return None
+        is_open_doc = document.type == DocumentType.OPEN_SHIFT
+        return document if is_open_doc and document.shift == state.shift_number else None
+
+    async def _receipt_number(
+        self, document: FiscalDocument, known: list[FiscalDocument], state: RegisterState
+    ) -> int:
         """The receipt's number within its shift: receipts since the open-shift document."""
+        open_doc = await self._shift_open_document(state)
+        is_shift_changed = any(
+            doc.fd > document.fd and doc.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT)
+            for doc in known
+        )
+        if open_doc is not None and open_doc.fd < document.fd and not is_shift_changed:
+            # Same shift, and only receipts follow the open-shift document (see above).
+            return document.fd - open_doc.fd
         by_fd = {doc.fd: doc for doc in known}
         number = 1
         lowest = max(1, document.fd - MAX_SCAN_DOCUMENTS)

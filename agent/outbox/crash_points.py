@@ -1,6 +1,6 @@
 """Deliberate crashes at named points, for the exactly-once tests only.
 
-``FISCAL_AGENT_CRASH_POINTS="after_issue=0.1,after_mark_printing=0.05"`` makes the process
+``FISCAL_EDGE_CRASH_POINTS="after_issue=0.1,after_mark_printing=0.05"`` makes the process
 SIGKILL itself with that probability each time the worker passes the named point: the window
 between "the register answered" and "the outbox stored it" is a few microseconds wide, and
 a kill from outside would almost never land in it. Unset (as in production) it does nothing.
@@ -14,7 +14,7 @@ import signal
 
 __all__ = ["ENV_VAR", "crash_point"]
 
-ENV_VAR = "FISCAL_AGENT_CRASH_POINTS"
+ENV_VAR = "FISCAL_EDGE_CRASH_POINTS"
 
 
 def _parse(spec: str) -> dict[str, float]:

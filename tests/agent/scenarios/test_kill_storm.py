@@ -1,0 +1,192 @@
+"""Exactly once under fire: 300 receipts, the agent SIGKILLed at random, the register's power cut.
+
+The agent is killed from outside at random moments and also kills itself at the two moments
+that matter most (crash points): right after ``printing`` is committed and right after the
+register answered but before ``done`` is stored. The simulator's power is cut mid-traffic a few
+times. Afterwards the FN tape must hold exactly one receipt per accepted id, no id may be
+missing, and the register's money registers must equal the sum of the outbox's done receipts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.agent.scenarios.conftest import receipt
+from tests.support.processes import Agent, Simulator, http, wait_until
+
+pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(600)]
+
+RECEIPTS = 300
+MIN_KILLS = 20
+POWER_CUTS = 5
+ANSWER_DELAY_MS = 5  # slower answers widen the mid-receipt window a power cut can hit
+BASE_KOPECKS = 10_000  # every receipt has its own total: 100.00 + i kopecks
+CRASH_POINTS = "after_issue=0.04,after_mark_printing=0.04"
+
+
+class Supervisor:
+    """Restarts the agent whenever it dies, like systemd's Restart=always, and kills it at random."""
+
+    def __init__(self, agent: Agent, sim: Simulator, rng: random.Random) -> None:
+        self.agent = agent
+        self.sim = sim
+        self.rng = rng
+        self.outside_kills = 0
+        self.self_kills = 0
+        self.power_cuts = 0
+        self.stop_killing = threading.Event()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+
+    def _run(self) -> None:
+        next_kill = time.monotonic() + self.rng.uniform(0.2, 1.2)
+        next_cut = time.monotonic() + self.rng.uniform(2.0, 5.0)
+        while not self.stop.is_set():
+            with self.lock:
+                if not self.agent.is_alive():
+                    if self.agent.proc is not None and self.agent.proc.returncode == -9:
+                        self.self_kills += 1
+                    self.agent.start(wait=False)
+            now = time.monotonic()
+            if not self.stop_killing.is_set() and now >= next_kill:
+                with self.lock:
+                    if self.agent.is_alive():
+                        self.agent.kill()
+                        self.outside_kills += 1
+                        self.agent.start(wait=False)
+                next_kill = now + self.rng.uniform(0.2, 1.2)
+            if not self.stop_killing.is_set() and self.power_cuts < POWER_CUTS and now >= next_cut:
+                self.sim.post("/power/cut")
+                # Longer than the driver's ENQ retries (3 x 1 s): the agent must notice.
+                time.sleep(self.rng.uniform(3.5, 5.0))
+                self.sim.post("/power/back")
+                self.power_cuts += 1
+                next_cut = time.monotonic() + self.rng.uniform(2.0, 4.0)
+            time.sleep(0.02)
+
+    @property
+    def kills(self) -> int:
+        """Every SIGKILL so far, from outside and from crash points."""
+        return self.outside_kills + self.self_kills
+
+
+def _submit(agent: Agent, body: dict[str, Any]) -> bool:
+    """POST once; True when the agent confirmed the commit (202 new, 200 known)."""
+    try:
+        status, answer = http("POST", f"{agent.base}/receipts", body, timeout_s=5)
+    except OSError:
+        return False
+    assert status in {200, 202, 503}, (status, answer)
+    return status in {200, 202}
+
+
+def _result(agent: Agent, request_id: str) -> dict[str, Any] | None:
+    try:
+        status, body = http("GET", f"{agent.base}/receipts/{request_id}", timeout_s=5)
+    except OSError:
+        return None
+    return body if status == 200 else None
+
+
+def _agent_events(agent: Agent) -> dict[str, int]:
+    """How often each event appears in the agent's JSON log (all its restarts)."""
+    counts: dict[str, int] = {}
+    for line in (agent.workdir / "agent.log").read_text().splitlines():
+        if line.startswith("{"):
+            event = json.loads(line).get("event", "")
+            counts[event] = counts.get(event, 0) + 1
+    return counts
+
+
+def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_agent: Any) -> None:
+    """300 receipts, 20+ SIGKILLs and power cuts: one FN receipt per id, none lost, books balance."""
+    rng = random.Random(20261121)
+    sim = start_sim()
+    agent = start_agent(
+        sim,
+        env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
+        settings={"worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": 1000}},
+    )
+    sim.post("/faults/delay", {"ms": ANSWER_DELAY_MS})
+    supervisor = Supervisor(agent, sim, rng)
+    supervisor.thread.start()
+    accepted: dict[str, int] = {}
+    try:
+        for i in range(RECEIPTS):
+            request_id = f"storm-{i:03d}"
+            kopecks = BASE_KOPECKS + i
+            pay = ("cash", "card", "cash")[i % 3]
+            body = receipt(request_id, kopecks, pay=pay, extra_cash=5000 if i % 3 == 0 else 0)
+            wait_until(
+                lambda body=body: _submit(agent, body),
+                timeout_s=60,
+                interval_s=0.05,
+                what=request_id,
+            )
+            accepted[request_id] = kopecks
+            time.sleep(rng.uniform(0, 0.03))
+        wait_until(lambda: supervisor.kills >= MIN_KILLS, timeout_s=120, what=f"{MIN_KILLS} kills")
+        wait_until(lambda: supervisor.power_cuts >= POWER_CUTS, timeout_s=60, what="power cuts")
+    finally:
+        supervisor.stop_killing.set()
+
+    def all_final() -> bool:
+        results = [_result(agent, request_id) for request_id in accepted]
+        return all(r is not None and r["status"] not in {"pending", "printing"} for r in results)
+
+    try:
+        wait_until(all_final, timeout_s=240, interval_s=0.5, what="every receipt to be final")
+    finally:
+        supervisor.stop.set()
+        supervisor.thread.join(timeout=10)
+
+    results = {request_id: _result(agent, request_id) for request_id in accepted}
+    statuses = {r["status"] for r in results.values() if r}
+    assert statuses == {"done"}, {
+        k: v for k, v in results.items() if not v or v["status"] != "done"
+    }
+    assert supervisor.kills >= MIN_KILLS
+    assert supervisor.self_kills > 0, "the crash points never fired: the race windows were not hit"
+    events = _agent_events(agent)
+    assert events.get("receipt_recovered", 0) > 0, "no receipt was found issued after a crash"
+    assert events.get("receipt_not_issued_will_print", 0) > 0, "no crash before the close"
+    assert events.get("attempt_failed", 0) > 0, "no power cut ever interrupted the agent"
+
+    tape = sim.tape()
+    fn_receipts = [doc for doc in tape if doc["type"] == "receipt"]
+    by_total: dict[str, list[dict[str, Any]]] = {}
+    for doc in fn_receipts:
+        by_total.setdefault(doc["total"], []).append(doc)
+    duplicates = {
+        total: [d["fd"] for d in docs] for total, docs in by_total.items() if len(docs) > 1
+    }
+    assert not duplicates, f"receipts printed twice: {duplicates}"
+    assert len(fn_receipts) == RECEIPTS
+    for request_id, kopecks in accepted.items():
+        total = f"{Decimal(kopecks) / 100:.2f}"
+        fiscal = results[request_id]["fiscal"]  # type: ignore[index]
+        (doc,) = by_total[total]
+        assert fiscal["fd"] == doc["fd"], request_id
+        assert fiscal["total"] == total
+        assert str(fiscal["fp"]) == str(doc["fp"])
+
+    fds = [doc["fd"] for doc in tape]
+    assert fds == list(range(fds[0], fds[0] + len(fds))), "FD numbers must be contiguous"
+
+    status, report = http("POST", f"{agent.base}/shift", {"action": "x_report"}, timeout_s=30)
+    assert status == 200, report
+    shifts = {doc["shift"] for doc in fn_receipts}
+    assert shifts == {report["shift"]}, "the storm stayed in one shift; the X report covers it"
+    sales = report["counters"]["sales"]
+    register_total = sum(Decimal(sales[key]) for key in ("cash", "card", "prepaid"))
+    outbox_total = sum(Decimal(r["fiscal"]["total"]) for r in results.values() if r)
+    assert register_total == outbox_total
+    assert sales["count"] == RECEIPTS

@@ -1,0 +1,106 @@
+"""The 24-hour shift guard against firmware-sim's own clock and lock, through the agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.agent.scenarios.conftest import receipt
+from tests.support.processes import http, wait_until
+
+pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
+
+
+def _done(agent: Any, request_id: str) -> dict[str, Any]:
+    def result() -> dict[str, Any] | None:
+        status, body = http("GET", f"{agent.base}/receipts/{request_id}")
+        return (
+            body
+            if status == 200 and body["status"] in {"done", "rejected", "failed", "unknown"}
+            else None
+        )
+
+    return wait_until(result, timeout_s=30, what=f"a final result for {request_id}")
+
+
+def _types(tape: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(doc["type"], doc["shift"]) for doc in tape]
+
+
+@pytest.mark.parametrize(
+    ("shift_age_s", "why"),
+    [
+        (23 * 3600 + 59 * 60, "23h59m: past max_age"),
+        (23 * 3600 + 35 * 60, "23h35m: past max_age"),
+        (90_000, "25h: register locked"),
+    ],
+)
+def test_guard_closes_an_old_shift_before_the_receipt(
+    start_sim: Any, start_agent: Any, shift_age_s: int, why: str
+) -> None:
+    """A shift past max_age, or one that locked the register, is closed (Z) and reopened first."""
+    sim = start_sim("--shift-age", str(shift_age_s))
+    before = sim.state()
+    assert before["shift"]["open"], why
+    agent = start_agent(sim)
+    status, _ = http("POST", f"{agent.base}/receipts", receipt("guard-1", 15000))
+    assert status == 202
+    result = _done(agent, "guard-1")
+    assert result["status"] == "done", result
+    old_shift = before["shift"]["number"]
+    new_shift = result["fiscal"]["shift"]
+    assert new_shift == old_shift + 1
+    tape = sim.tape()
+    assert _types(tape)[-3:] == [
+        ("close_shift", old_shift),
+        ("open_shift", new_shift),
+        ("receipt", new_shift),
+    ]
+    after = sim.state()
+    assert after["shift"]["open"]
+    assert not after["shift"]["expired"]
+    assert after["shift"]["age_s"] < 600
+
+
+def test_guard_leaves_a_young_shift_open(start_sim: Any, start_agent: Any) -> None:
+    """A 10-hour shift is not touched: the receipt goes into it."""
+    sim = start_sim("--shift-age", str(10 * 3600))
+    shift = sim.state()["shift"]["number"]
+    agent = start_agent(sim)
+    assert http("POST", f"{agent.base}/receipts", receipt("young-1", 20000))[0] == 202
+    result = _done(agent, "young-1")
+    assert result["status"] == "done"
+    assert result["fiscal"]["shift"] == shift
+    assert [doc["type"] for doc in sim.tape()].count("close_shift") == 0
+
+
+def test_guard_rotates_an_idle_shift_when_the_clock_runs_past_max_age(
+    start_sim: Any, start_agent: Any
+) -> None:
+    """The register clock moves past max_age between receipts: the next receipt gets a new shift."""
+    sim = start_sim()
+    agent = start_agent(sim)
+    assert http("POST", f"{agent.base}/receipts", receipt("day-1", 10000))[0] == 202
+    first = _done(agent, "day-1")
+    sim.post("/clock/advance", {"seconds": 23 * 3600 + 40 * 60})
+    assert http("POST", f"{agent.base}/receipts", receipt("day-2", 10001))[0] == 202
+    second = _done(agent, "day-2")
+    assert second["status"] == "done"
+    assert second["fiscal"]["shift"] == first["fiscal"]["shift"] + 1
+
+
+def test_shift_commands_are_idempotent(start_sim: Any, start_agent: Any) -> None:
+    """Open on an open shift and close on a closed one are success, not errors."""
+    sim = start_sim()
+    agent = start_agent(sim)
+    opened = http("POST", f"{agent.base}/shift", {"action": "open"})
+    again = http("POST", f"{agent.base}/shift", {"action": "open"})
+    assert opened[0] == again[0] == 200
+    assert opened[1]["shift"] == again[1]["shift"]
+    closed = http("POST", f"{agent.base}/shift", {"action": "close"})
+    assert closed[0] == 200
+    assert closed[1]["kind"] == "z"
+    closed_again = http("POST", f"{agent.base}/shift", {"action": "close"})
+    assert closed_again[0] == 200
+    assert [doc["type"] for doc in sim.tape()].count("close_shift") == 1
