@@ -27,7 +27,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m "not sim and not broker and not e2e and not slow"
 
 demo: $(STAMP)
-	$(BIN)/python -m firmware_sim.demo
+	$(BIN)/python scripts/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/agent_receipts.py

@@ -155,6 +155,8 @@ class Agent:
             "[register]",
             f'url = "{self.register_url}"',
             'protocol = "shtrih"',
+            # firmware-sim keeps Moscow time, as a register in a Moscow club would.
+            'tz = "Europe/Moscow"',
             "[mqtt]",
             'url = "mqtt://127.0.0.1:1"',
             "[http]",
