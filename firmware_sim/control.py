@@ -104,8 +104,16 @@ async def _paper_back(sim: Simulator, _body: dict[str, Any]) -> None:
     await sim.set_paper(True)
 
 
-async def _power_cut(sim: Simulator, _body: dict[str, Any]) -> None:
-    await sim.power_cut()
+async def _power_cut(sim: Simulator, body: dict[str, Any]) -> None:
+    command = body.get("on_command")
+    if command is None:
+        await sim.power_cut()
+        return
+    try:
+        code = int(str(command), 16)
+        sim.faults.arm_power_cut(code, after=bool(body.get("after", False)))
+    except ValueError as exc:
+        raise BadRequest("bad_field", "on_command must be a hex command code such as FF45") from exc
 
 
 async def _power_back(sim: Simulator, _body: dict[str, Any]) -> None:

@@ -34,6 +34,26 @@ class FaultPlan:
     corrupt_in: int = 0
     answer_delay_ms: int = 0
     is_powered: bool = True
+    power_cut_on: int | None = None  # cut the power when this command code arrives
+    is_power_cut_after: bool = False  # after executing it (answer lost) or before (not run)
+
+    def arm_power_cut(self, command: int, *, after: bool) -> None:
+        """Cut the power when ``command`` next arrives, before or after the register runs it.
+
+        Before: the command never runs (an open receipt is lost with the power). After: it
+        runs and is stored, but its answer never leaves: the host cannot tell which happened.
+        """
+        if not 0 <= command <= 0xFFFF:
+            raise ValueError("command must be a 1- or 2-byte command code")
+        self.power_cut_on = command
+        self.is_power_cut_after = after
+
+    def take_power_cut(self, command: int, *, after: bool) -> bool:
+        """True (and disarmed) when an armed cut fires for ``command`` at this point."""
+        if self.power_cut_on != command or self.is_power_cut_after is not after:
+            return False
+        self.power_cut_on = None
+        return True
 
     def drop(self, count: int, direction: Direction = Direction.OUT) -> None:
         """Lose the next ``count`` bytes travelling in ``direction``."""
@@ -57,6 +77,7 @@ class FaultPlan:
         """Forget pending byte faults and the delay (power is left as it is)."""
         self.drop_out = self.drop_in = self.corrupt_out = self.corrupt_in = 0
         self.answer_delay_ms = 0
+        self.power_cut_on = None
 
     def filter_out(self, data: bytes) -> bytes:
         """Apply pending output faults to bytes the device is about to write."""
@@ -77,6 +98,8 @@ class FaultPlan:
             "corrupt_in": self.corrupt_in,
             "answer_delay_ms": self.answer_delay_ms,
             "power": self.is_powered,
+            "power_cut_on": None if self.power_cut_on is None else f"0x{self.power_cut_on:02X}",
+            "power_cut_after": self.is_power_cut_after,
         }
 
 

@@ -102,6 +102,7 @@ class Simulator:
         self._lock = asyncio.Lock()
         self._frames: deque[str] = deque(maxlen=RING_FRAMES)
         self._logged_fd = device.state.last_fd
+        self._cut_pending = False
 
     # ---- the command path (runs in a worker thread, under the lock) -------------------------
 
@@ -109,14 +110,20 @@ class Simulator:
         shown = _redact(payload).hex(" ")
         self._frames.append(f"<< {shown}")
         log.debug("frame", dir="<<", hex=shown)
+        command = split_command(payload)[0]
+        if self.faults.take_power_cut(command, after=False):
+            self._cut_pending = True  # the power goes before the register runs it
+            return answer(command, ErrorCode.INTERNAL_ERROR)  # never written: the line is dead
         revision = self.device.revision
         try:
             reply = self.device.handle(payload, wall)
         except Exception:
             log.exception("device failed on a command", frames=list(self._frames))
-            reply = answer(split_command(payload)[0], ErrorCode.INTERNAL_ERROR)
+            reply = answer(command, ErrorCode.INTERNAL_ERROR)
         if self.device.revision != revision:
             self._persist()
+        if self.faults.take_power_cut(command, after=True):
+            self._cut_pending = True  # done and stored; the answer never leaves
         refusal = self.device.last_refusal
         if refusal is not None:
             log.info("refused", code=f"0x{refusal.code:02X}", reason=refusal.reason)
@@ -148,6 +155,10 @@ class Simulator:
         now = asyncio.get_running_loop().time()
         async with self._lock:
             out = await _finish_even_if_cancelled(self.link.feed, data, now)
+        if self._cut_pending:
+            self._cut_pending = False
+            await self.power_cut()
+            return b""
         if out and self.faults.answer_delay_ms:
             await asyncio.sleep(self.faults.answer_delay_ms / 1000)
         if not self._is_powered():  # the power may have been cut during the delay

@@ -54,6 +54,8 @@ def test_faults_clear_keeps_power_state() -> None:
         "corrupt_in": 0,
         "answer_delay_ms": 0,
         "power": False,
+        "power_cut_on": None,
+        "power_cut_after": False,
     }
 
 
@@ -61,3 +63,21 @@ def test_faults_negative_count_is_a_programmer_error() -> None:
     """A negative count is refused."""
     with pytest.raises(ValueError, match="negative"):
         FaultPlan().drop(-1)
+
+
+def test_faults_armed_power_cut_fires_once_at_its_command_and_moment() -> None:
+    """An armed cut fires for its command at the chosen moment only, then disarms."""
+    plan = FaultPlan()
+    plan.arm_power_cut(0xFF45, after=True)
+    assert not plan.take_power_cut(0xFF46, after=True)
+    assert not plan.take_power_cut(0xFF45, after=False)
+    assert plan.as_dict()["power_cut_on"] == "0xFF45"
+    assert plan.take_power_cut(0xFF45, after=True)
+    assert not plan.take_power_cut(0xFF45, after=True)
+    assert plan.as_dict()["power_cut_on"] is None
+
+
+def test_faults_armed_power_cut_refuses_an_impossible_code() -> None:
+    """A command code wider than two bytes is a programmer error."""
+    with pytest.raises(ValueError, match="command"):
+        FaultPlan().arm_power_cut(0x1_0000, after=False)
