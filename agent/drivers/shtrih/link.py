@@ -424,7 +424,10 @@ class ShtrihHostLink:
             self._enq_tries = 1
             self._send_enq(_State.PROBING, now, step)
         elif state is _State.PROBING:
-            if now >= self._answer_deadline:
+            # A live register answers ENQ even while it works (ACK: "preparing an answer",
+            # §1.1), so ENQs met with silence mean it is gone: fail now, not at the answer
+            # deadline, which for a close or a report is tens of seconds away.
+            if now >= self._answer_deadline or self._enq_tries >= self._t.enq_attempts:
                 self._fail(FailureKind.NO_REPLY, "no ACK and no answer", self._sends, step)
                 return
             self._enq_tries += 1

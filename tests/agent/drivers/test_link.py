@@ -120,18 +120,26 @@ def test_link_lost_frame_probe_nak_resends() -> None:
 
 
 def test_link_silent_register_after_frame_times_out() -> None:
-    """Probing goes on until the answer deadline, then NO_REPLY."""
+    """No ACK, then enq_attempts ENQs met with silence: NO_REPLY long before the answer deadline.
+
+    A live register answers ENQ even while it works, so silence means it is gone (a power
+    cut); waiting out a close's answer deadline would only delay the recovery.
+    """
     link, _ = _started()
     link.feed(NAK, 0.0)
     now = 0.0
     out = LinkOutput()
+    probes = 0
     while _failure(out) is None:
         now = link.deadline or now
         out = link.poll(now)
+        probes += out.write.count(ENQ)
     failure = _failure(out)
     assert failure is not None
     assert failure.kind is FailureKind.NO_REPLY
-    assert now >= ANSWER_TIMEOUT_S
+    assert probes == T.enq_attempts
+    assert now == pytest.approx(T.ack_timeout_s + T.enq_attempts * T.enq_timeout_s)
+    assert now < ANSWER_TIMEOUT_S
 
 
 def test_link_bad_lrc_answer_recovers() -> None:
