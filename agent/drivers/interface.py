@@ -195,8 +195,11 @@ class FiscalDriver(Protocol):
         """The document with this FD number from the FN archive."""
         ...
 
-    async def shift_opened_at(self) -> datetime | None:
-        """When the open shift's open-shift document was issued (register clock), if open."""
+    async def shift_open_document(self) -> FiscalDocument | None:
+        """The open shift's open-shift document (its FD and time), or None with no shift.
+
+        The 24-hour limit counts from this document's time on the register's clock.
+        """
         ...
 
     async def open_shift(self, cashier: Cashier) -> ShiftDocument:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.drivers.errors import DeviceError, ShiftAlreadyOpen, ShiftNotOpen
+from agent.drivers.errors import DeviceError, ProtocolError, ShiftAlreadyOpen, ShiftNotOpen
 from agent.drivers.interface import (
     CashMovement,
     DeviceInfo,
@@ -82,7 +82,6 @@ class FiscalService:
         self._log = log
         self._on_report = on_report
         self._info: DeviceInfo | None = None
-        self._open_docs: dict[tuple[str, int], FiscalDocument] = {}
 
     @property
     def policy(self) -> shift_guard.ShiftPolicy:
@@ -326,52 +325,15 @@ class FiscalService:
             self._on_report(report)
 
     async def _shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
-        """The open shift's open-shift document, found by walking back from the last FD."""
+        """The open shift's open-shift document, or None when closed or unreadable."""
         if state.shift is ShiftState.CLOSED:
             return None
-        info = await self._require_info()
-        key = (info.fn_serial, state.shift_number)
-        cached = self._open_docs.get(key)
-        if cached is not None:
-            return cached
-        guessed = await self._guess_open_document(state)
-        if guessed is not None:
-            self._open_docs[key] = guessed
-            return guessed
-        lowest = max(1, state.last_fd - MAX_SCAN_DOCUMENTS)
-        for fd in range(state.last_fd, lowest - 1, -1):
-            try:
-                document = await self._driver.find_document(fd)
-            except DeviceError:
-                self._log.warning("fn_document_unreadable", fd=fd)
-                return None
-            if document.type == DocumentType.CLOSE_SHIFT:
-                break
-            if document.type == DocumentType.OPEN_SHIFT:
-                if document.shift == state.shift_number:
-                    self._open_docs[key] = document
-                    return document
-                break
-        self._log.warning("shift_open_document_not_found", shift=state.shift_number)
-        return None
-
-    async def _guess_open_document(self, state: RegisterState) -> FiscalDocument | None:
-        """The open-shift document at ``last_fd - receipts in the shift``, if it is there.
-
-        Within a shift the FN holds the open-shift document and then only receipts (cash
-        movements and X reports are not FN documents), so this is one look-up instead of a
-        walk through the whole shift; anything else there means walking after all.
-        """
-        counters = await self._driver.read_counters()
-        guess = state.last_fd - counters.sales.count - counters.refunds.count
-        if guess < 1:
-            return None
         try:
-            document = await self._driver.find_document(guess)
-        except DeviceError:
+            return await self._driver.shift_open_document()
+        except (ProtocolError, DeviceError) as exc:
+            # Without it the guard relies on the register's own 24-hour lock (EXPIRED).
+            self._log.warning("shift_open_document_unreadable", error=str(exc))
             return None
-        is_open_doc = document.type == DocumentType.OPEN_SHIFT
-        return document if is_open_doc and document.shift == state.shift_number else None
 
     async def _receipt_number(
         self, document: FiscalDocument, known: list[FiscalDocument], state: RegisterState

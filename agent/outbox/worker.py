@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
+import structlog
 import tenacity
 
 from agent.domain.money import Kopecks
@@ -51,8 +52,6 @@ from agent.outbox.store import FiscalRecord
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-
-    import structlog
 
     from agent.drivers.interface import IssuedReceipt
     from agent.fiscal.service import FiscalService, RegisterSnapshot
@@ -187,7 +186,12 @@ class FiscalWorker:
             self.snapshot = await self._service.snapshot()
 
     async def _process(self, row: OutboxRow) -> None:
-        log = self._log.bind(request_id=row.id, kind=row.kind.value)
+        # Bound in the context too, so the driver's own lines about this receipt carry its id.
+        with structlog.contextvars.bound_contextvars(request_id=row.id):
+            await self._process_bound(row)
+
+    async def _process_bound(self, row: OutboxRow) -> None:
+        log = self._log.bind(kind=row.kind.value)
         attempts = _Attempts()
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(_is_retryable),

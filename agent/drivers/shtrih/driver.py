@@ -177,7 +177,7 @@ PRINT_POLL_INTERVAL_S: Final = 0.1
 FRAME_LOG_SIZE: Final = 32
 """Link traffic entries kept for the ERROR log of a link failure."""
 SHIFT_SCAN_LIMIT: Final = 5000
-"""Documents :meth:`ShtrihDriver.shift_opened_at` reads back before it gives up."""
+"""Documents :meth:`ShtrihDriver.shift_open_document` reads back before it gives up."""
 
 PAYMENT_TYPE_CASH: Final = 1
 """FF45 payment type of cash (§2.8)."""
@@ -378,7 +378,7 @@ class ShtrihDriver:
         self._wakeup = asyncio.Event()
         self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
         self._fn_serial: str | None = None
-        self._opened_at: dict[tuple[str, int], datetime] = {}
+        self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
 
     # --- FiscalDriver ----------------------------------------------------------------------
 
@@ -490,8 +490,8 @@ class ShtrihDriver:
             found = await self._find(fd)
         return self._fiscal_document(found)
 
-    async def shift_opened_at(self) -> datetime | None:
-        """The open shift's open-shift document time, found by reading back with FF0A."""
+    async def shift_open_document(self) -> FiscalDocument | None:
+        """The open shift's open-shift document, read back with FF0A; None with no shift."""
         async with self._lock:
             status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
             fn = await self._read_fn_status()
@@ -499,10 +499,10 @@ class ShtrihDriver:
                 return None
             shift = status.last_closed_shift + 1
             key = (fn.fn_serial, shift)
-            if key not in self._opened_at:
-                document = await self._find_open_shift(shift, fn.last_fd)
-                self._opened_at[key] = self._aware(document.issued_at)
-            return self._opened_at[key]
+            if key not in self._open_documents:
+                found = await self._find_open_shift(shift, fn.last_fd)
+                self._open_documents[key] = self._fiscal_document(found)
+            return self._open_documents[key]
 
     async def open_shift(self, cashier: Cashier) -> ShiftDocument:
         """FF41, FF0C (cashier), 0xE0; raises ShiftAlreadyOpen when a shift is open."""
@@ -520,7 +520,13 @@ class ShtrihDriver:
             document = await self._last_shift_document(
                 FnDocumentType.OPEN_SHIFT, Command.OPEN_SHIFT
             )
-            self._opened_at[(await self._fn(), document.shift)] = document.issued_at
+            self._open_documents[(await self._fn(), document.shift)] = FiscalDocument(
+                fd=document.fd,
+                type=DocumentType.OPEN_SHIFT,
+                fp=document.fp,
+                issued_at=document.issued_at,
+                shift=document.shift,
+            )
         self._log.info("shift opened", shift=document.shift, fd=document.fd)
         return document
 

@@ -200,7 +200,7 @@ async def test_driver_x_and_z_reports(rig: Rig) -> None:
     closed = await rig.driver.close_shift(CASHIER)
     assert (closed.shift, closed.fd) == (opened.shift, opened.fd + 2)
     assert (await rig.driver.read_state()).shift is ShiftState.CLOSED
-    assert await rig.driver.shift_opened_at() is None
+    assert await rig.driver.shift_open_document() is None
 
 
 async def test_driver_shift_guards(rig: Rig) -> None:
@@ -214,17 +214,23 @@ async def test_driver_shift_guards(rig: Rig) -> None:
     assert rig.commands[sent:] == [Command.READ_SHORT_STATUS]
 
 
-async def test_driver_shift_opened_at_scans_back_and_caches(rig: Rig) -> None:
+async def test_driver_shift_open_document_scans_back_and_caches(rig: Rig) -> None:
     """A fresh driver finds the open-shift FD behind the receipts, then caches it."""
     opened = await rig.driver.open_shift(CASHIER)
     for _ in range(3):
         await rig.driver.register(_receipt())
     await rig.driver.aclose()
     rig.driver = ShtrihDriver(transport=rig.link, params=FAST, log=structlog.get_logger("t"))
-    at = await rig.driver.shift_opened_at()
-    assert at == opened.issued_at
+    document = await rig.driver.shift_open_document()
+    assert document is not None
+    assert (document.fd, document.issued_at, document.shift) == (
+        opened.fd,
+        opened.issued_at,
+        opened.shift,
+    )
+    assert document.type is DocumentType.OPEN_SHIFT
     finds = rig.commands.count(Command.FIND_DOCUMENT)
-    assert await rig.driver.shift_opened_at() == at
+    assert await rig.driver.shift_open_document() == document
     assert rig.commands.count(Command.FIND_DOCUMENT) == finds
 
 
@@ -291,9 +297,9 @@ async def test_driver_shift_over_24_hours(rig: Rig) -> None:
     rig.device.start_aged_shift(utc_now(), 90_000)
     state = await rig.driver.read_state()
     assert state.shift is ShiftState.EXPIRED
-    opened_at = await rig.driver.shift_opened_at()
-    assert opened_at is not None
-    assert state.clock - opened_at > timedelta(hours=24)
+    opened = await rig.driver.shift_open_document()
+    assert opened is not None
+    assert state.clock - opened.issued_at > timedelta(hours=24)
     with pytest.raises(ShiftExpired) as caught:
         await rig.driver.register(_receipt())
     assert caught.value.disposition is Disposition.RETRY

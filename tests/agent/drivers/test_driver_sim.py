@@ -261,7 +261,9 @@ async def test_sim_full_day(
     )
     assert (counters.refunds.cash, counters.refunds.count) == (15000, 1)
     assert (counters.cash_in, counters.cash_out, counters.cash_in_drawer) == (100000, 50000, 52500)
-    assert await driver.shift_opened_at() == opened.issued_at
+    open_document = await driver.shift_open_document()
+    assert open_document is not None
+    assert (open_document.fd, open_document.issued_at) == (opened.fd, opened.issued_at)
     fn = await driver.read_fn_state()
     assert (fn.serial, fn.last_fd) == (info.fn_serial, refund.fd)
 
@@ -372,9 +374,9 @@ async def test_sim_shift_over_24_hours(
     driver = drivers(sim)
     state = await driver.read_state()
     assert state.shift is ShiftState.EXPIRED
-    opened_at = await driver.shift_opened_at()
-    assert opened_at is not None
-    assert state.clock - opened_at >= timedelta(seconds=89_900)
+    opened = await driver.shift_open_document()
+    assert opened is not None
+    assert state.clock - opened.issued_at >= timedelta(seconds=89_900)
     with pytest.raises(ShiftExpired):
         await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
     with pytest.raises(ShiftExpired):

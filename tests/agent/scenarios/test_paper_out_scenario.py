@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,3 +57,32 @@ def test_receipts_wait_for_paper_and_all_print_when_it_is_back(
         what="health back to online",
     )
     assert "error" not in health["register"]
+
+
+def test_every_log_line_about_a_receipt_carries_its_id(start_sim: Any, start_agent: Any) -> None:
+    """The worker's and the driver's lines about a receipt all name its request id."""
+    sim = start_sim()
+    agent = start_agent(sim)
+    assert http("POST", f"{agent.base}/receipts", receipt("logged-1", 4200))[0] == 202
+    wait_until(
+        lambda: http("GET", f"{agent.base}/receipts/logged-1")[1]["status"] == "done",
+        timeout_s=20,
+        what="the receipt",
+    )
+    lines = [
+        json.loads(line)
+        for line in (agent.workdir / "agent.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    about_receipt = [
+        line
+        for line in lines
+        if line.get("event") in {"accepted", "printing", "receipt issued", "receipt_done"}
+    ]
+    assert {line["event"] for line in about_receipt} == {
+        "accepted",
+        "printing",
+        "receipt issued",
+        "receipt_done",
+    }
+    assert all(line.get("request_id") == "logged-1" for line in about_receipt), about_receipt
