@@ -26,25 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox
+from tests.support.payloads import receipt
 from tests.support.processes import Agent, Simulator, http, wait_until
 
 
 def _receipt(request_id: str, kopecks: int) -> dict[str, object]:
-    return {
-        "id": request_id,
-        "kind": "sale",
-        "category": "goods",
-        "items": [
-            {
-                "name": "Кофе",
-                "qty": "1",
-                "price": f"{kopecks // 100}.{kopecks % 100:02d}",
-                "vat": "vat22",
-            },
-            {"name": "Чипсы", "qty": "2", "price": "89.90", "vat": "vat22"},
-        ],
-        "payments": {"cash": "1000.00"},
-    }
+    chips = {"name": "Чипсы", "qty": "2", "price": "89.90", "vat": "vat22"}
+    return receipt(request_id, kopecks, extra_cash=50_000, extra_items=[chips])
 
 
 def _percentile(values: list[float], q: float) -> float:

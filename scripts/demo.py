@@ -36,11 +36,6 @@ def show(label: str, status: int, body: Any) -> None:
     print(f"  {label}: {status} {json.dumps(body, ensure_ascii=False)}")
 
 
-def money(kopecks: int) -> str:
-    """Kopecks as the contract's decimal string."""
-    return f"{kopecks // 100}.{kopecks % 100:02d}"
-
-
 def final(agent: Agent, request_id: str) -> dict[str, Any]:
     """Wait for a receipt's final result."""
 

@@ -11,27 +11,6 @@ import pytest
 from tests.support.processes import Agent, Simulator
 
 
-def receipt(
-    request_id: str, kopecks: int, *, pay: str = "cash", extra_cash: int = 0
-) -> dict[str, Any]:
-    """A one-item goods receipt of ``kopecks``, paid with ``pay``."""
-    amount = kopecks + (extra_cash if pay == "cash" else 0)
-    return {
-        "id": request_id,
-        "kind": "sale",
-        "category": "goods",
-        "items": [
-            {
-                "name": "Кофе",
-                "qty": "1",
-                "price": f"{kopecks // 100}.{kopecks % 100:02d}",
-                "vat": "vat22",
-            }
-        ],
-        "payments": {pay: f"{amount // 100}.{amount % 100:02d}"},
-    }
-
-
 @pytest.fixture
 def start_sim(tmp_path: Path) -> Iterator[Any]:
     """Start simulators; every one is stopped at the end."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent.scenarios.conftest import receipt
+from tests.support.payloads import receipt
 from tests.support.processes import Agent, Simulator, http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(600)]

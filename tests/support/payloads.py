@@ -1,0 +1,41 @@
+"""Request bodies as a CRM sends them, for the scenario tests, the benchmark and the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["money", "receipt"]
+
+
+def money(kopecks: int) -> str:
+    """Kopecks as the contract's decimal string: 15000 -> "150.00"."""
+    return f"{kopecks // 100}.{kopecks % 100:02d}"
+
+
+def receipt(
+    request_id: str,
+    kopecks: int,
+    *,
+    pay: str = "cash",
+    extra_cash: int = 0,
+    extra_items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A goods receipt: one coffee at ``kopecks`` (plus ``extra_items``), paid with ``pay``.
+
+    Cash pays the exact total plus ``extra_cash`` (the change); other payment types pay the
+    exact total.
+    """
+    items = [{"name": "Кофе", "qty": "1", "price": money(kopecks), "vat": "vat22"}]
+    items += extra_items or []
+    total = kopecks + sum(
+        round(float(item["qty"]) * int(item["price"].replace(".", "")))
+        for item in extra_items or []
+    )
+    amount = total + (extra_cash if pay == "cash" else 0)
+    return {
+        "id": request_id,
+        "kind": "sale",
+        "category": "goods",
+        "items": items,
+        "payments": {pay: money(amount)},
+    }
