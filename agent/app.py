@@ -108,6 +108,7 @@ class Agent:
                 retry_initial_s=config.worker.retry_initial_s,
                 retry_max_s=config.worker.retry_max_s,
                 retry_attempts=config.worker.retry_attempts,
+                idle_tick_s=config.worker.idle_check_s,
             ),
             log=log,
             clock=_now,

@@ -366,7 +366,8 @@ class OutboxConfig(BaseModel):
 class WorkerConfig(BaseModel):
     """``[worker]``: retries of transient faults (RETRY errors) with backoff and jitter.
 
-    Conditions the worker waits out (paper, link down) do not count as attempts.
+    Conditions the worker waits out (paper, link down) do not count as attempts. With no
+    work, the worker checks the shift guard and refreshes health every ``idle_check_s``.
     """
 
     model_config = _SECTION
@@ -374,6 +375,7 @@ class WorkerConfig(BaseModel):
     retry_initial_s: Annotated[float, Field(gt=0)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 60.0
     retry_attempts: Annotated[int, Field(ge=1)] = 10
+    idle_check_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
 
     @model_validator(mode="after")
     def _ordered(self) -> WorkerConfig:

@@ -128,9 +128,14 @@ class FiscalWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Recover rows left in ``printing``, then drain the outbox forever."""
+        """Recover rows left in ``printing``, then drain the outbox forever.
+
+        Right after the recovery the guard runs once, so a shift that aged while the agent was
+        down is rotated (and health filled in) without waiting for the first receipt.
+        """
         for in_flight in await asyncio.to_thread(self._outbox.in_flight):
             await self._process(in_flight)
+        await self._tick()
         while True:
             row = await asyncio.to_thread(self._outbox.next_pending)
             if row is None:

@@ -104,3 +104,23 @@ def test_shift_commands_are_idempotent(start_sim: Any, start_agent: Any) -> None
     closed_again = http("POST", f"{agent.base}/shift", {"action": "close"})
     assert closed_again[0] == 200
     assert [doc["type"] for doc in sim.tape()].count("close_shift") == 1
+
+
+def test_guard_rotates_an_old_shift_with_no_receipts_at_all(
+    start_sim: Any, start_agent: Any
+) -> None:
+    """An idle club: the agent closes a 23h40m shift and opens a new one by itself."""
+    sim = start_sim("--shift-age", str(23 * 3600 + 40 * 60))
+    old_shift = sim.state()["shift"]["number"]
+    agent = start_agent(sim, settings={"worker": {"idle_check_s": 0.5}})
+
+    def rotated() -> dict[str, Any] | None:
+        shift = sim.state()["shift"]
+        return shift if shift["open"] and shift["number"] == old_shift + 1 else None
+
+    shift = wait_until(rotated, timeout_s=20, what="the idle guard to rotate the shift")
+    assert shift["age_s"] < 600
+    assert _types(sim.tape())[-2:] == [("close_shift", old_shift), ("open_shift", old_shift + 1)]
+    health = http("GET", f"{agent.base}/health")[1]
+    assert health["shift"]["number"] == old_shift + 1
+    assert health["shift"]["age_s"] < 600
