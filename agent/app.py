@@ -137,6 +137,7 @@ class Agent:
                 now=_now(),
                 is_link_up=worker.is_link_up,
                 snapshot=worker.snapshot,
+                snapshot_at=worker.snapshot_at,
                 condition=worker.condition,
                 last_error=worker.last_error,
                 outbox=stats,

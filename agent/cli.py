@@ -18,6 +18,8 @@ from agent.logging_setup import configure_logging
 __all__ = ["main"]
 
 STATUS_TIMEOUT_S = 5.0
+CLOCK_NOTE_S = 5.0
+"""A register clock this far from the host's is worth a note on the status screen."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +74,9 @@ def render_status(health: dict[str, Any]) -> str:
     outbox = health.get("outbox") or {}
     sync = health.get("sync") or {}
     problem = f"   PROBLEM: {reg['error']}" if reg.get("error") else ""
+    skew = reg.get("clock_skew_s")
+    if skew is not None and abs(skew) >= CLOCK_NOTE_S:
+        problem += f"   clock {skew:+.0f} s vs this host"
     lines = [
         (
             f"agent     {health.get('state', '?')}   version {health.get('version', '?')}   "

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
     from agent.outbox.store import OutboxStats
     from agent.outbox.worker import Condition
 
-__all__ = ["HealthInputs", "health_to_contract", "shift_report_to_contract"]
+__all__ = ["MAX_CLOCK_SKEW_S", "HealthInputs", "health_to_contract", "shift_report_to_contract"]
+
+MAX_CLOCK_SKEW_S = 300.0
+"""The FN refuses a document whose time is more than 5 minutes off (fiscal-rules.md §3)."""
 
 
 def _totals(totals: PaymentTotals) -> PaymentCounters:
@@ -74,6 +77,7 @@ class HealthInputs:
     now: datetime
     is_link_up: bool
     snapshot: RegisterSnapshot | None
+    snapshot_at: datetime | None  # host clock at the snapshot, for the register clock's skew
     condition: Condition | None
     last_error: Condition | None
     outbox: OutboxStats
@@ -82,16 +86,34 @@ class HealthInputs:
     rotate_at: timedelta
 
 
+def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> str | None:
+    """What the register itself shows is wrong, even when no command has failed yet."""
+    if snap is None:
+        return None
+    if not snap.state.has_paper:
+        return "paper_out"
+    if snap.state.is_cover_open:
+        return "cover_open"
+    return "clock_skew" if is_clock_off else None
+
+
 def health_to_contract(inputs: HealthInputs) -> Health:
     """Health for ``GET /api/v1/health`` and the retained ``health`` topic."""
     snap = inputs.snapshot
     condition = inputs.condition
+    skew = None
+    if snap is not None and inputs.snapshot_at is not None:
+        skew = round((snap.state.clock - inputs.snapshot_at).total_seconds(), 1)
+    is_clock_off = skew is not None and abs(skew) > MAX_CLOCK_SKEW_S
+    error = condition.code if condition else _register_problem(snap, is_clock_off=is_clock_off)
     register = RegisterHealth(
         link="up" if inputs.is_link_up else "down",
         mode=snap.state.mode if snap else None,
         model=snap.info.model if snap else None,
         serial=snap.info.serial if snap else None,
-        error=condition.code if condition else None,
+        error=error,
+        clock=snap.state.clock if snap else None,
+        clock_skew_s=skew,
     )
     shift = ShiftHealth(open=False)
     fn = FnHealth()
@@ -115,7 +137,7 @@ def health_to_contract(inputs: HealthInputs) -> Health:
             oldest_unsent_at=snap.fn.oldest_unsent_at,
         )
     stats = inputs.outbox
-    is_healthy = inputs.is_link_up and condition is None and stats.failed == 0
+    is_healthy = inputs.is_link_up and error is None and stats.failed == 0
     last = inputs.last_error
     return Health(
         state="online" if is_healthy else "degraded",

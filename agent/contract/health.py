@@ -28,7 +28,12 @@ warnings.filterwarnings("ignore", message='Field name "register" in "Health"', c
 
 
 class RegisterHealth(BaseModel):
-    """The register link; model and serial are unknown until the register first answers."""
+    """The register link; model and serial are unknown until the register first answers.
+
+    Beyond CONTRACT.md v1: ``clock`` is the register's own clock and ``clock_skew_s`` how far
+    it is ahead of the agent's host (negative: behind). The FN refuses documents whose time is
+    more than 5 minutes off; a skew of whole hours usually means ``[register] tz`` is wrong.
+    """
 
     model_config = _RESULT
 
@@ -37,6 +42,8 @@ class RegisterHealth(BaseModel):
     model: str | None = None
     serial: str | None = None
     error: str | None = None
+    clock: Timestamp | None = None
+    clock_skew_s: float | None = None
 
 
 class ShiftHealth(BaseModel):

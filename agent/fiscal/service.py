@@ -229,8 +229,12 @@ class FiscalService:
         return report
 
     async def guard(self) -> None:
-        """Run the shift guard now (the worker calls this when idle)."""
-        await self._guard(await self._driver.read_state())
+        """Run the shift guard with no receipt waiting (the worker calls this when idle).
+
+        It rotates an old shift and recovers an expired one, but does not open a closed
+        shift: that waits for the first receipt, so a Z at closing time stays closed.
+        """
+        await self._guard(await self._driver.read_state(), is_idle=True)
 
     # -- cash -------------------------------------------------------------------------------
 
@@ -266,7 +270,7 @@ class FiscalService:
             return await self.connect()
         return self._info
 
-    async def _guard(self, state: RegisterState) -> RegisterState:
+    async def _guard(self, state: RegisterState, *, is_idle: bool = False) -> RegisterState:
         open_doc = await self._shift_open_document(state)
         action = shift_guard.decide(
             shift=state.shift,
@@ -275,6 +279,8 @@ class FiscalService:
             policy=self._policy,
         )
         if action is shift_guard.GuardAction.NONE:
+            return state
+        if is_idle and action is shift_guard.GuardAction.OPEN:
             return state
         self._log.info(
             "shift_guard",

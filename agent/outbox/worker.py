@@ -120,6 +120,7 @@ class FiscalWorker:
         self.condition: Condition | None = None
         self.last_error: Condition | None = None
         self.snapshot: RegisterSnapshot | None = None
+        self.snapshot_at: datetime | None = None  # the host's clock when it was read
         self.is_link_up = False
         self._connected = False
 
@@ -177,7 +178,7 @@ class FiscalWorker:
             async with self.register_lock:
                 await self._ensure_connected()
                 await self._service.guard()
-                self.snapshot = await self._service.snapshot()
+                await self._take_snapshot()
             self._clear_condition()
         except (DriverError, FiscalError) as exc:
             self._note_error(exc)
@@ -188,7 +189,13 @@ class FiscalWorker:
         """Read the register for health now (between operations)."""
         async with self.register_lock:
             await self._ensure_connected()
-            self.snapshot = await self._service.snapshot()
+            await self._take_snapshot()
+
+    async def _take_snapshot(self) -> None:
+        before = self._clock()
+        self.snapshot = await self._service.snapshot()
+        after = self._clock()
+        self.snapshot_at = before + (after - before) / 2
 
     async def _process(self, row: OutboxRow) -> None:
         # Bound in the context too, so the driver's own lines about this receipt carry its id.

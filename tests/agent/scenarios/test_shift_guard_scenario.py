@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -124,3 +125,27 @@ def test_guard_rotates_an_old_shift_with_no_receipts_at_all(
     health = http("GET", f"{agent.base}/health")[1]
     assert health["shift"]["number"] == old_shift + 1
     assert health["shift"]["age_s"] < 600
+
+
+def test_idle_guard_does_not_reopen_a_shift_closed_by_staff(
+    start_sim: Any, start_agent: Any
+) -> None:
+    """A Z at closing time stays closed while idle; the next receipt opens a shift."""
+    sim = start_sim()
+    agent = start_agent(sim, settings={"worker": {"idle_check_s": 0.2}})
+    assert http("POST", f"{agent.base}/shift", {"action": "open"})[0] == 200
+    assert http("POST", f"{agent.base}/shift", {"action": "close"})[0] == 200
+    closed_at = sim.state()["last_fd"]
+    wait_until(
+        lambda: http("GET", f"{agent.base}/health")[1]["shift"]["open"] is False,
+        timeout_s=10,
+        what="health to show the closed shift",
+    )
+    time_to_tick = 1.0
+    deadline = time.monotonic() + time_to_tick
+    while time.monotonic() < deadline:  # several idle ticks pass
+        assert sim.state()["shift"]["open"] is False
+        time.sleep(0.1)
+    assert sim.state()["last_fd"] == closed_at
+    assert http("POST", f"{agent.base}/receipts", receipt("after-z", 9900))[0] == 202
+    assert _done(agent, "after-z")["fiscal"]["shift"] == 2

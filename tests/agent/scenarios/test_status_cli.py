@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import Any
 
 import pytest
 
-from tests.support.processes import BIN, http
+from tests.support.processes import BIN, http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
 
@@ -44,7 +45,6 @@ def test_status_says_why_when_the_register_has_no_paper(start_sim: Any, start_ag
     sim = start_sim()
     agent = start_agent(sim)
     sim.post("/paper/out")
-    http("POST", f"{agent.base}/shift", {"action": "open"})
     result = _status(agent)
     assert result.returncode == 1
     assert "PROBLEM: paper_out" in result.stdout
@@ -59,3 +59,31 @@ def test_status_without_a_running_agent_says_so(start_sim: Any, start_agent: Any
     assert result.returncode == 1
     assert "not answering" in result.stdout
     assert "systemctl status fiscal-agent" in result.stdout
+
+
+def test_health_flags_a_register_clock_that_is_off(start_sim: Any, start_agent: Any) -> None:
+    """A register clock an hour ahead: health degraded with clock_skew, and the skew shown."""
+    sim = start_sim()
+    agent = start_agent(sim)
+    healthy = wait_until(
+        lambda: (h := http("GET", f"{agent.base}/health")[1])["register"].get("clock") and h,
+        timeout_s=20,
+        what="the first register snapshot",
+    )
+    assert abs(healthy["register"]["clock_skew_s"]) < 5
+    assert healthy["state"] == "online"
+    sim.post("/clock/advance", {"seconds": 3600})
+    # Health answers from the last snapshot while the register is busy (here: the start-up
+    # guard), so the new clock shows up with the next snapshot.
+    health = wait_until(
+        lambda: (h := http("GET", f"{agent.base}/health")[1])["state"] == "degraded" and h,
+        timeout_s=10,
+        what="health to see the clock",
+    )
+    assert health["register"]["error"] == "clock_skew"
+    assert 3590 < health["register"]["clock_skew_s"] < 3610
+    result = _status(agent)
+    assert "PROBLEM: clock_skew" in result.stdout
+    shown = re.search(r"clock ([+-]\d+) s vs this host", result.stdout)
+    assert shown is not None, result.stdout
+    assert 3590 < int(shown.group(1)) < 3610
