@@ -399,6 +399,19 @@ class Device:
         if self._is_expired(clock):
             raise Refusal(ErrorCode.SHIFT_OVER_24H, "shift open for more than 24 hours")
 
+    def _begin_sale_document(self, password: int) -> tuple[int, datetime]:
+        """Check, in order, what a receipt or a cash movement needs; return (operator, clock).
+
+        The operator's password, the printer idle, no receipt open, the shift open and younger
+        than 24 hours: the first that fails is the register's answer.
+        """
+        op = self._operator(password)
+        self._check_not_busy()
+        self._check_no_receipt()
+        clock = self._clock()
+        self._check_can_sell(clock)
+        return op, clock
+
     def _check_no_receipt(self) -> None:
         if self._receipt is not None:
             raise Refusal(ErrorCode.RECEIPT_OPEN, "a receipt is open")
@@ -646,11 +659,7 @@ class Device:
         password = reader.uint(4)
         amount = reader.uint(5)
         reader.end()
-        op = self._operator(password)
-        self._check_not_busy()
-        self._check_no_receipt()
-        clock = self._clock()
-        self._check_can_sell(clock)
+        op, clock = self._begin_sale_document(password)
         if amount == 0:
             raise Refusal(ErrorCode.BAD_PARAMETERS, "zero amount")
         drawer = self._money.get(241, 0)
@@ -708,11 +717,7 @@ class Device:
         password = reader.uint(4)
         receipt_type = reader.uint(1)
         reader.end()
-        op = self._operator(password)
-        self._check_not_busy()
-        self._check_no_receipt()
-        clock = self._clock()
-        self._check_can_sell(clock)
+        op, clock = self._begin_sale_document(password)
         kinds = {0: ReceiptKind.SALE, 2: ReceiptKind.REFUND}
         if receipt_type not in kinds:
             raise Refusal(ErrorCode.BAD_PARAMETERS, f"receipt type {receipt_type}")
