@@ -40,6 +40,9 @@ HOUSEKEEPING_INTERVAL_S = 3600.0
 """How often final, delivered outbox rows past their retention are pruned."""
 HEALTH_REFRESH_TIMEOUT_S = 2.0
 """How long a health request may wait to read the register between operations."""
+HEALTH_SNAPSHOT_MAX_AGE_S = 2.0
+"""A snapshot younger than this answers health as it is: a monitor polling every second
+must not keep the register busy."""
 
 
 def _now() -> datetime:
@@ -125,7 +128,13 @@ class Agent:
     async def health(self) -> Health:
         """Health now: refresh the register snapshot if the register is free."""
         worker = self.worker
-        if not worker.register_lock.locked():
+        taken = worker.snapshot_at
+        is_stale = (
+            worker.is_snapshot_stale
+            or taken is None
+            or (_now() - taken).total_seconds() > HEALTH_SNAPSHOT_MAX_AGE_S
+        )
+        if is_stale and not worker.register_lock.locked():
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(HEALTH_REFRESH_TIMEOUT_S):
                     await worker.refresh_snapshot()

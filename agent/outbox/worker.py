@@ -121,6 +121,7 @@ class FiscalWorker:
         self.last_error: Condition | None = None
         self.snapshot: RegisterSnapshot | None = None
         self.snapshot_at: datetime | None = None  # the host's clock when it was read
+        self.is_snapshot_stale = True  # the worker changed the register since the snapshot
         self.is_link_up = False
         self._connected = False
 
@@ -152,6 +153,7 @@ class FiscalWorker:
         """
         async with self.register_lock:
             await self._ensure_connected()
+            self.is_snapshot_stale = True
             try:
                 result = await operation(self._service)
             except (DriverError, FiscalError) as exc:
@@ -196,10 +198,12 @@ class FiscalWorker:
         self.snapshot = await self._service.snapshot()
         after = self._clock()
         self.snapshot_at = before + (after - before) / 2
+        self.is_snapshot_stale = False
 
     async def _process(self, row: OutboxRow) -> None:
         # Bound in the context too, so the driver's own lines about this receipt carry its id.
         with structlog.contextvars.bound_contextvars(request_id=row.id):
+            self.is_snapshot_stale = True
             await self._process_bound(row)
 
     async def _process_bound(self, row: OutboxRow) -> None:

@@ -45,8 +45,12 @@ def test_status_says_why_when_the_register_has_no_paper(start_sim: Any, start_ag
     sim = start_sim()
     agent = start_agent(sim)
     sim.post("/paper/out")
-    result = _status(agent)
-    assert result.returncode == 1
+    # Health re-reads the register when its snapshot is older than 2 s (HEALTH_SNAPSHOT_MAX_AGE_S).
+    result = wait_until(
+        lambda: (r := _status(agent)).returncode == 1 and r,
+        timeout_s=10,
+        what="status to see the paper out",
+    )
     assert "PROBLEM: paper_out" in result.stdout
 
 
