@@ -52,6 +52,7 @@ class PrintTicket:
 
     fn_serial: str
     last_fd: int
+    cash_in_drawer: Kopecks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +127,9 @@ class FiscalService:
             if state.is_receipt_open:
                 raise RegisterBusyElsewhere
         state = await self._guard(state)
-        return PrintTicket(fn_serial=info.fn_serial, last_fd=state.last_fd)
+        return PrintTicket(
+            fn_serial=info.fn_serial, last_fd=state.last_fd, cash_in_drawer=state.cash_in_drawer
+        )
 
     async def issue(self, receipt: Receipt) -> IssuedReceipt:
         """Print and sign the receipt. Call :meth:`prepare_receipt` first."""
@@ -237,6 +240,10 @@ class FiscalService:
         await self._guard(await self._driver.read_state(), is_idle=True)
 
     # -- cash -------------------------------------------------------------------------------
+
+    async def cash_drawer(self) -> Kopecks:
+        """What the drawer holds now (register 241): how an interrupted movement is resolved."""
+        return (await self._driver.read_state()).cash_in_drawer
 
     async def cash_in(self, amount: Kopecks) -> CashMovement:
         """Put cash into the drawer (needs an open shift: the guard opens one)."""

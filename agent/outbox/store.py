@@ -112,6 +112,10 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX outbox_state_seq ON outbox (state, seq);
     """,
+    # 2: the drawer's balance recorded with a cash movement's intent (cash leaves no FD).
+    """
+    ALTER TABLE outbox ADD COLUMN drawer_before INTEGER;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -189,6 +193,7 @@ class OutboxRow:
     attempts: int
     fn_serial: str | None  # the FN the intent was recorded against (printing)
     last_fd_before: int | None  # the register's last FD just before sending
+    drawer_before: int | None  # cash rows: the drawer's balance just before sending
     fiscal: FiscalRecord | None
     error_code: str | None
     error_message: str | None
@@ -307,9 +312,21 @@ class Outbox:
             )
             return [_row(raw) for raw in query]
 
-    def mark_printing(self, id: str, *, fn_serial: str, last_fd: int) -> OutboxRow:  # noqa: A002 - the contract's name
-        """Record the intent: about to send, with the FN and its last FD before sending."""
-        return self._move(id, RowEvent.PRINT, fn_serial=fn_serial, last_fd_before=last_fd)
+    def mark_printing(
+        self,
+        id: str,  # noqa: A002 - the contract's name
+        *,
+        fn_serial: str,
+        last_fd: int,
+        drawer: int | None = None,
+    ) -> OutboxRow:
+        """Record the intent: about to send, with the FN and its last FD before sending.
+
+        A cash movement issues no FD, so its intent also records the drawer's balance.
+        """
+        return self._move(
+            id, RowEvent.PRINT, fn_serial=fn_serial, last_fd_before=last_fd, drawer_before=drawer
+        )
 
     def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name
         """The register signed the document (or a person found it signed)."""
@@ -344,7 +361,9 @@ class Outbox:
 
     def release(self, id: str) -> OutboxRow:  # noqa: A002 - the contract's name
         """Printing → pending: recovery found nothing issued, so it is printed again."""
-        return self._move(id, RowEvent.RELEASE, fn_serial=None, last_fd_before=None)
+        return self._move(
+            id, RowEvent.RELEASE, fn_serial=None, last_fd_before=None, drawer_before=None
+        )
 
     def note_attempt(self, id: str, *, error_code: str, message: str) -> None:  # noqa: A002 - the contract's name
         """One more failed attempt and its error; the state stays."""
@@ -563,6 +582,7 @@ def _row(raw: dict[str, Any]) -> OutboxRow:
         attempts=raw["attempts"],
         fn_serial=raw["fn_serial"],
         last_fd_before=raw["last_fd_before"],
+        drawer_before=raw["drawer_before"],
         fiscal=fiscal,
         error_code=raw["error_code"],
         error_message=raw["error_message"],

@@ -254,6 +254,7 @@ class FiscalWorker:
                 row_id,
                 fn_serial=ticket.fn_serial,
                 last_fd=ticket.last_fd,
+                drawer=ticket.cash_in_drawer if row.kind is RowKind.CASH else None,
             )
             log.info("printing", fn=ticket.fn_serial, last_fd=ticket.last_fd)
             crash_point("after_mark_printing")
@@ -296,19 +297,66 @@ class FiscalWorker:
                 log.warning("cash_rejected", error=error_code(exc))
                 raise _RowFinished from exc
             raise
+        record = self._cash_record(row, number=movement.number)
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
+        log.info("cash_done", number=movement.number, drawer=movement.cash_in_drawer)
+
+    def _cash_record(self, row: OutboxRow, *, number: int) -> FiscalRecord:
+        """A cash movement's result: no FD or FP, the register's document number if known."""
+        assert row.cash is not None
         info = self._service.info
-        record = FiscalRecord(
+        return FiscalRecord(
             fn=info.fn_serial if info else "",
             fd=0,
             fp=0,
             shift=self.snapshot.state.shift_number if self.snapshot else 0,
-            number=movement.number,
+            number=number,
             issued_at=self._clock(),
-            total=order.amount,
+            total=row.cash.amount,
             change=Kopecks(0),
         )
-        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
-        log.info("cash_done", number=movement.number, drawer=movement.cash_in_drawer)
+
+    async def _resolve_cash(
+        self,
+        row: OutboxRow,
+        log: structlog.typing.FilteringBoundLogger,
+        *,
+        refused: DriverError | None,
+    ) -> bool:
+        """A cash movement leaves no FN document: the drawer's balance tells what happened."""
+        assert row.cash is not None
+        if row.drawer_before is None:
+            await asyncio.to_thread(
+                self._outbox.mark_unknown, row.id, reason="no drawer balance recorded"
+            )
+            return True
+        order = row.cash
+        moved = order.amount if order.direction is CashDirection.IN else -order.amount
+        drawer = await self._service.cash_drawer()
+        if drawer == row.drawer_before + moved:
+            record = self._cash_record(row, number=0)
+            await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
+            log.info("cash_recovered", drawer=drawer)
+            return True
+        if drawer == row.drawer_before:
+            if refused is not None:
+                await asyncio.to_thread(
+                    self._outbox.mark_rejected,
+                    row.id,
+                    code=error_code(refused),
+                    message=str(refused),
+                )
+                return True
+            await asyncio.to_thread(self._outbox.release, row.id)
+            log.info("cash_not_moved_will_send", drawer=drawer)
+            return False
+        reason = (
+            f"the drawer went from {row.drawer_before} to {drawer} kopecks, "
+            f"which is not this movement of {moved}; check it and the X report"
+        )
+        await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=reason)
+        log.error("cash_outcome_unknown", reason=reason)
+        return True
 
     async def _resolve(
         self,
@@ -319,14 +367,7 @@ class FiscalWorker:
     ) -> bool:
         """Ask the register what became of a row in ``printing``; True when it is final."""
         if row.kind is RowKind.CASH:
-            # Cash movements leave no FN document to look up: a person checks the drawer.
-            await asyncio.to_thread(
-                self._outbox.mark_unknown,
-                row.id,
-                reason="the cash movement was interrupted; check the drawer and the X report",
-            )
-            log.error("cash_outcome_unknown")
-            return True
+            return await self._resolve_cash(row, log, refused=refused)
         assert row.receipt is not None
         if row.fn_serial is None or row.last_fd_before is None:
             await asyncio.to_thread(

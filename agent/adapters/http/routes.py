@@ -51,10 +51,14 @@ if TYPE_CHECKING:
     from agent.outbox.store import Outbox, OutboxRow
     from agent.outbox.worker import FiscalWorker
 
-__all__ = ["COMMAND_TIMEOUT_S", "MAX_BODY_BYTES", "HttpDeps", "build_app"]
+__all__ = ["CASH_WAIT_S", "COMMAND_TIMEOUT_S", "MAX_BODY_BYTES", "HttpDeps", "build_app"]
 
 COMMAND_TIMEOUT_S = 60.0
-"""How long a shift or cash command may wait for the register before the answer is 504/202."""
+"""How long a shift command may wait for the register before the answer is 504 (a Z report
+on real hardware may take most of a minute)."""
+CASH_WAIT_S = 15.0
+"""How long POST /cash waits for the outcome before it answers 202 pending; sending the same
+command again (same id) answers with the outcome once it is there."""
 MAX_BODY_BYTES = 256 * 1024
 """A receipt of 100 items is a few kilobytes; anything this large is not a receipt."""
 OUTBOX_LIST_MAX = 1000
@@ -245,7 +249,7 @@ class _Handlers:
     async def _wait_final(self, request_id: str) -> OutboxRow | None:
         row = None
         try:
-            async with asyncio.timeout(COMMAND_TIMEOUT_S):
+            async with asyncio.timeout(CASH_WAIT_S):
                 while True:
                     row = await asyncio.to_thread(self._deps.outbox.get, request_id)
                     if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):

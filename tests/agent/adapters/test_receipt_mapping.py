@@ -371,6 +371,7 @@ def _row(state: RowState, **overrides: Any) -> OutboxRow:
         "attempts": 0,
         "fn_serial": None,
         "last_fd_before": None,
+        "drawer_before": None,
         "fiscal": None,
         "error_code": None,
         "error_message": None,

@@ -166,6 +166,43 @@ def test_store_refuses_a_newer_schema(path: Path, clock: FakeClock) -> None:
         Outbox(path, clock=clock)
 
 
+def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: FakeClock) -> None:
+    """A file from before the drawer column opens, gains it, and keeps every row."""
+    first = Outbox(path, clock=clock)
+    first.submit_receipt("crm-1", _receipt(), "fp-1")
+    first.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE outbox DROP COLUMN drawer_before")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    second = Outbox(path, clock=clock)
+    try:
+        row = second.get("crm-1")
+        assert row is not None
+        assert (row.state, row.drawer_before) == (RowState.PENDING, None)
+        second.submit_cash(
+            "cash-1", CashOrder(direction=CashDirection.IN, amount=Kopecks(100)), "c"
+        )
+        printing = second.mark_printing("cash-1", fn_serial=FISCAL.fn, last_fd=5, drawer=12345)
+        assert printing.drawer_before == 12345
+    finally:
+        second.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    check.close()
+
+
+def test_store_cash_intent_records_the_drawer_and_release_forgets_it(outbox: Outbox) -> None:
+    """A cash movement's intent keeps the drawer's balance; sending it again clears it."""
+    outbox.submit_cash("cash-1", CashOrder(direction=CashDirection.OUT, amount=Kopecks(500)), "c")
+    row = outbox.mark_printing("cash-1", fn_serial=FISCAL.fn, last_fd=7, drawer=90000)
+    assert (row.state, row.last_fd_before, row.drawer_before) == (RowState.PRINTING, 7, 90000)
+    assert outbox.in_flight()[0].drawer_before == 90000
+    released = outbox.release("cash-1")
+    assert (released.state, released.drawer_before) == (RowState.PENDING, None)
+
+
 def test_store_closed_raises(outbox: Outbox) -> None:
     """Using a closed outbox raises OutboxClosed; closing twice is harmless."""
     outbox.close()
