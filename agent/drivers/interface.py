@@ -195,10 +195,11 @@ class FiscalDriver(Protocol):
         """The document with this FD number from the FN archive."""
         ...
 
-    async def shift_open_document(self) -> FiscalDocument | None:
+    async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
         """The open shift's open-shift document (its FD and time), or None with no shift.
 
-        The 24-hour limit counts from this document's time on the register's clock.
+        ``state`` is one just read with :meth:`read_state` (its shift and last FD). The
+        24-hour limit counts from this document's time on the register's clock.
         """
         ...
 

@@ -342,7 +342,7 @@ class FiscalService:
         if state.shift is ShiftState.CLOSED:
             return None
         try:
-            return await self._driver.shift_open_document()
+            return await self._driver.shift_open_document(state)
         except (ProtocolError, DeviceError) as exc:
             # Without it the guard relies on the register's own 24-hour lock (EXPIRED).
             self._log.warning("shift_open_document_unreadable", error=str(exc))

@@ -490,17 +490,17 @@ class ShtrihDriver:
             found = await self._find(fd)
         return self._fiscal_document(found)
 
-    async def shift_open_document(self) -> FiscalDocument | None:
-        """The open shift's open-shift document, read back with FF0A; None with no shift."""
+    async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+        """The open shift's open-shift document, read back with FF0A; None with no shift.
+
+        Cached per FN and shift, so once found it costs no round trip at all.
+        """
+        if state.shift is ShiftState.CLOSED:
+            return None
         async with self._lock:
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
-            fn = await self._read_fn_status()
-            if not fn.is_shift_open:
-                return None
-            shift = status.last_closed_shift + 1
-            key = (fn.fn_serial, shift)
+            key = (await self._fn(), state.shift_number)
             if key not in self._open_documents:
-                found = await self._find_open_shift(shift, fn.last_fd)
+                found = await self._find_open_shift(state.shift_number, state.last_fd)
                 self._open_documents[key] = self._fiscal_document(found)
             return self._open_documents[key]
 

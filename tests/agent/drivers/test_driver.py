@@ -199,8 +199,9 @@ async def test_driver_x_and_z_reports(rig: Rig) -> None:
     await rig.driver.x_report()
     closed = await rig.driver.close_shift(CASHIER)
     assert (closed.shift, closed.fd) == (opened.shift, opened.fd + 2)
-    assert (await rig.driver.read_state()).shift is ShiftState.CLOSED
-    assert await rig.driver.shift_open_document() is None
+    closed_state = await rig.driver.read_state()
+    assert closed_state.shift is ShiftState.CLOSED
+    assert await rig.driver.shift_open_document(closed_state) is None
 
 
 async def test_driver_shift_guards(rig: Rig) -> None:
@@ -221,7 +222,8 @@ async def test_driver_shift_open_document_scans_back_and_caches(rig: Rig) -> Non
         await rig.driver.register(_receipt())
     await rig.driver.aclose()
     rig.driver = ShtrihDriver(transport=rig.link, params=FAST, log=structlog.get_logger("t"))
-    document = await rig.driver.shift_open_document()
+    state = await rig.driver.read_state()
+    document = await rig.driver.shift_open_document(state)
     assert document is not None
     assert (document.fd, document.issued_at, document.shift) == (
         opened.fd,
@@ -229,9 +231,9 @@ async def test_driver_shift_open_document_scans_back_and_caches(rig: Rig) -> Non
         opened.shift,
     )
     assert document.type is DocumentType.OPEN_SHIFT
-    finds = rig.commands.count(Command.FIND_DOCUMENT)
-    assert await rig.driver.shift_open_document() == document
-    assert rig.commands.count(Command.FIND_DOCUMENT) == finds
+    sent = len(rig.commands)
+    assert await rig.driver.shift_open_document(state) == document
+    assert len(rig.commands) == sent, "a cached open-shift document costs no round trip"
 
 
 async def test_driver_find_document_not_found(rig: Rig) -> None:
@@ -297,7 +299,7 @@ async def test_driver_shift_over_24_hours(rig: Rig) -> None:
     rig.device.start_aged_shift(utc_now(), 90_000)
     state = await rig.driver.read_state()
     assert state.shift is ShiftState.EXPIRED
-    opened = await rig.driver.shift_open_document()
+    opened = await rig.driver.shift_open_document(state)
     assert opened is not None
     assert state.clock - opened.issued_at > timedelta(hours=24)
     with pytest.raises(ShiftExpired) as caught:

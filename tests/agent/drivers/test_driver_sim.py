@@ -261,7 +261,7 @@ async def test_sim_full_day(
     )
     assert (counters.refunds.cash, counters.refunds.count) == (15000, 1)
     assert (counters.cash_in, counters.cash_out, counters.cash_in_drawer) == (100000, 50000, 52500)
-    open_document = await driver.shift_open_document()
+    open_document = await driver.shift_open_document(await driver.read_state())
     assert open_document is not None
     assert (open_document.fd, open_document.issued_at) == (opened.fd, opened.issued_at)
     fn = await driver.read_fn_state()
@@ -374,7 +374,7 @@ async def test_sim_shift_over_24_hours(
     driver = drivers(sim)
     state = await driver.read_state()
     assert state.shift is ShiftState.EXPIRED
-    opened = await driver.shift_open_document()
+    opened = await driver.shift_open_document(state)
     assert opened is not None
     assert state.clock - opened.issued_at >= timedelta(seconds=89_900)
     with pytest.raises(ShiftExpired):
