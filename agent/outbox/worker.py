@@ -23,7 +23,7 @@ REJECT rejects the row at once with a code and a message.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -90,8 +90,7 @@ class Condition:
 
 @dataclass(slots=True)
 class _Attempts:
-    retry_failures: int = 0
-    last: BaseException | None = field(default=None)
+    retry_failures: int = 0  # RETRY-class failures of one row; WAIT does not count
 
 
 class _RowFinished(Exception):
@@ -221,7 +220,6 @@ class FiscalWorker:
                     try:
                         await self._attempt(row.id, log)
                     except (DriverError, FiscalError) as exc:
-                        attempts.last = exc
                         if exc.disposition is Disposition.RETRY:
                             attempts.retry_failures += 1
                         await self._on_attempt_error(row.id, exc, log)
