@@ -219,6 +219,31 @@ class Agent:
                 self.proc.kill()
                 self.proc.wait()
 
+    def log_records(self) -> list[dict[str, Any]]:
+        """Every JSON record in the agent's log, across all its restarts.
+
+        A SIGKILL can cut a line mid-write, and the next process appends its first record to
+        that torn line; the torn part is skipped and the whole records on the line are kept.
+        """
+        decoder = json.JSONDecoder()
+        records: list[dict[str, Any]] = []
+        for line in (self.workdir / "agent.log").read_text().splitlines():
+            pos = line.find("{")
+            while pos != -1:
+                try:
+                    record, end = decoder.raw_decode(line, pos)
+                except json.JSONDecodeError:
+                    pos = line.find('{"', pos + 1)
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+                pos = line.find("{", end)
+        return records
+
+    def events(self) -> list[str]:
+        """The ``event`` of every log record, in order."""
+        return [str(record.get("event", "")) for record in self.log_records()]
+
     def is_alive(self) -> bool:
         """The process is still running."""
         return self.proc is not None and self.proc.poll() is None

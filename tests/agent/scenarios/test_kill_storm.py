@@ -9,7 +9,7 @@ missing, and the register's money registers must equal the sum of the outbox's d
 
 from __future__ import annotations
 
-import json
+import collections
 import random
 import threading
 import time
@@ -112,16 +112,6 @@ def _result(agent: Agent, request_id: str) -> dict[str, Any] | None:
     return body if status == 200 else None
 
 
-def _agent_events(agent: Agent) -> dict[str, int]:
-    """How often each event appears in the agent's JSON log (all its restarts)."""
-    counts: dict[str, int] = {}
-    for line in (agent.workdir / "agent.log").read_text().splitlines():
-        if line.startswith("{"):
-            event = json.loads(line).get("event", "")
-            counts[event] = counts.get(event, 0) + 1
-    return counts
-
-
 def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_agent: Any) -> None:
     """300+ receipts, 20+ SIGKILLs and power cuts: one FN receipt per id, none lost, books balance."""
     rng = random.Random(20261121)
@@ -181,7 +171,7 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
     }
     assert supervisor.kills >= MIN_KILLS
     assert supervisor.self_kills > 0, "the crash points never fired: the race windows were not hit"
-    events = _agent_events(agent)
+    events = collections.Counter(agent.events())
     assert events.get("receipt_recovered", 0) > 0, "no receipt was found issued after a crash"
     assert events.get("receipt_not_issued_will_print", 0) > 0, "no crash before the close"
     assert events.get("attempt_failed", 0) > 0, "no power cut ever interrupted the agent"

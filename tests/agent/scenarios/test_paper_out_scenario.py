@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -69,11 +68,7 @@ def test_every_log_line_about_a_receipt_carries_its_id(start_sim: Any, start_age
         timeout_s=20,
         what="the receipt",
     )
-    lines = [
-        json.loads(line)
-        for line in (agent.workdir / "agent.log").read_text().splitlines()
-        if line.startswith("{")
-    ]
+    lines = agent.log_records()
     about_receipt = [
         line
         for line in lines

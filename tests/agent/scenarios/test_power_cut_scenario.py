@@ -9,7 +9,6 @@ tells them apart.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -18,11 +17,6 @@ from tests.support.payloads import receipt
 from tests.support.processes import http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(90)]
-
-
-def _events(agent: Any) -> list[str]:
-    lines = (agent.workdir / "agent.log").read_text().splitlines()
-    return [json.loads(line).get("event", "") for line in lines if line.startswith("{")]
 
 
 @pytest.mark.parametrize(
@@ -57,4 +51,4 @@ def test_power_cut_at_the_close_gives_exactly_one_receipt(
     receipts = [doc for doc in sim.tape() if doc["type"] == "receipt"]
     assert [doc["total"] for doc in receipts] == ["123.45"]
     assert result["fiscal"]["fd"] == receipts[0]["fd"]
-    assert expected_event in _events(agent)
+    assert expected_event in agent.events()
