@@ -13,12 +13,14 @@ from datetime import date, datetime
 from enum import Enum, IntEnum, IntFlag
 from typing import Protocol
 
-from agent.domain.money import Kopecks
-from agent.domain.receipt import Cashier, Receipt, ReceiptKind
+from agent.domain.money import Kopecks, Micros
+from agent.domain.receipt import Cashier, Payments, Receipt, ReceiptKind, VatRate
 
 __all__ = [
+    "MARK_NAME",
     "CashMovement",
     "DeviceInfo",
+    "DocumentLine",
     "DocumentType",
     "FiscalDocument",
     "FiscalDriver",
@@ -31,6 +33,10 @@ __all__ = [
     "ShiftDocument",
     "ShiftState",
 ]
+
+
+MARK_NAME = "CRM ID"
+"""The name a receipt's mark carries beside its value (tag 1085 on a Russian FN)."""
 
 
 class ShiftState(Enum):
@@ -100,8 +106,26 @@ class FnState:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentLine:
+    """One item line of a receipt as the FN stored it (tag 1059 on a Russian FN)."""
+
+    name: str
+    qty: Micros
+    price: Kopecks
+    amount: Kopecks
+    vat: VatRate | int  # a rate the agent does not know is kept as the register's number
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FiscalDocument:
-    """One document found in the FN archive by its number (FF0A)."""
+    """One document of the FN archive, found by its number.
+
+    :meth:`FiscalDriver.find_document` reads the header only (FD, type, FP, time, and a
+    receipt's kind and total, or a shift document's shift): ``items``, ``payments`` and
+    ``mark`` stay None. :meth:`FiscalDriver.read_document` reads the whole document back, so
+    a receipt also has its lines, its payments and the mark it carries (None when it
+    carries none: a receipt another program printed).
+    """
 
     fd: int
     type: DocumentType | int
@@ -109,7 +133,12 @@ class FiscalDocument:
     issued_at: datetime
     kind: ReceiptKind | None = None  # receipts only
     total: Kopecks | None = None  # receipts only
-    shift: int | None = None  # shift documents only
+    shift: int | None = None  # shift documents; receipts too when read whole
+    number: int | None = None  # a receipt's number within its shift, when read whole
+    items: tuple[DocumentLine, ...] | None = None  # receipts read whole
+    payments: Payments | None = None  # receipts read whole; cash is net of change
+    mark: str | None = None  # the request id the receipt carries, when read whole
+    is_whole: bool = False  # read with read_document (the fields above are final)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +152,7 @@ class IssuedReceipt:
     number: int  # receipt number within the shift
     issued_at: datetime
     change: Kopecks
+    mark: str | None = None  # the mark the FN stored with it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,7 +222,18 @@ class FiscalDriver(Protocol):
         ...
 
     async def find_document(self, fd: int) -> FiscalDocument:
-        """The document with this FD number from the FN archive."""
+        """The header of the document with this FD number (cheap: one round trip).
+
+        Raises :class:`agent.drivers.errors.DocumentNotFound` when the FN has no such FD.
+        """
+        ...
+
+    async def read_document(self, fd: int) -> FiscalDocument:
+        """The whole document with this FD number, read back from the FN.
+
+        A receipt comes with its lines, payments and mark (``is_whole`` is True). Raises
+        :class:`agent.drivers.errors.DocumentNotFound` when the FN has no such FD.
+        """
         ...
 
     async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
@@ -215,8 +256,13 @@ class FiscalDriver(Protocol):
         """Print an X report (no fiscal document)."""
         ...
 
-    async def register(self, receipt: Receipt) -> IssuedReceipt:
-        """Print and sign one receipt: items, tags, close with payments."""
+    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+        """Print and sign one receipt: items, tags, the mark, close with payments.
+
+        ``mark`` names the request (its id): the driver stores it in the document itself, so
+        that :meth:`read_document` proves later which request a receipt belongs to. A
+        Russian FN keeps it as tag 1084 (1085 name :data:`MARK_NAME`, 1086 value).
+        """
         ...
 
     async def cancel_receipt(self) -> None:
