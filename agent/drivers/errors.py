@@ -50,12 +50,15 @@ class DriverError(Exception):
     """Base of everything a driver raises."""
 
     disposition: ClassVar[Disposition] = Disposition.RETRY
+    public_code: str = "driver_error"
+    """The stable code in ReceiptResult.error.code and health (docs/errors.md)."""
 
 
 class LinkError(DriverError):
     """The register cannot be reached or does not answer."""
 
     disposition = Disposition.WAIT
+    public_code = "link_down"
 
 
 class LinkDown(LinkError):
@@ -83,10 +86,13 @@ class ProtocolError(DriverError):
     """The bytes on the wire made no sense."""
 
     disposition = Disposition.RETRY
+    public_code = "protocol_error"
 
 
 class BadChecksum(ProtocolError):
     """Answers kept failing their LRC after every NAK/ENQ resend."""
+
+    public_code = "bad_checksum"
 
     def __init__(self, command: int, attempts: int) -> None:
         self.command = command
@@ -99,6 +105,8 @@ class BadChecksum(ProtocolError):
 class UnexpectedResponse(ProtocolError):
     """The answer was for another command, or a byte came that the handshake does not allow."""
 
+    public_code = "unexpected_response"
+
     def __init__(self, command: int, detail: str) -> None:
         self.command = command
         self.detail = detail
@@ -107,6 +115,8 @@ class UnexpectedResponse(ProtocolError):
 
 class MalformedPayload(ProtocolError):
     """The LRC was good but the content of the answer cannot be decoded."""
+
+    public_code = "malformed_payload"
 
     def __init__(self, command: int, detail: str) -> None:
         self.command = command
@@ -122,11 +132,15 @@ class DeviceError(DriverError):
     """
 
     disposition = Disposition.REJECT
+    public_code = "register_error"
 
     def __init__(self, code: int, command: int, message: str = "") -> None:
         self.code = code
         self.command = command
         self.device_message = message
+        if type(self) is DeviceError:
+            # A refusal the agent has no class for keeps the register's own number.
+            self.public_code = f"register_error_0x{code:02x}"
         text = f"register refused 0x{command:02X} with error 0x{code:02X}"
         super().__init__(f"{text}: {message}" if message else text)
 
@@ -135,66 +149,77 @@ class PaperOut(DeviceError):
     """No receipt paper, or printing stopped for paper; load paper and it goes on."""
 
     disposition = Disposition.WAIT
+    public_code = "paper_out"
 
 
 class PrinterBusy(DeviceError):
     """The register is still printing the previous document (0x50)."""
 
     disposition = Disposition.RETRY
+    public_code = "printer_busy"
 
 
 class ShiftExpired(DeviceError):
     """The shift is older than 24 hours (0x4E, FN 0x16): only a Z report is possible."""
 
     disposition = Disposition.RETRY
+    public_code = "shift_expired"
 
 
 class ShiftNotOpen(DeviceError):
     """The operation needs an open shift (0x3D)."""
 
     disposition = Disposition.RETRY
+    public_code = "shift_not_open"
 
 
 class ShiftAlreadyOpen(DeviceError):
     """Open shift was asked while a shift is open; the service treats it as success."""
 
     disposition = Disposition.RETRY
+    public_code = "shift_already_open"
 
 
 class ReceiptAlreadyOpen(DeviceError):
     """A receipt is open, so the command is impossible (0x4A); cancel it first."""
 
     disposition = Disposition.RETRY
+    public_code = "receipt_already_open"
 
 
 class ReceiptNotOpen(DeviceError):
     """The command needs an open receipt (0x55)."""
 
     disposition = Disposition.RETRY
+    public_code = "receipt_not_open"
 
 
 class WrongPassword(DeviceError):
     """The operator password was refused (0x4F): fix the configuration."""
 
     disposition = Disposition.WAIT
+    public_code = "wrong_password"
 
 
 class InvalidArgument(DeviceError):
     """A field is out of range or the sums do not add up (0x33, 0x45, 0x4D, 0x8E, ...)."""
 
     disposition = Disposition.REJECT
+    public_code = "invalid_argument"
 
 
 class NotEnoughCash(DeviceError):
     """Cash out above what the drawer holds (0x46)."""
 
     disposition = Disposition.REJECT
+    public_code = "not_enough_cash"
 
 
 class CommandNotSupported(DeviceError):
     """The register does not know the command, or not in this mode (0x37, 0x72, 0x73)."""
 
     disposition = Disposition.REJECT
+    public_code = "not_supported"
 
 
 class FnFailure(DeviceError):
@@ -204,12 +229,14 @@ class FnFailure(DeviceError):
     """
 
     disposition = Disposition.WAIT
+    public_code = "fn_failure"
 
 
 class DocumentNotFound(DeviceError):
     """The FN archive has no document with this number (Shtrih: FF0A answered FN 0x08)."""
 
     disposition = Disposition.REJECT
+    public_code = "document_not_found"
 
     def __init__(self, code: int, command: int, fd: int) -> None:
         self.fd = fd

@@ -6,17 +6,21 @@ from typing import ClassVar
 
 from agent.drivers.errors import Disposition
 
-__all__ = ["FiscalError", "RegisterBusyElsewhere", "ShiftGuardError"]
+__all__ = ["FiscalError", "LineStopped", "RegisterBusyElsewhere", "ShiftGuardError"]
 
 
 class FiscalError(Exception):
     """Base of the fiscal service's own errors."""
 
     disposition: ClassVar[Disposition] = Disposition.RETRY
+    public_code: str = "fiscal_error"
+    """The stable code in ReceiptResult.error.code and health (docs/errors.md)."""
 
 
 class ShiftGuardError(FiscalError):
     """The guard could not bring the shift into a state that allows a receipt."""
+
+    public_code = "shift_guard_error"
 
     def __init__(self, detail: str) -> None:
         self.detail = detail
@@ -27,6 +31,26 @@ class RegisterBusyElsewhere(FiscalError):
     """Something else keeps a receipt open on the register."""
 
     disposition = Disposition.WAIT
+    public_code = "register_busy_elsewhere"
 
     def __init__(self) -> None:
         super().__init__("a receipt is open on the register and could not be cancelled")
+
+
+class LineStopped(FiscalError):
+    """Printing is held behind a receipt whose outcome is being established.
+
+    Nothing else runs on the register (no receipt, cash movement or shift command) until the
+    register has said whether that receipt exists; health's ``line`` shows it.
+    """
+
+    disposition = Disposition.WAIT
+    public_code = "line_stopped"
+
+    def __init__(self, row_id: str, reason: str) -> None:
+        self.row_id = row_id
+        self.reason = reason
+        super().__init__(
+            f"printing is held until the register settles request {row_id} ({reason}); "
+            "try again shortly"
+        )

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from agent.drivers.errors import DeviceError, ProtocolError, ShiftAlreadyOpen, ShiftNotOpen
+from agent.drivers.errors import (
+    DeviceError,
+    DocumentNotFound,
+    ProtocolError,
+    ShiftAlreadyOpen,
+    ShiftNotOpen,
+)
 from agent.drivers.interface import (
     CashMovement,
     DeviceInfo,
@@ -131,36 +137,49 @@ class FiscalService:
             fn_serial=info.fn_serial, last_fd=state.last_fd, cash_in_drawer=state.cash_in_drawer
         )
 
-    async def issue(self, receipt: Receipt) -> IssuedReceipt:
-        """Print and sign the receipt. Call :meth:`prepare_receipt` first."""
-        return await self._driver.register(receipt)
+    async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+        """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
+        return await self._driver.register(receipt, mark=mark)
 
     async def resolve(
-        self, intent: recovery.Intent, *, change: Kopecks
+        self, intent: recovery.Intent
     ) -> IssuedReceipt | recovery.Reprint | recovery.Unknown:
-        """Ask the register what became of a receipt that was being printed."""
+        """Ask the register what became of a receipt that was being printed.
+
+        Reads every document after the intent's FD back whole and lets
+        :func:`agent.fiscal.recovery.decide` judge by the mark. A driver error other than a
+        missing document propagates: the caller retries, and prints nothing else meanwhile.
+        """
         fn = await self._driver.read_fn_state()
         state = await self._driver.read_state()
         documents: list[FiscalDocument] = []
+        unreadable = None
         new_docs = state.last_fd - intent.last_fd
-        if fn.serial == intent.fn_serial and 0 < new_docs <= MAX_SCAN_DOCUMENTS:
+        if new_docs > MAX_SCAN_DOCUMENTS:
+            return recovery.Unknown(f"{new_docs} documents since the recorded FD; too many to scan")
+        if fn.serial == intent.fn_serial:
             for fd in range(intent.last_fd + 1, state.last_fd + 1):
                 try:
-                    document = await self._driver.find_document(fd)
-                except DeviceError as exc:
+                    documents.append(await self._driver.read_document(fd))
+                except DocumentNotFound:
                     # A gap makes the decision "unknown": never guess past an unreadable FD.
-                    self._log.warning("fn_document_unreadable", fd=fd, error=str(exc))
+                    self._log.warning("fn_document_unreadable", fd=fd)
+                    unreadable = fd
                     break
-                documents.append(document)
-        elif new_docs > MAX_SCAN_DOCUMENTS:
-            return recovery.Unknown(f"{new_docs} documents since the recorded FD; too many to scan")
         facts = recovery.Facts(
             fn_serial=fn.serial,
             last_fd=state.last_fd,
             is_receipt_open=state.is_receipt_open,
             documents=tuple(documents),
+            unreadable=unreadable,
         )
         decision = recovery.decide(intent, facts)
+        self._log.info(
+            "recovery_decided",
+            decision=type(decision).__name__.lower(),
+            intent_fd=intent.last_fd,
+            last_fd=state.last_fd,
+        )
         if isinstance(decision, recovery.Reprint):
             if decision.cancel_open_receipt:
                 await self._driver.cancel_receipt()
@@ -172,11 +191,20 @@ class FiscalService:
             fn=intent.fn_serial,
             fd=document.fd,
             fp=document.fp,
-            shift=_shift_of(document, documents, state),
-            number=await self._receipt_number(document, documents, state),
+            shift=document.shift
+            if document.shift is not None
+            else _shift_of(document, documents, state),
+            number=document.number
+            if document.number is not None
+            else await self._receipt_number(document, documents, state),
             issued_at=document.issued_at,
-            change=change,
+            change=intent.receipt.change,
+            mark=document.mark,
         )
+
+    async def read_document(self, fd: int) -> FiscalDocument:
+        """The whole document with this FD, read back from the FN (a person's check)."""
+        return await self._driver.read_document(fd)
 
     # -- shifts -----------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ class FiscalRecord:
     """What the register answered for a finished row.
 
     For a receipt: the FN serial, FD number, FPD, shift, number in the shift, the register's
-    time (aware, in the register's zone), the total and the change. A cash movement issues no
+    time (aware, in the register's zone), the total, the change and the mark the document
+    carries. A cash movement issues no
     FD: ``fd`` and ``fp`` are 0 and ``number`` is the register's document number.
     """
 
@@ -44,3 +45,4 @@ class FiscalRecord:
     issued_at: datetime
     total: Kopecks
     change: Kopecks
+    mark: str | None = None  # the request id the FN document carries (None: no mark found)

@@ -7,13 +7,19 @@
        │  └───release─────┘ │ └──reject──▶ rejected   (the register refused the data)
        │                    ├────fail────▶ failed
        │                    └─lose_track─▶ unknown ──issue──▶ done     (a person resolved it)
-       ├──reject──▶ rejected                        └──fail───▶ failed
+       ├──reject──▶ rejected                        ├──fail───▶ failed
+       │                                            └──settle_not_issued──▶ pending
        └──fail────▶ failed   (given up before anything was sent: nothing was issued)
 
+    failed ──resubmit──▶ pending   (the same request sent again: taken again)
+
 ``release`` is crash recovery finding that nothing was issued: the row is printed again.
+``settle_not_issued`` is a person deciding that an unknown row was not issued: printed again.
+``resubmit`` takes a failed row again when its request is sent again with the same content
+(nothing was issued for it, so printing it now is how "issue the receipt again" works).
 ``attempt`` records a failed attempt and keeps the state (pending or printing only).
-``done``, ``rejected`` and ``failed`` are final; ``unknown`` waits for a person and is never
-printed again automatically.
+``done`` and ``rejected`` are final; ``failed`` is final unless the same request comes again;
+``unknown`` waits for a person and is never printed again automatically.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ class RowEvent(Enum):
     LOSE_TRACK = "lose_track"  # cannot tell whether a document was issued
     RELEASE = "release"  # recovery found nothing issued: print again
     ATTEMPT = "attempt"  # an attempt failed; the state stays
+    SETTLE_NOT_ISSUED = "settle_not_issued"  # a person found no document: print again
+    RESUBMIT = "resubmit"  # a failed request sent again: take it again
 
 
 FINAL_STATES: Final = frozenset({RowState.DONE, RowState.REJECTED, RowState.FAILED})
@@ -85,6 +93,8 @@ _TRANSITIONS: Final[dict[tuple[RowState, RowEvent], RowState]] = {
     (RowState.PRINTING, RowEvent.ATTEMPT): RowState.PRINTING,
     (RowState.UNKNOWN, RowEvent.ISSUE): RowState.DONE,
     (RowState.UNKNOWN, RowEvent.FAIL): RowState.FAILED,
+    (RowState.UNKNOWN, RowEvent.SETTLE_NOT_ISSUED): RowState.PENDING,
+    (RowState.FAILED, RowEvent.RESUBMIT): RowState.PENDING,
 }
 
 

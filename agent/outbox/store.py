@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_MAX_PENDING",
     "DEFAULT_RETENTION",
     "SCHEMA_VERSION",
+    "FdTaken",
     "FiscalRecord",
     "Outbox",
     "OutboxClosed",
@@ -73,6 +74,8 @@ __all__ = [
     "OutboxStats",
     "RowNotFound",
     "SchemaTooNew",
+    "Settlement",
+    "StorageUnavailable",
     "Submission",
     "SubmissionStatus",
 ]
@@ -116,6 +119,15 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE outbox ADD COLUMN drawer_before INTEGER;
     """,
+    # 3: the mark the FN document carries, and who settled an unknown row, when and how.
+    """
+    ALTER TABLE outbox ADD COLUMN fiscal_mark TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_as TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_by TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_at TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_reason TEXT;
+    CREATE INDEX outbox_fiscal_fd ON outbox (fiscal_fd);
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -140,6 +152,9 @@ _SQL_PRUNE: Final = (
 class OutboxError(Exception):
     """Base of the store's errors."""
 
+    public_code: str = "outbox_error"
+    """The stable code in an error answer (docs/errors.md)."""
+
 
 class RowNotFound(OutboxError):
     """No row has this id."""
@@ -162,6 +177,23 @@ class SchemaTooNew(OutboxError):
         )
 
 
+class StorageUnavailable(OutboxError):
+    """The state file cannot be written: the disk is full, read-only or failing.
+
+    Nothing was stored. New requests are refused (HTTP 503, no MQTT acknowledgement) until
+    the disk has room again; every result already stored is kept.
+    """
+
+    public_code = "storage_unavailable"
+
+    def __init__(self, path: Path, cause: sqlite3.Error) -> None:
+        self.path = path
+        self.reason = str(cause)
+        super().__init__(
+            f"cannot write {path}: {cause}; free space on its disk or make it writable"
+        )
+
+
 class OutboxClosed(OutboxError):
     """The outbox was closed."""
 
@@ -169,10 +201,23 @@ class OutboxClosed(OutboxError):
         super().__init__("the outbox is closed")
 
 
+class FdTaken(OutboxError):
+    """The FN document is already the result of another row."""
+
+    public_code = "fd_taken"
+
+    def __init__(self, fn: str, fd: int, row_id: str) -> None:
+        self.fn = fn
+        self.fd = fd
+        self.row_id = row_id
+        super().__init__(f"FD {fd} of FN {fn} is already the receipt of request {row_id}")
+
+
 class SubmissionStatus(Enum):
     """The answer to a submit."""
 
     ACCEPTED = "accepted"  # a new row, committed and fsync'd
+    RETAKEN = "retaken"  # a failed row sent again with the same content: pending again
     DUPLICATE = "duplicate"  # the same id with the same content: the stored row
     CONFLICT = "conflict"  # the same id with other content: id_conflict
     FULL = "full"  # max_pending rows wait already: refused, nothing stored
@@ -198,6 +243,17 @@ class OutboxRow:
     error_code: str | None
     error_message: str | None
     delivered_at: datetime | None
+    settlement: Settlement | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """How a person settled an unknown row: ``issued`` (with its FD) or ``not_issued``."""
+
+    settled_as: str
+    by: str
+    at: datetime
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,13 +329,15 @@ class Outbox:
             raise ValueError(msg)
         with self._write() as db:
             existing = self._find(db, row_id)
+            if existing is not None and existing.fingerprint != fingerprint:
+                return Submission(status=SubmissionStatus.CONFLICT, row=existing)
+            if existing is not None and existing.state is not RowState.FAILED:
+                return Submission(status=SubmissionStatus.DUPLICATE, row=existing)
             if existing is not None:
-                status = (
-                    SubmissionStatus.DUPLICATE
-                    if existing.fingerprint == fingerprint
-                    else SubmissionStatus.CONFLICT
+                retaken = self._move_in(
+                    db, existing, RowEvent.RESUBMIT, error_code=None, error_message=None
                 )
-                return Submission(status=status, row=existing)
+                return Submission(status=SubmissionStatus.RETAKEN, row=retaken)
             active = _scalar(db, _SQL_COUNT_ACTIVE)
             if active >= self._max_pending:
                 return Submission(status=SubmissionStatus.FULL, row=None)
@@ -331,19 +389,67 @@ class Outbox:
     def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name
         """The register signed the document (or a person found it signed)."""
         return self._move(
-            id,
-            RowEvent.ISSUE,
-            fiscal_fn=fiscal.fn,
-            fiscal_fd=fiscal.fd,
-            fiscal_fp=fiscal.fp,
-            fiscal_shift=fiscal.shift,
-            fiscal_number=fiscal.number,
-            fiscal_issued_at=_aware(fiscal.issued_at, "issued_at").isoformat(),
-            fiscal_total=fiscal.total,
-            fiscal_change=fiscal.change,
-            error_code=None,
-            error_message=None,
+            id, RowEvent.ISSUE, **_fiscal_columns(fiscal), error_code=None, error_message=None
         )
+
+    def settle_issued(
+        self,
+        id: str,  # noqa: A002 - the contract's name
+        *,
+        fiscal: FiscalRecord,
+        by: str,
+        reason: str = "",
+    ) -> OutboxRow:
+        """A person found the unknown row's document: done, with who and when."""
+        with self._write() as db:
+            row = self._get(db, id)
+            other = self._find_by_fd(db, fiscal.fn, fiscal.fd)
+            if other is not None and other.id != id:
+                raise FdTaken(fiscal.fn, fiscal.fd, other.id)
+            return self._move_in(
+                db,
+                row,
+                RowEvent.ISSUE,
+                **_fiscal_columns(fiscal),
+                error_code=None,
+                error_message=None,
+                **self._settled("issued", by, reason),
+            )
+
+    def settle_not_issued(self, id: str, *, by: str, reason: str = "") -> OutboxRow:  # noqa: A002 - the contract's name
+        """A person found no document for the unknown row: it is printed again."""
+        with self._write() as db:
+            row = self._get(db, id)
+            return self._move_in(
+                db,
+                row,
+                RowEvent.SETTLE_NOT_ISSUED,
+                fn_serial=None,
+                last_fd_before=None,
+                drawer_before=None,
+                error_code=None,
+                error_message=None,
+                **self._settled("not_issued", by, reason),
+            )
+
+    def find_by_fd(self, fn: str, fd: int) -> OutboxRow | None:
+        """The row whose result is this FN document, if any."""
+        with self._read() as db:
+            return self._find_by_fd(db, fn, fd)
+
+    def _find_by_fd(self, db: Database, fn: str, fd: int) -> OutboxRow | None:
+        rows = list(
+            db.query("SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn])
+        )
+        return _row(rows[0]) if rows else None
+
+    def _settled(self, settled_as: str, by: str, reason: str) -> dict[str, object]:
+        return {
+            "settled_as": settled_as,
+            "settled_by": by,
+            "settled_at": self._now(),
+            "settled_reason": reason,
+        }
 
     def mark_rejected(self, id: str, *, code: str, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
         """Bad input: never retried."""
@@ -365,9 +471,9 @@ class Outbox:
             id, RowEvent.RELEASE, fn_serial=None, last_fd_before=None, drawer_before=None
         )
 
-    def note_attempt(self, id: str, *, error_code: str, message: str) -> None:  # noqa: A002 - the contract's name
+    def note_attempt(self, id: str, *, error_code: str, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
         """One more failed attempt and its error; the state stays."""
-        self._move(
+        return self._move(
             id,
             RowEvent.ATTEMPT,
             attempts=_Increment(),
@@ -470,31 +576,41 @@ class Outbox:
             if self._db is None:
                 raise OutboxClosed
             conn = self._db.conn
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise
+                raise StorageUnavailable(self.path, exc) from exc
 
     def _move(self, row_id: str, event: RowEvent, **columns: object) -> OutboxRow:
         with self._write() as db:
-            row = self._get(db, row_id)
-            try:
-                state = transition(row.state, event)
-            except IllegalTransition as exc:
-                raise IllegalTransition(row.state, event, row_id) from exc
-            sets = ["state = ?", "updated_at = ?"]
-            values: list[Any] = [state.value, self._now()]
-            for name, value in columns.items():
-                if isinstance(value, _Increment):
-                    sets.append(f"{name} = {name} + 1")
-                else:
-                    sets.append(f"{name} = ?")
-                    values.append(value)
-            db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row_id])  # noqa: S608 - column names are ours
-            return self._get(db, row_id)
+            return self._move_in(db, self._get(db, row_id), event, **columns)
+
+    def _move_in(
+        self, db: Database, row: OutboxRow, event: RowEvent, **columns: object
+    ) -> OutboxRow:
+        try:
+            state = transition(row.state, event)
+        except IllegalTransition as exc:
+            raise IllegalTransition(row.state, event, row.id) from exc
+        sets = ["state = ?", "updated_at = ?"]
+        values: list[Any] = [state.value, self._now()]
+        for name, value in columns.items():
+            if isinstance(value, _Increment):
+                sets.append(f"{name} = {name} + 1")
+            else:
+                sets.append(f"{name} = ?")
+                values.append(value)
+        db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row.id])  # noqa: S608 - column names are ours
+        return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:
         rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
@@ -525,6 +641,20 @@ class Outbox:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+
+def _fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:
+    return {
+        "fiscal_fn": fiscal.fn,
+        "fiscal_fd": fiscal.fd,
+        "fiscal_fp": fiscal.fp,
+        "fiscal_shift": fiscal.shift,
+        "fiscal_number": fiscal.number,
+        "fiscal_issued_at": _aware(fiscal.issued_at, "issued_at").isoformat(),
+        "fiscal_total": fiscal.total,
+        "fiscal_change": fiscal.change,
+        "fiscal_mark": fiscal.mark,
+    }
 
 
 class _Increment:
@@ -569,6 +699,15 @@ def _row(raw: dict[str, Any]) -> OutboxRow:
             issued_at=datetime.fromisoformat(raw["fiscal_issued_at"]),
             total=Kopecks(raw["fiscal_total"]),
             change=Kopecks(raw["fiscal_change"]),
+            mark=raw["fiscal_mark"],
+        )
+    settlement = None
+    if raw["settled_as"] is not None:
+        settlement = Settlement(
+            settled_as=raw["settled_as"],
+            by=raw["settled_by"] or "",
+            at=datetime.fromisoformat(raw["settled_at"]),
+            reason=raw["settled_reason"] or "",
         )
     return OutboxRow(
         id=raw["id"],
@@ -587,4 +726,5 @@ def _row(raw: dict[str, Any]) -> OutboxRow:
         error_code=raw["error_code"],
         error_message=raw["error_message"],
         delivered_at=_opt_time(raw["delivered_at"]),
+        settlement=settlement,
     )

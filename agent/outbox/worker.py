@@ -10,10 +10,17 @@ HTTP adapter's shift and report commands take the same lock). For each row:
 3. send the receipt; on the answer store ``done`` with FN, FD, FP.
 
 Any failure after step 2 leaves the row in ``printing``; the next attempt (or the next start
-of the process) first asks the register what happened (``FiscalService.resolve``): issued →
+of the process) first asks the register what happened (``FiscalService.resolve``, which reads
+the documents after the intent back from the FN and looks for the row's mark): issued →
 ``done``; not issued → back to ``pending`` and printed again (or ``rejected`` when the
 register refused the receipt's data); cannot tell → ``unknown`` for a person, never printed
 again automatically.
+
+A doubtful receipt stops the line. While a row is ``printing`` and its outcome is not known,
+nothing else is printed on the register: no other receipt, no cash movement, no shift command
+(``execute`` raises :class:`LineStopped`). The worker keeps asking the register, with backoff,
+however long it takes, and ``line`` tells health which row, since when and why. The line moves
+on when the row is resolved, or parked ``unknown`` for a person.
 
 Errors are handled by their disposition only: RETRY backs off with jitter up to a cap and then
 fails the row; WAIT (paper, link, FN) waits as long as it takes and reports why in health;
@@ -23,6 +30,7 @@ REJECT rejects the row at once with a code and a message.
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -32,23 +40,16 @@ import tenacity
 
 from agent.domain.money import Kopecks
 from agent.drivers.errors import (
-    CommandNotSupported,
-    DeviceError,
     Disposition,
     DriverError,
-    FnFailure,
-    InvalidArgument,
     LinkError,
-    NotEnoughCash,
-    PaperOut,
-    WrongPassword,
 )
 from agent.fiscal import recovery
-from agent.fiscal.errors import FiscalError
+from agent.fiscal.errors import FiscalError, LineStopped
 from agent.outbox.codec import CashDirection
 from agent.outbox.crash_points import crash_point
 from agent.outbox.states import RowKind, RowState
-from agent.outbox.store import FiscalRecord
+from agent.outbox.store import FiscalRecord, OutboxError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from agent.fiscal.service import FiscalService, RegisterSnapshot
     from agent.outbox.store import Outbox, OutboxRow
 
-__all__ = ["Condition", "FiscalWorker", "WorkerParams", "error_code"]
+__all__ = ["Condition", "FiscalWorker", "LineStop", "WorkerParams", "error_code"]
 
 T = TypeVar("T")
 
@@ -86,6 +87,15 @@ class Condition:
     code: str
     message: str
     since: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineStop:
+    """Printing is held behind a row whose outcome is being established (health ``line``)."""
+
+    row: str
+    since: datetime
+    reason: str
 
 
 @dataclass(slots=True)
@@ -117,6 +127,7 @@ class FiscalWorker:
         self._wake = asyncio.Event()
         self.register_lock = asyncio.Lock()
         self.condition: Condition | None = None
+        self.line: LineStop | None = None
         self.last_error: Condition | None = None
         self.snapshot: RegisterSnapshot | None = None
         self.snapshot_at: datetime | None = None  # the host's clock when it was read
@@ -132,25 +143,46 @@ class FiscalWorker:
         """Recover rows left in ``printing``, then drain the outbox forever.
 
         Right after the recovery the guard runs once, so a shift that aged while the agent was
-        down is rotated (and health filled in) without waiting for the first receipt.
+        down is rotated (and health filled in) without waiting for the first receipt. A row in
+        ``printing`` always comes first: the line waits until it is settled.
         """
-        for in_flight in await asyncio.to_thread(self._outbox.in_flight):
-            await self._process(in_flight)
-        await self._tick()
+        is_started = False
         while True:
-            row = await asyncio.to_thread(self._outbox.next_pending)
-            if row is None:
-                await self._idle()
-                continue
-            await self._process(row)
+            try:
+                await self._step(is_started=is_started)
+                is_started = True
+            except OutboxError as exc:
+                # The state file cannot be written (disk full, read-only): nothing was lost,
+                # a row whose result could not be stored stays ``printing`` and is settled
+                # by its mark once the disk takes writes again.
+                self._note(Condition(code=error_code(exc), message=str(exc), since=self._clock()))
+                self._log.error("outbox_unavailable", error=str(exc))
+                await asyncio.sleep(self._params.wait_poll_s)
+
+    async def _step(self, *, is_started: bool) -> None:
+        in_flight = await asyncio.to_thread(self._outbox.in_flight)
+        if in_flight:
+            await self._settle(in_flight[0])
+            return
+        if not is_started:
+            await self._tick()
+            return
+        row = await asyncio.to_thread(self._outbox.next_pending)
+        if row is None:
+            await self._idle()
+            return
+        await self._process(row)
 
     async def execute(self, operation: Callable[[FiscalService], Awaitable[T]]) -> T:
         """Run a shift, report or other register command between receipts.
 
-        Raises the driver's error when the register refuses or cannot be reached; the caller
-        (an adapter) turns it into its own error answer.
+        Raises the driver's error when the register refuses or cannot be reached, and
+        :class:`LineStopped` while a receipt's outcome is being established; the caller (an
+        adapter) turns it into its own error answer.
         """
         async with self.register_lock:
+            if self.line is not None:
+                raise LineStopped(self.line.row, self.line.reason)
             await self._ensure_connected()
             self.is_snapshot_stale = True
             try:
@@ -204,6 +236,54 @@ class FiscalWorker:
         with structlog.contextvars.bound_contextvars(request_id=row.id):
             self.is_snapshot_stale = True
             await self._process_bound(row)
+            await self._release_line_unless_printing(row.id)
+
+    async def _settle(self, row: OutboxRow) -> None:
+        """The line is stopped: ask the register until the row in ``printing`` is settled.
+
+        No attempt limit: a row whose receipt may exist is never failed and never skipped.
+        It ends as ``done`` (its mark was found), ``pending`` (proven not issued: printed
+        again next), ``rejected`` or ``unknown`` (a person settles it).
+        """
+        with structlog.contextvars.bound_contextvars(request_id=row.id):
+            log = self._log.bind(kind=row.kind.value)
+            self._stop_line(row.id, row.error_message or "settling a receipt left in printing")
+            log.warning("line_stopped", reason=self.line.reason if self.line else "")
+            failures = 0
+            while True:
+                try:
+                    async with self.register_lock:
+                        await self._ensure_connected()
+                        current = await asyncio.to_thread(self._outbox.get, row.id)
+                        if current is not None and current.state is RowState.PRINTING:
+                            self.is_snapshot_stale = True
+                            await self._resolve(current, log, refused=None)
+                    break
+                except (DriverError, FiscalError) as exc:
+                    failures += 1
+                    await self._on_attempt_error(row.id, exc, log)
+                    await asyncio.sleep(self._settle_delay(exc, failures))
+            await self._release_line_unless_printing(row.id)
+            self._clear_condition()
+            log.info("line_resumed")
+
+    def _settle_delay(self, exc: DriverError | FiscalError, failures: int) -> float:
+        if exc.disposition is Disposition.WAIT:
+            return self._params.wait_poll_s
+        backoff = self._params.retry_initial_s * 2.0 ** min(failures - 1, 16)
+        jitter = random.uniform(0, self._params.retry_initial_s)  # noqa: S311 - jitter, not crypto
+        return min(self._params.retry_max_s, backoff + jitter)
+
+    def _stop_line(self, row_id: str, reason: str) -> None:
+        since = self.line.since if self.line and self.line.row == row_id else self._clock()
+        self.line = LineStop(row=row_id, since=since, reason=reason)
+
+    async def _release_line_unless_printing(self, row_id: str) -> None:
+        if self.line is None or self.line.row != row_id:
+            return
+        row = await asyncio.to_thread(self._outbox.get, row_id)
+        if row is None or row.state is not RowState.PRINTING:
+            self.line = None
 
     async def _process_bound(self, row: OutboxRow) -> None:
         log = self._log.bind(kind=row.kind.value)
@@ -268,7 +348,7 @@ class FiscalWorker:
     ) -> None:
         assert row.receipt is not None
         try:
-            issued = await self._service.issue(row.receipt)
+            issued = await self._service.issue(row.receipt, mark=row.id)
         except DriverError as exc:
             if exc.disposition is Disposition.REJECT:
                 # The register refused the data. Make sure nothing was issued, then reject.
@@ -373,12 +453,9 @@ class FiscalWorker:
             )
             return True
         intent = recovery.Intent(
-            fn_serial=row.fn_serial,
-            last_fd=row.last_fd_before,
-            kind=row.receipt.kind,
-            total=row.receipt.total,
+            fn_serial=row.fn_serial, last_fd=row.last_fd_before, mark=row.id, receipt=row.receipt
         )
-        outcome = await self._service.resolve(intent, change=row.receipt.change)
+        outcome = await self._service.resolve(intent)
         if isinstance(outcome, recovery.Unknown):
             await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=outcome.reason)
             log.error("receipt_outcome_unknown", reason=outcome.reason)
@@ -397,7 +474,7 @@ class FiscalWorker:
             log.info("receipt_not_issued_will_print", cancelled=outcome.cancel_open_receipt)
             return False
         await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(outcome, row))
-        log.info("receipt_recovered", fd=outcome.fd, fp=outcome.fp)
+        log.info("receipt_recovered", fd=outcome.fd, fp=outcome.fp, mark=outcome.mark)
         return True
 
     async def _on_attempt_error(
@@ -413,9 +490,12 @@ class FiscalWorker:
         self._note_error(exc)
         if isinstance(exc, LinkError):
             self._connected = False
-        await asyncio.to_thread(
+        row = await asyncio.to_thread(
             self._outbox.note_attempt, row_id, error_code=code, message=str(exc)
         )
+        if row.state is RowState.PRINTING:
+            # Its receipt may exist: nothing else prints until the register says.
+            self._stop_line(row_id, f"{code}: {exc}")
 
     async def _give_up(
         self,
@@ -432,7 +512,8 @@ class FiscalWorker:
             log.warning("rejected", error=code)
             return
         if row.state is RowState.PRINTING:
-            # Never fail a row whose receipt may exist: leave it for recovery at the next start.
+            # Never fail a row whose receipt may exist: the loop settles it before anything
+            # else prints (the line stays stopped).
             log.error("retries_exhausted_in_flight", error=code)
             return
         await asyncio.to_thread(
@@ -453,11 +534,17 @@ class FiscalWorker:
     def _note_error(self, exc: DriverError | FiscalError) -> None:
         now = self._clock()
         condition = Condition(code=error_code(exc), message=str(exc), since=now)
-        self.last_error = condition
         if isinstance(exc, LinkError):
             self.is_link_up = False
-        is_new = self.condition is None or self.condition.code != condition.code
-        if exc.disposition is Disposition.WAIT and is_new:
+        if exc.disposition is Disposition.WAIT:
+            self._note(condition)
+        else:
+            self.last_error = condition
+
+    def _note(self, condition: Condition) -> None:
+        """A condition that stops printing (paper, link, disk) for health."""
+        self.last_error = condition
+        if self.condition is None or self.condition.code != condition.code:
             self.condition = condition
 
     def _clear_condition(self) -> None:
@@ -480,26 +567,14 @@ def _record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:
         issued_at=issued.issued_at,
         total=row.receipt.total,
         change=issued.change,
+        mark=issued.mark,
     )
-
-
-_CODES: tuple[tuple[type[Exception], str], ...] = (
-    (PaperOut, "paper_out"),
-    (WrongPassword, "wrong_password"),
-    (FnFailure, "fn_failure"),
-    (NotEnoughCash, "not_enough_cash"),
-    (InvalidArgument, "invalid_argument"),
-    (CommandNotSupported, "not_supported"),
-    (LinkError, "link_down"),
-)
 
 
 def error_code(exc: BaseException) -> str:
     """A stable machine-readable code for an error (ReceiptResult.error.code, health)."""
-    for cls, code in _CODES:
-        if isinstance(exc, cls):
-            return code
-    if isinstance(exc, DeviceError):
-        return f"register_error_0x{exc.code:02x}"
+    code = getattr(exc, "public_code", None)
+    if isinstance(code, str):
+        return code
     name = type(exc).__name__
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -33,6 +33,8 @@ ALLOWED = {
     (S.PRINTING, E.ATTEMPT): S.PRINTING,
     (S.UNKNOWN, E.ISSUE): S.DONE,
     (S.UNKNOWN, E.FAIL): S.FAILED,
+    (S.UNKNOWN, E.SETTLE_NOT_ISSUED): S.PENDING,
+    (S.FAILED, E.RESUBMIT): S.PENDING,
 }
 
 
@@ -54,20 +56,27 @@ def test_transition_illegal_moves_raise(source: RowState, event: RowEvent) -> No
     assert source.value in str(info.value)
 
 
-@pytest.mark.parametrize("state", sorted(FINAL_STATES, key=lambda s: s.value))
-def test_transition_final_states_accept_nothing(state: RowState) -> None:
-    """done, rejected and failed never change again."""
+@pytest.mark.parametrize("state", [S.DONE, S.REJECTED])
+def test_transition_done_and_rejected_accept_nothing(state: RowState) -> None:
+    """done and rejected never change again."""
     assert state.is_final
     assert allowed_events(state) == frozenset()
 
 
-def test_transition_unknown_is_never_printed_again() -> None:
-    """An unknown row can only be resolved by a person to done or failed."""
+def test_transition_failed_is_taken_again_only_when_resent() -> None:
+    """failed changes only when the same request is sent again: it is pending once more."""
+    assert S.FAILED in FINAL_STATES
+    assert allowed_events(S.FAILED) == {E.RESUBMIT}
+    assert transition(S.FAILED, E.RESUBMIT) is S.PENDING
+
+
+def test_transition_unknown_is_never_printed_again_automatically() -> None:
+    """An unknown row leaves only by a person's settlement: done, failed, or not issued."""
     assert not RowState.UNKNOWN.is_final
-    assert allowed_events(RowState.UNKNOWN) == {E.ISSUE, E.FAIL}
-    for event in RowEvent:
-        if event in allowed_events(RowState.UNKNOWN):
-            assert transition(RowState.UNKNOWN, event) in FINAL_STATES
+    assert allowed_events(RowState.UNKNOWN) == {E.ISSUE, E.FAIL, E.SETTLE_NOT_ISSUED}
+    assert transition(RowState.UNKNOWN, E.ISSUE) is S.DONE
+    assert transition(RowState.UNKNOWN, E.FAIL) is S.FAILED
+    assert transition(RowState.UNKNOWN, E.SETTLE_NOT_ISSUED) is S.PENDING
 
 
 def test_transition_done_only_from_printing_or_unknown() -> None:

@@ -167,12 +167,15 @@ def test_store_refuses_a_newer_schema(path: Path, clock: FakeClock) -> None:
 
 
 def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: FakeClock) -> None:
-    """A file from before the drawer column opens, gains it, and keeps every row."""
+    """A file from before the drawer and mark columns opens, gains them, and keeps every row."""
     first = Outbox(path, clock=clock)
     first.submit_receipt("crm-1", _receipt(), "fp-1")
     first.close()
     conn = sqlite3.connect(path)
-    conn.execute("ALTER TABLE outbox DROP COLUMN drawer_before")
+    conn.execute("DROP INDEX outbox_fiscal_fd")
+    for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
+    conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
