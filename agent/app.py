@@ -26,7 +26,9 @@ from agent.domain.receipt import Cashier, VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
-from agent.outbox.store import Outbox
+from agent.intake import Intake
+from agent.outbox.states import RowState
+from agent.outbox.store import Outbox, OutboxError
 from agent.outbox.worker import FiscalWorker, WorkerParams
 from agent.transport import Transport, TransportParams
 
@@ -43,6 +45,9 @@ HEALTH_REFRESH_TIMEOUT_S = 2.0
 HEALTH_SNAPSHOT_MAX_AGE_S = 2.0
 """A snapshot younger than this answers health as it is: a monitor polling every second
 must not keep the register busy."""
+
+HEALTH_UNKNOWN_IDS = 20
+"""How many unknown rows health names (the newest; the count covers all of them)."""
 
 
 def _now() -> datetime:
@@ -139,6 +144,12 @@ class Agent:
                 async with asyncio.timeout(HEALTH_REFRESH_TIMEOUT_S):
                     await worker.refresh_snapshot()
         stats = await asyncio.to_thread(self.outbox.stats)
+        unknown_ids: tuple[str, ...] = ()
+        if stats.unknown:
+            rows = await asyncio.to_thread(
+                self.outbox.list, state=RowState.UNKNOWN, limit=HEALTH_UNKNOWN_IDS
+            )
+            unknown_ids = tuple(row.id for row in rows)
         return health_to_contract(
             HealthInputs(
                 version=agent_version(),
@@ -149,6 +160,8 @@ class Agent:
                 snapshot_at=worker.snapshot_at,
                 condition=worker.condition,
                 last_error=worker.last_error,
+                line=worker.line,
+                unknown_ids=unknown_ids,
                 outbox=stats,
                 sync_pending=0,
                 sync_oldest_age_s=None,
@@ -159,7 +172,11 @@ class Agent:
     async def housekeeping(self) -> None:
         """Prune final, delivered rows past their retention, once an hour."""
         while True:
-            pruned = await asyncio.to_thread(self.outbox.prune)
+            try:
+                pruned = await asyncio.to_thread(self.outbox.prune)
+            except OutboxError as exc:  # a full or read-only disk: try again next hour
+                self.log.warning("outbox_prune_failed", error=str(exc))
+                pruned = 0
             if pruned:
                 self.log.info("outbox_pruned", rows=pruned)
             await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
@@ -181,15 +198,8 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     )
     notifier = notifier or SystemdNotifier()
     agent = Agent.build(config, log)
-    app = build_app(
-        HttpDeps(
-            config=config,
-            outbox=agent.outbox,
-            worker=agent.worker,
-            health=agent.health,
-            log=log,
-        )
-    )
+    intake = Intake(config=config, outbox=agent.outbox, worker=agent.worker, log=log)
+    app = build_app(HttpDeps(intake=intake, outbox=agent.outbox, health=agent.health, log=log))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)

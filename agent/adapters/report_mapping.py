@@ -10,6 +10,7 @@ from agent.contract import (
     FnHealth,
     Health,
     LastError,
+    LineHealth,
     OutboxHealth,
     PaymentCounters,
     RegisterHealth,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from agent.fiscal.reports import ShiftReportData
     from agent.fiscal.service import RegisterSnapshot
     from agent.outbox.store import OutboxStats
-    from agent.outbox.worker import Condition
+    from agent.outbox.worker import Condition, LineStop
 
 __all__ = ["MAX_CLOCK_SKEW_S", "HealthInputs", "health_to_contract", "shift_report_to_contract"]
 
@@ -81,6 +82,8 @@ class HealthInputs:
     condition: Condition | None
     last_error: Condition | None
     outbox: OutboxStats
+    line: LineStop | None = None
+    unknown_ids: tuple[str, ...] = ()
     sync_pending: int
     sync_oldest_age_s: float | None
     rotate_at: timedelta
@@ -137,7 +140,14 @@ def health_to_contract(inputs: HealthInputs) -> Health:
             oldest_unsent_at=snap.fn.oldest_unsent_at,
         )
     stats = inputs.outbox
-    is_healthy = inputs.is_link_up and error is None and stats.failed == 0
+    line = inputs.line
+    is_healthy = (
+        inputs.is_link_up
+        and error is None
+        and stats.failed == 0
+        and stats.unknown == 0
+        and line is None
+    )
     last = inputs.last_error
     return Health(
         state="online" if is_healthy else "degraded",
@@ -151,7 +161,12 @@ def health_to_contract(inputs: HealthInputs) -> Health:
             pending=stats.pending + stats.printing,
             oldest_pending_age_s=stats.oldest_pending_age_s,
             failed=stats.failed,
+            unknown=stats.unknown,
+            unknown_ids=list(inputs.unknown_ids) or None,
         ),
+        line=LineHealth(stopped=True, row=line.row, since=line.since, reason=line.reason)
+        if line
+        else LineHealth(stopped=False),
         sync=SyncHealth(pending=inputs.sync_pending, oldest_pending_age_s=inputs.sync_oldest_age_s),
         last_error=LastError(code=last.code, message=last.message, at=last.since) if last else None,
     )

@@ -19,13 +19,14 @@ from agent.contract._types import (
     kopecks_to_money,
     money_to_kopecks,
 )
-from agent.contract.commands import CashCommand, CommandOutcome, ShiftCommand
+from agent.contract.commands import CashCommand, CommandOutcome, ResolveCommand, ShiftCommand
 from agent.contract.errors import ErrorBody, ErrorInfo, field_path
 from agent.contract.fingerprint import canonical_json, request_fingerprint
 from agent.contract.health import (
     FnHealth,
     Health,
     LastError,
+    LineHealth,
     OutboxHealth,
     RegisterHealth,
     ShiftHealth,
@@ -57,6 +58,7 @@ __all__ = [
     "Health",
     "ItemRequest",
     "LastError",
+    "LineHealth",
     "Money",
     "OutboxHealth",
     "PaymentCounters",
@@ -67,6 +69,7 @@ __all__ = [
     "ReceiptResult",
     "RegisterHealth",
     "RequestId",
+    "ResolveCommand",
     "ShiftCommand",
     "ShiftCounters",
     "ShiftHealth",

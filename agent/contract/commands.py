@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from agent.contract._types import Money, RequestId, StatusName
 from agent.contract.receipts import ErrorDetail
 
-__all__ = ["CashCommand", "CommandOutcome", "ShiftCommand"]
+__all__ = ["CashCommand", "CommandOutcome", "ResolveCommand", "ShiftCommand"]
 
 MAX_COMMENT_CHARS = 256
 
@@ -104,3 +104,30 @@ class CommandOutcome(BaseModel):
     id: RequestId | None = None
     status: StatusName
     error: ErrorDetail | None = None
+
+
+class ResolveCommand(BaseModel):
+    """A person settles an ``unknown`` row (CONTRACT.md v1.1).
+
+    ``POST /api/v1/receipts/{id}/resolve``: ``{"as": "issued", "fd": 1234}`` (the FN's document
+    is checked: it must exist, be a receipt with this request's content and belong to no other
+    request) or ``{"as": "not_issued"}`` (printed again). ``by`` and ``reason`` are kept with
+    the row: who settled it and why.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {"as": "issued", "fd": 1234, "by": "support:anna", "reason": "seen on the tape"},
+                {"as": "not_issued", "by": "club-admin"},
+            ]
+        },
+    )
+
+    settle_as: Literal["issued", "not_issued"] = Field(alias="as")
+    fd: Annotated[int, Field(ge=1, le=0xFFFFFFFF)] | None = None
+    by: Annotated[str, Field(min_length=1, max_length=64)] = "local-api"
+    reason: Annotated[str, Field(max_length=MAX_COMMENT_CHARS)] = ""

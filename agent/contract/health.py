@@ -14,6 +14,7 @@ __all__ = [
     "FnHealth",
     "Health",
     "LastError",
+    "LineHealth",
     "OutboxHealth",
     "RegisterHealth",
     "ShiftHealth",
@@ -71,13 +72,34 @@ class FnHealth(BaseModel):
 
 
 class OutboxHealth(BaseModel):
-    """Requests waiting for the register, and those that failed."""
+    """Requests waiting for the register, those that failed, those a person must settle.
+
+    ``unknown`` (v1.1) counts rows whose receipt the register's answers cannot prove or rule
+    out; ``unknown_ids`` (beyond the contract) names the oldest of them for support.
+    """
 
     model_config = _RESULT
 
     pending: int
     oldest_pending_age_s: float | None = None
     failed: int
+    unknown: int = 0
+    unknown_ids: list[str] | None = None
+
+
+class LineHealth(BaseModel):
+    """v1.1: printing is held behind a receipt whose outcome is being established.
+
+    ``row`` is that request's id, ``since`` when the line stopped, ``reason`` why the
+    register has not yet said whether its receipt exists.
+    """
+
+    model_config = _RESULT
+
+    stopped: bool
+    row: str | None = None
+    since: Timestamp | None = None
+    reason: str | None = None
 
 
 class SyncHealth(BaseModel):
@@ -109,8 +131,9 @@ class Health(BaseModel):
         register    {link: "up" | "down", mode, model, serial, error?}
         shift       {open, number, opened_at, age_s, closes_at}
         fn          {serial, valid_until, days_left, unsent_docs, oldest_unsent_at}
-        outbox      {pending, oldest_pending_age_s, failed}
+        outbox      {pending, oldest_pending_age_s, failed, unknown (v1.1)}
         sync        {pending, oldest_pending_age_s}
+        line        {stopped, row?, since?, reason?} (v1.1)
         last_error? {code, message, at}
 
     Every part but ``state`` is optional because the agent's last will is ``{"state":
@@ -148,7 +171,13 @@ class Health(BaseModel):
                         "unsent_docs": 0,
                         "oldest_unsent_at": None,
                     },
-                    "outbox": {"pending": 0, "oldest_pending_age_s": None, "failed": 0},
+                    "outbox": {
+                        "pending": 0,
+                        "oldest_pending_age_s": None,
+                        "failed": 0,
+                        "unknown": 0,
+                    },
+                    "line": {"stopped": False},
                     "sync": {"pending": 2, "oldest_pending_age_s": 1.5},
                 },
                 {
@@ -180,4 +209,5 @@ class Health(BaseModel):
     fn: FnHealth | None = None
     outbox: OutboxHealth | None = None
     sync: SyncHealth | None = None
+    line: LineHealth | None = None
     last_error: LastError | None = None

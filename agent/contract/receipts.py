@@ -6,7 +6,7 @@ consumer keeps working when a newer agent adds a field. Every model is frozen.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -178,7 +178,9 @@ class FiscalResult(BaseModel):
     """The signed document: FN serial, FD number, FPD, shift, number in shift, time, QR.
 
     ``issued_at`` is the register's own clock. ``qr`` is the OFD check string
-    ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=...&i=...&fp=...&n=1|2`` (fiscal-rules.md §2).
+    ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=...&i=...&fp=...&n=1|2`` (docs/fiscal-rules.md §2).
+    v1.1: ``doc_id`` (``"<FN>:<FD>"``), ``mark`` (the request id the FN document carries;
+    absent when a person settled the row with a document that carries none) and ``type``.
     """
 
     model_config = _RESULT
@@ -191,6 +193,9 @@ class FiscalResult(BaseModel):
     issued_at: Timestamp
     total: Money
     qr: str
+    doc_id: str | None = None  # v1.1: "<FN>:<FD>" on a register with a Russian FN
+    mark: str | None = None  # v1.1: what the receipt carries into the FN to name its request
+    type: Literal["receipt", "correction"] = "receipt"  # v1.1
 
 
 class ErrorDetail(BaseModel):

@@ -135,6 +135,12 @@ class FiscalWorker:
         self.is_link_up = False
         self._connected = False
 
+    @property
+    def fn_serial(self) -> str | None:
+        """The FN the register reported at its last connect, if it was reached once."""
+        info = self._service.info
+        return info.fn_serial if info else None
+
     def notify(self) -> None:
         """A new row was committed: wake the worker."""
         self._wake.set()

@@ -1,9 +1,9 @@
-"""The agent's local HTTP API (CONTRACT.md, "Agent's local HTTP API"), on aiohttp.
+"""The agent's local HTTP API (docs/contract.md, "Agent's local HTTP API"), on aiohttp.
 
-Thin by design: validate with the contract's pydantic models, map to the domain, commit to the
-outbox, *then* answer 202. Shift and report commands run on the register through the worker,
-between receipts. Every error is ``{"error": {"code", "message", "field"?}}`` with a 4xx (or a
-503 when the register or the outbox cannot take the request right now).
+Thin by design: read the JSON body, hand it to the one intake (``agent.intake``) that every
+way in shares, and format what comes back. Every error is ``{"error": {"code", "message",
+"field"?}}``: 4xx for a request that a resend will not fix, 503 when the register, the line or
+the disk cannot take it right now (docs/errors.md lists every code).
 """
 
 from __future__ import annotations
@@ -12,31 +12,26 @@ import asyncio
 import json
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from agent.adapters.receipt_mapping import (
-    cash_to_domain,
-    receipt_to_domain,
-    row_to_outcome,
-    row_to_result,
-)
 from agent.adapters.report_mapping import shift_report_to_contract
-from agent.contract import (
-    CashCommand,
-    CommandOutcome,
-    ErrorBody,
-    ReceiptRequest,
-    ShiftCommand,
-    request_fingerprint,
-)
-from agent.domain.errors import ReceiptRuleError
-from agent.drivers.errors import Disposition, DriverError, LinkError
+from agent.contract import CommandOutcome, ErrorBody
+from agent.drivers.errors import Disposition, DriverError
 from agent.fiscal.errors import FiscalError
+from agent.intake import (
+    IdConflict,
+    IntakeError,
+    InvalidRequest,
+    NotSettleable,
+    RequestNotFound,
+    SettlementRefused,
+)
+from agent.intake.receipt_mapping import row_to_outcome, row_to_result
 from agent.outbox.states import RowState
-from agent.outbox.store import SubmissionStatus
+from agent.outbox.store import OutboxError
 from agent.outbox.worker import error_code
 
 if TYPE_CHECKING:
@@ -44,12 +39,9 @@ if TYPE_CHECKING:
 
     import structlog
 
-    from agent.config import AgentConfig
     from agent.contract import Health
-    from agent.fiscal.reports import ShiftReportData
-    from agent.fiscal.service import FiscalService
-    from agent.outbox.store import Outbox, OutboxRow
-    from agent.outbox.worker import FiscalWorker
+    from agent.intake import Intake
+    from agent.outbox.store import Outbox
 
 __all__ = ["CASH_WAIT_S", "COMMAND_TIMEOUT_S", "MAX_BODY_BYTES", "HttpDeps", "build_app"]
 
@@ -63,16 +55,13 @@ MAX_BODY_BYTES = 256 * 1024
 """A receipt of 100 items is a few kilobytes; anything this large is not a receipt."""
 OUTBOX_LIST_MAX = 1000
 
-M = TypeVar("M", bound=BaseModel)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpDeps:
     """What the routes need; built by the composition root."""
 
-    config: AgentConfig
+    intake: Intake
     outbox: Outbox
-    worker: FiscalWorker
     health: Callable[[], Awaitable[Health]]
     log: structlog.typing.FilteringBoundLogger
 
@@ -83,6 +72,7 @@ def build_app(deps: HttpDeps) -> web.Application:
     handlers = _Handlers(deps)
     app.router.add_post("/api/v1/receipts", handlers.post_receipt)
     app.router.add_get("/api/v1/receipts/{id}", handlers.get_receipt)
+    app.router.add_post("/api/v1/receipts/{id}/resolve", handlers.post_resolve)
     app.router.add_post("/api/v1/shift", handlers.post_shift)
     app.router.add_post("/api/v1/cash", handlers.post_cash)
     app.router.add_get("/api/v1/health", handlers.get_health)
@@ -107,22 +97,55 @@ def _json(model: BaseModel | list[Any], status: HTTPStatus = HTTPStatus.OK) -> w
     return web.Response(text=text, status=status, content_type="application/json")
 
 
+_INTAKE_STATUS: tuple[tuple[type[IntakeError], HTTPStatus], ...] = (
+    (IdConflict, HTTPStatus.CONFLICT),
+    (RequestNotFound, HTTPStatus.NOT_FOUND),
+    (NotSettleable, HTTPStatus.CONFLICT),
+    (SettlementRefused, HTTPStatus.UNPROCESSABLE_ENTITY),
+    (InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
+)
+
+
+def _status_of(exc: Exception) -> HTTPStatus:
+    """4xx for what a resend cannot fix, 503 for what waits on the register, line or disk."""
+    if isinstance(exc, IntakeError) and exc.disposition is Disposition.REJECT:
+        return next(status for cls, status in _INTAKE_STATUS if isinstance(exc, cls))
+    if isinstance(exc, (DriverError, FiscalError)) and exc.disposition is Disposition.REJECT:
+        return HTTPStatus.CONFLICT
+    return HTTPStatus.SERVICE_UNAVAILABLE
+
+
 @web.middleware
 async def _errors_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except _HttpError as exc:
-        return _json(exc.body, exc.status)
-    except web.HTTPRequestEntityTooLarge:
-        body = ErrorBody.of("too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-        return _json(body, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     except web.HTTPException as exc:
-        if exc.status >= HTTPStatus.BAD_REQUEST:
-            code = "not_found" if exc.status == HTTPStatus.NOT_FOUND else "http_error"
-            return _json(ErrorBody.of(code, exc.reason), HTTPStatus(exc.status))
-        raise
+        if exc.status < HTTPStatus.BAD_REQUEST:
+            raise
+        return _json(*_error_answer(exc))
+    except (_HttpError, IntakeError, DriverError, FiscalError, OutboxError, TimeoutError) as exc:
+        return _json(*_error_answer(exc))
+
+
+def _error_answer(exc: Exception) -> tuple[ErrorBody, HTTPStatus]:
+    """The error body and status for an exception a handler raised."""
+    if isinstance(exc, _HttpError):
+        return exc.body, exc.status
+    if isinstance(exc, IntakeError):
+        return ErrorBody.of(exc.public_code, exc.message, exc.field), _status_of(exc)
+    if isinstance(exc, (DriverError, FiscalError, OutboxError)):
+        return ErrorBody.of(error_code(exc), str(exc)), _status_of(exc)
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        body = ErrorBody.of("too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        return body, HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    if isinstance(exc, web.HTTPException):
+        code = "not_found" if exc.status == HTTPStatus.NOT_FOUND else "http_error"
+        return ErrorBody.of(code, exc.reason), HTTPStatus(exc.status)
+    return ErrorBody.of(
+        "register_timeout", "the register is busy; try again"
+    ), HTTPStatus.GATEWAY_TIMEOUT
 
 
 async def _read_json(request: web.Request) -> object:
@@ -134,129 +157,43 @@ async def _read_json(request: web.Request) -> object:
         ) from exc
 
 
-def _validate(model: type[M], data: object) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        body = ErrorBody.from_validation_error(exc)
-        raise _HttpError(
-            HTTPStatus.UNPROCESSABLE_ENTITY, body.error.code, body.error.message, body.error.field
-        ) from exc
-
-
-def _register_error(exc: DriverError | FiscalError) -> _HttpError:
-    code = error_code(exc)
-    if isinstance(exc, LinkError) or exc.disposition is Disposition.WAIT:
-        return _HttpError(HTTPStatus.SERVICE_UNAVAILABLE, code, str(exc))
-    if exc.disposition is Disposition.REJECT:
-        return _HttpError(HTTPStatus.CONFLICT, code, str(exc))
-    return _HttpError(HTTPStatus.SERVICE_UNAVAILABLE, code, str(exc))
-
-
 class _Handlers:
     def __init__(self, deps: HttpDeps) -> None:
         self._deps = deps
+        self._intake = deps.intake
         self._log = deps.log.bind(adapter="http")
 
     async def post_receipt(self, request: web.Request) -> web.Response:
-        req = _validate(ReceiptRequest, await _read_json(request))
-        log = self._log.bind(request_id=req.id)
-        try:
-            receipt = receipt_to_domain(req, config=self._deps.config)
-        except ReceiptRuleError as exc:
-            log.info("receipt_refused", error=exc.code, field=exc.field)
-            raise _HttpError(
-                HTTPStatus.UNPROCESSABLE_ENTITY, exc.code, str(exc), exc.field
-            ) from exc
-        submission = await asyncio.to_thread(
-            self._deps.outbox.submit_receipt, req.id, receipt, request_fingerprint(req)
-        )
-        return self._submitted(req.id, submission.status, submission.row, log)
-
-    def _submitted(
-        self,
-        request_id: str,
-        status: SubmissionStatus,
-        row: OutboxRow | None,
-        log: structlog.typing.FilteringBoundLogger,
-    ) -> web.Response:
-        if status is SubmissionStatus.ACCEPTED:
-            self._deps.worker.notify()
-            log.info("accepted")
-            return web.json_response({"id": request_id, "status": "pending"}, status=202)
-        if status is SubmissionStatus.DUPLICATE and row is not None:
-            log.info("duplicate", state=row.state.value)
-            return _json(row_to_result(row))
-        if status is SubmissionStatus.CONFLICT:
-            log.warning("id_conflict")
-            raise _HttpError(
-                HTTPStatus.CONFLICT,
-                "id_conflict",
-                f"id {request_id} is known with other content; a new payment needs a new id",
-                "id",
-            )
-        log.error("outbox_full")
-        raise _HttpError(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "outbox_full",
-            "the outbox holds its maximum of unprinted requests; try again later",
-        )
+        submitted = await self._intake.submit_receipt(await _read_json(request))
+        if submitted.is_new:
+            body = {"id": submitted.row.id, "status": "pending"}
+            return web.json_response(body, status=HTTPStatus.ACCEPTED)
+        return _json(row_to_result(submitted.row))
 
     async def get_receipt(self, request: web.Request) -> web.Response:
-        request_id = request.match_info["id"]
-        row = await asyncio.to_thread(self._deps.outbox.get, request_id)
-        if row is None:
-            raise _HttpError(HTTPStatus.NOT_FOUND, "not_found", f"no request with id {request_id}")
+        row = await self._intake.row(request.match_info["id"])
+        return _json(row_to_result(row))
+
+    async def post_resolve(self, request: web.Request) -> web.Response:
+        row = await self._intake.settle(request.match_info["id"], await _read_json(request))
         return _json(row_to_result(row))
 
     async def post_shift(self, request: web.Request) -> web.Response:
-        command = _validate(ShiftCommand, await _read_json(request))
-        actions: dict[str, Callable[[FiscalService], Awaitable[ShiftReportData]]] = {
-            "open": lambda service: service.open_shift(),
-            "close": lambda service: service.close_shift(),
-            "x_report": lambda service: service.x_report(),
-        }
+        data = await _read_json(request)
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT_S):
-                report = await self._deps.worker.execute(actions[command.action])
-        except TimeoutError as exc:
-            raise _HttpError(
-                HTTPStatus.GATEWAY_TIMEOUT, "register_timeout", "the register is busy; try again"
-            ) from exc
+                report = await self._intake.shift(data)
         except (DriverError, FiscalError) as exc:
-            self._log.warning("shift_command_failed", action=command.action, error=str(exc))
-            raise _register_error(exc) from exc
+            self._log.warning("shift_command_failed", error=error_code(exc), detail=str(exc))
+            raise
         return _json(shift_report_to_contract(report))
 
     async def post_cash(self, request: web.Request) -> web.Response:
-        command = _validate(CashCommand, await _read_json(request))
-        log = self._log.bind(request_id=command.id)
-        submission = await asyncio.to_thread(
-            self._deps.outbox.submit_cash,
-            command.id,
-            cash_to_domain(command),
-            request_fingerprint(command),
-        )
-        if submission.status is SubmissionStatus.ACCEPTED:
-            self._deps.worker.notify()
-        elif submission.status is not SubmissionStatus.DUPLICATE:
-            self._submitted(command.id, submission.status, submission.row, log)
-        row = await self._wait_final(command.id)
-        if row is None or row.state in (RowState.PENDING, RowState.PRINTING):
-            return _json(CommandOutcome(id=command.id, status="pending"), HTTPStatus.ACCEPTED)
+        submitted = await self._intake.submit_cash(await _read_json(request))
+        row = await self._intake.wait_final(submitted.row.id, CASH_WAIT_S)
+        if row.state in (RowState.PENDING, RowState.PRINTING):
+            return _json(CommandOutcome(id=row.id, status="pending"), HTTPStatus.ACCEPTED)
         return _json(row_to_outcome(row))
-
-    async def _wait_final(self, request_id: str) -> OutboxRow | None:
-        row = None
-        try:
-            async with asyncio.timeout(CASH_WAIT_S):
-                while True:
-                    row = await asyncio.to_thread(self._deps.outbox.get, request_id)
-                    if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
-                        return row
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            return row
 
     async def get_health(self, _request: web.Request) -> web.Response:
         return _json(await self._deps.health())

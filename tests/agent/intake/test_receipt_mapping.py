@@ -13,14 +13,6 @@ import pytest
 from pydantic import ValidationError
 
 import agent.domain.rules
-from agent.adapters.receipt_mapping import (
-    cash_to_domain,
-    fiscal_to_contract,
-    qr_string,
-    receipt_to_domain,
-    row_to_outcome,
-    row_to_result,
-)
 from agent.config import AgentConfig, CashierConfig, RegisterConfig, TaxConfig
 from agent.contract import CashCommand, ErrorBody, ReceiptRequest
 from agent.domain.errors import ReceiptRuleError
@@ -32,6 +24,14 @@ from agent.domain.receipt import (
     ReceiptKind,
     TaxSystem,
     VatRate,
+)
+from agent.intake.receipt_mapping import (
+    cash_to_domain,
+    fiscal_to_contract,
+    qr_string,
+    receipt_to_domain,
+    row_to_outcome,
+    row_to_result,
 )
 from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
 from agent.outbox.states import RowKind, RowState
