@@ -18,6 +18,7 @@ from agent.logging_setup import configure_logging
 __all__ = ["main"]
 
 STATUS_TIMEOUT_S = 5.0
+UNKNOWN_LIST_MAX = 1000
 CLOCK_NOTE_S = 5.0
 """A register clock this far from the host's is worth a note on the status screen."""
 
@@ -51,23 +52,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _status(config: AgentConfig, *, as_json: bool) -> int:
-    url = f"http://{config.http.host}:{config.http.port}/api/v1/health"
+    base = f"http://{config.http.host}:{config.http.port}/api/v1"
     try:
-        with urllib.request.urlopen(url, timeout=STATUS_TIMEOUT_S) as response:
-            health = json.loads(response.read())
+        health = _get_json(f"{base}/health")
+        unknown: list[dict[str, Any]] = []
+        if (health.get("outbox") or {}).get("unknown"):
+            unknown = _get_json(f"{base}/outbox?state=unknown&limit={UNKNOWN_LIST_MAX}")
     except (urllib.error.URLError, OSError) as exc:
-        print(f"agent: not answering at {url} ({exc})")  # noqa: T201
+        print(f"agent: not answering at {base} ({exc})")  # noqa: T201
         print("       is the service running?  systemctl status fiscal-agent")  # noqa: T201
         return 1
     if as_json:
         print(json.dumps(health, ensure_ascii=False, indent=2))  # noqa: T201
     else:
-        print(render_status(health))  # noqa: T201
+        print(render_status(health, unknown))  # noqa: T201
     return 0 if health.get("state") == "online" else 1
 
 
-def render_status(health: dict[str, Any]) -> str:
-    """Health as a one-screen summary for a person on site."""
+def _get_json(url: str) -> Any:  # noqa: ANN401 - JSON of any shape
+    with urllib.request.urlopen(url, timeout=STATUS_TIMEOUT_S) as response:  # noqa: S310 - our own http URL
+        return json.loads(response.read())
+
+
+def render_status(health: dict[str, Any], unknown: list[dict[str, Any]] | None = None) -> str:
+    """Health as a one-screen summary for a person on site; ``unknown`` rows listed last."""
     reg = health.get("register") or {}
     shift = health.get("shift") or {}
     fn = health.get("fn") or {}
@@ -106,12 +114,25 @@ def render_status(health: dict[str, Any]) -> str:
             if outbox.get("oldest_pending_age_s")
             else ""
         )
-        + f", {outbox.get('failed', 0)} failed"
+        + f", {outbox.get('failed', 0)} failed, {outbox.get('unknown', 0)} unknown"
     )
+    line = health.get("line") or {}
+    if line.get("stopped"):
+        lines.append(
+            f"LINE      STOPPED since {line.get('since')} behind {line.get('row')}: "
+            f"{line.get('reason')} (printing resumes once the register answers for it)"
+        )
     lines.append(f"sync      {sync.get('pending', 0)} waiting")
     error = health.get("last_error")
     if error:
         lines.append(f"last error {error.get('code')}: {error.get('message')} at {error.get('at')}")
+    if unknown:
+        lines.append("UNKNOWN   a person must settle these (POST /api/v1/receipts/{id}/resolve):")
+        lines.extend(
+            f"  {row.get('id')}  since {row.get('accepted_at')}  "
+            f"{(row.get('error') or {}).get('message', '')}"
+            for row in unknown
+        )
     return "\n".join(lines)
 
 
