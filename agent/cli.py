@@ -45,8 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         configure_logging(level=config.log.level, fmt=config.log.format)
         from agent.app import run_agent  # noqa: PLC0415 - keeps `status` light
+        from agent.outbox.store import OutboxError  # noqa: PLC0415 - keeps `status` light
 
-        asyncio.run(run_agent(config))
+        try:
+            asyncio.run(run_agent(config))
+        except OutboxError as exc:
+            # A state directory that is read-only or full at start, or a newer schema: say
+            # so in one line; systemd restarts the service until the disk takes writes again.
+            print(f"fiscal-agent: cannot open the outbox: {exc}", file=sys.stderr)  # noqa: T201
+            return 1
         return 0
     return _status(config, as_json=args.json)
 

@@ -186,7 +186,7 @@ class StorageUnavailable(OutboxError):
 
     public_code = "storage_unavailable"
 
-    def __init__(self, path: Path, cause: sqlite3.Error) -> None:
+    def __init__(self, path: Path, cause: sqlite3.Error | OSError) -> None:
         self.path = path
         self.reason = str(cause)
         super().__init__(
@@ -300,15 +300,21 @@ class Outbox:
         self._max_pending = max_pending
         self._retention = retention
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
-        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageUnavailable(path, exc) from exc
         self._db: Database | None = Database(conn)
         try:
             self._db.enable_wal()
             self._db.execute("PRAGMA synchronous=FULL")
             self._migrate(self._db)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            raise StorageUnavailable(path, exc) from exc
         except BaseException:
             conn.close()
             raise
