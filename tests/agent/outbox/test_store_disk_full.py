@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,16 @@ def _order(amount: int = 100) -> CashOrder:
     return CashOrder(direction=CashDirection.IN, amount=Kopecks(amount), comment="x" * 200)
 
 
+def _until_refused(write: Callable[[int], object]) -> tuple[int, StorageUnavailable]:
+    """Call ``write(n)`` until the disk refuses; the WAL may have a page or two of room left."""
+    for n in range(1000):
+        try:
+            write(n)
+        except StorageUnavailable as exc:
+            return n, exc
+    pytest.fail("the full disk took 1000 writes")
+
+
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[SmallDisk]:
     """A 1 MiB tmpfs for the outbox's file."""
@@ -36,14 +46,11 @@ def test_store_full_disk_refuses_new_requests_and_keeps_the_stored_ones(disk: Sm
     try:
         assert outbox.submit_cash("kept-1", _order(), "f1").status is SubmissionStatus.ACCEPTED
         disk.fill()
-        accepted = 0
-        with pytest.raises(StorageUnavailable) as info:
-            # The WAL may still have a page or two of room: the disk runs out within a few.
-            for n in range(1000):
-                outbox.submit_cash(f"new-{n}", _order(), f"n{n}")
-                accepted += 1
-        assert info.value.public_code == "storage_unavailable"
-        assert "free space" in str(info.value)
+        accepted, refusal = _until_refused(
+            lambda n: outbox.submit_cash(f"new-{n}", _order(), f"n{n}")
+        )
+        assert refusal.public_code == "storage_unavailable"
+        assert "free space" in str(refusal)
         kept = outbox.get("kept-1")
         assert kept is not None
         assert kept.state is RowState.PENDING
@@ -62,9 +69,9 @@ def test_store_full_disk_fails_a_state_change_without_losing_the_row(disk: Small
     try:
         outbox.submit_cash("c-1", _order(), "f")
         disk.fill()
-        with pytest.raises(StorageUnavailable):
-            for _ in range(1000):
-                outbox.note_attempt("c-1", error_code="x" * 50, message="y" * 2000)
+        _until_refused(
+            lambda _: outbox.note_attempt("c-1", error_code="x" * 50, message="y" * 2000)
+        )
         row = outbox.get("c-1")
         assert row is not None
         assert row.state is RowState.PENDING
