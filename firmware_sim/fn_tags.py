@@ -23,7 +23,7 @@ __all__ = ["MAX_TLV_BYTES", "TagWrite", "apply_writes", "decode_writes"]
 MAX_TLV_BYTES = 250
 """FF0C carries at most 250 bytes of TLV; more answers FN 0x10."""
 
-_STRING_LIMITS = {Tag.CONTACT: 64, Tag.CASHIER: 64, Tag.CASHIER_INN: 12}
+_STRING_LIMITS: dict[int, int] = {Tag.CONTACT: 64, Tag.CASHIER: 64, Tag.CASHIER_INN: 12}
 
 TagWrite = tuple[int, bytes | Mark]
 """One checked FF0C TLV: its tag and raw value, or the decoded 1084 mark."""

@@ -144,9 +144,6 @@ class Simulator:
             log.warning("injected refusal", code=f"0x{injected:02X}", after=True)
             reply = answer(command, injected)
         return reply
-        self._frames.append(f">> {reply.hex(' ')}")
-        log.debug("frame", dir=">>", hex=reply.hex(" "))
-        return reply
 
     def _persist(self) -> None:
         state = self.device.state
