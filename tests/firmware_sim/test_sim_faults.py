@@ -104,7 +104,9 @@ def test_faults_armed_refusal_fires_count_times_at_its_moment() -> None:
     ("command", "code", "count"),
     [(0x1_0000, 0x45, 1), (0xFF45, 0, 1), (0xFF45, 0x100, 1), (0xFF45, 0x45, 0)],
 )
-def test_faults_armed_refusal_rejects_impossible_values(command: int, code: int, count: int) -> None:
+def test_faults_armed_refusal_rejects_impossible_values(
+    command: int, code: int, count: int
+) -> None:
     """A wide command code, an error code outside 1..255 or a zero count is a programmer error."""
     with pytest.raises(ValueError, match="must"):
         FaultPlan().arm_refusal(command, code=code, count=count, after=False)
