@@ -7,7 +7,7 @@ sqlite3, aiohttp, serial, os and socket out of this module.
 Every command is validated completely before anything changes, so a refused command
 leaves the state as it was. The checks run in one order for every command: body layout
 (0x33, or FN 0x09 for ``FF xx``), password (0x4F), printer busy (0x50, 0x58), mode and
-shift (0x3D, 0x4A, 0x4E, 0x55, FN 0x02, FN 0x16), field values and money rules (0x33,
+shift (0x3D, 0x4A, 0x4E, 0x55, 0x73, FN 0x02, FN 0x16), field values and money rules (0x33,
 0x45, 0x46, 0x4D, 0x8E), FN life (FN 0x05), paper (0x6B).
 
 Durability: :attr:`Device.revision` grows whenever something the store keeps changed, so
