@@ -104,16 +104,45 @@ async def _paper_back(sim: Simulator, _body: dict[str, Any]) -> None:
     await sim.set_paper(True)
 
 
-async def _power_cut(sim: Simulator, body: dict[str, Any]) -> None:
+def _command(body: dict[str, Any]) -> int:
+    """``on_command``: a hex command code such as "FF45" or "85" (one or two bytes)."""
     command = body.get("on_command")
     if command is None:
-        await sim.power_cut()
-        return
+        raise BadRequest("missing_field", "on_command is required")
     try:
         code = int(str(command), 16)
-        sim.faults.arm_power_cut(code, after=bool(body.get("after", False)))
-    except ValueError as exc:
-        raise BadRequest("bad_field", "on_command must be a hex command code such as FF45") from exc
+    except ValueError:
+        code = -1
+    if not 0 <= code <= 0xFFFF:
+        raise BadRequest("bad_field", "on_command must be a hex command code such as FF45")
+    return code
+
+
+def _bool(body: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise BadRequest("bad_field", f"{key} must be true or false")
+    return value
+
+
+async def _power_cut(sim: Simulator, body: dict[str, Any]) -> None:
+    if body.get("on_command") is None:
+        await sim.power_cut()
+        return
+    sim.faults.arm_power_cut(_command(body), after=bool(body.get("after", False)))
+
+
+async def _refuse(sim: Simulator, body: dict[str, Any]) -> None:
+    command = _command(body)
+    code = _int(body, "code", minimum=1)
+    if code > 0xFF:
+        raise BadRequest("bad_field", "code must be an error code 1..255")
+    sim.faults.arm_refusal(
+        command,
+        code=code,
+        count=_int(body, "count", default=1, minimum=1),
+        after=_bool(body, "after", default=False),
+    )
 
 
 async def _power_back(sim: Simulator, _body: dict[str, Any]) -> None:
@@ -143,6 +172,7 @@ def make_control_app(sim: Simulator) -> web.Application:
     app.router.add_post("/faults/corrupt", _route(_corrupt))
     app.router.add_post("/faults/delay", _route(_delay))
     app.router.add_post("/faults/clear", _route(_clear))
+    app.router.add_post("/faults/refuse", _route(_refuse))
     app.router.add_post("/paper/out", _route(_paper_out))
     app.router.add_post("/paper/back", _route(_paper_back))
     app.router.add_post("/power/cut", _route(_power_cut))

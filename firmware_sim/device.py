@@ -7,7 +7,7 @@ sqlite3, aiohttp, serial, os and socket out of this module.
 Every command is validated completely before anything changes, so a refused command
 leaves the state as it was. The checks run in one order for every command: body layout
 (0x33, or FN 0x09 for ``FF xx``), password (0x4F), printer busy (0x50, 0x58), mode and
-shift (0x3D, 0x4A, 0x4E, 0x55, FN 0x02, FN 0x16), field values and money rules (0x33,
+shift (0x3D, 0x4A, 0x4E, 0x55, 0x73, FN 0x02, FN 0x16), field values and money rules (0x33,
 0x45, 0x46, 0x4D, 0x8E), FN life (FN 0x05), paper (0x6B).
 
 Durability: :attr:`Device.revision` grows whenever something the store keeps changed, so
@@ -17,8 +17,6 @@ answer (shared/reference/shtrih-protocol.md and docs/simulator.md).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -40,6 +38,8 @@ from firmware_sim.commands import (
     parse_tlv,
     split_command,
 )
+from firmware_sim.fn_documents import document_tlvs, find_answer, fiscal_sign, read_chunks
+from firmware_sim.fn_tags import MAX_TLV_BYTES, apply_writes, decode_writes
 from firmware_sim.state import (
     PAYMENT_TYPES,
     CashMovement,
@@ -63,10 +63,8 @@ COMPUTE_AMOUNT = MAX_MONEY  # FF46 amount 0xFFFFFFFFFF: the device computes pric
 QTY_FF46_SCALE = 1_000_000
 QTY_CLASSIC_SCALE = 1_000
 MAX_DEPARTMENT = 16
-MAX_TLV_BYTES = 250
 MAX_K_REGISTER = 4144 + 3 + 4 * (PAYMENT_TYPES - 5)
 FN_LIFE_PHASE_WORKING = 3
-CONTACT_TAG, CASHIER_TAG, CASHIER_INN_TAG = 1008, 1021, 1203
 TAX_SYSTEM_BITS = 0x3F  # b0 ОСН ... b5 ПСН (tag 1055)
 OFD_TIMEOUT = timedelta(days=30)
 ADMIN, SYSADMIN = 29, 30
@@ -107,46 +105,11 @@ class _PendingShift(Enum):
     CLOSE = "close"  # FF42 sent: tags go to the next close-shift report
 
 
-def fiscal_sign(fn_serial: str, doc: FnDocument) -> int:
-    """A deterministic 10-digit stand-in for the FN's fiscal sign (FPD).
-
-    A real FN signs with a secret key inside its crypto module; this HMAC-SHA256 keyed by
-    the FN serial, truncated to 4 bytes, only has the same shape.
-    """
-    message = "|".join(
-        str(part)
-        for part in (
-            doc.fd,
-            doc.type.value,
-            doc.issued_at.strftime("%Y%m%dT%H%M%S"),
-            doc.shift,
-            doc.number,
-            None if doc.kind is None else doc.kind.value,
-            doc.total,
-        )
-    ).encode()
-    digest = hmac.new(fn_serial.encode(), message, hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big")
-
-
 def _payment_register(payment_type: int, op: int) -> int:
     """The shift money register for a payment type and operation (§2.10)."""
     if payment_type <= 4:
         return 193 + 4 * (payment_type - 1) + op
     return 4144 + op + 4 * (payment_type - 5)
-
-
-def _with_tag(tags: DocumentTags, tag: int, value: bytes) -> DocumentTags:
-    """Tags with one FF0C TLV applied; strings are cp866 (§1.5)."""
-    if tag == CONTACT_TAG:
-        return replace(tags, has_contact=True)  # the value itself is never kept
-    if tag == CASHIER_TAG:
-        return replace(tags, cashier=value.decode("cp866", errors="replace"))
-    if tag == CASHIER_INN_TAG:
-        return replace(tags, cashier_inn=value.decode("cp866", errors="replace").strip())
-    if tag in tags.other:
-        return tags
-    return replace(tags, other=(*tags.other, tag))
 
 
 class Device:
@@ -172,6 +135,7 @@ class Device:
         self._print_interrupted = False
         self._pending_shift: _PendingShift | None = None
         self._pending_tags = DocumentTags()
+        self._reading: list[bytes] = []  # FF3B answers left of the document FF3A chose
         self._now: datetime | None = None
         self._revision = 0
         self.last_refusal: Refusal | None = None
@@ -198,6 +162,8 @@ class Device:
             Command.FN_FIND_DOCUMENT: self._fn_find_document,
             Command.FN_WRITE_TLV: self._fn_write_tlv,
             Command.FN_EXCHANGE_STATUS: self._fn_exchange_status,
+            Command.FN_READ_DOCUMENT: self._fn_read_document,
+            Command.FN_READ_TLV: self._fn_read_tlv,
             Command.FN_UNCONFIRMED_COUNT: self._fn_unconfirmed_count,
             Command.FN_SHIFT_PARAMS: self._fn_shift_params,
             Command.FN_BEGIN_OPEN_SHIFT: self._fn_begin_open_shift,
@@ -260,8 +226,9 @@ class Device:
         return answer(code, ErrorCode.OK, data)
 
     def power_cut(self) -> None:
-        """Power lost: the open receipt, a begun shift document and the print job are gone."""
+        """Power lost: the open receipt, a begun shift document, a read, the print job go."""
         self._receipt = None
+        self._reading = []
         self._pending_shift = None
         self._pending_tags = DocumentTags()
         self._busy_until = None
@@ -901,23 +868,10 @@ class Device:
         self._operator(password, sysadmin=True)
         if not 1 <= fd <= len(self._documents):
             raise Refusal(ErrorCode.FN_NO_DATA, f"no FD {fd}")
-        doc = self._documents[fd - 1]
-        head = (
-            bytes([doc.type.fn_code, int(fd <= self._ofd_acked_fd)])
-            + fn_datetime(doc.issued_at)
-            + le(doc.fd, 4)
-            + le(doc.fp, 4)
-        )
-        if doc.type is DocType.RECEIPT:
-            assert doc.kind is not None
-            assert doc.total is not None
-            return head + bytes([doc.kind.sign]) + le(doc.total, 5)
-        if doc.type in (DocType.OPEN_SHIFT, DocType.CLOSE_SHIFT):
-            return head + le(doc.shift & 0xFFFF, 2)
-        return head
+        return find_answer(self._documents[fd - 1], is_acked=fd <= self._ofd_acked_fd)
 
     def _fn_write_tlv(self, body: bytes) -> bytes:
-        """FF0C: tags 1008/1021/1203 for the open receipt or the begun shift document."""
+        """FF0C: tags (1008, 1021, 1203, 1084, ...) for the open receipt or begun shift doc."""
         reader = RequestReader(body, error=ErrorCode.FN_BAD_PARAMETERS)
         password = reader.uint(4)
         data = reader.rest()
@@ -925,22 +879,13 @@ class Device:
             raise Refusal(ErrorCode.FN_TLV_TOO_BIG, f"{len(data)} bytes of TLV")
         items = parse_tlv(data, error=ErrorCode.FN_BAD_PARAMETERS)
         self._operator(password, sysadmin=True)
-        limits = {CONTACT_TAG: 64, CASHIER_TAG: 64, CASHIER_INN_TAG: 12}
-        for tag, value in items:
-            if tag in limits and not 1 <= len(value) <= limits[tag]:
-                raise Refusal(ErrorCode.FN_BAD_PARAMETERS, f"tag {tag} length {len(value)}")
+        writes = decode_writes(items)
         if self._receipt is not None:
-            tags = self._receipt.tags
+            self._receipt = replace(self._receipt, tags=apply_writes(self._receipt.tags, writes))
         elif self._pending_shift is not None:
-            tags = self._pending_tags
+            self._pending_tags = apply_writes(self._pending_tags, writes)
         else:
             raise Refusal(ErrorCode.FN_BAD_STATE, "no document open for tags")
-        for tag, value in items:
-            tags = _with_tag(tags, tag, value)
-        if self._receipt is not None:
-            self._receipt = replace(self._receipt, tags=tags)
-        else:
-            self._pending_tags = tags
         return b""
 
     def _fn_exchange_status(self, body: bytes) -> bytes:
@@ -954,6 +899,34 @@ class Device:
             + le(first.fd if first else 0, 4)
             + (fn_datetime(first.issued_at) if first else bytes(5))
         )
+
+    def _check_can_read(self) -> None:
+        if self._print_interrupted:
+            raise Refusal(ErrorCode.NOT_IN_THIS_MODE, "a print job waits for paper or 0xB0")
+
+    def _fn_read_document(self, body: bytes) -> bytes:
+        """FF3A: choose an FD to read with FF3B -> its type (2) and TLV length (2)."""
+        reader = RequestReader(body, error=ErrorCode.FN_BAD_PARAMETERS)
+        password = reader.uint(4)
+        fd = reader.uint(4)
+        reader.end()
+        self._operator(password, sysadmin=True)
+        self._check_can_read()
+        if not 1 <= fd <= len(self._documents):
+            raise Refusal(ErrorCode.FN_NO_DATA, f"no FD {fd}")
+        doc = self._documents[fd - 1]
+        tlvs = document_tlvs(doc, fn_serial=self._config.fn_serial)
+        self._reading = read_chunks(tlvs)
+        length = sum(len(item) for item in tlvs)
+        return le(doc.type.fn_code, 2) + le(min(length, 0xFFFF), 2)
+
+    def _fn_read_tlv(self, body: bytes) -> bytes:
+        """FF3B: the next TLV of the document FF3A chose; FN 0x08 once all were read."""
+        self._fn_password(body)
+        self._check_can_read()
+        if not self._reading:
+            raise Refusal(ErrorCode.FN_NO_DATA, "no document being read, or read to the end")
+        return self._reading.pop(0)
 
     def _fn_unconfirmed_count(self, body: bytes) -> bytes:
         """FF3F: FDs without an OFD ticket (u16)."""

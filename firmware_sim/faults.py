@@ -7,11 +7,11 @@ The control API (``firmware_sim.control``) and ``serve`` flags set them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-__all__ = ["CORRUPT_MASK", "Direction", "FaultPlan"]
+__all__ = ["CORRUPT_MASK", "Direction", "FaultPlan", "InjectedRefusal"]
 
 CORRUPT_MASK = 0xFF
 """A corrupted byte is XORed with this: never equal to the original."""
@@ -22,6 +22,15 @@ class Direction(Enum):
 
     OUT = "out"  # device -> host (answers, ACK/NAK)
     IN = "in"  # host -> device (commands, ENQ)
+
+
+@dataclass(slots=True, kw_only=True)
+class InjectedRefusal:
+    """Refuse the next ``count`` commands of one code with ``code``, before or after they run."""
+
+    code: int
+    count: int
+    is_after: bool
 
 
 @dataclass(slots=True, kw_only=True)
@@ -36,6 +45,7 @@ class FaultPlan:
     is_powered: bool = True
     power_cut_on: int | None = None  # cut the power when this command code arrives
     is_power_cut_after: bool = False  # after executing it (answer lost) or before (not run)
+    refusals: dict[int, InjectedRefusal] = field(default_factory=dict)  # by command code
 
     def arm_power_cut(self, command: int, *, after: bool) -> None:
         """Cut the power when ``command`` next arrives, before or after the register runs it.
@@ -54,6 +64,31 @@ class FaultPlan:
             return False
         self.power_cut_on = None
         return True
+
+    def arm_refusal(self, command: int, *, code: int, count: int = 1, after: bool) -> None:
+        """Refuse the next ``count`` ``command``s with error ``code`` (replaces an armed one).
+
+        Before (``after`` false): the register does not run them, nothing changes. After:
+        they run and what they changed is stored, but the host gets the refusal instead of
+        the answer.
+        """
+        if not 0 <= command <= 0xFFFF:
+            raise ValueError("command must be a 1- or 2-byte command code")
+        if not 1 <= code <= 0xFF:
+            raise ValueError("code must be an error code 1..255")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        self.refusals[command] = InjectedRefusal(code=code, count=count, is_after=after)
+
+    def take_refusal(self, command: int, *, after: bool) -> int | None:
+        """The error code to answer ``command`` with at this point, if one is armed (used up)."""
+        armed = self.refusals.get(command)
+        if armed is None or armed.is_after is not after:
+            return None
+        armed.count -= 1
+        if armed.count == 0:
+            del self.refusals[command]
+        return armed.code
 
     def drop(self, count: int, direction: Direction = Direction.OUT) -> None:
         """Lose the next ``count`` bytes travelling in ``direction``."""
@@ -74,10 +109,11 @@ class FaultPlan:
             self.corrupt_in += count
 
     def clear(self) -> None:
-        """Forget pending byte faults and the delay (power is left as it is)."""
+        """Forget pending byte faults, the delay, an armed cut and refusals (power stays)."""
         self.drop_out = self.drop_in = self.corrupt_out = self.corrupt_in = 0
         self.answer_delay_ms = 0
         self.power_cut_on = None
+        self.refusals.clear()
 
     def filter_out(self, data: bytes) -> bytes:
         """Apply pending output faults to bytes the device is about to write."""
@@ -100,6 +136,15 @@ class FaultPlan:
             "power": self.is_powered,
             "power_cut_on": None if self.power_cut_on is None else f"0x{self.power_cut_on:02X}",
             "power_cut_after": self.is_power_cut_after,
+            "refuse": [
+                {
+                    "on_command": f"0x{command:02X}",
+                    "code": armed.code,
+                    "count": armed.count,
+                    "after": armed.is_after,
+                }
+                for command, armed in sorted(self.refusals.items())
+            ],
         }
 
 

@@ -114,6 +114,18 @@ class Simulator:
         if self.faults.take_power_cut(command, after=False):
             self._cut_pending = True  # the power goes before the register runs it
             return answer(command, ErrorCode.INTERNAL_ERROR)  # never written: the line is dead
+        injected = self.faults.take_refusal(command, after=False)
+        if injected is not None:  # refused before the register runs it: nothing changes
+            reply = answer(command, injected)
+            log.warning("injected refusal", code=f"0x{injected:02X}", after=False)
+        else:
+            reply = self._run(command, payload, wall)
+        self._frames.append(f">> {reply.hex(' ')}")
+        log.debug("frame", dir=">>", hex=reply.hex(" "))
+        return reply
+
+    def _run(self, command: int, payload: bytes, wall: datetime) -> bytes:
+        """Run the command on the device, persist what changed, apply after-faults."""
         revision = self.device.revision
         try:
             reply = self.device.handle(payload, wall)
@@ -127,8 +139,10 @@ class Simulator:
         refusal = self.device.last_refusal
         if refusal is not None:
             log.info("refused", code=f"0x{refusal.code:02X}", reason=refusal.reason)
-        self._frames.append(f">> {reply.hex(' ')}")
-        log.debug("frame", dir=">>", hex=reply.hex(" "))
+        injected = self.faults.take_refusal(command, after=True)
+        if injected is not None:  # it ran and is stored; the host is told it was refused
+            log.warning("injected refusal", code=f"0x{injected:02X}", after=True)
+            reply = answer(command, injected)
         return reply
 
     def _persist(self) -> None:

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import Enum
 from typing import Any
 
+from firmware_sim.ffd import VAT_RATE_CODES
+
 __all__ = [
     "DEFAULT_TAX_TABLE",
     "MSK",
@@ -23,6 +25,7 @@ __all__ = [
     "DocumentTags",
     "FnDocument",
     "Item",
+    "Mark",
     "OpenReceipt",
     "ReceiptKind",
     "ShiftCounters",
@@ -96,6 +99,9 @@ class DeviceConfig:
             rate.index != pos for pos, rate in enumerate(self.tax_rates, start=1)
         ):
             raise ValueError("tax_rates must be non-empty and indexed 1, 2, 3, ... in order")
+        unknown = sorted({rate.code for rate in self.tax_rates} - VAT_RATE_CODES.keys())
+        if unknown:
+            raise ValueError(f"tax_rates codes {unknown} have no tag 1199 value")
 
 
 class DocType(Enum):
@@ -153,12 +159,21 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Mark:
+    """Tag 1084, the user requisite: the agent writes its request id here (1085 "CRM ID")."""
+
+    name: str  # 1085, at most 64 characters
+    value: str  # 1086, at most 256 characters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentTags:
     """User tags written with FF0C. The buyer contact (1008) is kept only as a flag."""
 
     cashier: str | None = None  # 1021
     cashier_inn: str | None = None  # 1203
     has_contact: bool = False  # 1008 was given; its value is never stored
+    mark: Mark | None = None  # 1084
     other: tuple[int, ...] = ()  # other tags seen, numbers only
 
     @property
@@ -355,6 +370,9 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
         }
         if doc.tax_system is not None:
             entry["tax_system"] = doc.tax_system
+    if doc.tags.mark is not None:
+        entry["mark"] = doc.tags.mark.value
+        entry["mark_name"] = doc.tags.mark.name
     if doc.counters is not None:
         c = doc.counters
         entry["counters"] = {
@@ -407,15 +425,18 @@ def _tags_to_json(tags: DocumentTags) -> dict[str, Any]:
         "cashier_inn": tags.cashier_inn,
         "has_contact": tags.has_contact,
         "other": list(tags.other),
+        "mark": None if tags.mark is None else {"name": tags.mark.name, "value": tags.mark.value},
     }
 
 
 def _tags_from_json(raw: dict[str, Any]) -> DocumentTags:
+    mark = raw.get("mark")  # absent in state files written before tag 1084 was kept
     return DocumentTags(
         cashier=raw["cashier"],
         cashier_inn=raw["cashier_inn"],
         has_contact=raw["has_contact"],
         other=tuple(raw["other"]),
+        mark=None if mark is None else Mark(name=mark["name"], value=mark["value"]),
     )
 
 

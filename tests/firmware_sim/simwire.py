@@ -220,8 +220,36 @@ class Register:
         return int.from_bytes(data[26:30], "little")
 
 
-class SocketHost:
-    """A blocking host side of the link over TCP, for tests against a real process."""
+class BlockingHost:
+    """A blocking host side of the link (test code, not the agent's): ENQ, frame, ACK."""
+
+    def _read(self, count: int) -> bytes:
+        raise NotImplementedError
+
+    def _send(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def exchange(self, payload: bytes) -> bytes:
+        """ENQ/NAK, frame/ACK, answer/ACK; returns the answer payload."""
+        from agent.drivers.shtrih.frame import encode_frame  # noqa: PLC0415
+
+        self._send(b"\x05")
+        if self._read(1) == b"\x06":  # an older answer was held: take it, as pyshtrih does
+            head = self._read(2)
+            self._read(head[1] + 1)
+            self._send(b"\x06\x05")
+            assert self._read(1) == b"\x15"
+        self._send(encode_frame(payload))
+        assert self._read(1) == b"\x06"
+        head = self._read(2)
+        assert head[0] == 0x02
+        frame = head + self._read(head[1] + 1)
+        self._send(b"\x06")
+        return frame[2:-1]
+
+
+class SocketHost(BlockingHost):
+    """The host over TCP, for tests against a real process."""
 
     def __init__(self, port: int, *, timeout_s: float = 3.0) -> None:
         import socket  # noqa: PLC0415 - only the process tests need it
@@ -237,27 +265,50 @@ class SocketHost:
             data += chunk
         return data
 
-    def exchange(self, payload: bytes) -> bytes:
-        """ENQ/NAK, frame/ACK, answer/ACK; returns the answer payload."""
-        from agent.drivers.shtrih.frame import encode_frame  # noqa: PLC0415
-
-        self._sock.sendall(b"\x05")
-        if self._read(1) == b"\x06":  # an older answer was held: take it, as pyshtrih does
-            head = self._read(2)
-            self._read(head[1] + 1)
-            self._sock.sendall(b"\x06\x05")
-            assert self._read(1) == b"\x15"
-        self._sock.sendall(encode_frame(payload))
-        assert self._read(1) == b"\x06"
-        head = self._read(2)
-        assert head[0] == 0x02
-        frame = head + self._read(head[1] + 1)
-        self._sock.sendall(b"\x06")
-        return frame[2:-1]
+    def _send(self, data: bytes) -> None:
+        self._sock.sendall(data)
 
     def close(self) -> None:
         """Close the socket."""
         self._sock.close()
+
+
+class PtyHost(BlockingHost):
+    """The host on the simulator's pty slave (raw mode, as the simulator leaves it)."""
+
+    def __init__(self, path: str, *, timeout_s: float = 3.0) -> None:
+        import os  # noqa: PLC0415
+
+        self._fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        self._timeout_s = timeout_s
+
+    def _read(self, count: int) -> bytes:
+        import os  # noqa: PLC0415
+        import select  # noqa: PLC0415
+        import time  # noqa: PLC0415
+
+        deadline = time.monotonic() + self._timeout_s
+        data = b""
+        while len(data) < count:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._fd], [], [], max(left, 0))
+            if not ready:
+                raise TimeoutError(f"pty: {len(data)} of {count} bytes in time")
+            data += os.read(self._fd, count - len(data))
+        return data
+
+    def _send(self, data: bytes) -> None:
+        import os  # noqa: PLC0415
+
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def close(self) -> None:
+        """Close the slave descriptor (the simulator keeps its own)."""
+        import os  # noqa: PLC0415
+
+        os.close(self._fd)
 
 
 class LineReader:

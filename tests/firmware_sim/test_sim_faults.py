@@ -43,9 +43,10 @@ def test_faults_drop_then_corrupt_in_one_chunk() -> None:
 
 
 def test_faults_clear_keeps_power_state() -> None:
-    """clear() forgets byte faults and the delay but not a power cut."""
+    """clear() forgets byte faults, the delay and armed refusals but not a power cut."""
     plan = FaultPlan(answer_delay_ms=100, is_powered=False)
     plan.drop(5)
+    plan.arm_refusal(0xFF45, code=0x45, after=False)
     plan.clear()
     assert plan.as_dict() == {
         "drop_out": 0,
@@ -56,6 +57,7 @@ def test_faults_clear_keeps_power_state() -> None:
         "power": False,
         "power_cut_on": None,
         "power_cut_after": False,
+        "refuse": [],
     }
 
 
@@ -81,3 +83,30 @@ def test_faults_armed_power_cut_refuses_an_impossible_code() -> None:
     """A command code wider than two bytes is a programmer error."""
     with pytest.raises(ValueError, match="command"):
         FaultPlan().arm_power_cut(0x1_0000, after=False)
+
+
+def test_faults_armed_refusal_fires_count_times_at_its_moment() -> None:
+    """An armed refusal answers its command ``count`` times at its moment only, then disarms."""
+    plan = FaultPlan()
+    plan.arm_refusal(0xFF45, code=0x45, count=2, after=True)
+    assert plan.take_refusal(0xFF46, after=True) is None
+    assert plan.take_refusal(0xFF45, after=False) is None
+    assert plan.as_dict()["refuse"] == [
+        {"on_command": "0xFF45", "code": 0x45, "count": 2, "after": True}
+    ]
+    assert plan.take_refusal(0xFF45, after=True) == 0x45
+    assert plan.take_refusal(0xFF45, after=True) == 0x45
+    assert plan.take_refusal(0xFF45, after=True) is None
+    assert plan.as_dict()["refuse"] == []
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "count"),
+    [(0x1_0000, 0x45, 1), (0xFF45, 0, 1), (0xFF45, 0x100, 1), (0xFF45, 0x45, 0)],
+)
+def test_faults_armed_refusal_rejects_impossible_values(
+    command: int, code: int, count: int
+) -> None:
+    """A wide command code, an error code outside 1..255 or a zero count is a programmer error."""
+    with pytest.raises(ValueError, match="must"):
+        FaultPlan().arm_refusal(command, code=code, count=count, after=False)

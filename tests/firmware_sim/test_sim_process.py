@@ -13,7 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from simwire import SYSADMIN, LineReader, SocketHost, close_body, pw, sale_body, tlv, u
+from simwire import (
+    SYSADMIN,
+    LineReader,
+    PtyHost,
+    SocketHost,
+    close_body,
+    ff45_body,
+    ff46_body,
+    pw,
+    sale_body,
+    tlv,
+    u,
+)
 
 pytestmark = pytest.mark.sim
 
@@ -190,6 +202,50 @@ def test_process_tape_json_lines(spawn: type[SimProcess], tmp_path: Path) -> Non
     everything = _tape(state, "--all")
     assert [d["type"] for d in everything].count("cash_in") == 1
     assert len(everything) == len(tape) + 1
+
+
+def _post(control: str, path: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(  # noqa: S310 - a local http:// URL the simulator printed
+        control + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+        return dict(json.load(resp))
+
+
+@pytest.mark.timeout(30)
+def test_process_pty_marked_receipt_refused_after_reads_back(
+    spawn: type[SimProcess], tmp_path: Path
+) -> None:
+    """On a pty: FF45 refused after it ran; FF3A/FF3B then find the mark in FD 3; tape shows it."""
+    state = tmp_path / "fn.db"
+    sim = spawn("serve", "--pty", "--state", str(state), "--control", "127.0.0.1:0")
+    host = PtyHost(sim.line())
+    control = sim.line().split(" ", 1)[1]
+    mark = bytes.fromhex("3c 04 14 00 3d 04 06 00") + b"CRM ID" + bytes.fromhex("3e 04 06 00")
+    mark += b"req-77"
+    try:
+        assert host.exchange(b"\xe0" + pw()) == b"\xe0\x00\x01"
+        assert host.exchange(b"\xff\x46" + ff46_body()) == b"\xff\x46\x00"
+        assert host.exchange(b"\xff\x0c" + pw(SYSADMIN) + mark) == b"\xff\x0c\x00"
+        _post(control, "/faults/refuse", {"on_command": "FF45", "code": 69, "after": True})
+        assert host.exchange(b"\xff\x45" + ff45_body({1: 10000})) == b"\xff\x45\x45"
+        head = host.exchange(b"\xff\x3a" + pw(SYSADMIN) + u(3, 4))
+        assert head[:5] == b"\xff\x3a\x00\x03\x00"
+        data = b""
+        while (answer := host.exchange(b"\xff\x3b" + pw(SYSADMIN)))[2] == 0:
+            data += answer[3:]
+        assert answer == b"\xff\x3b\x08"
+        assert len(data) == int.from_bytes(head[5:7], "little")
+        assert data.endswith(mark)
+        assert data[8:16] == bytes.fromhex("10 04 04 00 03 00 00 00")  # 1040 = 3, after 1012
+    finally:
+        host.close()
+    assert sim.stop() == 0
+    receipt = _tape(state)[-1]
+    assert (receipt["fd"], receipt["mark"], receipt["mark_name"]) == (3, "req-77", "CRM ID")
 
 
 @pytest.mark.timeout(30)

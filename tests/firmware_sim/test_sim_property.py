@@ -27,11 +27,11 @@ from simwire import (
     u,
 )
 
-from firmware_sim.state import DocType, ReceiptKind, SignTotals
+from firmware_sim.state import DocType, FnDocument, ReceiptKind, SignTotals
 
 KNOWN = [0x10, 0x11, 0x17, 0x1A, 0x1B, 0x40, 0x41, 0x50, 0x51, 0x80, 0x82, 0x85, 0x88]
 KNOWN += [0x8D, 0xB0, 0xE0, 0xFC, 0xFF01, 0xFF03, 0xFF0A, 0xFF0C, 0xFF39, 0xFF3F, 0xFF40]
-KNOWN += [0xFF41, 0xFF42, 0xFF45, 0xFF46]
+KNOWN += [0xFF41, 0xFF42, 0xFF45, 0xFF46, 0xFF3A, 0xFF3B]
 
 money = st.integers(min_value=0, max_value=30000)
 passwords = st.sampled_from([CASHIER, ADMIN, SYSADMIN, 0, 31])
@@ -65,6 +65,7 @@ actions = st.one_of(
     ),
     st.tuples(st.just("cash"), st.sampled_from([0x50, 0x51]), money),
     st.tuples(st.just("tags"), st.binary(max_size=20)),
+    st.tuples(st.just("mark"), st.binary(max_size=8), st.binary(max_size=40)),
     st.tuples(st.just("raw"), st.binary(min_size=1, max_size=60)),
     st.tuples(st.just("garbled"), st.sampled_from(KNOWN), st.binary(max_size=60)),
     receipts := st.tuples(
@@ -112,6 +113,9 @@ def _payload(action: tuple[object, ...]) -> bytes | None:  # noqa: PLR0911 - one
         return bytes([int(action[1])]) + pw() + u(int(action[2]), 5)
     if kind == "tags":
         return b"\xff\x0c" + pw(SYSADMIN) + tlv(1021, bytes(action[1]))
+    if kind == "mark":
+        requisite = tlv(1085, bytes(action[1])) + tlv(1086, bytes(action[2]))
+        return b"\xff\x0c" + pw(SYSADMIN) + tlv(1084, requisite)
     if kind == "raw":
         return bytes(action[1])
     if kind == "garbled":
@@ -195,8 +199,45 @@ def _totals(receipts: list[object], kind: ReceiptKind) -> SignTotals:
     )
 
 
+def _top_level(data: bytes) -> dict[int, bytes]:
+    """The first value of each top-level tag of a TLV stream (test-side parser)."""
+    tags: dict[int, bytes] = {}
+    pos = 0
+    while pos < len(data):
+        tag = int.from_bytes(data[pos : pos + 2], "little")
+        length = int.from_bytes(data[pos + 2 : pos + 4], "little")
+        tags.setdefault(tag, data[pos + 4 : pos + 4 + length])
+        pos += 4 + length
+    assert pos == len(data)
+    return tags
+
+
+def _check_read_back(reg: Register, doc: FnDocument) -> None:
+    """FF3A/FF3B return the document's type, FD, total and mark, and as many bytes as said."""
+    error, head = reg.call(0xFF3A, pw(SYSADMIN) + u(doc.fd, 4))
+    if error == 0x73:  # a print waits for paper
+        return
+    assert error == 0
+    assert int.from_bytes(head[:2], "little") == doc.type.fn_code
+    data = b""
+    while (answer := reg.call(0xFF3B, pw(SYSADMIN)))[0] == 0:
+        data += answer[1]
+    assert answer[0] == 0x08
+    assert len(data) == int.from_bytes(head[2:4], "little")
+    tags = _top_level(data)
+    assert tags[1040] == u(doc.fd, 4)
+    if doc.total is not None:
+        assert int.from_bytes(tags[1020], "little") == doc.total
+    if doc.tags.mark is not None:
+        assert tags[1084].endswith(doc.tags.mark.value.encode("cp866"))
+    else:
+        assert 1084 not in tags
+
+
 def _check_books(reg: Register) -> None:
     state = reg.device.state
+    for doc in state.documents:
+        _check_read_back(reg, doc)
     assert [doc.fd for doc in state.documents] == list(range(1, len(state.documents) + 1))
     receipts_by_shift: dict[int, list[object]] = defaultdict(list)
     for doc in state.documents:

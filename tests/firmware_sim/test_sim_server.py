@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from simwire import SYSADMIN, config, pw, sale_body, tlv, u
+from simwire import SYSADMIN, config, ff45_body, ff46_body, pw, sale_body, tlv, u
 
 from agent.drivers.shtrih.frame import Frame, ShtrihFrameDecoder, encode_frame
 from firmware_sim import server as server_module
@@ -314,6 +314,62 @@ async def test_control_ofd_ack_clears_backlog(served: Served, host: Host) -> Non
     assert await host.exchange(b"\xff\x3f" + pw(SYSADMIN)) == b"\xff\x3f\x00\x00\x00"
 
 
+def _stored_fds(path: Path) -> list[int]:
+    reader = StateStore(path, read_only=True)
+    try:
+        return [doc.fd for doc in reader.documents()]
+    finally:
+        reader.close()
+
+
+async def _receipt_with_a_line(host: Host) -> None:
+    await host.exchange(b"\xe0" + pw())
+    assert (await host.exchange(b"\xff\x46" + ff46_body()))[:3] == b"\xff\x46\x00"
+
+
+async def test_control_refuse_before_leaves_the_register_unchanged(
+    served: Served, host: Host
+) -> None:
+    """Refused before it runs: FF45 answers 0x45, the receipt stays open, no FD is stored."""
+    await _receipt_with_a_line(host)
+    state = await served.post(
+        "/faults/refuse", {"on_command": "FF45", "code": 69, "count": 1, "after": False}
+    )
+    assert state["faults"]["refuse"] == [  # type: ignore[index]
+        {"on_command": "0xFF45", "code": 69, "count": 1, "after": False}
+    ]
+    assert await host.exchange(b"\xff\x45" + ff45_body({1: 10000})) == b"\xff\x45\x45"
+    state = await served.state()
+    assert (state["receipt_open"], state["last_fd"]) == (True, 2)
+    assert _stored_fds(served.state_path) == [1, 2]
+    answer = await host.exchange(b"\xff\x45" + ff45_body({1: 10000}))  # count 1: used up
+    assert answer[:3] == b"\xff\x45\x00"
+    assert _stored_fds(served.state_path) == [1, 2, 3]
+
+
+async def test_control_refuse_after_stores_the_document_but_answers_the_error(
+    served: Served, host: Host
+) -> None:
+    """Refused after it ran: FF45 answers 0x45, yet the receipt is closed and on disk."""
+    await _receipt_with_a_line(host)
+    await served.post("/faults/refuse", {"on_command": "ff45", "code": 69, "after": True})
+    assert await host.exchange(b"\xff\x45" + ff45_body({1: 10000})) == b"\xff\x45\x45"
+    state = await served.state()
+    assert (state["receipt_open"], state["last_fd"]) == (False, 3)
+    assert _stored_fds(served.state_path) == [1, 2, 3]
+    assert state["faults"]["refuse"] == []  # type: ignore[index]
+
+
+async def test_control_refuse_counts_and_clear_disarms(served: Served, host: Host) -> None:
+    """count N refuses the next N such commands; /faults/clear forgets the rest."""
+    await served.post("/faults/refuse", {"on_command": "10", "code": 0x50, "count": 3})
+    assert await host.exchange(b"\x10" + pw()) == b"\x10\x50"
+    assert await host.exchange(b"\x10" + pw()) == b"\x10\x50"
+    state = await served.post("/faults/clear")
+    assert state["faults"]["refuse"] == []  # type: ignore[index]
+    assert (await host.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
+
+
 async def test_control_state_fields(served: Served) -> None:
     """GET /state reports mode, shift, last FD, paper, power, faults and link counters."""
     state = await served.state()
@@ -329,6 +385,15 @@ async def test_control_state_fields(served: Served) -> None:
         ("/faults/corrupt", {"count": 1, "direction": "up"}, "bad_field"),
         ("/clock/advance", {"seconds": "soon"}, "bad_field"),
         ("/ofd/ack", {"through_fd": "x"}, "bad_field"),
+        ("/faults/refuse", {"code": 69}, "missing_field"),
+        ("/faults/refuse", {"on_command": "FF45"}, "missing_field"),
+        ("/faults/refuse", {"on_command": "zz", "code": 69}, "bad_field"),
+        ("/faults/refuse", {"on_command": "1FF45", "code": 69}, "bad_field"),
+        ("/faults/refuse", {"on_command": "FF45", "code": 0}, "bad_field"),
+        ("/faults/refuse", {"on_command": "FF45", "code": 256}, "bad_field"),
+        ("/faults/refuse", {"on_command": "FF45", "code": "69"}, "bad_field"),
+        ("/faults/refuse", {"on_command": "FF45", "code": 69, "count": 0}, "bad_field"),
+        ("/faults/refuse", {"on_command": "FF45", "code": 69, "after": "yes"}, "bad_field"),
     ],
 )
 async def test_control_bad_requests_are_400(

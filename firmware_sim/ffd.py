@@ -1,0 +1,67 @@
+"""FFD tag numbers and enumerations the simulator writes, reads or checks.
+
+Pure constants, no imports from the rest of the simulator. Facts from docs/fn-documents.md
+(tag types, lengths and the 1199 VAT codes).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["MARK_NAME_MAX", "MARK_VALUE_MAX", "VAT_RATE_CODES", "Tag"]
+
+
+class Tag(IntEnum):
+    """FFD tags the simulator knows by number."""
+
+    CONTACT = 1008  # buyer phone or e-mail (String <= 64); the value is never kept
+    DATE_TIME = 1012  # UnixTime
+    TOTAL = 1020  # VLN
+    CASHIER = 1021  # String <= 64
+    QUANTITY = 1023  # FVLN
+    ITEM_NAME = 1030  # String
+    CASH = 1031  # VLN
+    SHIFT = 1038  # U32
+    FD = 1040  # U32
+    FN_SERIAL = 1041  # String 16
+    RECEIPT_NUMBER = 1042  # U32
+    ITEM_AMOUNT = 1043  # VLN
+    CALCULATION_SIGN = 1054  # Byte
+    TAX_SYSTEM = 1055  # Byte (one bit)
+    ITEM = 1059  # STLV
+    FP = 1077  # 6 bytes
+    UNIT_PRICE = 1079  # VLN
+    ELECTRONIC = 1081  # VLN
+    USER_REQUISITE = 1084  # STLV: 1085 name, 1086 value
+    USER_REQUISITE_NAME = 1085  # String <= 64
+    USER_REQUISITE_VALUE = 1086  # String <= 256
+    VAT_RATE = 1199  # Byte
+    CASHIER_INN = 1203  # String 12
+    SUBJECT = 1212  # Byte
+    PAYMENT_METHOD = 1214  # Byte
+    PREPAID = 1215  # VLN
+    CREDIT = 1216  # VLN
+    PROVISION = 1217  # VLN
+
+
+MARK_NAME_MAX = 64
+"""1085, the user requisite's name: at most 64 characters (cp866, one byte each)."""
+
+MARK_VALUE_MAX = 256
+"""1086, the user requisite's value: at most 256 characters."""
+
+VAT_RATE_CODES: dict[str, int] = {
+    "vat20": 1,
+    "vat10": 2,
+    "vat20_120": 3,
+    "vat10_110": 4,
+    "vat0": 5,
+    "none": 6,
+    "vat5": 7,
+    "vat7": 8,
+    "vat5_105": 9,
+    "vat7_107": 10,
+    "vat22": 11,
+    "vat22_122": 12,
+}
+"""Tag 1199 value of each tax table code (the contract's VAT names)."""
