@@ -36,6 +36,7 @@ class AgentRun:
     log_bytes: int  # growth of agent.log over the burst
     wire: WireCount  # over the burst
     rss_bytes: int  # after the burst
+    idle_s: float  # how long the agent was left with no work
     idle_cpu_pct: float | None  # of one core, with no work
     debug_records: int = 0  # log records at debug level (must be 0); read after the agent stops
     receipts_on_tape: int = 0  # read from the simulator's state file after it stops
@@ -142,5 +143,6 @@ def _measure(
         log_bytes=log_bytes,
         wire=wire,
         rss_bytes=rss,
+        idle_s=idle_s,
         idle_cpu_pct=_idle_cpu_pct(pid, idle_s),
     )

@@ -10,9 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcSample", "rss_bytes", "sample"]
+__all__ = ["TICKS_PER_S", "ProcSample", "rss_bytes", "sample"]
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+"""CPU time is counted in these ticks: the resolution of every CPU figure."""
 _UTIME, _STIME = 11, 12
 """utime and stime in /proc/<pid>/stat, counted from the field after the command name."""
 
@@ -31,7 +32,7 @@ class ProcSample:
 def _cpu_s(pid: int) -> float:
     text = Path(f"/proc/{pid}/stat").read_text()
     fields = text[text.rindex(")") + 2 :].split()  # the command name may hold spaces
-    return (int(fields[_UTIME]) + int(fields[_STIME])) / _TICKS_PER_S
+    return (int(fields[_UTIME]) + int(fields[_STIME])) / TICKS_PER_S
 
 
 def _keyed(path: str, key: str) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bench.agent_phase import AgentRun
 from bench.driver_phase import DriverRun
+from bench.procfs import TICKS_PER_S
 
 __all__ = ["Report", "figures", "print_report"]
 
@@ -30,12 +31,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _per(value: float | None, count: int) -> float | None:
+def _per(value: float | None, count: float) -> float | None:
     return None if value is None or count == 0 else value / count
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or not b else a / b
 
 
 def figures(report: Report) -> dict[str, float | int | bool | None]:
@@ -75,6 +72,7 @@ def figures(report: Report) -> dict[str, float | int | bool | None]:
         "cpu_ratio": round(agent_cpu_ms / driver_cpu_ms, 3),
         "agent_rss_mib": round(agent.rss_bytes / MIB, 1),
         "agent_idle_cpu_pct": _round(agent.idle_cpu_pct, 2),
+        "agent_idle_cpu_resolution_pct": _round(_per(100 / TICKS_PER_S, agent.idle_s), 2),
         "agent_disk_kib_per_receipt": round(agent.used.write_bytes / KIB / agent.burst, 2),
         "agent_log_bytes_per_receipt": round(agent.log_bytes / agent.burst),
         "agent_debug_log_records": agent.debug_records,
@@ -93,6 +91,13 @@ def _show(value: object, unit: str = "") -> str:
     if value is None:
         return "-"
     return f"{value}{unit}"
+
+
+def _quotient(f: dict[str, float | int | bool | None], name: str) -> float | None:
+    agent, driver = f[f"agent_{name}"], f[f"driver_{name}"]
+    if not isinstance(agent, int | float) or not isinstance(driver, int | float) or not driver:
+        return None
+    return round(agent / driver, 3)
 
 
 def _check(is_met: bool | None) -> str:
@@ -120,25 +125,26 @@ def print_report(report: Report) -> None:
     """The table, then the JSON line (last line of stdout)."""
     f = figures(report)
     goals = _goals(f)
+    idle = f"{_show(f['agent_idle_cpu_pct'])} (±{_show(f['agent_idle_cpu_resolution_pct'])})"
     rows = [
         ("figure", "agent", "bare driver", "agent/driver", "goal"),
         ("receipts/s (burst drain)", f["agent_receipts_per_s"], f["driver_receipts_per_s"],
          f["rate_ratio"], f">= 0.7 x driver: {_check(goals['goal_rate'])}"),
-        ("ms per receipt: p50 / driver", f["agent_p50_ms"], f["driver_ms_per_receipt"],
+        ("ms per receipt (p50 / mean)", f["agent_p50_ms"], f["driver_ms_per_receipt"],
          f["p50_ratio"], f"<= 1.5 x driver: {_check(goals['goal_p50'])}"),
         ("p99 / max ms (sequential)", f"{_show(f['agent_p99_ms'])} / {_show(f['agent_max_ms'])}",
          None, None, ""),
         ("round trips per receipt", f["agent_round_trips_per_receipt"],
-         f["driver_round_trips_per_receipt"], None, ""),
+         f["driver_round_trips_per_receipt"], _quotient(f, "round_trips_per_receipt"), ""),
         ("wire bytes per receipt", f["agent_wire_bytes_per_receipt"],
-         f["driver_wire_bytes_per_receipt"], None, ""),
+         f["driver_wire_bytes_per_receipt"], _quotient(f, "wire_bytes_per_receipt"), ""),
         ("CPU ms per receipt", f["agent_cpu_ms_per_receipt"], f["driver_cpu_ms_per_receipt"],
          f["cpu_ratio"], f"<= 2 x driver and <= 2 ms: {_check(goals['goal_cpu'])}"),
         ("disk KiB per receipt", f["agent_disk_kib_per_receipt"], None, None,
          f"<= 24 KiB: {_check(goals['goal_disk'])}"),
-        ("  of which log bytes", f["agent_log_bytes_per_receipt"], None, None, ""),
+        ("  log file growth, bytes", f["agent_log_bytes_per_receipt"], None, None, ""),
         ("RSS after burst, MiB", f["agent_rss_mib"], None, None, ""),
-        ("idle CPU, % of a core", f["agent_idle_cpu_pct"], None, None, ""),
+        ("idle CPU, % of a core", idle, None, None, ""),
     ]  # fmt: skip
     text = [[str(cell) if cell is not None else "-" for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in text) for i in range(len(rows[0]))]
