@@ -1,0 +1,136 @@
+"""The bare driver: ShtrihDriver in the benchmark's own process, no outbox, no HTTP, no worker.
+
+The driver is built from the agent's own config file, the way agent/app.py builds it, and
+logs at info as JSON lines to a file, as the agent does; it connects, opens a shift, then
+registers the burst's receipts one after another. Its CPU is the benchmark process's own
+(time.process_time around the loop): nothing else runs in the process meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from agent.adapters.receipt_mapping import receipt_to_domain
+from agent.config import AgentConfig, load_config
+from agent.contract import ReceiptRequest
+from agent.domain.receipt import Cashier, Receipt, VatRate
+from agent.drivers.interface import IssuedReceipt
+from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.transport import Transport, TransportParams
+from bench.wire import WireCount, WireMeter
+from bench.workload import AGENT_ENV, burst_receipts, fresh_simulator, new_agent
+
+__all__ = ["DriverRun", "run_driver", "takes_mark"]
+
+
+@dataclass(frozen=True, slots=True)
+class DriverRun:
+    """What one bare-driver run measured."""
+
+    receipts: int
+    wall_s: float
+    cpu_s: float
+    wire: WireCount
+    with_mark: bool  # register() was called with mark=
+
+
+def takes_mark() -> bool:
+    """ShtrihDriver.register accepts ``mark=`` (the interface says it must; a merge pending)."""
+    return "mark" in inspect.signature(ShtrihDriver.register).parameters
+
+
+def _json_log(stream: TextIO) -> structlog.typing.FilteringBoundLogger:
+    """An info-level JSON logger on ``stream``, with agent/logging_setup.py's processors."""
+    logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
+        structlog.PrintLogger(file=stream),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+    return logger
+
+
+def _driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> ShtrihDriver:
+    """The driver exactly as agent/app.py's Agent.build makes it."""
+    register = config.register
+    return ShtrihDriver(
+        transport=Transport(params=TransportParams(url=register.url, baudrate=register.baudrate)),
+        params=DriverParams(
+            operator_password=register.operator_password,
+            sysadmin_password=register.admin_password,
+            tz=ZoneInfo(register.tz) if register.tz else None,
+            answer_timeouts_s=register.answer_timeouts,
+            tax_rate_index={
+                VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
+            },
+        ),
+        log=log.bind(register=register.url),
+    )
+
+
+async def _print(
+    config: AgentConfig,
+    log: structlog.typing.FilteringBoundLogger,
+    receipts: list[Receipt],
+    ids: list[str],
+    meter: WireMeter,
+) -> DriverRun:
+    driver = _driver(config, log)
+    with_mark = takes_mark()
+    register: Callable[..., Awaitable[IssuedReceipt]] = driver.register
+    try:
+        await driver.connect()
+        await driver.open_shift(Cashier(name=config.cashier.name, inn=config.cashier.inn))
+        await asyncio.to_thread(meter.settle)
+        wire_start = meter.mark()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        for receipt, request_id in zip(receipts, ids, strict=True):
+            if with_mark:
+                await register(receipt, mark=request_id)
+            else:
+                await register(receipt)
+        wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+        wire = await asyncio.to_thread(meter.since, wire_start)
+    finally:
+        await driver.aclose()
+    return DriverRun(
+        receipts=len(receipts), wall_s=wall_s, cpu_s=cpu_s, wire=wire, with_mark=with_mark
+    )
+
+
+def run_driver(workdir: Path, *, count: int, sim_args: tuple[str, ...] = ()) -> DriverRun:
+    """Print ``count`` burst receipts straight through the driver on a fresh simulator."""
+    sim = fresh_simulator(workdir, "driver-register", *sim_args)
+    try:
+        # The agent's config for this register: same register settings, tax and cashier.
+        config_path = new_agent(workdir / "driver", sim.url).write_config()
+        config = load_config(config_path, AGENT_ENV)
+        bodies = burst_receipts("driver", count)
+        receipts = [
+            receipt_to_domain(ReceiptRequest.model_validate(body), config=config) for body in bodies
+        ]
+        ids = [str(body["id"]) for body in bodies]
+        meter = WireMeter(sim, logs_frames=bool(sim_args))
+        with (workdir / "driver" / "driver.log").open("a") as stream:
+            run = asyncio.run(_print(config, _json_log(stream), receipts, ids, meter))
+    finally:
+        sim.stop()
+    on_tape = sum(1 for doc in sim.tape() if doc["type"] == "receipt")
+    assert on_tape == count, f"the driver printed {on_tape} receipts of {count}"
+    return run
