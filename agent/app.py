@@ -1,7 +1,7 @@
 """The composition root: builds the agent from its config and runs it until told to stop.
 
 The only module that creates concrete classes and owns the root ``asyncio.TaskGroup``
-(shared/STYLE.md §1). Tasks: the fiscal worker, the local HTTP API, outbox housekeeping and
+(docs/style.md §1). Tasks: the fiscal worker, the local HTTP API, outbox housekeeping and
 the systemd watchdog. The agent runs fully, and prints, with no MQTT broker reachable.
 """
 

@@ -141,7 +141,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
 _SECTION = ConfigDict(extra="forbid", frozen=True)
 
-# CONTRACT.md names a section [register]; pydantic warns because its metaclass (an ABCMeta)
+# docs/contract.md names a section [register]; pydantic warns because its metaclass (an ABCMeta)
 # has a ``register`` method. Instances read the field as usual, so the warning is noise.
 warnings.filterwarnings(
     "ignore", message='Field name "register" in "AgentConfig"', category=UserWarning
@@ -394,9 +394,9 @@ class LogConfig(BaseModel):
 
 
 class AgentConfig(BaseModel):
-    """The whole agent configuration (CONTRACT.md "Configuration", plus what the agent needs).
+    """The whole agent configuration (docs/contract.md "Configuration", plus what the agent needs).
 
-    CONTRACT.md example::
+    docs/contract.md example::
 
         club = "club-1"
         agent = "desk-1"

@@ -1,6 +1,6 @@
 """structlog configuration: JSON lines under systemd, readable key=value on a terminal.
 
-Only the composition root and the CLI call :func:`configure_logging` (shared/STYLE.md §6).
+Only the composition root and the CLI call :func:`configure_logging` (docs/style.md §6).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class TaxRate:
     """One row of the register's tax table; FF46's tax byte is ``index`` (1-based)."""
 
     index: int
-    code: str  # CONTRACT.md vat name: "vat22", "none", "vat10_110", ...
+    code: str  # docs/contract.md vat name: "vat22", "none", "vat10_110", ...
     name: str  # as printed: "НДС 22%"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 async def _no_leaked_tasks() -> AsyncIterator[None]:
-    """Fail a test that leaves asyncio tasks running after it ends (STYLE.md §7)."""
+    """Fail a test that leaves asyncio tasks running after it ends (docs/style.md §7)."""
     before = asyncio.all_tasks()
     yield
     await asyncio.sleep(0)

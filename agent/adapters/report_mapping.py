@@ -1,4 +1,4 @@
-"""Shift reports and health: the fiscal service's facts as CONTRACT.md v1 messages."""
+"""Shift reports and health: the fiscal service's facts as docs/contract.md v1 messages."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_CLOCK_SKEW_S", "HealthInputs", "health_to_contract", "shift_report_to_contract"]
 
 MAX_CLOCK_SKEW_S = 300.0
-"""The FN refuses a document whose time is more than 5 minutes off (fiscal-rules.md §3)."""
+"""The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-rules.md §3)."""
 
 
 def _totals(totals: PaymentTotals) -> PaymentCounters:

@@ -1,4 +1,4 @@
-"""Public contract v1 (shared/CONTRACT.md) as pydantic models.
+"""Public contract v1 (docs/contract.md) as pydantic models.
 
 The cloud imports this package, so it imports nothing else from the agent. Money is a
 :class:`~decimal.Decimal` inside the models and a JSON string with two decimals on the wire.

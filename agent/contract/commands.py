@@ -19,7 +19,7 @@ MAX_COMMENT_CHARS = 256
 class ShiftCommand(BaseModel):
     """Open or close the shift, or print an X report.
 
-    CONTRACT.md v1, ``cmd/shift``: ``{"id": "...", "action": "open" | "close" | "x_report"}``.
+    docs/contract.md v1, ``cmd/shift``: ``{"id": "...", "action": "open" | "close" | "x_report"}``.
     ``POST /api/v1/shift`` takes ``{"action": ...}``: over HTTP the id is optional.
     """
 
@@ -42,7 +42,7 @@ class ShiftCommand(BaseModel):
 class CashCommand(BaseModel):
     """Put cash into the drawer or take it out (collection).
 
-    CONTRACT.md v1, ``cmd/cash`` and ``POST /api/v1/cash``:
+    docs/contract.md v1, ``cmd/cash`` and ``POST /api/v1/cash``:
     ``{"id": "...", "direction": "in" | "out", "amount": "500.00", "comment": "..."}``.
     """
 
@@ -78,7 +78,7 @@ class CashCommand(BaseModel):
 class CommandOutcome(BaseModel):
     """The outcome of a ``cmd/shift`` or ``cmd/cash``, topic ``evt/command``.
 
-    CONTRACT.md v1: ``{"id", "status", "error"}``, e.g.
+    docs/contract.md v1: ``{"id", "status", "error"}``, e.g.
     ``{"id": "cash-20260105-002", "status": "rejected", "error": {"code": "not_enough_cash",
     "message": "..."}}``. ``id`` is absent for an HTTP shift command sent without one.
     """
@@ -107,7 +107,7 @@ class CommandOutcome(BaseModel):
 
 
 class ResolveCommand(BaseModel):
-    """A person settles an ``unknown`` row (CONTRACT.md v1.1).
+    """A person settles an ``unknown`` row (docs/contract.md v1.1).
 
     ``POST /api/v1/receipts/{id}/resolve``: ``{"as": "issued", "fd": 1234}`` (the FN's document
     is checked: it must exist, be a receipt with this request's content and belong to no other

@@ -1,4 +1,4 @@
-"""The HTTP error body, ``{"error": {"code", "message", "field"?}}`` (CONTRACT.md v1)."""
+"""The HTTP error body, ``{"error": {"code", "message", "field"?}}`` (docs/contract.md v1)."""
 
 from __future__ import annotations
 

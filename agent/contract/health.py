@@ -1,4 +1,4 @@
-"""Health (CONTRACT.md v1, topic ``health``, retained; ``GET /api/v1/health``)."""
+"""Health (docs/contract.md v1, topic ``health``, retained; ``GET /api/v1/health``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ __all__ = [
 
 _RESULT = ConfigDict(extra="ignore", frozen=True)
 
-# CONTRACT.md names a field "register"; pydantic warns because its metaclass (an ABCMeta)
+# docs/contract.md names a field "register"; pydantic warns because its metaclass (an ABCMeta)
 # has a ``register`` method. Instances read the field as usual, so the warning is noise.
 warnings.filterwarnings("ignore", message='Field name "register" in "Health"', category=UserWarning)
 
@@ -31,7 +31,7 @@ warnings.filterwarnings("ignore", message='Field name "register" in "Health"', c
 class RegisterHealth(BaseModel):
     """The register link; model and serial are unknown until the register first answers.
 
-    Beyond CONTRACT.md v1: ``clock`` is the register's own clock and ``clock_skew_s`` how far
+    Beyond docs/contract.md v1: ``clock`` is the register's own clock and ``clock_skew_s`` how far
     it is ahead of the agent's host (negative: behind). The FN refuses documents whose time is
     more than 5 minutes off; a skew of whole hours usually means ``[register] tz`` is wrong.
     """
@@ -124,7 +124,7 @@ class LastError(BaseModel):
 class Health(BaseModel):
     """The agent's health, published retained and on change.
 
-    CONTRACT.md v1::
+    docs/contract.md v1::
 
         state       "online" | "degraded" | "offline"
         version, uptime_s, at

@@ -1,4 +1,4 @@
-"""ReceiptRequest and ReceiptResult (CONTRACT.md v1, topics ``cmd/receipt`` and ``evt/receipt``).
+"""ReceiptRequest and ReceiptResult (docs/contract.md v1, topics ``cmd/receipt`` and ``evt/receipt``).
 
 Requests refuse unknown fields (a typo is a 422 naming the field); results ignore them, so a
 consumer keeps working when a newer agent adds a field. Every model is frozen.
@@ -49,7 +49,7 @@ class ItemRequest(BaseModel):
 
     ``subject`` (tag 1212) overrides the category's default subject; its values are
     commodity, excise, job, service, payment, agent_commission, composite, another, deposit.
-    VAT names are CONTRACT.md's (none, vat0, vat5, vat7, vat10, vat20, vat22, vat10_110,
+    VAT names are docs/contract.md's (none, vat0, vat5, vat7, vat10, vat20, vat22, vat10_110,
     vat20_120) plus an extension for the 2026 calculated rates: vat22_122, vat5_105, vat7_107.
     """
 
@@ -97,7 +97,7 @@ class CashierInfo(BaseModel):
 class ReceiptRequest(BaseModel):
     """A receipt to fiscalize, topic ``cmd/receipt`` and ``POST /api/v1/receipts``.
 
-    CONTRACT.md v1::
+    docs/contract.md v1::
 
         id          string, 1..64   idempotency key: the CRM transaction id
         kind        "sale" | "refund"

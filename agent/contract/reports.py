@@ -1,4 +1,4 @@
-"""ShiftReport (CONTRACT.md v1, topic ``evt/shift``): at every open, close (Z) and X report."""
+"""ShiftReport (docs/contract.md v1, topic ``evt/shift``): at every open, close (Z) and X report."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class ShiftCounters(BaseModel):
 class ShiftReport(BaseModel):
     """A shift opened, closed (Z) or read (X).
 
-    CONTRACT.md v1::
+    docs/contract.md v1::
 
         kind        "open" | "x" | "z"
         shift       shift number on the register

@@ -1,7 +1,7 @@
 """The rules a receipt must satisfy before it may reach the register.
 
-They mirror what the register and the FN refuse (shared/reference/shtrih-protocol.md §2.11,
-fiscal-rules.md §1.2), so bad input is rejected at once with a clear reason instead of being
+They mirror what the register and the FN refuse (docs/shtrih-protocol.md §2.11,
+docs/fiscal-rules.md §1.2), so bad input is rejected at once with a clear reason instead of being
 sent and bounced, and never retried.
 """
 

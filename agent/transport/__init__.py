@@ -1,4 +1,4 @@
-"""Transport: open a pyserial URL and move bytes (STYLE.md §1, layer 1)."""
+"""Transport: open a pyserial URL and move bytes (docs/style.md §1, layer 1)."""
 
 from agent.transport._stream import (
     CONNECT_TIMEOUT_S,

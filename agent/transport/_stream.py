@@ -2,7 +2,7 @@
 
 ``socket://host:port`` goes to asyncio TCP (``asyncio.open_connection``); anything else
 (``/dev/ttyACM0``, ``/dev/pts/7``, ``rfc2217://...``) goes to pyserial-asyncio-fast. The
-transport moves bytes only; it knows no frame format (STYLE.md §1, layer 1).
+transport moves bytes only; it knows no frame format (docs/style.md §1, layer 1).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 DEFAULT_BAUDRATE = 115200
-"""FN-era Shtrih-M registers default to 115200 8N1 (shtrih-protocol.md §1.7)."""
+"""FN-era Shtrih-M registers default to 115200 8N1 (docs/shtrih-protocol.md §1.7)."""
 CONNECT_TIMEOUT_S = 5.0
 """How long opening a port or a TCP connection may take."""
 READ_CHUNK_BYTES = 4096

@@ -1,6 +1,6 @@
 """Typed transport errors: the port or socket is gone.
 
-The transport sits below the drivers (STYLE.md §1), so it cannot raise the drivers' errors;
+The transport sits below the drivers (docs/style.md §1), so it cannot raise the drivers' errors;
 a driver translates :class:`LinkDown` into ``agent.drivers.errors.LinkDown``.
 """
 

@@ -1,4 +1,4 @@
-"""The pydantic models of CONTRACT.md v1: examples, money, quantities, ids, strictness."""
+"""The pydantic models of docs/contract.md v1: examples, money, quantities, ids, strictness."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_examples_parse_and_roundtrip(model: type[BaseModel], example: dict[str,
 
 @pytest.mark.parametrize("action", ["open", "close", "x_report"])
 def test_shift_command_contract_example(action: str) -> None:
-    """CONTRACT.md cmd/shift: {"id": "...", "action": "open" | "close" | "x_report"}."""
+    """docs/contract.md cmd/shift: {"id": "...", "action": "open" | "close" | "x_report"}."""
     command = ShiftCommand.model_validate_json(f'{{"id": "shift-1", "action": "{action}"}}')
     assert (command.id, command.action) == ("shift-1", action)
 
@@ -96,7 +96,7 @@ def test_shift_command_id_optional_for_http() -> None:
 
 @pytest.mark.parametrize("direction", ["in", "out"])
 def test_cash_command_contract_example(direction: str) -> None:
-    """CONTRACT.md cmd/cash: {"id", "direction": "in" | "out", "amount": "500.00", "comment"}."""
+    """docs/contract.md cmd/cash: {"id", "direction": "in" | "out", "amount": "500.00", "comment"}."""
     text = f'{{"id": "c-1", "direction": "{direction}", "amount": "500.00", "comment": "..."}}'
     command = CashCommand.model_validate_json(text)
     assert command.amount == Decimal("500.00")
@@ -105,7 +105,7 @@ def test_cash_command_contract_example(direction: str) -> None:
 
 
 def test_command_outcome_contract_example() -> None:
-    """CONTRACT.md evt/command: {"id", "status", "error"}."""
+    """docs/contract.md evt/command: {"id", "status", "error"}."""
     text = '{"id": "c-1", "status": "rejected", "error": {"code": "x", "message": "y"}}'
     outcome = CommandOutcome.model_validate_json(text)
     assert outcome.error is not None
@@ -129,7 +129,7 @@ def test_health_serializes_register_under_its_contract_name() -> None:
 
 
 def test_receipt_request_full_contract_shape() -> None:
-    """Every ReceiptRequest field of CONTRACT.md, optional ones included, parses."""
+    """Every ReceiptRequest field of docs/contract.md, optional ones included, parses."""
     body = _receipt(
         category="service",
         items=[_item(subject="service"), _item(name="Чай", qty="0.5", vat="vat10_110")],
@@ -319,7 +319,7 @@ def test_request_typo_is_an_unknown_field(body: dict[str, Any], field: str) -> N
     ],
 )
 def test_vat_names_accepted(vat: str) -> None:
-    """Every CONTRACT.md VAT name, and the 2026 calculated rates, is accepted."""
+    """Every docs/contract.md VAT name, and the 2026 calculated rates, is accepted."""
     assert ReceiptRequest.model_validate(_receipt(items=[_item(vat=vat)])).items[0].vat == vat
 
 
