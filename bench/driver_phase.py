@@ -19,8 +19,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import structlog
-
 from agent.adapters.receipt_mapping import receipt_to_domain
+
 from agent.config import AgentConfig, load_config
 from agent.contract import ReceiptRequest
 from agent.domain.receipt import Cashier, Receipt, VatRate

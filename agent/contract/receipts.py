@@ -1,4 +1,4 @@
-"""ReceiptRequest and ReceiptResult (docs/contract.md v1, topics ``cmd/receipt`` and ``evt/receipt``).
+"""ReceiptRequest and ReceiptResult (docs/contract.md v1, ``cmd/receipt`` and ``evt/receipt``).
 
 Requests refuse unknown fields (a typo is a 422 naming the field); results ignore them, so a
 consumer keeps working when a newer agent adds a field. Every model is frozen.
