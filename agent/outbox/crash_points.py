@@ -8,9 +8,11 @@ a kill from outside would almost never land in it. Unset (as in production) it d
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
+import sys
 
 __all__ = ["ENV_VAR", "crash_point"]
 
@@ -30,7 +32,12 @@ _POINTS = _parse(os.environ.get(ENV_VAR, ""))
 
 
 def crash_point(name: str) -> None:
-    """SIGKILL this process with the configured probability at ``name``."""
+    """SIGKILL this process with the configured probability at ``name``.
+
+    One JSON line on stderr names the point first, so a test can count each point's kills.
+    """
     probability = _POINTS.get(name)
     if probability and random.random() < probability:  # noqa: S311 - not cryptographic
+        sys.stderr.write(json.dumps({"event": "crash_point", "point": name}) + "\n")
+        sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGKILL)

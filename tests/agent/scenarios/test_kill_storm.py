@@ -1,16 +1,22 @@
-"""Exactly once under fire: 300 receipts, the agent SIGKILLed at random, the register's power cut.
+"""Exactly once under fire: 300 coffees of the same price, the agent SIGKILLed, the power cut.
 
-The agent is killed from outside at random moments and also kills itself at the two moments
-that matter most (crash points): right after ``printing`` is committed and right after the
-register answered but before ``done`` is stored. The register's power is cut inside receipts:
-before and after the close runs, before and after an item line runs. Afterwards the FN tape must hold exactly one receipt per accepted id, no id may be
-missing, and the register's money registers must equal the sum of the outbox's done receipts.
+Every receipt has the same total, so nothing but the mark (the request id the receipt carries
+into the FN) can tell them apart. The agent is killed from outside at random moments, inside
+an open receipt on purpose, and kills itself at the two moments that matter most (crash
+points): right after ``printing`` is committed and right after the register answered but
+before ``done`` is stored. The register's power is cut before and after the close runs and
+before and after an item line runs; the register refuses the close, before and after running
+it, as often as the worker attempts it, so the give-up path and the line stop run too.
+Afterwards the FN tape holds exactly one receipt per accepted id, proven by the marks, none is
+missing, and the register's money registers equal the sum of the outbox's done receipts. A
+crash of the agent that is not one of our SIGKILLs (a traceback) fails the test.
 """
 
 from __future__ import annotations
 
 import collections
 import random
+import signal
 import threading
 import time
 from decimal import Decimal
@@ -24,11 +30,15 @@ from tests.support.processes import Agent, Simulator, http, wait_until
 pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(600)]
 
 RECEIPTS = 300
-MAX_RECEIPTS = 900  # totals stay unique: BASE_KOPECKS + i
+MAX_RECEIPTS = 900
 MIN_KILLS = 20
 CUT_POINTS = (("FF45", False), ("FF45", True), ("FF46", True), ("FF46", False))
 POWER_CUTS = 4  # one at each cut point: before/after the close, after/before an item
-BASE_KOPECKS = 10_000  # every receipt has its own total: 100.00 + i kopecks
+COFFEE_KOPECKS = 15_000  # every receipt has the same total: 150.00
+ATTEMPTS = 3  # low, so refusals use them up and the give-up path runs
+REFUSALS = 4  # arm a run of ATTEMPTS refusals of the close this many times
+OPEN_RECEIPT_KILLS = 3  # kills aimed at a receipt left open on the register
+RECEIPT_NOT_OPEN = 0x55  # a refusal the worker retries (RETRY)
 CRASH_POINTS = "after_issue=0.04,after_mark_printing=0.04"
 
 
@@ -41,6 +51,9 @@ class Supervisor:
         self.rng = rng
         self.outside_kills = 0
         self.self_kills = 0
+        self.open_receipt_kills = 0
+        self.refusal_runs = 0
+        self.crashes: list[int] = []  # exit codes of deaths that were not our SIGKILLs
         self.power_cuts = 0
         self.stop_killing = threading.Event()
         self.stop = threading.Event()
@@ -50,13 +63,29 @@ class Supervisor:
     def _run(self) -> None:
         next_kill = time.monotonic() + self.rng.uniform(0.2, 1.2)
         next_cut = time.monotonic() + self.rng.uniform(2.0, 5.0)
+        next_refusal = time.monotonic() + self.rng.uniform(1.0, 3.0)
+        next_open_kill = time.monotonic() + self.rng.uniform(3.0, 6.0)
         while not self.stop.is_set():
             with self.lock:
                 if not self.agent.is_alive():
-                    if self.agent.proc is not None and self.agent.proc.returncode == -9:
+                    code = self.agent.proc.returncode if self.agent.proc else None
+                    if code == -signal.SIGKILL:
                         self.self_kills += 1
+                    elif code is not None:
+                        self.crashes.append(code)
                     self.agent.start(wait=False)
             now = time.monotonic()
+            is_storming = not self.stop_killing.is_set()
+            if is_storming and self.refusal_runs < REFUSALS and now >= next_refusal:
+                self._arm_refusals()
+                next_refusal = now + self.rng.uniform(2.0, 4.0)
+            if (
+                is_storming
+                and self.open_receipt_kills < OPEN_RECEIPT_KILLS
+                and now >= next_open_kill
+            ):
+                self._kill_inside_an_open_receipt()
+                next_open_kill = time.monotonic() + self.rng.uniform(3.0, 6.0)
             if not self.stop_killing.is_set() and now >= next_kill:
                 with self.lock:
                     if self.agent.is_alive():
@@ -87,6 +116,34 @@ class Supervisor:
         time.sleep(self.rng.uniform(4.5, 6.0))
         self.sim.post("/power/back")
         self.power_cuts += 1
+
+    def _arm_refusals(self) -> None:
+        """The next ATTEMPTS closes are refused, before or after they run (alternately)."""
+        after = self.refusal_runs % 2 == 1
+        body = {"on_command": "FF45", "code": RECEIPT_NOT_OPEN, "count": ATTEMPTS, "after": after}
+        self.sim.post("/faults/refuse", body)
+        self.refusal_runs += 1
+
+    def _kill_inside_an_open_receipt(self) -> None:
+        """Slow the register down, kill the agent while a receipt is open on it."""
+        self.sim.post("/faults/delay", {"ms": 150})
+        try:
+            wait_until(
+                lambda: self.sim.state()["receipt_open"],
+                timeout_s=10,
+                interval_s=0.01,
+                what="a receipt open on the register",
+            )
+        except TimeoutError:
+            return
+        finally:
+            with self.lock:
+                if self.sim.state()["receipt_open"] and self.agent.is_alive():
+                    self.agent.kill()
+                    self.outside_kills += 1
+                    self.open_receipt_kills += 1
+                    self.agent.start(wait=False)
+            self.sim.post("/faults/delay", {"ms": 0})
 
     @property
     def kills(self) -> int:
@@ -119,7 +176,9 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
     agent = start_agent(
         sim,
         env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
-        settings={"worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": 1000}},
+        settings={
+            "worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": ATTEMPTS}
+        },
     )
     supervisor = Supervisor(agent, sim, rng)
     supervisor.thread.start()
@@ -130,10 +189,15 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
         # finds a receipt to land in.
         while i < RECEIPTS or (
             i < MAX_RECEIPTS
-            and (supervisor.kills < MIN_KILLS or supervisor.power_cuts < POWER_CUTS)
+            and (
+                supervisor.kills < MIN_KILLS
+                or supervisor.power_cuts < POWER_CUTS
+                or supervisor.open_receipt_kills < OPEN_RECEIPT_KILLS
+                or supervisor.refusal_runs < REFUSALS
+            )
         ):
             request_id = f"storm-{i:03d}"
-            kopecks = BASE_KOPECKS + i
+            kopecks = COFFEE_KOPECKS
             pay = ("cash", "card", "cash")[i % 3]
             body = receipt(request_id, kopecks, pay=pay, extra_cash=5000 if i % 3 == 0 else 0)
             wait_until(
@@ -148,6 +212,14 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
             time.sleep(rng.uniform(0, 0.03) if i < RECEIPTS else 0.2)
         wait_until(lambda: supervisor.kills >= MIN_KILLS, timeout_s=120, what=f"{MIN_KILLS} kills")
         wait_until(lambda: supervisor.power_cuts >= POWER_CUTS, timeout_s=60, what="power cuts")
+        wait_until(
+            lambda: (
+                supervisor.refusal_runs >= REFUSALS
+                and supervisor.open_receipt_kills >= OPEN_RECEIPT_KILLS
+            ),
+            timeout_s=90,
+            what="refusals and kills inside open receipts",
+        )
     finally:
         supervisor.stop_killing.set()
         with supervisor.lock:
@@ -169,30 +241,42 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
     assert statuses == {"done"}, {
         k: v for k, v in results.items() if not v or v["status"] != "done"
     }
+    assert not supervisor.crashes, f"the agent crashed on its own: exit codes {supervisor.crashes}"
+    log_text = (agent.workdir / "agent.log").read_text()
+    assert "Traceback" not in log_text, "the agent logged a traceback"
     assert supervisor.kills >= MIN_KILLS
-    assert supervisor.self_kills > 0, "the crash points never fired: the race windows were not hit"
-    events = collections.Counter(agent.events())
-    assert events.get("receipt_recovered", 0) > 0, "no receipt was found issued after a crash"
-    assert events.get("receipt_not_issued_will_print", 0) > 0, "no crash before the close"
-    assert events.get("attempt_failed", 0) > 0, "no power cut ever interrupted the agent"
+    records = agent.log_records()
+    events = collections.Counter(str(r.get("event", "")) for r in records)
+    points = collections.Counter(
+        str(r.get("point")) for r in records if r.get("event") == "crash_point"
+    )
+    assert points["after_mark_printing"] > 0, "never killed right after the intent was stored"
+    assert points["after_issue"] > 0, "never killed between the register's answer and done"
+    assert supervisor.open_receipt_kills >= OPEN_RECEIPT_KILLS
+    not_issued = [r for r in records if r.get("event") == "receipt_not_issued_will_print"]
+    assert events["receipt_recovered"] > 0, "no receipt was proven issued by its mark"
+    assert any(not r.get("cancelled") for r in not_issued), "no receipt proven not issued"
+    assert any(r.get("cancelled") for r in not_issued), "no open receipt was cancelled"
+    assert events["retries_exhausted_in_flight"] > 0, "the give-up path never ran"
+    assert events["line_stopped"] > 0, "the line never stopped behind a doubtful receipt"
+    assert events["attempt_failed"] > 0, "no power cut ever interrupted the agent"
 
     tape = sim.tape()
     fn_receipts = [doc for doc in tape if doc["type"] == "receipt"]
-    by_total: dict[str, list[dict[str, Any]]] = {}
+    by_mark: dict[str, list[dict[str, Any]]] = {}
     for doc in fn_receipts:
-        by_total.setdefault(doc["total"], []).append(doc)
-    duplicates = {
-        total: [d["fd"] for d in docs] for total, docs in by_total.items() if len(docs) > 1
-    }
+        by_mark.setdefault(doc.get("mark") or "", []).append(doc)
+    duplicates = {mark: [d["fd"] for d in docs] for mark, docs in by_mark.items() if len(docs) > 1}
     assert not duplicates, f"receipts printed twice: {duplicates}"
+    assert set(by_mark) == set(accepted), "every receipt carries the mark of an accepted id"
     assert len(accepted) >= RECEIPTS
-    assert len(fn_receipts) == len(accepted)
-    for request_id, kopecks in accepted.items():
-        total = f"{Decimal(kopecks) / 100:.2f}"
+    total = f"{Decimal(COFFEE_KOPECKS) / 100:.2f}"
+    for request_id in accepted:
         fiscal = results[request_id]["fiscal"]  # type: ignore[index]
-        (doc,) = by_total[total]
+        (doc,) = by_mark[request_id]
         assert fiscal["fd"] == doc["fd"], request_id
-        assert fiscal["total"] == total
+        assert fiscal["mark"] == request_id
+        assert fiscal["total"] == total == doc["total"]
         assert str(fiscal["fp"]) == str(doc["fp"])
 
     fds = [doc["fd"] for doc in tape]
