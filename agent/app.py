@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -71,7 +72,7 @@ class Agent:
     service: FiscalService
     worker: FiscalWorker
     log: structlog.typing.FilteringBoundLogger
-    started_at: datetime
+    started_monotonic: float  # uptime counts on the monotonic clock: the host's may jump
 
     @classmethod
     def build(cls, config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> Agent:
@@ -127,7 +128,7 @@ class Agent:
             service=service,
             worker=worker,
             log=log,
-            started_at=_now(),
+            started_monotonic=time.monotonic(),
         )
 
     async def health(self) -> Health:
@@ -153,7 +154,7 @@ class Agent:
         return health_to_contract(
             HealthInputs(
                 version=agent_version(),
-                started_at=self.started_at,
+                uptime_s=time.monotonic() - self.started_monotonic,
                 now=_now(),
                 is_link_up=worker.is_link_up,
                 snapshot=worker.snapshot,

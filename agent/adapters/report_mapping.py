@@ -74,7 +74,7 @@ class HealthInputs:
     """What health is built from: the last register snapshot, the worker's state, queues."""
 
     version: str
-    started_at: datetime
+    uptime_s: float  # from the monotonic clock, so a host clock jump does not show here
     now: datetime
     is_link_up: bool
     snapshot: RegisterSnapshot | None
@@ -152,7 +152,7 @@ def health_to_contract(inputs: HealthInputs) -> Health:
     return Health(
         state="online" if is_healthy else "degraded",
         version=inputs.version,
-        uptime_s=round((inputs.now - inputs.started_at).total_seconds(), 3),
+        uptime_s=round(inputs.uptime_s, 3),
         at=inputs.now,
         register=register,
         shift=shift,
