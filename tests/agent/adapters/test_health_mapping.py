@@ -151,3 +151,23 @@ def test_health_paper_out_is_read_from_the_register_with_no_failure() -> None:
     assert health.register is not None
     assert health.register.link == "up"
     assert health.register.error == "paper_out"
+
+
+def test_health_expired_fn_is_degraded_fn_failure_before_any_document_fails() -> None:
+    """An FN past its expiry refuses every document: fn_failure even while idle."""
+    snap = replace(SNAPSHOT, fn=replace(FN, valid_until=date(2026, 11, 20)))
+    health = health_to_contract(_inputs(snapshot=snap))
+    assert health.state == "degraded"
+    assert health.register is not None
+    assert health.register.error == "fn_failure"
+    assert health.fn is not None
+    assert health.fn.days_left == -1
+
+
+def test_health_fn_on_its_last_day_is_still_online() -> None:
+    """The FN works through its expiry date; only the day after is fn_failure."""
+    snap = replace(SNAPSHOT, fn=replace(FN, valid_until=CLOCK.date()))
+    health = health_to_contract(_inputs(snapshot=snap))
+    assert health.state == "online"
+    assert health.fn is not None
+    assert health.fn.days_left == 0
