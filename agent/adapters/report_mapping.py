@@ -97,6 +97,9 @@ def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> s
         return "paper_out"
     if snap.state.is_cover_open:
         return "cover_open"
+    valid_until = snap.fn.valid_until
+    if valid_until is not None and snap.state.clock.date() > valid_until:
+        return "fn_failure"  # past its expiry the FN refuses every document
     return "clock_skew" if is_clock_off else None
 
 
