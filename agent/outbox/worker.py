@@ -540,8 +540,8 @@ class FiscalWorker:
     def _note_error(self, exc: DriverError | FiscalError) -> None:
         now = self._clock()
         condition = Condition(code=error_code(exc), message=str(exc), since=now)
-        if isinstance(exc, LinkError):
-            self.is_link_up = False
+        # Any answer, even a refusal (a wrong password), proves the link is up.
+        self.is_link_up = not isinstance(exc, LinkError)
         if exc.disposition is Disposition.WAIT:
             self._note(condition)
         else:
