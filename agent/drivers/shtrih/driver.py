@@ -5,6 +5,8 @@ time (an ``asyncio.Lock`` around each public method, so a status poll never land
 lines of a receipt). A reader task feeds every byte from the transport to the sans-IO
 :class:`~agent.drivers.shtrih.link.ShtrihHostLink`; the request side registers its future
 before it writes, then sleeps until the future is resolved or the link's next deadline.
+Parameters live in :mod:`agent.drivers.shtrih.params`, the error mapping in
+:mod:`agent.drivers.shtrih.device_errors`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,37 +14,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Cashier, Receipt, ReceiptKind, VatRate
+from agent.domain.receipt import Cashier, Receipt, ReceiptKind
 from agent.drivers.errors import (
     AnswerTimeout,
     BadChecksum,
-    CommandNotSupported,
     DeviceError,
     DocumentNotFound,
     DriverError,
-    FnFailure,
-    InvalidArgument,
     LinkDown,
-    NotEnoughCash,
     PaperOut,
     PrinterBusy,
     ProtocolError,
     ReceiptAlreadyOpen,
-    ReceiptNotOpen,
     ShiftAlreadyOpen,
-    ShiftExpired,
     ShiftNotOpen,
     UnexpectedResponse,
-    WrongPassword,
 )
 from agent.drivers.interface import (
     CashMovement,
@@ -122,22 +114,29 @@ from agent.drivers.shtrih.commands import (
     encode,
     tlv_string,
 )
+from agent.drivers.shtrih.device_errors import device_error
 from agent.drivers.shtrih.frame import Frame
 from agent.drivers.shtrih.link import (
-    ACK_TIMEOUT_S,
-    BYTE_TIMEOUT_S,
-    ENQ_ATTEMPTS,
-    ENQ_TIMEOUT_S,
-    MAX_BAD_ANSWERS,
-    MAX_SENDS,
     AnswerReceived,
     ExchangeFailed,
     FailureKind,
     HeldAnswerDiscarded,
     Ignored,
     LinkOutput,
-    LinkTimeouts,
     ShtrihHostLink,
+)
+from agent.drivers.shtrih.params import (
+    ANSWER_TIMEOUT_S,
+    DEFAULT_ANSWER_TIMEOUT_S,
+    DEFAULT_TAX_RATE_INDEX,
+    FRAME_LOG_SIZE,
+    PAYMENT_TYPE_CARD,
+    PAYMENT_TYPE_CASH,
+    PAYMENT_TYPE_PREPAID,
+    PRINT_POLL_INTERVAL_S,
+    PRINT_WAIT_S,
+    SHIFT_SCAN_LIMIT,
+    DriverParams,
 )
 from agent.transport import READ_CHUNK_BYTES, ByteStream
 from agent.transport import LinkDown as TransportLinkDown
@@ -158,51 +157,6 @@ __all__ = [
     "device_error",
 ]
 
-DEFAULT_ANSWER_TIMEOUT_S: Final = 30.0
-"""Answer timeout of a command the table below does not name (JavaPOS default, §1.4)."""
-ANSWER_TIMEOUT_S: Final[Mapping[int, float]] = MappingProxyType(
-    {
-        Command.READ_SHORT_STATUS: 3.0,
-        Command.READ_STATUS: 3.0,
-        Command.PRINT_X_REPORT: 30.0,
-        Command.PRINT_Z_REPORT: 65.0,
-        Command.OPEN_SHIFT: 120.0,
-    }
-)
-"""Per-command answer timeouts in seconds (JavaPOS ``PrinterCommand.getDefaultTimeout``)."""
-PRINT_WAIT_S: Final = 60.0
-"""How long the driver waits for the register to finish printing before PrinterBusy."""
-PRINT_POLL_INTERVAL_S: Final = 0.1
-"""Pause between two 0x10 polls while the register prints."""
-FRAME_LOG_SIZE: Final = 32
-"""Link traffic entries kept for the ERROR log of a link failure."""
-SHIFT_SCAN_LIMIT: Final = 5000
-"""Documents :meth:`ShtrihDriver.shift_open_document` reads back before it gives up."""
-
-PAYMENT_TYPE_CASH: Final = 1
-"""FF45 payment type of cash (§2.8)."""
-PAYMENT_TYPE_CARD: Final = 2
-"""FF45 payment type of electronic payments (card, SBP)."""
-PAYMENT_TYPE_PREPAID: Final = 14
-"""FF45 payment type of an offset advance (tag 1215)."""
-
-DEFAULT_TAX_RATE_INDEX: Final[Mapping[VatRate, int]] = MappingProxyType(
-    {
-        VatRate.VAT22: 1,
-        VatRate.VAT10: 2,
-        VatRate.VAT0: 3,
-        VatRate.NONE: 4,
-        VatRate.VAT22_122: 5,
-        VatRate.VAT10_110: 6,
-        VatRate.VAT5: 7,
-        VatRate.VAT7: 8,
-        VatRate.VAT5_105: 9,
-        VatRate.VAT7_107: 10,
-        VatRate.VAT20: 11,
-        VatRate.VAT20_120: 12,
-    }
-)
-"""FF46 tax-rate byte: the row of the register's tax table (table 6) for each VAT rate."""
 
 _CASH_IN_DRAWER = 241
 _CASH_IN_TOTAL = 242
@@ -228,132 +182,6 @@ _KIND_BY_OPERATION = {int(v): k for k, v in _OPERATION_BY_KIND.items()}
 _REDACTED_COMMANDS = frozenset({Command.WRITE_TLV})
 
 _R = TypeVar("_R", bound=Response)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DriverParams:
-    """Passwords, the tax table, the register's zone and every timeout of the driver.
-
-    ``tz`` is the zone of the register's clock; ``None`` means the host's local zone.
-    ``answer_timeout_s``, when set, replaces the whole per-command table (tests shrink it);
-    ``answer_timeouts_s`` overrides single commands.
-    """
-
-    operator_password: int = 1
-    sysadmin_password: int = 30
-    tz: tzinfo | None = None
-    tax_rate_index: Mapping[VatRate, int] = field(default_factory=lambda: DEFAULT_TAX_RATE_INDEX)
-    department: int = 1
-    byte_timeout_s: float = BYTE_TIMEOUT_S
-    enq_timeout_s: float = ENQ_TIMEOUT_S
-    ack_timeout_s: float = ACK_TIMEOUT_S
-    enq_attempts: int = ENQ_ATTEMPTS
-    max_sends: int = MAX_SENDS
-    max_bad_answers: int = MAX_BAD_ANSWERS
-    answer_timeout_s: float | None = None
-    answer_timeouts_s: Mapping[int, float] = field(default_factory=dict)
-    print_wait_s: float = PRINT_WAIT_S
-    print_poll_interval_s: float = PRINT_POLL_INTERVAL_S
-    frame_log_size: int = FRAME_LOG_SIZE
-    shift_scan_limit: int = SHIFT_SCAN_LIMIT
-
-    def __post_init__(self) -> None:
-        for name in ("operator_password", "sysadmin_password"):
-            value = getattr(self, name)
-            if not 0 < value <= 0xFFFF_FFFF:
-                msg = f"{name} must be a positive 4-byte number, got {value}"
-                raise ValueError(msg)
-        missing = [rate.code for rate in VatRate if rate not in self.tax_rate_index]
-        if missing:
-            msg = f"tax_rate_index has no row for {', '.join(missing)}"
-            raise ValueError(msg)
-        if any(not 0 < index <= 0xFF for index in self.tax_rate_index.values()):
-            raise ValueError("tax_rate_index rows must be 1..255")
-        if not 0 <= self.department <= 0xFF:
-            raise ValueError("department must be 0..255")
-        positive = [self.print_wait_s, self.print_poll_interval_s, *self.answer_timeouts_s.values()]
-        if self.answer_timeout_s is not None:
-            positive.append(self.answer_timeout_s)
-        if any(value <= 0 for value in positive):
-            raise ValueError("timeouts must be positive")
-        if self.frame_log_size < 1 or self.shift_scan_limit < 1:
-            raise ValueError("frame_log_size and shift_scan_limit must be at least 1")
-        self.link_timeouts()  # validates the link's share
-
-    def link_timeouts(self) -> LinkTimeouts:
-        """The link machine's share of these params."""
-        return LinkTimeouts(
-            byte_timeout_s=self.byte_timeout_s,
-            enq_timeout_s=self.enq_timeout_s,
-            ack_timeout_s=self.ack_timeout_s,
-            enq_attempts=self.enq_attempts,
-            max_sends=self.max_sends,
-            max_bad_answers=self.max_bad_answers,
-        )
-
-    def answer_timeout_for(self, command: int) -> float:
-        """Seconds to wait for the answer to ``command`` once the register ACKed it."""
-        if command in self.answer_timeouts_s:
-            return self.answer_timeouts_s[command]
-        if self.answer_timeout_s is not None:
-            return self.answer_timeout_s
-        return ANSWER_TIMEOUT_S.get(command, DEFAULT_ANSWER_TIMEOUT_S)
-
-
-_PAPER = frozenset({0x58, 0x6B, 0x6C})
-_INVALID = frozenset(
-    {
-        0x33, 0x34, 0x35, 0x36, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x48, 0x4D, 0x5A, 0x5E,
-        0x5F, 0x60, 0x61, 0x62, 0x63, 0x7D, 0x7E, 0x7F, 0x8E, 0x90, 0x94,
-        FnErrorCode.BAD_PARAMETER, FnErrorCode.TLV_TOO_LARGE,
-    }
-)  # fmt: skip
-_NOT_SUPPORTED = frozenset({0x37, 0x72, 0x73, FnErrorCode.UNKNOWN_COMMAND})
-_FN_FAILURES = frozenset(
-    {
-        FnErrorCode.WRONG_FN_STATE, FnErrorCode.FN_FAILURE, FnErrorCode.CRYPTO_FAILURE,
-        FnErrorCode.FN_EXPIRED, FnErrorCode.ARCHIVE_FULL, FnErrorCode.BAD_DATE_TIME,
-        FnErrorCode.NO_TRANSPORT, FnErrorCode.CRYPTO_RESOURCE_EXHAUSTED,
-        FnErrorCode.STORAGE_EXHAUSTED, FnErrorCode.OFD_WAIT_EXHAUSTED,
-        FnErrorCode.BAD_TIME_DIFFERENCE, DeviceErrorCode.FN_TIMEOUT,
-        DeviceErrorCode.FN_NOT_RESPONDING,
-    }
-)  # fmt: skip
-_SINGLE: Mapping[int, type[DeviceError]] = MappingProxyType(
-    {
-        DeviceErrorCode.PRINTING_PREVIOUS: PrinterBusy,
-        DeviceErrorCode.SHIFT_OVER_24H: ShiftExpired,
-        FnErrorCode.SHIFT_OVER_24H: ShiftExpired,
-        DeviceErrorCode.SHIFT_NOT_OPEN: ShiftNotOpen,
-        DeviceErrorCode.RECEIPT_OPEN: ReceiptAlreadyOpen,
-        DeviceErrorCode.RECEIPT_CLOSED: ReceiptNotOpen,
-        DeviceErrorCode.WRONG_PASSWORD: WrongPassword,
-        DeviceErrorCode.NOT_ENOUGH_CASH: NotEnoughCash,
-    }
-)
-
-
-def device_error(command: int, response: ErrorResponse) -> DeviceError:
-    """The typed error for a register's error answer (codes in shtrih-protocol.md §2.11)."""
-    code = int(response.code)
-    name = response.code.name.lower().replace("_", " ") if hasattr(response.code, "name") else ""
-    message = name or "unknown error code"
-    if code == FnErrorCode.NO_DATA and command == Command.FIND_DOCUMENT:
-        return DeviceError(
-            code, command, message
-        )  # callers that know the FD raise DocumentNotFound
-    cls: type[DeviceError] = DeviceError
-    if code in _PAPER:
-        cls = PaperOut
-    elif code in _INVALID:
-        cls = InvalidArgument
-    elif code in _NOT_SUPPORTED:
-        cls = CommandNotSupported
-    elif code in _FN_FAILURES:
-        cls = FnFailure
-    else:
-        cls = _SINGLE.get(code, DeviceError)
-    return cls(code, command, message)
 
 
 class ShtrihDriver:
