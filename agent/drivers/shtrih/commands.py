@@ -24,6 +24,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
+from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
 
 __all__ = [
     "FN_ERROR_LIMIT",
@@ -112,8 +113,9 @@ __all__ = [
 
 FN_ERROR_LIMIT: Final = 0x20
 """Error codes below this carry the FN meaning on FN-era registers (§2.11)."""
-MAX_TLV_BYTES: Final = 250
-"""FF0C carries at most 250 bytes of TLV per command (§2.9)."""
+MAX_TLV_BYTES: Final = min(250, MAX_PAYLOAD_LEN - 2 - 4)
+"""TLV bytes one FF0C carries: at most 250 (§2.9), and a frame's one-byte LEN leaves 249
+after ``FF 0C`` and the password, so 249."""
 MAX_FF46_NAME_BYTES: Final = 128
 """FF46 item name: 0..128 bytes cp1251, sent padded with NUL to 128 (frame LEN 160, §2.8)."""
 MAX_FF45_TEXT_BYTES: Final = 64

@@ -280,6 +280,10 @@ def test_decode_response_rejects_answer_to_another_command(
             lambda: c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 247),)),
             id="tlv-over-250",
         ),
+        pytest.param(
+            lambda: c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 246),)),
+            id="tlv-250-over-the-frame",
+        ),
         pytest.param(lambda: c.TlvItem(tag=70000, value=b""), id="tag-over-u16"),
         pytest.param(
             lambda: c.CloseReceiptRequest(password=30, payments=(0,) * 15, tax_system=1),
@@ -373,6 +377,12 @@ def test_request_rejects_out_of_range_fields(build: Any) -> None:
     """A request that cannot travel is a programmer error at construction (ValueError)."""
     with pytest.raises(ValueError):
         build()
+
+
+def test_write_tlv_fills_one_frame_at_most() -> None:
+    """249 bytes of TLV make a 255-byte payload, the most one frame's LEN byte carries."""
+    request = c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 245),))
+    assert len(c.encode(request)) == 255 == c.MAX_TLV_BYTES + 6
 
 
 def test_add_operation_replaces_characters_cp1251_lacks() -> None:
