@@ -28,6 +28,10 @@ from agent.drivers.shtrih.commands import (
 
 __all__ = ["device_error"]
 
+_DOCUMENT_READS = frozenset(
+    {Command.FIND_DOCUMENT, Command.BEGIN_READ_DOCUMENT, Command.READ_DOCUMENT_BLOCK}
+)
+
 _PAPER = frozenset({0x58, 0x6B, 0x6C})
 _INVALID = frozenset(
     {
@@ -66,10 +70,9 @@ def device_error(command: int, response: ErrorResponse) -> DeviceError:
     code = int(response.code)
     name = response.code.name.lower().replace("_", " ") if hasattr(response.code, "name") else ""
     message = name or "unknown error code"
-    if code == FnErrorCode.NO_DATA and command == Command.FIND_DOCUMENT:
-        return DeviceError(
-            code, command, message
-        )  # callers that know the FD raise DocumentNotFound
+    if code == FnErrorCode.NO_DATA and command in _DOCUMENT_READS:
+        # FF0A/FF3A: callers that know the FD raise DocumentNotFound; FF3B: end of document.
+        return DeviceError(code, command, message)
     cls: type[DeviceError] = DeviceError
     if code in _PAPER:
         cls = PaperOut

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import structlog
 
@@ -37,6 +38,7 @@ from agent.drivers.errors import (
     UnexpectedResponse,
 )
 from agent.drivers.interface import (
+    MARK_NAME,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -60,6 +62,8 @@ from agent.drivers.shtrih.commands import (
     BeginCloseShiftResponse,
     BeginOpenShiftRequest,
     BeginOpenShiftResponse,
+    BeginReadDocumentRequest,
+    BeginReadDocumentResponse,
     CancelReceiptRequest,
     CancelReceiptResponse,
     CashInRequest,
@@ -86,6 +90,8 @@ from agent.drivers.shtrih.commands import (
     PrintZReportResponse,
     ReadDeviceTypeRequest,
     ReadDeviceTypeResponse,
+    ReadDocumentBlockRequest,
+    ReadDocumentBlockResponse,
     ReadExchangeStatusRequest,
     ReadExchangeStatusResponse,
     ReadFnExpiryRequest,
@@ -112,9 +118,11 @@ from agent.drivers.shtrih.commands import (
     WriteTlvResponse,
     decode_response,
     encode,
+    tlv_stlv,
     tlv_string,
 )
 from agent.drivers.shtrih.device_errors import device_error
+from agent.drivers.shtrih.documents import attach_zone, decode_document
 from agent.drivers.shtrih.frame import Frame
 from agent.drivers.shtrih.link import (
     AnswerReceived,
@@ -146,6 +154,7 @@ __all__ = [
     "DEFAULT_ANSWER_TIMEOUT_S",
     "DEFAULT_TAX_RATE_INDEX",
     "FRAME_LOG_SIZE",
+    "MAX_MARK_BYTES",
     "PAYMENT_TYPE_CARD",
     "PAYMENT_TYPE_CASH",
     "PAYMENT_TYPE_PREPAID",
@@ -180,8 +189,27 @@ _OPERATION_BY_KIND = {
 }
 _KIND_BY_OPERATION = {int(v): k for k, v in _OPERATION_BY_KIND.items()}
 _REDACTED_COMMANDS = frozenset({Command.WRITE_TLV})
+_IDLE_MODES = frozenset({Mode.SHIFT_OPEN, Mode.SHIFT_EXPIRED, Mode.SHIFT_CLOSED})
+_WHOLE_IN_HEADER = frozenset(
+    {FnDocumentType.REGISTRATION, FnDocumentType.OPEN_SHIFT, FnDocumentType.CLOSE_SHIFT}
+)
+_TLV_ENCODING = "cp866"  # FFD strings (docs/fn-documents.md §2)
+_TLV_HEADER_BYTES = 4
+_MAX_DRAIN_BLOCKS = 4096
+
+MAX_MARK_BYTES: Final = MAX_TLV_BYTES - 3 * _TLV_HEADER_BYTES - len(MARK_NAME.encode(_TLV_ENCODING))
+"""The longest mark (CP866 bytes) whose tag 1084 still fits one FF0C: 231."""
 
 _R = TypeVar("_R", bound=Response)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _ShiftCursor:
+    """Where the driver's count of the shift stands: counted forward from FF45's FD."""
+
+    shift: int
+    number: int  # the last receipt's number in the shift (0 right after the open)
+    fd: int  # the last FD this count accounts for
 
 
 class ShtrihDriver:
@@ -207,6 +235,8 @@ class ShtrihDriver:
         self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
         self._fn_serial: str | None = None
         self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
+        self._needs_ready_check = True  # a 0x10 before the next receipt (see register)
+        self._cursor: _ShiftCursor | None = None  # see _count_receipt
 
     # --- FiscalDriver ----------------------------------------------------------------------
 
@@ -215,7 +245,7 @@ class ShtrihDriver:
         async with self._lock:
             await self._ensure_link()
             device = await self._call(ReadDeviceTypeRequest(), ReadDeviceTypeResponse)
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             fn = await self._read_fn_status()
         serial = "" if status.serial is None else str(status.serial)
         self._log.info("register connected", model=device.name, serial=serial, fn=fn.fn_serial)
@@ -231,12 +261,11 @@ class ShtrihDriver:
         await self._transport.close()
 
     async def read_state(self) -> RegisterState:
-        """0x10 + 0x11 + FF01 + money register 241."""
+        """0x10 + 0x11 + FF01 (the drawer is :meth:`read_cash_drawer`)."""
         async with self._lock:
             short = await self._short_status()
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             fn = await self._read_fn_status()
-            cash = await self._money_register(_CASH_IN_DRAWER)
         shift = _shift_state(short.mode, is_fn_shift_open=fn.is_shift_open)
         return RegisterState(
             mode=int(short.mode),
@@ -250,8 +279,12 @@ class ShtrihDriver:
             is_cover_open=StatusFlags.COVER_OPEN in short.flags,
             clock=self._aware(status.clock),
             last_fd=fn.last_fd,
-            cash_in_drawer=Kopecks(cash),
         )
+
+    async def read_cash_drawer(self) -> Kopecks:
+        """Money register 241: the cash in the drawer."""
+        async with self._lock:
+            return Kopecks(await self._money_register(_CASH_IN_DRAWER))
 
     async def read_fn_state(self) -> FnState:
         """FF01 + FF03 + FF39."""
@@ -274,7 +307,7 @@ class ShtrihDriver:
     async def read_counters(self) -> ShiftCounters:
         """Money registers 193/195/197/199, K-registers 4180/4182, 241-243; counts 144/146."""
         async with self._lock:
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             money = {
                 reg: await self._money_register(reg)
                 for reg in (
@@ -318,6 +351,30 @@ class ShtrihDriver:
             found = await self._find(fd)
         return self._fiscal_document(found)
 
+    async def read_document(self, fd: int) -> FiscalDocument:
+        """FF0A, then FF3A and FF3B unless the header already is the whole document.
+
+        A registration or shift document holds nothing :class:`FiscalDocument` keeps beyond
+        what FF0A answers, so one round trip reads it whole. Any other document (a receipt)
+        is read back as TLV (docs/fn-documents.md §3) and checked against the header: the
+        same FD and FP, or :class:`UnexpectedResponse`. Raises :class:`DocumentNotFound`
+        when the FN has no such document.
+        """
+        async with self._lock:
+            if self._needs_ready_check:  # after a failure: maybe a read left half done
+                await self._leave_data_output()
+            header = await self._find(fd)
+            if header.document_type in _WHOLE_IN_HEADER:
+                return replace(self._fiscal_document(header), is_whole=True)
+            document = await self._read_tlv_document(fd)
+        if (document.fd, document.fp) != (header.fd, header.fp):
+            detail = (
+                f"FF3B read FD {document.fd} FP {document.fp}; "
+                f"FF0A found FD {header.fd} FP {header.fp}"
+            )
+            raise UnexpectedResponse(Command.READ_DOCUMENT_BLOCK, detail)
+        return document
+
     async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
         """The open shift's open-shift document, read back with FF0A; None with no shift.
 
@@ -355,6 +412,7 @@ class ShtrihDriver:
                 issued_at=document.issued_at,
                 shift=document.shift,
             )
+            self._cursor = _ShiftCursor(shift=document.shift, number=0, fd=document.fd)
         self._log.info("shift opened", shift=document.shift, fd=document.fd)
         return document
 
@@ -381,6 +439,7 @@ class ShtrihDriver:
                     BeginCloseShiftRequest(password=self._sys), BeginCloseShiftResponse
                 )
                 await self._write_tags(_cashier_tags(cashier))
+            self._cursor = None
             await self._printing(PrintZReportRequest(password=self._sys), PrintZReportResponse)
             document = await self._last_shift_document(
                 FnDocumentType.CLOSE_SHIFT, Command.PRINT_Z_REPORT
@@ -394,51 +453,66 @@ class ShtrihDriver:
             await self._ready_status(Command.PRINT_X_REPORT)
             await self._printing(PrintXReportRequest(password=self._sys), PrintXReportResponse)
 
-    async def register(self, receipt: Receipt) -> IssuedReceipt:
-        """FF46 per item, FF0C tags, FF45 close; a refused receipt is cancelled (0x88).
+    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+        """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
+
+        The mark travels as tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
+        FF0C as the cashier's tags; the buyer's contact (1008) goes in an FF0C of its own,
+        masked in the frame log. In steady state a one-item receipt is three round trips
+        (docs/fn-documents.md §4): no 0x10 before FF46 while the driver can vouch that no
+        receipt is open (a 0x50 or 0x58 refusal still waits for the printer), and no FF40
+        while FF45's FD follows the last FD the driver counted.
 
         The FF46 amount field carries the line amount the agent computed (price x qty rounded
         half up): the register checks it within one kopeck, and the total the payments were
         checked against is then exactly the one the FN signs.
+
+        Raises:
+            ValueError: the mark is empty, not CP866 text, or longer than
+                :data:`MAX_MARK_BYTES` (checked before anything is sent).
         """
+        mark_tag = _mark_tag(mark)
         async with self._lock:
-            short = await self._ready_status(Command.ADD_OPERATION)
-            if short.mode == Mode.DOCUMENT_OPEN:
-                raise ReceiptAlreadyOpen(
-                    DeviceErrorCode.RECEIPT_OPEN,
-                    Command.ADD_OPERATION,
-                    "a receipt is already open; cancel it first",
-                )
+            if self._needs_ready_check:
+                short = await self._ready_status(Command.ADD_OPERATION)
+                if short.mode == Mode.DOCUMENT_OPEN:
+                    raise ReceiptAlreadyOpen(
+                        DeviceErrorCode.RECEIPT_OPEN,
+                        Command.ADD_OPERATION,
+                        "a receipt is already open; cancel it first",
+                    )
             try:
-                closed = await self._issue(receipt)
-            except DeviceError as exc:
-                self._log.warning("receipt refused", command=f"0x{exc.command:X}", code=exc.code)
-                await self._cancel_after_refusal()
+                closed = await self._issue(receipt, mark_tag)
+            except DriverError as exc:
+                self._cursor = None
+                if isinstance(exc, DeviceError):
+                    self._log.warning(
+                        "receipt refused", command=f"0x{exc.command:X}", code=exc.code
+                    )
+                    await self._cancel_after_refusal()
                 raise
-            params = await self._call(
-                ReadShiftParamsRequest(password=self._sys), ReadShiftParamsResponse
-            )
+            shift, number = await self._count_receipt(closed.fd)
             issued_at = closed.issued_at
             if issued_at is None:
                 issued_at = (await self._find(closed.fd)).issued_at
             fn_serial = await self._fn()
-        self._log.info(
-            "receipt issued", fd=closed.fd, shift=params.shift, number=params.receipt_number
-        )
+        self._log.info("receipt issued", fd=closed.fd, shift=shift, number=number, mark=mark)
         return IssuedReceipt(
             fn=fn_serial,
             fd=closed.fd,
             fp=closed.fp,
-            shift=params.shift,
-            number=params.receipt_number,
+            shift=shift,
+            number=number,
             issued_at=self._aware(issued_at),
             change=Kopecks(closed.change),
+            mark=mark,
         )
 
     async def cancel_receipt(self) -> None:
         """0x88: cancel the open receipt; raises ReceiptNotOpen when none is open."""
         async with self._lock:
             await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
+            self._needs_ready_check = False
 
     async def cash_in(self, amount: Kopecks) -> CashMovement:
         """0x50, then money register 241."""
@@ -460,11 +534,36 @@ class ShtrihDriver:
 
     def _aware(self, wall: datetime) -> datetime:
         """Attach the register's zone to a wall time read from the register."""
-        if self._params.tz is None:
-            return wall.astimezone()
-        return wall.replace(tzinfo=self._params.tz)
+        return attach_zone(wall, self._params.tz)
 
-    async def _issue(self, receipt: Receipt) -> CloseReceiptResponse:
+    def _forget(self) -> None:
+        """Stop vouching for the register: the next receipt polls 0x10 and reads FF40."""
+        self._needs_ready_check = True
+        self._cursor = None
+
+    def _note_mode(self, mode: Mode | int) -> None:
+        """A status read: FF46 may go straight out only from an idle shift mode."""
+        self._needs_ready_check = mode not in _IDLE_MODES
+
+    async def _count_receipt(self, fd: int) -> tuple[int, int]:
+        """The shift and number of the receipt FF45 just closed as ``fd``.
+
+        Counted forward when ``fd`` follows the last FD the driver accounted for (nothing
+        else can have printed in between); otherwise, and after a reconnect or a failure,
+        read from FF40 once.
+        """
+        cursor = self._cursor
+        if cursor is not None and fd == cursor.fd + 1:
+            shift, number = cursor.shift, cursor.number + 1
+        else:
+            params = await self._call(
+                ReadShiftParamsRequest(password=self._sys), ReadShiftParamsResponse
+            )
+            shift, number = params.shift, params.receipt_number
+        self._cursor = _ShiftCursor(shift=shift, number=number, fd=fd)
+        return shift, number
+
+    async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
         operation = _OPERATION_BY_KIND[receipt.kind]
         for item in receipt.items:
             await self._printing(
@@ -482,7 +581,8 @@ class ShtrihDriver:
                 ),
                 AddOperationResponse,
             )
-        await self._write_tags(_cashier_tags(receipt.cashier))
+            self._needs_ready_check = True  # a receipt is open from here to FF45 or 0x88
+        await self._write_tags([*_cashier_tags(receipt.cashier), mark_tag])
         if receipt.customer_contact:
             tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
             await self._write_tags([tag], is_sensitive=True)
@@ -490,12 +590,14 @@ class ShtrihDriver:
         payments[PAYMENT_TYPE_CASH - 1] = receipt.payments.cash
         payments[PAYMENT_TYPE_CARD - 1] = receipt.payments.card
         payments[PAYMENT_TYPE_PREPAID - 1] = receipt.payments.prepaid
-        return await self._printing(
+        closed = await self._printing(
             CloseReceiptRequest(
                 password=self._sys, payments=tuple(payments), tax_system=int(receipt.tax_system)
             ),
             CloseReceiptResponse,
         )
+        self._needs_ready_check = False
+        return closed
 
     async def _cancel_after_refusal(self) -> None:
         """Leave the register clean after a refused receipt: cancel it if one is open."""
@@ -505,6 +607,7 @@ class ShtrihDriver:
             )
             if short.mode == Mode.DOCUMENT_OPEN:
                 await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
+                self._needs_ready_check = False
                 self._log.info("refused receipt cancelled")
         except DriverError as exc:
             self._log.warning("could not cancel the refused receipt", error=str(exc))
@@ -517,7 +620,7 @@ class ShtrihDriver:
         return CashMovement(number=answer.document_number, cash_in_drawer=Kopecks(cash))
 
     async def _write_tags(self, tags: list[TlvItem], *, is_sensitive: bool = False) -> None:
-        """FF0C, as many as the tags need at 250 bytes each."""
+        """FF0C, as many as the tags need at MAX_TLV_BYTES (249) each."""
         batch: list[TlvItem] = []
         size = 0
         for tag in tags:
@@ -552,8 +655,61 @@ class ShtrihDriver:
         request = ReadOperatingRegisterRequest(password=self._op, register=register)
         return (await self._call(request, ReadOperatingRegisterResponse)).value
 
+    async def _full_status(self) -> ReadStatusResponse:
+        status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+        self._note_mode(status.mode)
+        return status
+
     async def _short_status(self) -> ReadShortStatusResponse:
-        return await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
+        short = await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
+        self._note_mode(short.mode)
+        return short
+
+    async def _read_tlv_document(self, fd: int) -> FiscalDocument:
+        """FF3A, then FF3B until the length FF3A announced is read; decode the TLV.
+
+        The blocks are joined before the TLV is split, so a block boundary inside a tag does
+        no harm. An FN that ends the document early (FN 0x08 or an empty block) ends the read.
+        """
+        try:
+            begun = await self._call(
+                BeginReadDocumentRequest(password=self._sys, fd=fd), BeginReadDocumentResponse
+            )
+        except DeviceError as exc:
+            if exc.code == FnErrorCode.NO_DATA:
+                raise DocumentNotFound(exc.code, exc.command, fd) from exc
+            raise
+        data = bytearray()
+        while len(data) < begun.length:
+            block = await self._document_block()
+            if not block:
+                self._log.warning(
+                    "FN ended the document before its length",
+                    fd=fd,
+                    length=begun.length,
+                    read=len(data),
+                )
+                break
+            data += block
+        return decode_document(int(begun.document_type), bytes(data), tz=self._params.tz)
+
+    async def _document_block(self) -> bytes:
+        """One FF3B: the next block of the document, or nothing at its end (FN 0x08)."""
+        try:
+            answer = await self._call(
+                ReadDocumentBlockRequest(password=self._sys), ReadDocumentBlockResponse
+            )
+        except DeviceError as exc:
+            if exc.code == FnErrorCode.NO_DATA:
+                return b""
+            raise
+        return answer.data
+
+    async def _drain_document_output(self) -> None:
+        """Read a document left half-read to its end: only that takes a register out of mode 1."""
+        for _ in range(_MAX_DRAIN_BLOCKS):
+            if not await self._document_block():
+                return
 
     async def _find(self, fd: int) -> FindDocumentResponse:
         try:
@@ -632,8 +788,8 @@ class ShtrihDriver:
         """0x10 until the printer is idle: 0xB0 after paper came back, PaperOut without paper."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._params.print_wait_s
+        short = await self._leave_data_output()
         while True:
-            short = await self._short_status()
             submode = short.submode
             if submode == Submode.READY:
                 return short
@@ -644,14 +800,24 @@ class ShtrihDriver:
             if submode == Submode.AWAITING_CONTINUE:
                 self._log.info("paper is back: continue printing")
                 await self._call(ContinuePrintRequest(password=self._op), ContinuePrintResponse)
-                continue
-            if loop.time() >= deadline:
+            elif loop.time() >= deadline:
                 raise PrinterBusy(
                     DeviceErrorCode.PRINTING_PREVIOUS,
                     command,
                     f"still printing after {self._params.print_wait_s:g} s (submode {submode})",
                 )
-            await asyncio.sleep(self._params.print_poll_interval_s)
+            else:
+                await asyncio.sleep(self._params.print_poll_interval_s)
+            short = await self._short_status()
+
+    async def _leave_data_output(self) -> ReadShortStatusResponse:
+        """0x10; a register left in mode 1 (a document read cut short) is read to its end."""
+        short = await self._short_status()
+        if short.mode == Mode.DATA_OUTPUT:
+            self._log.warning("register left in data output: reading the document to its end")
+            await self._drain_document_output()
+            short = await self._short_status()
+        return short
 
     async def _printing(
         self, request: Request, expected: type[_R], *, is_sensitive: bool = False
@@ -682,10 +848,15 @@ class ShtrihDriver:
     ) -> _R:
         """Send one request and decode its answer; a non-zero error byte raises DeviceError."""
         command = request.command
-        frame = await self._exchange(encode(request), command, is_sensitive=is_sensitive)
+        try:
+            frame = await self._exchange(encode(request), command, is_sensitive=is_sensitive)
+        except BaseException:  # the register may or may not have run it: vouch for nothing
+            self._forget()
+            raise
         try:
             response = decode_response(command, frame.payload)
         except ProtocolError as exc:
+            self._forget()
             self._log_link_failure(exc)
             raise
         if isinstance(response, ErrorResponse):
@@ -728,6 +899,7 @@ class ShtrihDriver:
             error = LinkDown(exc.url, exc.reason)
             self._log_link_failure(error)
             raise error from exc
+        self._forget()  # whatever happened while the link was down, the driver did not see it
         self._link.abort()
         self._reader = asyncio.create_task(
             self._read_loop(), name=f"shtrih[{self._transport.url}].reader"
@@ -820,6 +992,20 @@ def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:
     if mode == Mode.SHIFT_CLOSED:
         return ShiftState.CLOSED
     return ShiftState.OPEN if is_fn_shift_open else ShiftState.CLOSED
+
+
+def _mark_tag(mark: str) -> TlvItem:
+    """Tag 1084: 1085 :data:`MARK_NAME` and 1086 the mark, CP866 (docs/fn-documents.md §2)."""
+    try:
+        value = mark.encode(_TLV_ENCODING)
+    except UnicodeEncodeError as exc:
+        msg = f"the mark must be CP866 text (the FN stores it so): {mark!r}"
+        raise ValueError(msg) from exc
+    if not 0 < len(value) <= MAX_MARK_BYTES:
+        msg = f"the mark must be 1..{MAX_MARK_BYTES} bytes in CP866, got {len(value)}"
+        raise ValueError(msg)
+    name = tlv_string(Tag.USER_REQUISITE_NAME, MARK_NAME)
+    return tlv_stlv(Tag.USER_REQUISITE, (name, TlvItem(tag=Tag.USER_REQUISITE_VALUE, value=value)))
 
 
 def _cashier_tags(cashier: Cashier) -> list[TlvItem]:
