@@ -235,7 +235,7 @@ class ShtrihDriver:
         self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
         self._fn_serial: str | None = None
         self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
-        self._needs_ready_check = True  # a 0x10 before the next receipt (see register)
+        self._needs_ready_check = True  # a 0x10 before the next receipt (see _track)
         self._cursor: _ShiftCursor | None = None  # see _count_receipt
 
     # --- FiscalDriver ----------------------------------------------------------------------
@@ -512,7 +512,6 @@ class ShtrihDriver:
         """0x88: cancel the open receipt; raises ReceiptNotOpen when none is open."""
         async with self._lock:
             await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
-            self._needs_ready_check = False
 
     async def cash_in(self, amount: Kopecks) -> CashMovement:
         """0x50, then money register 241."""
@@ -541,9 +540,18 @@ class ShtrihDriver:
         self._needs_ready_check = True
         self._cursor = None
 
-    def _note_mode(self, mode: Mode | int) -> None:
-        """A status read: FF46 may go straight out only from an idle shift mode."""
-        self._needs_ready_check = mode not in _IDLE_MODES
+    def _track(self, response: Response) -> None:
+        """Keep what the driver can vouch for up to date with every answer it gets.
+
+        A status read shows the mode: FF46 may go straight out only from an idle shift mode.
+        An accepted FF46 opens a receipt; an accepted FF45 or 0x88 ends it.
+        """
+        if isinstance(response, ReadShortStatusResponse | ReadStatusResponse):
+            self._needs_ready_check = response.mode not in _IDLE_MODES
+        elif isinstance(response, AddOperationResponse):
+            self._needs_ready_check = True
+        elif isinstance(response, CloseReceiptResponse | CancelReceiptResponse):
+            self._needs_ready_check = False
 
     async def _count_receipt(self, fd: int) -> tuple[int, int]:
         """The shift and number of the receipt FF45 just closed as ``fd``.
@@ -581,7 +589,6 @@ class ShtrihDriver:
                 ),
                 AddOperationResponse,
             )
-            self._needs_ready_check = True  # a receipt is open from here to FF45 or 0x88
         await self._write_tags([*_cashier_tags(receipt.cashier), mark_tag])
         if receipt.customer_contact:
             tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
@@ -590,14 +597,12 @@ class ShtrihDriver:
         payments[PAYMENT_TYPE_CASH - 1] = receipt.payments.cash
         payments[PAYMENT_TYPE_CARD - 1] = receipt.payments.card
         payments[PAYMENT_TYPE_PREPAID - 1] = receipt.payments.prepaid
-        closed = await self._printing(
+        return await self._printing(
             CloseReceiptRequest(
                 password=self._sys, payments=tuple(payments), tax_system=int(receipt.tax_system)
             ),
             CloseReceiptResponse,
         )
-        self._needs_ready_check = False
-        return closed
 
     async def _cancel_after_refusal(self) -> None:
         """Leave the register clean after a refused receipt: cancel it if one is open."""
@@ -607,7 +612,6 @@ class ShtrihDriver:
             )
             if short.mode == Mode.DOCUMENT_OPEN:
                 await self._printing(CancelReceiptRequest(password=self._op), CancelReceiptResponse)
-                self._needs_ready_check = False
                 self._log.info("refused receipt cancelled")
         except DriverError as exc:
             self._log.warning("could not cancel the refused receipt", error=str(exc))
@@ -656,14 +660,10 @@ class ShtrihDriver:
         return (await self._call(request, ReadOperatingRegisterResponse)).value
 
     async def _full_status(self) -> ReadStatusResponse:
-        status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
-        self._note_mode(status.mode)
-        return status
+        return await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
 
     async def _short_status(self) -> ReadShortStatusResponse:
-        short = await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
-        self._note_mode(short.mode)
-        return short
+        return await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
 
     async def _read_tlv_document(self, fd: int) -> FiscalDocument:
         """FF3A, then FF3B until the length FF3A announced is read; decode the TLV.
@@ -863,6 +863,7 @@ class ShtrihDriver:
             raise device_error(command, response)
         if not isinstance(response, expected):
             raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
+        self._track(response)
         return response
 
     async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
