@@ -2,18 +2,15 @@
 
 Layer 4 (STYLE.md §1). One request is in flight at a time, and one driver method runs at a
 time (an ``asyncio.Lock`` around each public method, so a status poll never lands between the
-lines of a receipt). A reader task feeds every byte from the transport to the sans-IO
-:class:`~agent.drivers.shtrih.link.ShtrihHostLink`; the request side registers its future
-before it writes, then sleeps until the future is resolved or the link's next deadline.
-Parameters live in :mod:`agent.drivers.shtrih.params`, the error mapping in
+lines of a receipt). The bytes travel through :class:`~agent.drivers.shtrih.session.ShtrihSession`
+(the transport, the sans-IO link machine and its reader task). Parameters live in
+:mod:`agent.drivers.shtrih.params`, the error mapping in
 :mod:`agent.drivers.shtrih.device_errors`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, TypeVar
@@ -23,12 +20,9 @@ import structlog
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier, Receipt, ReceiptKind
 from agent.drivers.errors import (
-    AnswerTimeout,
-    BadChecksum,
     DeviceError,
     DocumentNotFound,
     DriverError,
-    LinkDown,
     PaperOut,
     PrinterBusy,
     ProtocolError,
@@ -124,15 +118,6 @@ from agent.drivers.shtrih.commands import (
 from agent.drivers.shtrih.device_errors import device_error
 from agent.drivers.shtrih.documents import attach_zone, decode_document
 from agent.drivers.shtrih.frame import Frame
-from agent.drivers.shtrih.link import (
-    AnswerReceived,
-    ExchangeFailed,
-    FailureKind,
-    HeldAnswerDiscarded,
-    Ignored,
-    LinkOutput,
-    ShtrihHostLink,
-)
 from agent.drivers.shtrih.params import (
     ANSWER_TIMEOUT_S,
     DEFAULT_ANSWER_TIMEOUT_S,
@@ -146,8 +131,8 @@ from agent.drivers.shtrih.params import (
     SHIFT_SCAN_LIMIT,
     DriverParams,
 )
-from agent.transport import READ_CHUNK_BYTES, ByteStream
-from agent.transport import LinkDown as TransportLinkDown
+from agent.drivers.shtrih.session import ShtrihSession
+from agent.transport import ByteStream
 
 __all__ = [
     "ANSWER_TIMEOUT_S",
@@ -222,17 +207,12 @@ class ShtrihDriver:
         params: DriverParams | None = None,
         log: structlog.typing.FilteringBoundLogger,
     ) -> None:
-        self._transport = transport
         self._params = params or DriverParams()
         self._log = log
-        self._link = ShtrihHostLink(timeouts=self._params.link_timeouts())
+        self._session = ShtrihSession(
+            transport=transport, params=self._params, log=log, on_reopen=self._forget
+        )
         self._lock = asyncio.Lock()
-        self._reader: asyncio.Task[None] | None = None
-        self._pending: asyncio.Future[Frame] | None = None
-        self._pending_command = 0
-        self._is_sensitive = False
-        self._wakeup = asyncio.Event()
-        self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
         self._fn_serial: str | None = None
         self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
         self._needs_ready_check = True  # a 0x10 before the next receipt (see _track)
@@ -243,7 +223,7 @@ class ShtrihDriver:
     async def connect(self) -> DeviceInfo:
         """Open the link and identify the register (0xFC, 0x11, FF01)."""
         async with self._lock:
-            await self._ensure_link()
+            await self._session.ensure_open()
             device = await self._call(ReadDeviceTypeRequest(), ReadDeviceTypeResponse)
             status = await self._full_status()
             fn = await self._read_fn_status()
@@ -253,12 +233,7 @@ class ShtrihDriver:
 
     async def aclose(self) -> None:
         """Stop the reader and close the transport."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        await self._transport.close()
+        await self._session.aclose()
 
     async def read_state(self) -> RegisterState:
         """0x10 + 0x11 + FF01 (the drawer is :meth:`read_cash_drawer`)."""
@@ -843,6 +818,10 @@ class ShtrihDriver:
 
     # --- one exchange ----------------------------------------------------------------------
 
+    async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
+        """One raw exchange (tests send payloads the codec does not build)."""
+        return await self._session.exchange(payload, command, is_sensitive=is_sensitive)
+
     async def _call(
         self, request: Request, expected: type[_R], *, is_sensitive: bool = False
     ) -> _R:
@@ -857,7 +836,7 @@ class ShtrihDriver:
             response = decode_response(command, frame.payload)
         except ProtocolError as exc:
             self._forget()
-            self._log_link_failure(exc)
+            self._session.log_failure(exc)
             raise
         if isinstance(response, ErrorResponse):
             raise device_error(command, response)
@@ -865,124 +844,6 @@ class ShtrihDriver:
             raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
         self._track(response)
         return response
-
-    async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
-        await self._ensure_link()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Frame] = loop.create_future()
-        self._pending = future
-        self._pending_command = command
-        self._is_sensitive = is_sensitive
-        timeout_s = self._params.answer_timeout_for(command)
-        try:
-            await self._apply(self._link.start(payload, loop.time(), answer_timeout_s=timeout_s))
-            while not future.done():
-                self._wakeup.clear()
-                try:
-                    async with asyncio.timeout_at(self._link.deadline):
-                        await self._wakeup.wait()
-                except TimeoutError:
-                    await self._apply(self._link.poll(loop.time()))
-            return future.result()
-        finally:
-            self._pending = None
-            self._is_sensitive = False
-            if self._link.is_busy:
-                self._link.abort()
-
-    async def _ensure_link(self) -> None:
-        if self._reader is not None and not self._reader.done():
-            return
-        await self._transport.close()
-        try:
-            await self._transport.open()
-        except TransportLinkDown as exc:
-            error = LinkDown(exc.url, exc.reason)
-            self._log_link_failure(error)
-            raise error from exc
-        self._forget()  # whatever happened while the link was down, the driver did not see it
-        self._link.abort()
-        self._reader = asyncio.create_task(
-            self._read_loop(), name=f"shtrih[{self._transport.url}].reader"
-        )
-
-    async def _read_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                data = await self._transport.read(READ_CHUNK_BYTES)
-                self._note("<<", data)
-                await self._apply(self._link.feed(data, loop.time()))
-                self._wakeup.set()
-        except TransportLinkDown as exc:
-            self._fail_pending(LinkDown(exc.url, exc.reason), exc)
-        except Exception as exc:  # noqa: BLE001 top of the reader task: log, fail the waiter
-            self._log.exception("register reader crashed")
-            self._fail_pending(LinkDown(self._transport.url, f"reader crashed: {exc}"), exc)
-
-    def _fail_pending(self, error: DriverError, cause: BaseException) -> None:
-        error.__cause__ = cause
-        self._log_link_failure(error)
-        future = self._pending
-        if future is not None and not future.done():
-            future.set_exception(error)
-        self._wakeup.set()
-
-    async def _apply(self, out: LinkOutput) -> None:
-        """Write what the link machine asked for, then act on its events."""
-        if out.write:
-            self._note(">>", out.write)
-            try:
-                await self._transport.write(out.write)
-            except TransportLinkDown as exc:
-                self._fail_pending(LinkDown(exc.url, exc.reason), exc)
-                return
-        for event in out.events:
-            if isinstance(event, AnswerReceived):
-                future = self._pending
-                if future is not None and not future.done():
-                    future.set_result(event.frame)
-                self._wakeup.set()
-            elif isinstance(event, ExchangeFailed):
-                future = self._pending
-                error = self._link_error(event)
-                self._log_link_failure(error)
-                if future is not None and not future.done():
-                    future.set_exception(error)
-                self._wakeup.set()
-            elif isinstance(event, HeldAnswerDiscarded):
-                self._log.warning(
-                    "dropped an answer the register held from an earlier request",
-                    frame=event.frame.payload.hex(" "),
-                )
-            elif isinstance(event, Ignored):
-                self._log.debug("link bytes ignored", raw=event.raw.hex(" "), reason=event.reason)
-
-    def _link_error(self, event: ExchangeFailed) -> DriverError:
-        command = self._pending_command
-        if event.kind is FailureKind.BAD_CHECKSUM:
-            return BadChecksum(command, event.attempts)
-        if event.kind is FailureKind.UNEXPECTED:
-            return UnexpectedResponse(command, event.detail)
-        return AnswerTimeout(command, round(event.waited_s, 3))
-
-    def _note(self, direction: str, data: bytes) -> None:
-        """Log link traffic at DEBUG as hex and keep it for the next link ERROR."""
-        if self._is_sensitive and direction == ">>" and len(data) > 1:
-            head = data[:5].hex(" ")
-            text = f"{direction} {head} ... ({len(data)} bytes; customer contact redacted)"
-        else:
-            text = f"{direction} {data.hex(' ')}"
-        self._frames.append(text)
-        self._log.debug(text)
-
-    def _log_link_failure(self, error: DriverError) -> None:
-        self._log.error(
-            "register link failure",
-            error=str(error),
-            error_type=type(error).__name__,
-            recent_frames=list(self._frames),
-        )
 
 
 def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:
