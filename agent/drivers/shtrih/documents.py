@@ -84,17 +84,17 @@ def decode_document(document_type: int, data: bytes, *, tz: tzinfo | None) -> Fi
         named = (("1040 FD", fd), ("1077 FP", fp), ("1012 date-time", wall))
         missing = ", ".join(name for name, value in named if value is None)
         raise MalformedPayload(_COMMAND, f"document lacks {missing}")
-    kind: DocumentType | int = (
+    known_type: DocumentType | int = (
         DocumentType(document_type) if document_type in _DOCUMENT_TYPES else document_type
     )
     issued_at = attach_zone(wall, tz)
     if document_type not in RECEIPT_FORMS:
         return FiscalDocument(
-            fd=fd, type=kind, fp=fp, issued_at=issued_at, shift=fields.shift, is_whole=True
+            fd=fd, type=known_type, fp=fp, issued_at=issued_at, shift=fields.shift, is_whole=True
         )
     return FiscalDocument(
         fd=fd,
-        type=kind,
+        type=known_type,
         fp=fp,
         issued_at=issued_at,
         kind=None if fields.kind is None else _KINDS.get(fields.kind),
