@@ -78,7 +78,11 @@ class DeviceInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegisterState:
-    """Short and full status, and the FN status, in one picture."""
+    """Short and full status, and the FN status, in one picture.
+
+    The drawer is not part of it: only cash movements need it, and reading it costs a round
+    trip on every receipt, so :meth:`FiscalDriver.read_cash_drawer` reads it when asked.
+    """
 
     mode: int  # low nibble of the mode byte (shtrih-protocol.md §2.4)
     submode: int
@@ -90,7 +94,6 @@ class RegisterState:
     is_cover_open: bool
     clock: datetime  # the register's own clock
     last_fd: int  # the last fiscal document number in the FN
-    cash_in_drawer: Kopecks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,7 +213,11 @@ class FiscalDriver(Protocol):
         ...
 
     async def read_state(self) -> RegisterState:
-        """Mode, shift, paper, the register's clock and the last FD."""
+        """Mode, shift, paper, the register's clock and the last FD (not the drawer)."""
+        ...
+
+    async def read_cash_drawer(self) -> Kopecks:
+        """The cash the drawer holds now (what a cash movement is checked against)."""
         ...
 
     async def read_fn_state(self) -> FnState:

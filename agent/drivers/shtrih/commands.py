@@ -1,7 +1,8 @@
 """Shtrih-M command codec: typed requests and answers <-> frame payloads, pure.
 
 Spec: "Протокол работы ККТ с ФН v.1.17" (spec117) and the notes in
-shared/reference/shtrih-protocol.md §1.5 (encodings) and §2 (commands). A payload is the
+shared/reference/shtrih-protocol.md §1.5 (encodings) and §2 (commands); FF3A/FF3B (reading a
+document back as TLV) and tag 1084 (the mark) in docs/fn-documents.md. A payload is the
 LEN bytes of a frame: the command code (1 byte, or ``FF xx``) and its data. Integers are
 little-endian; money is in kopecks; the register's dates and times are its local wall time,
 decoded here as naive datetimes (the driver attaches the register's time zone).
@@ -23,6 +24,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
+from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
 
 __all__ = [
     "FN_ERROR_LIMIT",
@@ -38,6 +40,8 @@ __all__ = [
     "BeginCloseShiftResponse",
     "BeginOpenShiftRequest",
     "BeginOpenShiftResponse",
+    "BeginReadDocumentRequest",
+    "BeginReadDocumentResponse",
     "CancelReceiptRequest",
     "CancelReceiptResponse",
     "CashInRequest",
@@ -70,6 +74,8 @@ __all__ = [
     "PrintZReportResponse",
     "ReadDeviceTypeRequest",
     "ReadDeviceTypeResponse",
+    "ReadDocumentBlockRequest",
+    "ReadDocumentBlockResponse",
     "ReadExchangeStatusRequest",
     "ReadExchangeStatusResponse",
     "ReadFnExpiryRequest",
@@ -101,13 +107,15 @@ __all__ = [
     "encode",
     "encode_tlv",
     "interpret_error",
+    "tlv_stlv",
     "tlv_string",
 ]
 
 FN_ERROR_LIMIT: Final = 0x20
 """Error codes below this carry the FN meaning on FN-era registers (§2.11)."""
-MAX_TLV_BYTES: Final = 250
-"""FF0C carries at most 250 bytes of TLV per command (§2.9)."""
+MAX_TLV_BYTES: Final = min(250, MAX_PAYLOAD_LEN - 2 - 4)
+"""TLV bytes one FF0C carries: at most 250 (§2.9), and a frame's one-byte LEN leaves 249
+after ``FF 0C`` and the password, so 249."""
 MAX_FF46_NAME_BYTES: Final = 128
 """FF46 item name: 0..128 bytes cp1251, sent padded with NUL to 128 (frame LEN 160, §2.8)."""
 MAX_FF45_TEXT_BYTES: Final = 64
@@ -153,6 +161,8 @@ class Command(IntEnum):
     FIND_DOCUMENT = 0xFF0A  # Найти фискальный документ по номеру
     WRITE_TLV = 0xFF0C  # Передать произвольную TLV структуру
     READ_EXCHANGE_STATUS = 0xFF39  # Получить статус информационного обмена
+    BEGIN_READ_DOCUMENT = 0xFF3A  # Запросить фискальный документ в TLV формате
+    READ_DOCUMENT_BLOCK = 0xFF3B  # Чтение TLV фискального документа
     READ_UNCONFIRMED_COUNT = 0xFF3F  # Запрос количества ФД, на которые нет квитанции
     READ_SHIFT_PARAMS = 0xFF40  # Запрос параметров текущей смены
     BEGIN_OPEN_SHIFT = 0xFF41  # Начать открытие смены
@@ -286,10 +296,13 @@ class OperationType(IntEnum):
 
 
 class Tag(IntEnum):
-    """FFD tags the driver writes with FF0C (fiscal-rules.md §1.2)."""
+    """FFD tags the driver writes with FF0C (fiscal-rules.md §1.2, docs/fn-documents.md)."""
 
     CUSTOMER_CONTACT = 1008
     CASHIER_NAME = 1021
+    USER_REQUISITE = 1084  # дополнительный реквизит пользователя (STLV of 1085 and 1086)
+    USER_REQUISITE_NAME = 1085
+    USER_REQUISITE_VALUE = 1086
     CASHIER_INN = 1203
 
 
@@ -744,6 +757,11 @@ def tlv_string(tag: int, text: str) -> TlvItem:
     return TlvItem(tag=tag, value=text.encode(_TLV_ENCODING, errors="replace"))
 
 
+def tlv_stlv(tag: int, items: Iterable[TlvItem]) -> TlvItem:
+    """A structured tag (STLV): its value is the TLV of its children (docs/fn-documents.md §2)."""
+    return TlvItem(tag=tag, value=encode_tlv(items))
+
+
 def encode_tlv(items: Iterable[TlvItem]) -> bytes:
     """Concatenate tags as FF0C carries them."""
     return b"".join(item.encode() for item in items)
@@ -802,6 +820,32 @@ class ReadExchangeStatusRequest(_PasswordRequest):
     """
 
     command: ClassVar[Command] = Command.READ_EXCHANGE_STATUS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeginReadDocumentRequest(FindDocumentRequest):
+    """FF3A Запросить фискальный документ в TLV формате (docs/fn-documents.md §1).
+
+    Sysadmin password. Starts reading the document back; FF3B then returns its TLV.
+
+    ::
+
+        FF 3A | password u32 | FD number u32
+    """
+
+    command: ClassVar[Command] = Command.BEGIN_READ_DOCUMENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadDocumentBlockRequest(_PasswordRequest):
+    """FF3B Чтение TLV фискального документа: the next block of the document (§1).
+
+    ::
+
+        FF 3B | password u32
+    """
+
+    command: ClassVar[Command] = Command.READ_DOCUMENT_BLOCK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -983,6 +1027,8 @@ Request = (
     | FindDocumentRequest
     | WriteTlvRequest
     | ReadExchangeStatusRequest
+    | BeginReadDocumentRequest
+    | ReadDocumentBlockRequest
     | ReadUnconfirmedCountRequest
     | ReadShiftParamsRequest
     | BeginOpenShiftRequest
@@ -1228,6 +1274,29 @@ class ReadExchangeStatusResponse:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BeginReadDocumentResponse:
+    """FF3A answer: ``err | document type u16 | length u16`` (docs/fn-documents.md §1).
+
+    ``document_type`` is the FFD form code of the document (3 receipt, 31 correction
+    receipt, ...); ``length`` the byte length of the TLV that FF3B returns in total.
+    """
+
+    document_type: FnDocumentType | int
+    length: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadDocumentBlockResponse:
+    """FF3B answer: ``err | TLV...`` (docs/fn-documents.md §1).
+
+    ``data`` is the rest of the frame: one whole top-level TLV on the registers seen so far,
+    but the host joins the blocks and splits the result, never trusting a block boundary.
+    """
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReadUnconfirmedCountResponse:
     """FF3F answer: ``err | count u16`` (spec) or ``u32`` (JavaPOS reads 4) (§2.9)."""
 
@@ -1287,6 +1356,8 @@ Response = (
     | FindDocumentResponse
     | WriteTlvResponse
     | ReadExchangeStatusResponse
+    | BeginReadDocumentResponse
+    | ReadDocumentBlockResponse
     | ReadUnconfirmedCountResponse
     | ReadShiftParamsResponse
     | BeginOpenShiftResponse
@@ -1555,6 +1626,17 @@ def _decode_exchange_status(r: _Reader) -> ReadExchangeStatusResponse:
     )
 
 
+def _decode_begin_read_document(r: _Reader) -> BeginReadDocumentResponse:
+    document_type = _enum_or_int(FnDocumentType, r.uint(2, "document type"))
+    length = r.uint(2, "document length")
+    r.done()
+    return BeginReadDocumentResponse(document_type=document_type, length=length)
+
+
+def _decode_document_block(r: _Reader) -> ReadDocumentBlockResponse:
+    return ReadDocumentBlockResponse(data=r.rest())
+
+
 def _decode_unconfirmed_count(r: _Reader) -> ReadUnconfirmedCountResponse:
     if r.remaining not in {2, 4}:
         raise r.malformed(f"count must be 2 or 4 bytes, got {r.remaining}")
@@ -1610,6 +1692,8 @@ _DECODERS: dict[Command, Callable[[_Reader], Response]] = {
     Command.FIND_DOCUMENT: _decode_find_document,
     Command.WRITE_TLV: _empty(WriteTlvResponse),
     Command.READ_EXCHANGE_STATUS: _decode_exchange_status,
+    Command.BEGIN_READ_DOCUMENT: _decode_begin_read_document,
+    Command.READ_DOCUMENT_BLOCK: _decode_document_block,
     Command.READ_UNCONFIRMED_COUNT: _decode_unconfirmed_count,
     Command.READ_SHIFT_PARAMS: _decode_shift_params,
     Command.BEGIN_OPEN_SHIFT: _empty(BeginOpenShiftResponse),

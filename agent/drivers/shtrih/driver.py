@@ -2,49 +2,37 @@
 
 Layer 4 (STYLE.md §1). One request is in flight at a time, and one driver method runs at a
 time (an ``asyncio.Lock`` around each public method, so a status poll never lands between the
-lines of a receipt). A reader task feeds every byte from the transport to the sans-IO
-:class:`~agent.drivers.shtrih.link.ShtrihHostLink`; the request side registers its future
-before it writes, then sleeps until the future is resolved or the link's next deadline.
+lines of a receipt). The bytes travel through :class:`~agent.drivers.shtrih.session.ShtrihSession`
+(the transport, the sans-IO link machine and its reader task). Parameters live in
+:mod:`agent.drivers.shtrih.params`, the error mapping in
+:mod:`agent.drivers.shtrih.device_errors`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from types import MappingProxyType
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import structlog
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Cashier, Receipt, ReceiptKind, VatRate
+from agent.domain.receipt import Cashier, Receipt, ReceiptKind
 from agent.drivers.errors import (
-    AnswerTimeout,
-    BadChecksum,
-    CommandNotSupported,
     DeviceError,
     DocumentNotFound,
     DriverError,
-    FnFailure,
-    InvalidArgument,
-    LinkDown,
-    NotEnoughCash,
     PaperOut,
     PrinterBusy,
     ProtocolError,
     ReceiptAlreadyOpen,
-    ReceiptNotOpen,
     ShiftAlreadyOpen,
-    ShiftExpired,
     ShiftNotOpen,
     UnexpectedResponse,
-    WrongPassword,
 )
 from agent.drivers.interface import (
+    MARK_NAME,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -68,6 +56,8 @@ from agent.drivers.shtrih.commands import (
     BeginCloseShiftResponse,
     BeginOpenShiftRequest,
     BeginOpenShiftResponse,
+    BeginReadDocumentRequest,
+    BeginReadDocumentResponse,
     CancelReceiptRequest,
     CancelReceiptResponse,
     CashInRequest,
@@ -94,6 +84,8 @@ from agent.drivers.shtrih.commands import (
     PrintZReportResponse,
     ReadDeviceTypeRequest,
     ReadDeviceTypeResponse,
+    ReadDocumentBlockRequest,
+    ReadDocumentBlockResponse,
     ReadExchangeStatusRequest,
     ReadExchangeStatusResponse,
     ReadFnExpiryRequest,
@@ -120,33 +112,34 @@ from agent.drivers.shtrih.commands import (
     WriteTlvResponse,
     decode_response,
     encode,
+    tlv_stlv,
     tlv_string,
 )
+from agent.drivers.shtrih.device_errors import device_error
+from agent.drivers.shtrih.documents import attach_zone, decode_document
 from agent.drivers.shtrih.frame import Frame
-from agent.drivers.shtrih.link import (
-    ACK_TIMEOUT_S,
-    BYTE_TIMEOUT_S,
-    ENQ_ATTEMPTS,
-    ENQ_TIMEOUT_S,
-    MAX_BAD_ANSWERS,
-    MAX_SENDS,
-    AnswerReceived,
-    ExchangeFailed,
-    FailureKind,
-    HeldAnswerDiscarded,
-    Ignored,
-    LinkOutput,
-    LinkTimeouts,
-    ShtrihHostLink,
+from agent.drivers.shtrih.params import (
+    ANSWER_TIMEOUT_S,
+    DEFAULT_ANSWER_TIMEOUT_S,
+    DEFAULT_TAX_RATE_INDEX,
+    FRAME_LOG_SIZE,
+    PAYMENT_TYPE_CARD,
+    PAYMENT_TYPE_CASH,
+    PAYMENT_TYPE_PREPAID,
+    PRINT_POLL_INTERVAL_S,
+    PRINT_WAIT_S,
+    SHIFT_SCAN_LIMIT,
+    DriverParams,
 )
-from agent.transport import READ_CHUNK_BYTES, ByteStream
-from agent.transport import LinkDown as TransportLinkDown
+from agent.drivers.shtrih.session import ShtrihSession
+from agent.transport import ByteStream
 
 __all__ = [
     "ANSWER_TIMEOUT_S",
     "DEFAULT_ANSWER_TIMEOUT_S",
     "DEFAULT_TAX_RATE_INDEX",
     "FRAME_LOG_SIZE",
+    "MAX_MARK_BYTES",
     "PAYMENT_TYPE_CARD",
     "PAYMENT_TYPE_CASH",
     "PAYMENT_TYPE_PREPAID",
@@ -158,51 +151,6 @@ __all__ = [
     "device_error",
 ]
 
-DEFAULT_ANSWER_TIMEOUT_S: Final = 30.0
-"""Answer timeout of a command the table below does not name (JavaPOS default, §1.4)."""
-ANSWER_TIMEOUT_S: Final[Mapping[int, float]] = MappingProxyType(
-    {
-        Command.READ_SHORT_STATUS: 3.0,
-        Command.READ_STATUS: 3.0,
-        Command.PRINT_X_REPORT: 30.0,
-        Command.PRINT_Z_REPORT: 65.0,
-        Command.OPEN_SHIFT: 120.0,
-    }
-)
-"""Per-command answer timeouts in seconds (JavaPOS ``PrinterCommand.getDefaultTimeout``)."""
-PRINT_WAIT_S: Final = 60.0
-"""How long the driver waits for the register to finish printing before PrinterBusy."""
-PRINT_POLL_INTERVAL_S: Final = 0.1
-"""Pause between two 0x10 polls while the register prints."""
-FRAME_LOG_SIZE: Final = 32
-"""Link traffic entries kept for the ERROR log of a link failure."""
-SHIFT_SCAN_LIMIT: Final = 5000
-"""Documents :meth:`ShtrihDriver.shift_open_document` reads back before it gives up."""
-
-PAYMENT_TYPE_CASH: Final = 1
-"""FF45 payment type of cash (§2.8)."""
-PAYMENT_TYPE_CARD: Final = 2
-"""FF45 payment type of electronic payments (card, SBP)."""
-PAYMENT_TYPE_PREPAID: Final = 14
-"""FF45 payment type of an offset advance (tag 1215)."""
-
-DEFAULT_TAX_RATE_INDEX: Final[Mapping[VatRate, int]] = MappingProxyType(
-    {
-        VatRate.VAT22: 1,
-        VatRate.VAT10: 2,
-        VatRate.VAT0: 3,
-        VatRate.NONE: 4,
-        VatRate.VAT22_122: 5,
-        VatRate.VAT10_110: 6,
-        VatRate.VAT5: 7,
-        VatRate.VAT7: 8,
-        VatRate.VAT5_105: 9,
-        VatRate.VAT7_107: 10,
-        VatRate.VAT20: 11,
-        VatRate.VAT20_120: 12,
-    }
-)
-"""FF46 tax-rate byte: the row of the register's tax table (table 6) for each VAT rate."""
 
 _CASH_IN_DRAWER = 241
 _CASH_IN_TOTAL = 242
@@ -226,134 +174,27 @@ _OPERATION_BY_KIND = {
 }
 _KIND_BY_OPERATION = {int(v): k for k, v in _OPERATION_BY_KIND.items()}
 _REDACTED_COMMANDS = frozenset({Command.WRITE_TLV})
+_IDLE_MODES = frozenset({Mode.SHIFT_OPEN, Mode.SHIFT_EXPIRED, Mode.SHIFT_CLOSED})
+_WHOLE_IN_HEADER = frozenset(
+    {FnDocumentType.REGISTRATION, FnDocumentType.OPEN_SHIFT, FnDocumentType.CLOSE_SHIFT}
+)
+_TLV_ENCODING = "cp866"  # FFD strings (docs/fn-documents.md §2)
+_TLV_HEADER_BYTES = 4
+_MAX_DRAIN_BLOCKS = 4096
+
+MAX_MARK_BYTES: Final = MAX_TLV_BYTES - 3 * _TLV_HEADER_BYTES - len(MARK_NAME.encode(_TLV_ENCODING))
+"""The longest mark (CP866 bytes) whose tag 1084 still fits one FF0C: 231."""
 
 _R = TypeVar("_R", bound=Response)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DriverParams:
-    """Passwords, the tax table, the register's zone and every timeout of the driver.
+class _ShiftCursor:
+    """Where the driver's count of the shift stands: counted forward from FF45's FD."""
 
-    ``tz`` is the zone of the register's clock; ``None`` means the host's local zone.
-    ``answer_timeout_s``, when set, replaces the whole per-command table (tests shrink it);
-    ``answer_timeouts_s`` overrides single commands.
-    """
-
-    operator_password: int = 1
-    sysadmin_password: int = 30
-    tz: tzinfo | None = None
-    tax_rate_index: Mapping[VatRate, int] = field(default_factory=lambda: DEFAULT_TAX_RATE_INDEX)
-    department: int = 1
-    byte_timeout_s: float = BYTE_TIMEOUT_S
-    enq_timeout_s: float = ENQ_TIMEOUT_S
-    ack_timeout_s: float = ACK_TIMEOUT_S
-    enq_attempts: int = ENQ_ATTEMPTS
-    max_sends: int = MAX_SENDS
-    max_bad_answers: int = MAX_BAD_ANSWERS
-    answer_timeout_s: float | None = None
-    answer_timeouts_s: Mapping[int, float] = field(default_factory=dict)
-    print_wait_s: float = PRINT_WAIT_S
-    print_poll_interval_s: float = PRINT_POLL_INTERVAL_S
-    frame_log_size: int = FRAME_LOG_SIZE
-    shift_scan_limit: int = SHIFT_SCAN_LIMIT
-
-    def __post_init__(self) -> None:
-        for name in ("operator_password", "sysadmin_password"):
-            value = getattr(self, name)
-            if not 0 < value <= 0xFFFF_FFFF:
-                msg = f"{name} must be a positive 4-byte number, got {value}"
-                raise ValueError(msg)
-        missing = [rate.code for rate in VatRate if rate not in self.tax_rate_index]
-        if missing:
-            msg = f"tax_rate_index has no row for {', '.join(missing)}"
-            raise ValueError(msg)
-        if any(not 0 < index <= 0xFF for index in self.tax_rate_index.values()):
-            raise ValueError("tax_rate_index rows must be 1..255")
-        if not 0 <= self.department <= 0xFF:
-            raise ValueError("department must be 0..255")
-        positive = [self.print_wait_s, self.print_poll_interval_s, *self.answer_timeouts_s.values()]
-        if self.answer_timeout_s is not None:
-            positive.append(self.answer_timeout_s)
-        if any(value <= 0 for value in positive):
-            raise ValueError("timeouts must be positive")
-        if self.frame_log_size < 1 or self.shift_scan_limit < 1:
-            raise ValueError("frame_log_size and shift_scan_limit must be at least 1")
-        self.link_timeouts()  # validates the link's share
-
-    def link_timeouts(self) -> LinkTimeouts:
-        """The link machine's share of these params."""
-        return LinkTimeouts(
-            byte_timeout_s=self.byte_timeout_s,
-            enq_timeout_s=self.enq_timeout_s,
-            ack_timeout_s=self.ack_timeout_s,
-            enq_attempts=self.enq_attempts,
-            max_sends=self.max_sends,
-            max_bad_answers=self.max_bad_answers,
-        )
-
-    def answer_timeout_for(self, command: int) -> float:
-        """Seconds to wait for the answer to ``command`` once the register ACKed it."""
-        if command in self.answer_timeouts_s:
-            return self.answer_timeouts_s[command]
-        if self.answer_timeout_s is not None:
-            return self.answer_timeout_s
-        return ANSWER_TIMEOUT_S.get(command, DEFAULT_ANSWER_TIMEOUT_S)
-
-
-_PAPER = frozenset({0x58, 0x6B, 0x6C})
-_INVALID = frozenset(
-    {
-        0x33, 0x34, 0x35, 0x36, 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x48, 0x4D, 0x5A, 0x5E,
-        0x5F, 0x60, 0x61, 0x62, 0x63, 0x7D, 0x7E, 0x7F, 0x8E, 0x90, 0x94,
-        FnErrorCode.BAD_PARAMETER, FnErrorCode.TLV_TOO_LARGE,
-    }
-)  # fmt: skip
-_NOT_SUPPORTED = frozenset({0x37, 0x72, 0x73, FnErrorCode.UNKNOWN_COMMAND})
-_FN_FAILURES = frozenset(
-    {
-        FnErrorCode.WRONG_FN_STATE, FnErrorCode.FN_FAILURE, FnErrorCode.CRYPTO_FAILURE,
-        FnErrorCode.FN_EXPIRED, FnErrorCode.ARCHIVE_FULL, FnErrorCode.BAD_DATE_TIME,
-        FnErrorCode.NO_TRANSPORT, FnErrorCode.CRYPTO_RESOURCE_EXHAUSTED,
-        FnErrorCode.STORAGE_EXHAUSTED, FnErrorCode.OFD_WAIT_EXHAUSTED,
-        FnErrorCode.BAD_TIME_DIFFERENCE, DeviceErrorCode.FN_TIMEOUT,
-        DeviceErrorCode.FN_NOT_RESPONDING,
-    }
-)  # fmt: skip
-_SINGLE: Mapping[int, type[DeviceError]] = MappingProxyType(
-    {
-        DeviceErrorCode.PRINTING_PREVIOUS: PrinterBusy,
-        DeviceErrorCode.SHIFT_OVER_24H: ShiftExpired,
-        FnErrorCode.SHIFT_OVER_24H: ShiftExpired,
-        DeviceErrorCode.SHIFT_NOT_OPEN: ShiftNotOpen,
-        DeviceErrorCode.RECEIPT_OPEN: ReceiptAlreadyOpen,
-        DeviceErrorCode.RECEIPT_CLOSED: ReceiptNotOpen,
-        DeviceErrorCode.WRONG_PASSWORD: WrongPassword,
-        DeviceErrorCode.NOT_ENOUGH_CASH: NotEnoughCash,
-    }
-)
-
-
-def device_error(command: int, response: ErrorResponse) -> DeviceError:
-    """The typed error for a register's error answer (codes in shtrih-protocol.md §2.11)."""
-    code = int(response.code)
-    name = response.code.name.lower().replace("_", " ") if hasattr(response.code, "name") else ""
-    message = name or "unknown error code"
-    if code == FnErrorCode.NO_DATA and command == Command.FIND_DOCUMENT:
-        return DeviceError(
-            code, command, message
-        )  # callers that know the FD raise DocumentNotFound
-    cls: type[DeviceError] = DeviceError
-    if code in _PAPER:
-        cls = PaperOut
-    elif code in _INVALID:
-        cls = InvalidArgument
-    elif code in _NOT_SUPPORTED:
-        cls = CommandNotSupported
-    elif code in _FN_FAILURES:
-        cls = FnFailure
-    else:
-        cls = _SINGLE.get(code, DeviceError)
-    return cls(code, command, message)
+    shift: int
+    number: int  # the last receipt's number in the shift (0 right after the open)
+    fd: int  # the last FD this count accounts for
 
 
 class ShtrihDriver:
@@ -366,28 +207,25 @@ class ShtrihDriver:
         params: DriverParams | None = None,
         log: structlog.typing.FilteringBoundLogger,
     ) -> None:
-        self._transport = transport
         self._params = params or DriverParams()
         self._log = log
-        self._link = ShtrihHostLink(timeouts=self._params.link_timeouts())
+        self._session = ShtrihSession(
+            transport=transport, params=self._params, log=log, on_reopen=self._forget
+        )
         self._lock = asyncio.Lock()
-        self._reader: asyncio.Task[None] | None = None
-        self._pending: asyncio.Future[Frame] | None = None
-        self._pending_command = 0
-        self._is_sensitive = False
-        self._wakeup = asyncio.Event()
-        self._frames: deque[str] = deque(maxlen=self._params.frame_log_size)
         self._fn_serial: str | None = None
         self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
+        self._needs_ready_check = True  # a 0x10 before the next receipt (see _track)
+        self._cursor: _ShiftCursor | None = None  # see _count_receipt
 
     # --- FiscalDriver ----------------------------------------------------------------------
 
     async def connect(self) -> DeviceInfo:
         """Open the link and identify the register (0xFC, 0x11, FF01)."""
         async with self._lock:
-            await self._ensure_link()
+            await self._session.ensure_open()
             device = await self._call(ReadDeviceTypeRequest(), ReadDeviceTypeResponse)
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             fn = await self._read_fn_status()
         serial = "" if status.serial is None else str(status.serial)
         self._log.info("register connected", model=device.name, serial=serial, fn=fn.fn_serial)
@@ -395,20 +233,14 @@ class ShtrihDriver:
 
     async def aclose(self) -> None:
         """Stop the reader and close the transport."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        await self._transport.close()
+        await self._session.aclose()
 
     async def read_state(self) -> RegisterState:
-        """0x10 + 0x11 + FF01 + money register 241."""
+        """0x10 + 0x11 + FF01 (the drawer is :meth:`read_cash_drawer`)."""
         async with self._lock:
             short = await self._short_status()
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             fn = await self._read_fn_status()
-            cash = await self._money_register(_CASH_IN_DRAWER)
         shift = _shift_state(short.mode, is_fn_shift_open=fn.is_shift_open)
         return RegisterState(
             mode=int(short.mode),
@@ -422,8 +254,12 @@ class ShtrihDriver:
             is_cover_open=StatusFlags.COVER_OPEN in short.flags,
             clock=self._aware(status.clock),
             last_fd=fn.last_fd,
-            cash_in_drawer=Kopecks(cash),
         )
+
+    async def read_cash_drawer(self) -> Kopecks:
+        """Money register 241: the cash in the drawer."""
+        async with self._lock:
+            return Kopecks(await self._money_register(_CASH_IN_DRAWER))
 
     async def read_fn_state(self) -> FnState:
         """FF01 + FF03 + FF39."""
@@ -446,7 +282,7 @@ class ShtrihDriver:
     async def read_counters(self) -> ShiftCounters:
         """Money registers 193/195/197/199, K-registers 4180/4182, 241-243; counts 144/146."""
         async with self._lock:
-            status = await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+            status = await self._full_status()
             money = {
                 reg: await self._money_register(reg)
                 for reg in (
@@ -490,6 +326,30 @@ class ShtrihDriver:
             found = await self._find(fd)
         return self._fiscal_document(found)
 
+    async def read_document(self, fd: int) -> FiscalDocument:
+        """FF0A, then FF3A and FF3B unless the header already is the whole document.
+
+        A registration or shift document holds nothing :class:`FiscalDocument` keeps beyond
+        what FF0A answers, so one round trip reads it whole. Any other document (a receipt)
+        is read back as TLV (docs/fn-documents.md §3) and checked against the header: the
+        same FD and FP, or :class:`UnexpectedResponse`. Raises :class:`DocumentNotFound`
+        when the FN has no such document.
+        """
+        async with self._lock:
+            if self._needs_ready_check:  # after a failure: maybe a read left half done
+                await self._leave_data_output()
+            header = await self._find(fd)
+            if header.document_type in _WHOLE_IN_HEADER:
+                return replace(self._fiscal_document(header), is_whole=True)
+            document = await self._read_tlv_document(fd)
+        if (document.fd, document.fp) != (header.fd, header.fp):
+            detail = (
+                f"FF3B read FD {document.fd} FP {document.fp}; "
+                f"FF0A found FD {header.fd} FP {header.fp}"
+            )
+            raise UnexpectedResponse(Command.READ_DOCUMENT_BLOCK, detail)
+        return document
+
     async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
         """The open shift's open-shift document, read back with FF0A; None with no shift.
 
@@ -527,6 +387,7 @@ class ShtrihDriver:
                 issued_at=document.issued_at,
                 shift=document.shift,
             )
+            self._cursor = _ShiftCursor(shift=document.shift, number=0, fd=document.fd)
         self._log.info("shift opened", shift=document.shift, fd=document.fd)
         return document
 
@@ -553,6 +414,7 @@ class ShtrihDriver:
                     BeginCloseShiftRequest(password=self._sys), BeginCloseShiftResponse
                 )
                 await self._write_tags(_cashier_tags(cashier))
+            self._cursor = None
             await self._printing(PrintZReportRequest(password=self._sys), PrintZReportResponse)
             document = await self._last_shift_document(
                 FnDocumentType.CLOSE_SHIFT, Command.PRINT_Z_REPORT
@@ -566,45 +428,59 @@ class ShtrihDriver:
             await self._ready_status(Command.PRINT_X_REPORT)
             await self._printing(PrintXReportRequest(password=self._sys), PrintXReportResponse)
 
-    async def register(self, receipt: Receipt) -> IssuedReceipt:
-        """FF46 per item, FF0C tags, FF45 close; a refused receipt is cancelled (0x88).
+    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+        """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
+
+        The mark travels as tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
+        FF0C as the cashier's tags; the buyer's contact (1008) goes in an FF0C of its own,
+        masked in the frame log. In steady state a one-item receipt is three round trips
+        (docs/fn-documents.md §4): no 0x10 before FF46 while the driver can vouch that no
+        receipt is open (a 0x50 or 0x58 refusal still waits for the printer), and no FF40
+        while FF45's FD follows the last FD the driver counted.
 
         The FF46 amount field carries the line amount the agent computed (price x qty rounded
         half up): the register checks it within one kopeck, and the total the payments were
         checked against is then exactly the one the FN signs.
+
+        Raises:
+            ValueError: the mark is empty, not CP866 text, or longer than
+                :data:`MAX_MARK_BYTES` (checked before anything is sent).
         """
+        mark_tag = _mark_tag(mark)
         async with self._lock:
-            short = await self._ready_status(Command.ADD_OPERATION)
-            if short.mode == Mode.DOCUMENT_OPEN:
-                raise ReceiptAlreadyOpen(
-                    DeviceErrorCode.RECEIPT_OPEN,
-                    Command.ADD_OPERATION,
-                    "a receipt is already open; cancel it first",
-                )
+            if self._needs_ready_check:
+                short = await self._ready_status(Command.ADD_OPERATION)
+                if short.mode == Mode.DOCUMENT_OPEN:
+                    raise ReceiptAlreadyOpen(
+                        DeviceErrorCode.RECEIPT_OPEN,
+                        Command.ADD_OPERATION,
+                        "a receipt is already open; cancel it first",
+                    )
             try:
-                closed = await self._issue(receipt)
-            except DeviceError as exc:
-                self._log.warning("receipt refused", command=f"0x{exc.command:X}", code=exc.code)
-                await self._cancel_after_refusal()
+                closed = await self._issue(receipt, mark_tag)
+            except DriverError as exc:
+                self._cursor = None
+                if isinstance(exc, DeviceError):
+                    self._log.warning(
+                        "receipt refused", command=f"0x{exc.command:X}", code=exc.code
+                    )
+                    await self._cancel_after_refusal()
                 raise
-            params = await self._call(
-                ReadShiftParamsRequest(password=self._sys), ReadShiftParamsResponse
-            )
+            shift, number = await self._count_receipt(closed.fd)
             issued_at = closed.issued_at
             if issued_at is None:
                 issued_at = (await self._find(closed.fd)).issued_at
             fn_serial = await self._fn()
-        self._log.info(
-            "receipt issued", fd=closed.fd, shift=params.shift, number=params.receipt_number
-        )
+        self._log.info("receipt issued", fd=closed.fd, shift=shift, number=number, mark=mark)
         return IssuedReceipt(
             fn=fn_serial,
             fd=closed.fd,
             fp=closed.fp,
-            shift=params.shift,
-            number=params.receipt_number,
+            shift=shift,
+            number=number,
             issued_at=self._aware(issued_at),
             change=Kopecks(closed.change),
+            mark=mark,
         )
 
     async def cancel_receipt(self) -> None:
@@ -632,11 +508,45 @@ class ShtrihDriver:
 
     def _aware(self, wall: datetime) -> datetime:
         """Attach the register's zone to a wall time read from the register."""
-        if self._params.tz is None:
-            return wall.astimezone()
-        return wall.replace(tzinfo=self._params.tz)
+        return attach_zone(wall, self._params.tz)
 
-    async def _issue(self, receipt: Receipt) -> CloseReceiptResponse:
+    def _forget(self) -> None:
+        """Stop vouching for the register: the next receipt polls 0x10 and reads FF40."""
+        self._needs_ready_check = True
+        self._cursor = None
+
+    def _track(self, response: Response) -> None:
+        """Keep what the driver can vouch for up to date with every answer it gets.
+
+        A status read shows the mode: FF46 may go straight out only from an idle shift mode.
+        An accepted FF46 opens a receipt; an accepted FF45 or 0x88 ends it.
+        """
+        if isinstance(response, ReadShortStatusResponse | ReadStatusResponse):
+            self._needs_ready_check = response.mode not in _IDLE_MODES
+        elif isinstance(response, AddOperationResponse):
+            self._needs_ready_check = True
+        elif isinstance(response, CloseReceiptResponse | CancelReceiptResponse):
+            self._needs_ready_check = False
+
+    async def _count_receipt(self, fd: int) -> tuple[int, int]:
+        """The shift and number of the receipt FF45 just closed as ``fd``.
+
+        Counted forward when ``fd`` follows the last FD the driver accounted for (nothing
+        else can have printed in between); otherwise, and after a reconnect or a failure,
+        read from FF40 once.
+        """
+        cursor = self._cursor
+        if cursor is not None and fd == cursor.fd + 1:
+            shift, number = cursor.shift, cursor.number + 1
+        else:
+            params = await self._call(
+                ReadShiftParamsRequest(password=self._sys), ReadShiftParamsResponse
+            )
+            shift, number = params.shift, params.receipt_number
+        self._cursor = _ShiftCursor(shift=shift, number=number, fd=fd)
+        return shift, number
+
+    async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
         operation = _OPERATION_BY_KIND[receipt.kind]
         for item in receipt.items:
             await self._printing(
@@ -654,7 +564,7 @@ class ShtrihDriver:
                 ),
                 AddOperationResponse,
             )
-        await self._write_tags(_cashier_tags(receipt.cashier))
+        await self._write_tags([*_cashier_tags(receipt.cashier), mark_tag])
         if receipt.customer_contact:
             tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
             await self._write_tags([tag], is_sensitive=True)
@@ -689,7 +599,7 @@ class ShtrihDriver:
         return CashMovement(number=answer.document_number, cash_in_drawer=Kopecks(cash))
 
     async def _write_tags(self, tags: list[TlvItem], *, is_sensitive: bool = False) -> None:
-        """FF0C, as many as the tags need at 250 bytes each."""
+        """FF0C, as many as the tags need at MAX_TLV_BYTES (249) each."""
         batch: list[TlvItem] = []
         size = 0
         for tag in tags:
@@ -724,8 +634,57 @@ class ShtrihDriver:
         request = ReadOperatingRegisterRequest(password=self._op, register=register)
         return (await self._call(request, ReadOperatingRegisterResponse)).value
 
+    async def _full_status(self) -> ReadStatusResponse:
+        return await self._call(ReadStatusRequest(password=self._op), ReadStatusResponse)
+
     async def _short_status(self) -> ReadShortStatusResponse:
         return await self._call(ReadShortStatusRequest(password=self._op), ReadShortStatusResponse)
+
+    async def _read_tlv_document(self, fd: int) -> FiscalDocument:
+        """FF3A, then FF3B until the length FF3A announced is read; decode the TLV.
+
+        The blocks are joined before the TLV is split, so a block boundary inside a tag does
+        no harm. An FN that ends the document early (FN 0x08 or an empty block) ends the read.
+        """
+        try:
+            begun = await self._call(
+                BeginReadDocumentRequest(password=self._sys, fd=fd), BeginReadDocumentResponse
+            )
+        except DeviceError as exc:
+            if exc.code == FnErrorCode.NO_DATA:
+                raise DocumentNotFound(exc.code, exc.command, fd) from exc
+            raise
+        data = bytearray()
+        while len(data) < begun.length:
+            block = await self._document_block()
+            if not block:
+                self._log.warning(
+                    "FN ended the document before its length",
+                    fd=fd,
+                    length=begun.length,
+                    read=len(data),
+                )
+                break
+            data += block
+        return decode_document(int(begun.document_type), bytes(data), tz=self._params.tz)
+
+    async def _document_block(self) -> bytes:
+        """One FF3B: the next block of the document, or nothing at its end (FN 0x08)."""
+        try:
+            answer = await self._call(
+                ReadDocumentBlockRequest(password=self._sys), ReadDocumentBlockResponse
+            )
+        except DeviceError as exc:
+            if exc.code == FnErrorCode.NO_DATA:
+                return b""
+            raise
+        return answer.data
+
+    async def _drain_document_output(self) -> None:
+        """Read a document left half-read to its end: only that takes a register out of mode 1."""
+        for _ in range(_MAX_DRAIN_BLOCKS):
+            if not await self._document_block():
+                return
 
     async def _find(self, fd: int) -> FindDocumentResponse:
         try:
@@ -804,8 +763,8 @@ class ShtrihDriver:
         """0x10 until the printer is idle: 0xB0 after paper came back, PaperOut without paper."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._params.print_wait_s
+        short = await self._leave_data_output()
         while True:
-            short = await self._short_status()
             submode = short.submode
             if submode == Submode.READY:
                 return short
@@ -816,14 +775,24 @@ class ShtrihDriver:
             if submode == Submode.AWAITING_CONTINUE:
                 self._log.info("paper is back: continue printing")
                 await self._call(ContinuePrintRequest(password=self._op), ContinuePrintResponse)
-                continue
-            if loop.time() >= deadline:
+            elif loop.time() >= deadline:
                 raise PrinterBusy(
                     DeviceErrorCode.PRINTING_PREVIOUS,
                     command,
                     f"still printing after {self._params.print_wait_s:g} s (submode {submode})",
                 )
-            await asyncio.sleep(self._params.print_poll_interval_s)
+            else:
+                await asyncio.sleep(self._params.print_poll_interval_s)
+            short = await self._short_status()
+
+    async def _leave_data_output(self) -> ReadShortStatusResponse:
+        """0x10; a register left in mode 1 (a document read cut short) is read to its end."""
+        short = await self._short_status()
+        if short.mode == Mode.DATA_OUTPUT:
+            self._log.warning("register left in data output: reading the document to its end")
+            await self._drain_document_output()
+            short = await self._short_status()
+        return short
 
     async def _printing(
         self, request: Request, expected: type[_R], *, is_sensitive: bool = False
@@ -849,139 +818,32 @@ class ShtrihDriver:
 
     # --- one exchange ----------------------------------------------------------------------
 
+    async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
+        """One raw exchange (tests send payloads the codec does not build)."""
+        return await self._session.exchange(payload, command, is_sensitive=is_sensitive)
+
     async def _call(
         self, request: Request, expected: type[_R], *, is_sensitive: bool = False
     ) -> _R:
         """Send one request and decode its answer; a non-zero error byte raises DeviceError."""
         command = request.command
-        frame = await self._exchange(encode(request), command, is_sensitive=is_sensitive)
+        try:
+            frame = await self._exchange(encode(request), command, is_sensitive=is_sensitive)
+        except BaseException:  # the register may or may not have run it: vouch for nothing
+            self._forget()
+            raise
         try:
             response = decode_response(command, frame.payload)
         except ProtocolError as exc:
-            self._log_link_failure(exc)
+            self._forget()
+            self._session.log_failure(exc)
             raise
         if isinstance(response, ErrorResponse):
             raise device_error(command, response)
         if not isinstance(response, expected):
             raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
+        self._track(response)
         return response
-
-    async def _exchange(self, payload: bytes, command: int, *, is_sensitive: bool) -> Frame:
-        await self._ensure_link()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Frame] = loop.create_future()
-        self._pending = future
-        self._pending_command = command
-        self._is_sensitive = is_sensitive
-        timeout_s = self._params.answer_timeout_for(command)
-        try:
-            await self._apply(self._link.start(payload, loop.time(), answer_timeout_s=timeout_s))
-            while not future.done():
-                self._wakeup.clear()
-                try:
-                    async with asyncio.timeout_at(self._link.deadline):
-                        await self._wakeup.wait()
-                except TimeoutError:
-                    await self._apply(self._link.poll(loop.time()))
-            return future.result()
-        finally:
-            self._pending = None
-            self._is_sensitive = False
-            if self._link.is_busy:
-                self._link.abort()
-
-    async def _ensure_link(self) -> None:
-        if self._reader is not None and not self._reader.done():
-            return
-        await self._transport.close()
-        try:
-            await self._transport.open()
-        except TransportLinkDown as exc:
-            error = LinkDown(exc.url, exc.reason)
-            self._log_link_failure(error)
-            raise error from exc
-        self._link.abort()
-        self._reader = asyncio.create_task(
-            self._read_loop(), name=f"shtrih[{self._transport.url}].reader"
-        )
-
-    async def _read_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                data = await self._transport.read(READ_CHUNK_BYTES)
-                self._note("<<", data)
-                await self._apply(self._link.feed(data, loop.time()))
-                self._wakeup.set()
-        except TransportLinkDown as exc:
-            self._fail_pending(LinkDown(exc.url, exc.reason), exc)
-        except Exception as exc:  # noqa: BLE001 top of the reader task: log, fail the waiter
-            self._log.exception("register reader crashed")
-            self._fail_pending(LinkDown(self._transport.url, f"reader crashed: {exc}"), exc)
-
-    def _fail_pending(self, error: DriverError, cause: BaseException) -> None:
-        error.__cause__ = cause
-        self._log_link_failure(error)
-        future = self._pending
-        if future is not None and not future.done():
-            future.set_exception(error)
-        self._wakeup.set()
-
-    async def _apply(self, out: LinkOutput) -> None:
-        """Write what the link machine asked for, then act on its events."""
-        if out.write:
-            self._note(">>", out.write)
-            try:
-                await self._transport.write(out.write)
-            except TransportLinkDown as exc:
-                self._fail_pending(LinkDown(exc.url, exc.reason), exc)
-                return
-        for event in out.events:
-            if isinstance(event, AnswerReceived):
-                future = self._pending
-                if future is not None and not future.done():
-                    future.set_result(event.frame)
-                self._wakeup.set()
-            elif isinstance(event, ExchangeFailed):
-                future = self._pending
-                error = self._link_error(event)
-                self._log_link_failure(error)
-                if future is not None and not future.done():
-                    future.set_exception(error)
-                self._wakeup.set()
-            elif isinstance(event, HeldAnswerDiscarded):
-                self._log.warning(
-                    "dropped an answer the register held from an earlier request",
-                    frame=event.frame.payload.hex(" "),
-                )
-            elif isinstance(event, Ignored):
-                self._log.debug("link bytes ignored", raw=event.raw.hex(" "), reason=event.reason)
-
-    def _link_error(self, event: ExchangeFailed) -> DriverError:
-        command = self._pending_command
-        if event.kind is FailureKind.BAD_CHECKSUM:
-            return BadChecksum(command, event.attempts)
-        if event.kind is FailureKind.UNEXPECTED:
-            return UnexpectedResponse(command, event.detail)
-        return AnswerTimeout(command, round(event.waited_s, 3))
-
-    def _note(self, direction: str, data: bytes) -> None:
-        """Log link traffic at DEBUG as hex and keep it for the next link ERROR."""
-        if self._is_sensitive and direction == ">>" and len(data) > 1:
-            head = data[:5].hex(" ")
-            text = f"{direction} {head} ... ({len(data)} bytes; customer contact redacted)"
-        else:
-            text = f"{direction} {data.hex(' ')}"
-        self._frames.append(text)
-        self._log.debug(text)
-
-    def _log_link_failure(self, error: DriverError) -> None:
-        self._log.error(
-            "register link failure",
-            error=str(error),
-            error_type=type(error).__name__,
-            recent_frames=list(self._frames),
-        )
 
 
 def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:
@@ -992,6 +854,20 @@ def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:
     if mode == Mode.SHIFT_CLOSED:
         return ShiftState.CLOSED
     return ShiftState.OPEN if is_fn_shift_open else ShiftState.CLOSED
+
+
+def _mark_tag(mark: str) -> TlvItem:
+    """Tag 1084: 1085 :data:`MARK_NAME` and 1086 the mark, CP866 (docs/fn-documents.md §2)."""
+    try:
+        value = mark.encode(_TLV_ENCODING)
+    except UnicodeEncodeError as exc:
+        msg = f"the mark must be CP866 text (the FN stores it so): {mark!r}"
+        raise ValueError(msg) from exc
+    if not 0 < len(value) <= MAX_MARK_BYTES:
+        msg = f"the mark must be 1..{MAX_MARK_BYTES} bytes in CP866, got {len(value)}"
+        raise ValueError(msg)
+    name = tlv_string(Tag.USER_REQUISITE_NAME, MARK_NAME)
+    return tlv_stlv(Tag.USER_REQUISITE, (name, TlvItem(tag=Tag.USER_REQUISITE_VALUE, value=value)))
 
 
 def _cashier_tags(cashier: Cashier) -> list[TlvItem]:

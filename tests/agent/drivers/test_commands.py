@@ -192,6 +192,13 @@ MALFORMED = [
         id="ff45-date-cut",
     ),
     pytest.param(c.Command.ADD_OPERATION, "FF 46 00 00", "trailing", id="ff46-extra-byte"),
+    pytest.param(c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03", "document type", id="ff3a-type-cut"),
+    pytest.param(
+        c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03 00 A4", "document length", id="ff3a-length-cut"
+    ),
+    pytest.param(
+        c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03 00 A4 00 00", "trailing", id="ff3a-long"
+    ),
     pytest.param(c.Command.WRITE_TLV, "FF 0C 00 01 02", "trailing", id="ff0c-extra-bytes"),
 ]
 
@@ -202,6 +209,39 @@ def test_decode_response_rejects_malformed(command: c.Command, payload: str, det
     with pytest.raises(MalformedPayload, match=detail) as caught:
         c.decode_response(command, bytes.fromhex(payload))
     assert caught.value.command == command
+
+
+FF3A_ANSWER = bytes.fromhex("FF 3A 00 03 00 A4 00")  # responses.json ff3a-receipt
+
+
+@pytest.mark.parametrize("size", range(len(FF3A_ANSWER)))
+def test_decode_begin_read_document_rejects_every_strict_prefix(size: int) -> None:
+    """Every strict prefix of an FF3A answer is refused, never decoded to a shorter one."""
+    with pytest.raises(MalformedPayload if size >= 2 else UnexpectedResponse):
+        c.decode_response(c.Command.BEGIN_READ_DOCUMENT, FF3A_ANSWER[:size])
+
+
+@pytest.mark.parametrize("size", range(2))
+def test_decode_document_block_rejects_a_prefix_without_error_byte(size: int) -> None:
+    """An FF3B answer needs its code and error byte; any TLV after them is data."""
+    answer = bytes.fromhex("FF 3B 00 10 04 04 00 1E 01 00 00")[: size + 1]
+    with pytest.raises(MalformedPayload if size == 1 else UnexpectedResponse):
+        c.decode_response(c.Command.READ_DOCUMENT_BLOCK, answer)
+
+
+@given(
+    document_type=st.integers(0, 0xFFFF),
+    length=st.integers(0, 0xFFFF),
+    data=st.binary(max_size=260),
+)
+def test_document_read_answers_roundtrip(document_type: int, length: int, data: bytes) -> None:
+    """FF3A packed by struct, and FF3B with any data, decode to the same values."""
+    begun = c.decode_response(
+        c.Command.BEGIN_READ_DOCUMENT, b"\xff\x3a\x00" + struct.pack("<HH", document_type, length)
+    )
+    assert begun == c.BeginReadDocumentResponse(document_type=document_type, length=length)
+    block = c.decode_response(c.Command.READ_DOCUMENT_BLOCK, b"\xff\x3b\x00" + data)
+    assert block == c.ReadDocumentBlockResponse(data=data)
 
 
 @pytest.mark.parametrize(
@@ -239,6 +279,10 @@ def test_decode_response_rejects_answer_to_another_command(
         pytest.param(
             lambda: c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 247),)),
             id="tlv-over-250",
+        ),
+        pytest.param(
+            lambda: c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 246),)),
+            id="tlv-250-over-the-frame",
         ),
         pytest.param(lambda: c.TlvItem(tag=70000, value=b""), id="tag-over-u16"),
         pytest.param(
@@ -335,6 +379,12 @@ def test_request_rejects_out_of_range_fields(build: Any) -> None:
         build()
 
 
+def test_write_tlv_fills_one_frame_at_most() -> None:
+    """249 bytes of TLV make a 255-byte payload, the most one frame's LEN byte carries."""
+    request = c.WriteTlvRequest(password=30, items=(c.TlvItem(tag=1, value=b"x" * 245),))
+    assert len(c.encode(request)) == 255 == c.MAX_TLV_BYTES + 6
+
+
 def test_add_operation_replaces_characters_cp1251_lacks() -> None:
     """Names travel cp1251; a character it lacks becomes '?', the frame stays LEN 160."""
     request = c.AddOperationRequest(
@@ -404,6 +454,19 @@ def test_tlv_sequence_vector(vector: dict[str, Any]) -> None:
     assert c.encode_tlv(items) == raw
     if "inner" in vector:
         assert c.decode_tlv(items[0].value) == tuple(_tlv_item(i) for i in vector["inner"])
+
+
+def test_tlv_stlv_nests_its_children() -> None:
+    """An STLV's value is its children's TLV: 1084 with 1085 and 1086 as the mark travels."""
+    vector = next(v for v in TLV["sequences"] if v["id"] == "stlv-1084-mark")
+    item = c.tlv_stlv(
+        c.Tag.USER_REQUISITE,
+        (
+            c.tlv_string(c.Tag.USER_REQUISITE_NAME, "CRM ID"),
+            c.tlv_string(c.Tag.USER_REQUISITE_VALUE, "crm-1"),
+        ),
+    )
+    assert item.encode() == bytes.fromhex(vector["bytes"])
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ SIM_PARAMS = DriverParams(
     print_poll_interval_s=0.02,
 )
 CASHIER = Cashier(name="Петрова", inn="500100732259")
+MARK = "crm-0001"
 CONTACT = "guest@example.com"
 
 
@@ -223,14 +224,15 @@ async def test_sim_full_day(
             _item(5000, qty=500_000),
             payments=Payments(cash=Kopecks(20000)),
             contact=CONTACT,
-        )
+        ),
+        mark=MARK,
     )
     assert (sale.change, sale.number, sale.shift, sale.fd) == (2500, 1, opened.shift, opened.fd + 1)
     assert sale.issued_at.tzinfo is MSK
-    card = await driver.register(_receipt(payments=Payments(card=Kopecks(15000))))
-    prepaid = await driver.register(_receipt(payments=Payments(prepaid=Kopecks(15000))))
+    card = await driver.register(_receipt(payments=Payments(card=Kopecks(15000))), mark=MARK)
+    prepaid = await driver.register(_receipt(payments=Payments(prepaid=Kopecks(15000))), mark=MARK)
     refund = await driver.register(
-        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000)))
+        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000))), mark=MARK
     )
     assert [card.number, prepaid.number, refund.number] == [2, 3, 4]
     found = await driver.find_document(refund.fd)
@@ -296,24 +298,24 @@ async def test_sim_every_error_class(
     one = _receipt(payments=Payments(cash=Kopecks(15000)))
 
     with pytest.raises(ShiftNotOpen) as not_open:
-        await driver.register(one)
+        await driver.register(one, mark=MARK)
     assert not_open.value.code == 0x3D
     with pytest.raises(ShiftNotOpen):
         await driver.close_shift(CASHIER)
     await driver.open_shift(CASHIER)
 
     with pytest.raises(InvalidArgument) as below:
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(100))))
+        await driver.register(_receipt(payments=Payments(cash=Kopecks(100))), mark=MARK)
     assert below.value.code == 0x45
     assert not (await driver.read_state()).is_receipt_open
 
     await _post(sim, "/paper/out")
     with pytest.raises(PaperOut):
-        await driver.register(one)
+        await driver.register(one, mark=MARK)
     with pytest.raises(PaperOut):
         await driver.x_report()
     await _post(sim, "/paper/back")
-    assert (await driver.register(one)).number == 1
+    assert (await driver.register(one, mark=MARK)).number == 1
 
     for payload, command in (
         (b"\x8c\x1e\x00\x00\x00", 0x8C),
@@ -342,7 +344,7 @@ async def test_sim_every_error_class(
     async with driver._lock:
         await driver._call(request, AddOperationResponse)
     with pytest.raises(ReceiptAlreadyOpen):
-        await driver.register(one)
+        await driver.register(one, mark=MARK)
     with pytest.raises(ReceiptAlreadyOpen) as receipt_open:
         await driver.cash_in(Kopecks(100))
     assert receipt_open.value.code == 0x4A
@@ -378,13 +380,15 @@ async def test_sim_shift_over_24_hours(
     assert opened is not None
     assert state.clock - opened.issued_at >= timedelta(seconds=89_900)
     with pytest.raises(ShiftExpired):
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
+        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
     with pytest.raises(ShiftExpired):
         await driver.cash_in(Kopecks(100))
     closed = await driver.close_shift(CASHIER)
     reopened = await driver.open_shift(CASHIER)
     assert reopened.shift == closed.shift + 1
-    assert (await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))).number == 1
+    assert (
+        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    ).number == 1
 
 
 @pytest.mark.timeout(30)
@@ -395,8 +399,8 @@ async def test_sim_printing_waits_then_printer_busy(
     sim = start_sim("--print-ms", "300", tcp=False)
     driver = drivers(sim)
     await driver.open_shift(CASHIER)
-    first = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
-    second = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
+    first = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    second = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
     assert second.fd == first.fd + 1
     await driver.aclose()
     impatient = drivers(sim, replace(SIM_PARAMS, print_wait_s=0.05))
@@ -440,12 +444,12 @@ async def test_sim_power_cut_mid_receipt(
     assert (await driver.read_state()).is_receipt_open
     await _post(sim, "/power/cut")
     with pytest.raises(AnswerTimeout):
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
+        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
     await _post(sim, "/power/back")
     state = await driver.read_state()
     assert not state.is_receipt_open
     assert state.last_fd == opened.fd
-    issued = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))))
+    issued = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
     assert issued.fd == opened.fd + 1
 
 
@@ -481,7 +485,9 @@ async def test_sim_line_faults_issue_exactly_one_receipt(
     for path, body in faults:
         await _post(sim, path, body)
         try:
-            issued.append(await driver.register(_receipt(payments=Payments(cash=Kopecks(15000)))))
+            issued.append(
+                await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+            )
         except DriverError as exc:  # a fault may cost one attempt; never a duplicate
             pytest.fail(f"{path} {body}: {exc!r}")
     assert [r.fd for r in issued] == list(range(opened.fd + 1, opened.fd + 5))
