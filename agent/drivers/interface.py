@@ -27,11 +27,13 @@ __all__ = [
     "FnState",
     "FnWarning",
     "IssuedReceipt",
+    "LedgerState",
     "PaymentTotals",
     "RegisterState",
     "ShiftCounters",
     "ShiftDocument",
     "ShiftState",
+    "ShiftView",
 ]
 
 
@@ -94,6 +96,43 @@ class RegisterState:
     is_cover_open: bool
     clock: datetime  # the register's own clock
     last_fd: int  # the last fiscal document number in the FN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerState:
+    """The register as a receipt's intent needs it, read as cheaply as the driver can.
+
+    ``last_fd`` and the FN serial are always read fresh from the FN. ``shift`` is OPEN or
+    CLOSED as the FN keeps it (the FN does not flag the 24-hour lock: the shift guard judges
+    the shift's age from its open document and ``clock``). ``clock`` is the register's own
+    clock; a driver may estimate it from a recent reading rather than ask again.
+    """
+
+    fn_serial: str
+    last_fd: int
+    shift: ShiftState
+    shift_number: int
+    is_receipt_open: bool
+    clock: datetime
+
+
+class ShiftView(Protocol):
+    """What finding a shift's open document needs: RegisterState and LedgerState both fit."""
+
+    @property
+    def shift(self) -> ShiftState:
+        """Open, closed or expired."""
+        ...
+
+    @property
+    def shift_number(self) -> int:
+        """The open shift's number."""
+        ...
+
+    @property
+    def last_fd(self) -> int:
+        """The FN's last FD."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,7 +282,15 @@ class FiscalDriver(Protocol):
         """
         ...
 
-    async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+    async def read_ledger(self) -> LedgerState:
+        """The FN's last FD, its shift and the register's clock: a receipt's intent.
+
+        The last FD is read fresh every time (another program may print on the same FN);
+        the rest may come from what the driver already knows.
+        """
+        ...
+
+    async def shift_open_document(self, state: ShiftView) -> FiscalDocument | None:
         """The open shift's open-shift document (its FD and time), or None with no shift.
 
         ``state`` is one just read with :meth:`read_state` (its shift and last FD). The

@@ -26,8 +26,10 @@ from agent.drivers.interface import (
     FiscalDriver,
     FnState,
     IssuedReceipt,
+    LedgerState,
     RegisterState,
     ShiftState,
+    ShiftView,
 )
 from agent.fiscal import recovery, shift_guard
 from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError
@@ -58,7 +60,7 @@ class PrintTicket:
 
     fn_serial: str
     last_fd: int
-    cash_in_drawer: Kopecks
+    cash_in_drawer: Kopecks | None  # read only for a cash movement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,24 +120,30 @@ class FiscalService:
 
     # -- receipts ---------------------------------------------------------------------------
 
-    async def prepare_receipt(self) -> PrintTicket:
+    async def prepare_receipt(self, *, with_drawer: bool = False) -> PrintTicket:
         """Bring the register to a state where a receipt can start; return the intent's base.
 
-        Cancels a receipt left open, runs the shift guard (open, rotate before ``max_age`` or
-        at the quiet hour, recover an expired shift) and reads the last FD.
+        Reads the ledger (the FN's last FD, fresh, and its shift) and asks the shift guard.
+        In steady state that is all: one round trip. A receipt left open is cancelled, and a
+        shift that must be opened, rotated (before ``max_age`` or at the quiet hour) or
+        recovered from the 24-hour lock is handled on a full reading of the register.
+        ``with_drawer`` also reads the drawer's balance (a cash movement's intent).
         """
-        info = await self._require_info()
-        state = await self._driver.read_state()
-        if state.is_receipt_open:
-            self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
-            await self._driver.cancel_receipt()
+        await self._require_info()
+        ledger = await self._driver.read_ledger()
+        last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
+        if ledger.is_receipt_open or self._guard_action(ledger, await self._opened_at(ledger)):
             state = await self._driver.read_state()
             if state.is_receipt_open:
-                raise RegisterBusyElsewhere
-        state = await self._guard(state)
-        return PrintTicket(
-            fn_serial=info.fn_serial, last_fd=state.last_fd, cash_in_drawer=state.cash_in_drawer
-        )
+                self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
+                await self._driver.cancel_receipt()
+                state = await self._driver.read_state()
+                if state.is_receipt_open:
+                    raise RegisterBusyElsewhere
+            state = await self._guard(state)
+            last_fd = state.last_fd
+        drawer = await self._driver.read_cash_drawer() if with_drawer else None
+        return PrintTicket(fn_serial=fn_serial, last_fd=last_fd, cash_in_drawer=drawer)
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
@@ -271,7 +279,7 @@ class FiscalService:
 
     async def cash_drawer(self) -> Kopecks:
         """What the drawer holds now (register 241): how an interrupted movement is resolved."""
-        return (await self._driver.read_state()).cash_in_drawer
+        return await self._driver.read_cash_drawer()
 
     async def cash_in(self, amount: Kopecks) -> CashMovement:
         """Put cash into the drawer (needs an open shift: the guard opens one)."""
@@ -304,6 +312,19 @@ class FiscalService:
         if self._info is None:
             return await self.connect()
         return self._info
+
+    def _guard_action(
+        self, state: RegisterState | LedgerState, opened_at: datetime | None
+    ) -> shift_guard.GuardAction | None:
+        """What the guard would do now; None when nothing."""
+        action = shift_guard.decide(
+            shift=state.shift, opened_at=opened_at, clock=state.clock, policy=self._policy
+        )
+        return None if action is shift_guard.GuardAction.NONE else action
+
+    async def _opened_at(self, state: ShiftView) -> datetime | None:
+        open_doc = await self._shift_open_document(state)
+        return open_doc.issued_at if open_doc else None
 
     async def _guard(self, state: RegisterState, *, is_idle: bool = False) -> RegisterState:
         open_doc = await self._shift_open_document(state)
@@ -365,7 +386,7 @@ class FiscalService:
         if self._on_report is not None:
             self._on_report(report)
 
-    async def _shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+    async def _shift_open_document(self, state: ShiftView) -> FiscalDocument | None:
         """The open shift's open-shift document, or None when closed or unreadable."""
         if state.shift is ShiftState.CLOSED:
             return None

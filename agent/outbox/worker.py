@@ -332,13 +332,13 @@ class FiscalWorker:
                 raise _RowFinished
             if row.state is RowState.PRINTING and await self._resolve(row, log, refused=None):
                 raise _RowFinished
-            ticket = await self._service.prepare_receipt()
+            ticket = await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
             row = await asyncio.to_thread(
                 self._outbox.mark_printing,
                 row_id,
                 fn_serial=ticket.fn_serial,
                 last_fd=ticket.last_fd,
-                drawer=ticket.cash_in_drawer if row.kind is RowKind.CASH else None,
+                drawer=ticket.cash_in_drawer,
             )
             log.info("printing", fn=ticket.fn_serial, last_fd=ticket.last_fd)
             crash_point("after_mark_printing")

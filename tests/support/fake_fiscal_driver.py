@@ -24,11 +24,13 @@ from agent.drivers.interface import (
     FnState,
     FnWarning,
     IssuedReceipt,
+    LedgerState,
     PaymentTotals,
     RegisterState,
     ShiftCounters,
     ShiftDocument,
     ShiftState,
+    ShiftView,
 )
 
 __all__ = ["FN_SERIAL", "FakeFiscalDriver"]
@@ -107,8 +109,22 @@ class FakeFiscalDriver:
             is_cover_open=False,
             clock=self.clock,
             last_fd=len(self.documents),
-            cash_in_drawer=Kopecks(0),
         )
+
+    async def read_ledger(self) -> LedgerState:
+        self._run("read_ledger")
+        return LedgerState(
+            fn_serial=FN_SERIAL,
+            last_fd=len(self.documents),
+            shift=ShiftState.CLOSED if self.shift is ShiftState.CLOSED else ShiftState.OPEN,
+            shift_number=self.shift_number,
+            is_receipt_open=False,
+            clock=self.clock,
+        )
+
+    async def read_cash_drawer(self) -> Kopecks:
+        self._run("read_cash_drawer")
+        return Kopecks(0)
 
     async def read_fn_state(self) -> FnState:
         self._run("read_fn_state")
@@ -141,7 +157,7 @@ class FakeFiscalDriver:
     async def read_document(self, fd: int) -> FiscalDocument:
         return await self.find_document(fd)
 
-    async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+    async def shift_open_document(self, state: ShiftView) -> FiscalDocument | None:
         self._run("shift_open_document")
         if state.shift is ShiftState.CLOSED:
             return None

@@ -11,8 +11,9 @@ lines of a receipt). The bytes travel through :class:`~agent.drivers.shtrih.sess
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import structlog
@@ -41,11 +42,13 @@ from agent.drivers.interface import (
     FnState,
     FnWarning,
     IssuedReceipt,
+    LedgerState,
     PaymentTotals,
     RegisterState,
     ShiftCounters,
     ShiftDocument,
     ShiftState,
+    ShiftView,
 )
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
@@ -72,6 +75,7 @@ from agent.drivers.shtrih.commands import (
     ErrorResponse,
     FindDocumentRequest,
     FindDocumentResponse,
+    FnDocument,
     FnDocumentType,
     FnErrorCode,
     Mode,
@@ -152,6 +156,11 @@ __all__ = [
 ]
 
 
+CLOCK_ESTIMATE_MAX_AGE_S = 60.0
+"""How long the register's clock is estimated from one 0x11 answer before it is read again."""
+CLOCK_FORWARD_TOLERANCE = timedelta(minutes=2)
+"""FF01's date-time (minute precision) this far past the estimate: the clock was set forward."""
+
 _CASH_IN_DRAWER = 241
 _CASH_IN_TOTAL = 242
 _CASH_OUT_TOTAL = 243
@@ -217,6 +226,7 @@ class ShtrihDriver:
         self._open_documents: dict[tuple[str, int], FiscalDocument] = {}
         self._needs_ready_check = True  # a 0x10 before the next receipt (see _track)
         self._cursor: _ShiftCursor | None = None  # see _count_receipt
+        self._clock_anchor: tuple[datetime, float] | None = None  # see read_ledger
 
     # --- FiscalDriver ----------------------------------------------------------------------
 
@@ -350,7 +360,49 @@ class ShtrihDriver:
             raise UnexpectedResponse(Command.READ_DOCUMENT_BLOCK, detail)
         return document
 
-    async def shift_open_document(self, state: RegisterState) -> FiscalDocument | None:
+    async def read_ledger(self) -> LedgerState:
+        """FF01, and 0x11 only when the driver cannot vouch for the shift number or clock.
+
+        The register's clock is estimated from the last 0x11 answer plus the monotonic time
+        since, for up to :data:`CLOCK_ESTIMATE_MAX_AGE_S`; FF01's date-time later than the
+        estimate (the clock was set forward) sends a fresh 0x11 too. In steady state a
+        receipt's intent costs this one round trip.
+        """
+        async with self._lock:
+            fn = await self._read_fn_status()
+            clock = self._estimated_clock()
+            cursor = self._cursor if fn.is_shift_open else None
+            is_clock_moved = (
+                clock is not None
+                and fn.at is not None
+                and (self._aware(fn.at) > clock + CLOCK_FORWARD_TOLERANCE)
+            )
+            if clock is None or cursor is None or is_clock_moved:
+                status = await self._full_status()
+                clock = self._aware(status.clock)
+                shift_number = status.last_closed_shift + fn.is_shift_open
+            else:
+                shift_number = cursor.shift
+        return LedgerState(
+            fn_serial=fn.fn_serial,
+            last_fd=fn.last_fd,
+            shift=ShiftState.OPEN if fn.is_shift_open else ShiftState.CLOSED,
+            shift_number=shift_number,
+            is_receipt_open=fn.current_document == FnDocument.RECEIPT,
+            clock=clock,
+        )
+
+    def _estimated_clock(self) -> datetime | None:
+        anchor = self._clock_anchor
+        if anchor is None:
+            return None
+        clock, at = anchor
+        elapsed = time.monotonic() - at
+        if not 0 <= elapsed <= CLOCK_ESTIMATE_MAX_AGE_S:
+            return None
+        return clock + timedelta(seconds=elapsed)
+
+    async def shift_open_document(self, state: ShiftView) -> FiscalDocument | None:
         """The open shift's open-shift document, read back with FF0A; None with no shift.
 
         Cached per FN and shift, so once found it costs no round trip at all.
@@ -514,13 +566,17 @@ class ShtrihDriver:
         """Stop vouching for the register: the next receipt polls 0x10 and reads FF40."""
         self._needs_ready_check = True
         self._cursor = None
+        self._clock_anchor = None
 
     def _track(self, response: Response) -> None:
         """Keep what the driver can vouch for up to date with every answer it gets.
 
         A status read shows the mode: FF46 may go straight out only from an idle shift mode.
-        An accepted FF46 opens a receipt; an accepted FF45 or 0x88 ends it.
+        An accepted FF46 opens a receipt; an accepted FF45 or 0x88 ends it. A full status
+        anchors the estimate of the register's clock.
         """
+        if isinstance(response, ReadStatusResponse):
+            self._clock_anchor = (self._aware(response.clock), time.monotonic())
         if isinstance(response, ReadShortStatusResponse | ReadStatusResponse):
             self._needs_ready_check = response.mode not in _IDLE_MODES
         elif isinstance(response, AddOperationResponse):

@@ -32,7 +32,6 @@ STATE = RegisterState(
     is_cover_open=False,
     clock=CLOCK,
     last_fd=40,
-    cash_in_drawer=Kopecks(0),
 )
 FN = FnState(
     serial="9999078900012345",
@@ -53,7 +52,7 @@ SNAPSHOT = RegisterSnapshot(
 def _inputs(**changes: object) -> HealthInputs:
     base = HealthInputs(
         version="0.1.0",
-        started_at=HOST_NOW - timedelta(hours=1),
+        uptime_s=3600.0,
         now=HOST_NOW,
         is_link_up=True,
         snapshot=SNAPSHOT,

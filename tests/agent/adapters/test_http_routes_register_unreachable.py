@@ -24,6 +24,7 @@ from agent.domain.receipt import Cashier
 from agent.drivers.shtrih.driver import ShtrihDriver
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
+from agent.intake import Intake
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox
 from agent.outbox.worker import FiscalWorker, WorkerParams
@@ -67,7 +68,8 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Outbo
     async def health() -> Health:
         return Health(state="online")
 
-    app = build_app(HttpDeps(config=config, outbox=outbox, worker=worker, health=health, log=log))
+    intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
+    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=health, log=log))
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client, outbox

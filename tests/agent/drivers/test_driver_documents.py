@@ -150,7 +150,9 @@ async def test_driver_register_writes_the_mark_with_the_cashier_in_one_ff0c(rig:
         bytes.fromhex(cashier_and_mark).hex(" "),
         bytes.fromhex(contact).hex(" "),
     ]
-    assert 1084 in rig.device.state.documents[-1].tags.other
+    mark = rig.device.state.documents[-1].tags.mark
+    assert mark is not None
+    assert (mark.name, mark.value) == ("CRM ID", "crm-42")
 
 
 async def test_driver_register_mark_that_does_not_fit_goes_in_its_own_ff0c(rig: Rig) -> None:
