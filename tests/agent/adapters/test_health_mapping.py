@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.adapters.report_mapping import HealthInputs, health_to_contract
-from agent.domain.money import Kopecks
 from agent.drivers.interface import DeviceInfo, FnState, FnWarning, RegisterState, ShiftState
 from agent.fiscal.service import RegisterSnapshot
 from agent.fiscal.shift_guard import ShiftPolicy
