@@ -148,6 +148,8 @@ def fiscal_to_contract(record: FiscalRecord, kind: ReceiptKind) -> FiscalResult:
         issued_at=record.issued_at,
         total=kopecks_to_money(record.total),
         qr=qr_string(record, kind),
+        doc_id=f"{record.fn}:{record.fd}",
+        mark=record.mark,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from shtrih_rig import Rig, make_rig
+
+from tests.support.shtrih_rig import Rig, make_rig
 
 
 @pytest.fixture

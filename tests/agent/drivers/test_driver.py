@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import pytest
 import structlog
-from shtrih_fakes import utc_now
-from shtrih_rig import FAST, FN_SERIAL, Rig, make_rig
 from structlog.testing import capture_logs
 
 from agent.domain.money import Kopecks, Micros
@@ -49,6 +47,8 @@ from agent.drivers.interface import DocumentType, FiscalDriver, ShiftState
 from agent.drivers.shtrih.commands import Command, ErrorResponse, interpret_error
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver, device_error
 from firmware_sim.state import MSK
+from tests.support.shtrih_fakes import utc_now
+from tests.support.shtrih_rig import FAST, FN_SERIAL, Rig, make_rig
 
 CASHIER = Cashier(name="Иванов", inn="500100732259")
 CONTACT = "+79990001122"

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 import structlog
-from shtrih_fakes import utc_now
-from shtrih_rig import FAST, Rig
 from structlog.testing import capture_logs
 
 from agent.domain.money import Kopecks, Micros
@@ -48,6 +46,8 @@ from agent.drivers.shtrih.commands import (
     encode,
 )
 from agent.drivers.shtrih.driver import MAX_MARK_BYTES, ShtrihDriver
+from tests.support.shtrih_fakes import utc_now
+from tests.support.shtrih_rig import FAST, Rig
 
 CASHIER = Cashier(name="Иванов", inn="500100732259")
 CONTACT = "+79990001122"

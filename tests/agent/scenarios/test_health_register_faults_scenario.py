@@ -76,7 +76,7 @@ def test_health_link_down_within_the_idle_check_when_the_register_goes_away(
     assert health["register"]["link"] == "down"
     assert health["register"]["error"] == "link_down"
     assert health["last_error"]["code"] == "link_down"
-    assert health["outbox"] == {"pending": 0, "failed": 0}
+    assert health["outbox"] == {"pending": 0, "failed": 0, "unknown": 0}
 
     sim.post("/power/back")
     health = _health_when(

@@ -151,6 +151,6 @@ def test_http_health_describes_the_register_behind_the_agent(
     assert health["shift"]["number"] == 1
     assert 0 <= health["shift"]["age_s"] < 600
     assert health["fn"]["serial"] == FN_SERIAL
-    assert health["outbox"] == {"pending": 0, "failed": 0}
+    assert health["outbox"] == {"pending": 0, "failed": 0, "unknown": 0}
     assert health["sync"] == {"pending": 0}
     assert health["uptime_s"] > 0

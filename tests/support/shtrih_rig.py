@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import structlog
-from shtrih_fakes import FakeLink, utc_now
 
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from firmware_sim.device import Device
 from firmware_sim.link import DeviceLink
 from firmware_sim.state import MSK, DeviceConfig
+from tests.support.shtrih_fakes import FakeLink, utc_now
 
 FN_SERIAL = "9999078900001366"
 FAST = DriverParams(

@@ -1,0 +1,110 @@
+"""The agent's core in one process: intake, outbox, worker and service over the fake-link register.
+
+The register is the simulator's pure device behind the real Shtrih driver and link state
+machine (``tests.support.shtrih_rig``); the outbox is a real SQLite file. Fast enough for
+unit tests of the worker, the intake and the HTTP routes, with nothing mocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent.adapters.http.routes import HttpDeps, build_app
+from agent.config import AgentConfig, load_config
+from agent.contract import Health
+from agent.domain.receipt import Cashier
+from agent.fiscal.service import FiscalService
+from agent.fiscal.shift_guard import ShiftPolicy
+from agent.intake import Intake
+from agent.outbox.store import Outbox
+from agent.outbox.worker import FiscalWorker, WorkerParams
+from tests.support.shtrih_rig import Rig, make_rig
+
+__all__ = ["AgentRig", "agent_rig", "host_now"]
+
+CONFIG = """
+club = "club-1"
+agent = "desk-1"
+state_dir = "{state}"
+[register]
+url = "socket://127.0.0.1:1"
+tz = "Europe/Moscow"
+[tax]
+top_up = "usn_income"
+service = "usn_income"
+goods = "usn_income"
+[cashier]
+name = "Администратор"
+"""
+
+FAST_WORKER = WorkerParams(
+    retry_initial_s=0.01, retry_max_s=0.05, retry_attempts=2, wait_poll_s=0.05, idle_tick_s=0.2
+)
+
+
+def host_now() -> datetime:
+    """The host's clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class AgentRig:
+    """Every part of one agent, wired as the composition root wires them."""
+
+    config: AgentConfig
+    register: Rig
+    outbox: Outbox
+    service: FiscalService
+    worker: FiscalWorker
+    intake: Intake
+    client: TestClient[Any, Any]
+
+
+@asynccontextmanager
+async def agent_rig(
+    tmp_path: Path,
+    *,
+    params: WorkerParams = FAST_WORKER,
+    clock: Callable[[], datetime] = host_now,
+) -> AsyncIterator[AgentRig]:
+    """An agent over a fresh register (shift closed) and an empty outbox; closed at the end."""
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(CONFIG.format(state=tmp_path))
+    config = load_config(config_file, {})
+    log = structlog.get_logger("test")
+    register = make_rig()
+    outbox = Outbox(tmp_path / "agent.sqlite3", clock=clock)
+    service = FiscalService(
+        driver=register.driver, policy=ShiftPolicy(), cashier=Cashier(name="Админ"), log=log
+    )
+    worker = FiscalWorker(outbox=outbox, service=service, params=params, log=log, clock=clock)
+    intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
+
+    async def health() -> Health:
+        return Health(state="online")
+
+    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=health, log=log))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield AgentRig(
+            config=config,
+            register=register,
+            outbox=outbox,
+            service=service,
+            worker=worker,
+            intake=intake,
+            client=client,
+        )
+    finally:
+        await client.close()
+        await service.close()
+        outbox.close()
