@@ -268,12 +268,16 @@ class FiscalWorker:
                 except (DriverError, FiscalError) as exc:
                     failures += 1
                     await self._on_attempt_error(row.id, exc, log)
-                    await asyncio.sleep(self._settle_delay(exc, failures))
+                    await asyncio.sleep(self._delay(exc, failures))
             await self._release_line_unless_printing(row.id)
             self._clear_condition()
             log.info("line_resumed")
 
-    def _settle_delay(self, exc: DriverError | FiscalError, failures: int) -> float:
+    def _delay(self, exc: DriverError | FiscalError, failures: int) -> float:
+        """Before the next try: a WAIT condition is polled; others back off, with jitter, capped.
+
+        On the monotonic clock (``asyncio.sleep``): a host clock jump changes nothing here.
+        """
         if exc.disposition is Disposition.WAIT:
             return self._params.wait_poll_s
         backoff = self._params.retry_initial_s * 2.0 ** min(failures - 1, 16)
@@ -317,12 +321,9 @@ class FiscalWorker:
 
     def _wait_for(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, (DriverError, FiscalError)) and exc.disposition is Disposition.WAIT:
-            return self._params.wait_poll_s
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self._params.retry_initial_s, max=self._params.retry_max_s
-        )
-        return float(backoff(state))
+        if isinstance(exc, (DriverError, FiscalError)):
+            return self._delay(exc, state.attempt_number)
+        return self._params.retry_initial_s
 
     async def _attempt(self, row_id: str, log: structlog.typing.FilteringBoundLogger) -> None:
         async with self.register_lock:
