@@ -193,15 +193,6 @@ def test_health_wrong_password_is_degraded_and_nothing_prints(
     assert [doc["type"] for doc in sim.tape()] == ["registration"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "agent/outbox/worker.py: FiscalWorker.is_link_up starts False and only a successful "
-        "connect sets it, so a register that answers every command with 0x4F (wrong password) "
-        "is shown as register.link 'down', as if the cable were out"
-    ),
-)
 def test_health_wrong_password_keeps_the_link_up(start_sim: Any, start_agent: Any) -> None:
     """The register answered (it refused the password): the link is up, the error names why."""
     _, _, health = _wrong_password_agent(start_sim, start_agent)
