@@ -28,7 +28,7 @@ from agent.outbox.store import Outbox
 from agent.outbox.worker import FiscalWorker, WorkerParams
 from tests.support.shtrih_rig import Rig, make_rig
 
-__all__ = ["AgentRig", "agent_rig", "host_now"]
+__all__ = ["FAST_WORKER", "AgentRig", "agent_rig", "host_now"]
 
 CONFIG = """
 club = "club-1"
