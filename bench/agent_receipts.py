@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.agent_phase import AgentRun, run_agent
-from bench.driver_phase import DriverRun, run_driver, takes_mark
+from bench.driver_phase import DriverRun, run_driver
 from bench.report import Report, print_report
 from bench.wire import DEBUG_ARGS
 
@@ -64,8 +64,6 @@ def _problems(agent: AgentRun, driver: DriverRun, expected: int) -> list[str]:
 def main() -> int:
     args = _args()
     print("register: firmware-sim on a pty, zero latency; receipts of 2 items, cash with change")
-    if not takes_mark():
-        print("note: ShtrihDriver.register does not take mark= yet: the driver runs without it")
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
         agent = run_agent(

@@ -9,28 +9,25 @@ registers the burst's receipts one after another. Its CPU is the benchmark proce
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import structlog
-from agent.adapters.receipt_mapping import receipt_to_domain
 
 from agent.config import AgentConfig, load_config
 from agent.contract import ReceiptRequest
 from agent.domain.receipt import Cashier, Receipt, VatRate
-from agent.drivers.interface import IssuedReceipt
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.intake.receipt_mapping import receipt_to_domain
 from agent.transport import Transport, TransportParams
 from bench.wire import WireCount, WireMeter
 from bench.workload import AGENT_ENV, burst_receipts, fresh_simulator, new_agent
 
-__all__ = ["DriverRun", "run_driver", "takes_mark"]
+__all__ = ["DriverRun", "run_driver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +38,6 @@ class DriverRun:
     wall_s: float
     cpu_s: float
     wire: WireCount
-    with_mark: bool  # register() was called with mark=
-
-
-def takes_mark() -> bool:
-    """ShtrihDriver.register accepts ``mark=`` (the interface says it must; a merge pending)."""
-    return "mark" in inspect.signature(ShtrihDriver.register).parameters
 
 
 def _json_log(stream: TextIO) -> structlog.typing.FilteringBoundLogger:
@@ -92,8 +83,6 @@ async def _print(
     meter: WireMeter,
 ) -> DriverRun:
     driver = _driver(config, log)
-    with_mark = takes_mark()
-    register: Callable[..., Awaitable[IssuedReceipt]] = driver.register
     try:
         await driver.connect()
         await driver.open_shift(Cashier(name=config.cashier.name, inn=config.cashier.inn))
@@ -101,17 +90,12 @@ async def _print(
         wire_start = meter.mark()
         started, cpu_started = time.perf_counter(), time.process_time()
         for receipt, request_id in zip(receipts, ids, strict=True):
-            if with_mark:
-                await register(receipt, mark=request_id)
-            else:
-                await register(receipt)
+            await driver.register(receipt, mark=request_id)
         wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         wire = await asyncio.to_thread(meter.since, wire_start)
     finally:
         await driver.aclose()
-    return DriverRun(
-        receipts=len(receipts), wall_s=wall_s, cpu_s=cpu_s, wire=wire, with_mark=with_mark
-    )
+    return DriverRun(receipts=len(receipts), wall_s=wall_s, cpu_s=cpu_s, wire=wire)
 
 
 def run_driver(workdir: Path, *, count: int, sim_args: tuple[str, ...] = ()) -> DriverRun:

@@ -55,7 +55,6 @@ def figures(report: Report) -> dict[str, float | int | bool | None]:
         "agent_max_ms": round(max(seq), 2) if seq else None,
         "driver_receipts_per_s": round(driver_rate, 1),
         "driver_ms_per_receipt": round(driver_ms, 2),
-        "driver_with_mark": driver.with_mark,
         "rate_ratio": round(agent_rate / driver_rate, 3),
         "p50_ratio": None if p50 is None else round(p50 / driver_ms, 3),
         "agent_round_trips_per_receipt": _round(_per(agent.wire.round_trips, agent.burst), 2),

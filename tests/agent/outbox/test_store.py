@@ -172,7 +172,6 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     first.submit_receipt("crm-1", _receipt(), "fp-1")
     first.close()
     conn = sqlite3.connect(path)
-    conn.execute("DROP INDEX outbox_fiscal_fd")
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
