@@ -8,6 +8,7 @@ that does not decode raises :class:`CodecError` rather than becoming a different
 
 from __future__ import annotations
 
+import functools
 import json
 from enum import Enum
 from typing import Any, Final, TypeVar
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION: Final = 1
+
+DECODED_CACHE_SIZE: Final = 256
+"""Decoded payloads kept: a burst of rows on their way through the worker and the API."""
 
 E = TypeVar("E", bound=Enum)
 
@@ -86,8 +90,13 @@ def receipt_to_json(receipt: Receipt) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
 def receipt_from_json(text: str) -> Receipt:
-    """The receipt back from :func:`receipt_to_json`; raises :class:`CodecError`."""
+    """The receipt back from :func:`receipt_to_json`; raises :class:`CodecError`.
+
+    Memoized: a row is read several times on its way (intent, done, results) and the
+    Receipt is immutable, so one decode serves them all.
+    """
     doc = _load("receipt", text)
     try:
         payments = _dict(doc["payments"])
@@ -120,6 +129,7 @@ def cash_to_json(order: CashOrder) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=DECODED_CACHE_SIZE)
 def cash_from_json(text: str) -> CashOrder:
     """The cash order back from :func:`cash_to_json`; raises :class:`CodecError`."""
     doc = _load("cash order", text)

@@ -138,6 +138,10 @@ _ACTIVE_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STA
 # Built once from constant enum values, never from input (hence the S608 waivers).
 _SQL_COUNT_ACTIVE: Final = f"SELECT COUNT(*) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
 _SQL_OLDEST_ACTIVE: Final = f"SELECT MIN(accepted_at) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
+_SQL_NEXT_WORK: Final = (
+    f"SELECT * FROM outbox WHERE state IN ('{RowState.PRINTING.value}', '{RowState.PENDING.value}')"  # noqa: S608
+    f" ORDER BY state = '{RowState.PENDING.value}', seq LIMIT 1"
+)
 _SQL_COUNT_UNDELIVERED: Final = (
     f"SELECT COUNT(*) FROM outbox WHERE state IN ({_FINAL_SQL}) AND delivered_at IS NULL"  # noqa: S608
 )
@@ -362,11 +366,21 @@ class Outbox:
 
     # -- the worker's side ----------------------------------------------------------------
 
+    def next_work(self) -> OutboxRow | None:
+        """The row the worker takes next: one left in ``printing`` first, else the oldest pending.
+
+        One query for what :meth:`in_flight` and :meth:`next_pending` answer together.
+        """
+        with self._read() as db:
+            rows = _select(db, _SQL_NEXT_WORK)
+            return _row(rows[0]) if rows else None
+
     def next_pending(self) -> OutboxRow | None:
         """The oldest pending row, in accept order (FIFO)."""
         with self._read() as db:
             rows = list(
-                db.query(
+                _select(
+                    db,
                     "SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT 1",
                     [RowState.PENDING.value],
                 )
@@ -376,8 +390,8 @@ class Outbox:
     def in_flight(self) -> list[OutboxRow]:
         """Rows in printing, oldest first: what crash recovery must resolve."""
         with self._read() as db:
-            query = db.query(
-                "SELECT * FROM outbox WHERE state = ? ORDER BY seq", [RowState.PRINTING.value]
+            query = _select(
+                db, "SELECT * FROM outbox WHERE state = ? ORDER BY seq", [RowState.PRINTING.value]
             )
             return [_row(raw) for raw in query]
 
@@ -450,7 +464,9 @@ class Outbox:
 
     def _find_by_fd(self, db: Database, fn: str, fd: int) -> OutboxRow | None:
         rows = list(
-            db.query("SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn])
+            _select(
+                db, "SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn]
+            )
         )
         return _row(rows[0]) if rows else None
 
@@ -506,9 +522,10 @@ class Outbox:
             raise ValueError(msg)
         with self._read() as db:
             if state is None:
-                query = db.query("SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
+                query = _select(db, "SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
             else:
-                query = db.query(
+                query = _select(
+                    db,
                     "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?",
                     [state.value, limit],
                 )
@@ -519,7 +536,7 @@ class Outbox:
         with self._read() as db:
             counts = {
                 raw["state"]: raw["n"]
-                for raw in db.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+                for raw in _select(db, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
             }
             oldest = _scalar_text(db, _SQL_OLDEST_ACTIVE)
             undelivered = _scalar(db, _SQL_COUNT_UNDELIVERED)
@@ -624,7 +641,7 @@ class Outbox:
         return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:
-        rows = list(db.query("SELECT * FROM outbox WHERE id = ?", [row_id]))
+        rows = list(_select(db, "SELECT * FROM outbox WHERE id = ?", [row_id]))
         return _row(rows[0]) if rows else None
 
     def _get(self, db: Database, row_id: str) -> OutboxRow:
@@ -681,6 +698,13 @@ def _aware(value: datetime, name: str) -> datetime:
 
 def _utc_text(value: datetime) -> str:
     return _aware(value, "the clock's time").astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _select(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Rows as dicts, straight from the connection (the hot path: no query tracing)."""
+    cursor = db.conn.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def _scalar(db: Database, sql: str) -> int:

@@ -101,6 +101,9 @@ class LineStop:
 @dataclass(slots=True)
 class _Attempts:
     retry_failures: int = 0  # RETRY-class failures of one row; WAIT does not count
+    # The row as the loop just read it: the first attempt needs no second read. Later
+    # attempts read it again (an attempt may have left it in printing).
+    fresh: OutboxRow | None = None
 
 
 class _RowFinished(Exception):
@@ -166,18 +169,15 @@ class FiscalWorker:
                 await asyncio.sleep(self._params.wait_poll_s)
 
     async def _step(self, *, is_started: bool) -> None:
-        in_flight = await asyncio.to_thread(self._outbox.in_flight)
-        if in_flight:
-            await self._settle(in_flight[0])
-            return
-        if not is_started:
+        row = await asyncio.to_thread(self._outbox.next_work)
+        if row is not None and row.state is RowState.PRINTING:
+            await self._settle(row)
+        elif not is_started:
             await self._tick()
-            return
-        row = await asyncio.to_thread(self._outbox.next_pending)
-        if row is None:
+        elif row is None:
             await self._idle()
-            return
-        await self._process(row)
+        else:
+            await self._process(row)
 
     async def execute(self, operation: Callable[[FiscalService], Awaitable[T]]) -> T:
         """Run a shift, report or other register command between receipts.
@@ -297,7 +297,7 @@ class FiscalWorker:
 
     async def _process_bound(self, row: OutboxRow) -> None:
         log = self._log.bind(kind=row.kind.value)
-        attempts = _Attempts()
+        attempts = _Attempts(fresh=row)
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(_is_retryable),
             stop=lambda _state: attempts.retry_failures >= self._params.retry_attempts,
@@ -308,7 +308,8 @@ class FiscalWorker:
             async for attempt in retrying:
                 with attempt:
                     try:
-                        await self._attempt(row.id, log)
+                        fresh, attempts.fresh = attempts.fresh, None
+                        await self._attempt(row.id, log, fresh)
                     except (DriverError, FiscalError) as exc:
                         if exc.disposition is Disposition.RETRY:
                             attempts.retry_failures += 1
@@ -325,10 +326,15 @@ class FiscalWorker:
             return self._delay(exc, state.attempt_number)
         return self._params.retry_initial_s
 
-    async def _attempt(self, row_id: str, log: structlog.typing.FilteringBoundLogger) -> None:
+    async def _attempt(
+        self,
+        row_id: str,
+        log: structlog.typing.FilteringBoundLogger,
+        fresh: OutboxRow | None = None,
+    ) -> None:
         async with self.register_lock:
             await self._ensure_connected()
-            row = await asyncio.to_thread(self._outbox.get, row_id)
+            row = fresh or await asyncio.to_thread(self._outbox.get, row_id)
             if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
                 raise _RowFinished
             if row.state is RowState.PRINTING and await self._resolve(row, log, refused=None):

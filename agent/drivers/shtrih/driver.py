@@ -523,7 +523,7 @@ class ShtrihDriver:
             if issued_at is None:
                 issued_at = (await self._find(closed.fd)).issued_at
             fn_serial = await self._fn()
-        self._log.info("receipt issued", fd=closed.fd, shift=shift, number=number, mark=mark)
+        self._log.debug("receipt issued", fd=closed.fd, shift=shift, number=number, mark=mark)
         return IssuedReceipt(
             fn=fn_serial,
             fd=closed.fd,
