@@ -37,7 +37,13 @@ if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.contract import Health
 
-__all__ = ["HEALTH_REFRESH_TIMEOUT_S", "HOUSEKEEPING_INTERVAL_S", "Agent", "run_agent"]
+__all__ = [
+    "HEALTH_REFRESH_TIMEOUT_S",
+    "HOUSEKEEPING_INTERVAL_S",
+    "Agent",
+    "build_driver",
+    "run_agent",
+]
 
 HOUSEKEEPING_INTERVAL_S = 3600.0
 """How often final, delivered outbox rows past their retention are pruned."""
@@ -49,6 +55,24 @@ must not keep the register busy."""
 
 HEALTH_UNKNOWN_IDS = 20
 """How many unknown rows health names (the newest; the count covers all of them)."""
+
+
+def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> ShtrihDriver:
+    """The register's driver from ``[register]`` (the benchmark builds its bare driver so too)."""
+    register = config.register
+    return ShtrihDriver(
+        transport=Transport(params=TransportParams(url=register.url, baudrate=register.baudrate)),
+        params=DriverParams(
+            operator_password=register.operator_password,
+            sysadmin_password=register.admin_password,
+            tz=ZoneInfo(register.tz) if register.tz else None,
+            answer_timeouts_s=register.answer_timeouts,
+            tax_rate_index={
+                VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
+            },
+        ),
+        log=log.bind(register=register.url),
+    )
 
 
 def _now() -> datetime:
@@ -84,22 +108,7 @@ class Agent:
             max_pending=config.outbox.max_pending,
             retention=config.outbox.retention,
         )
-        register = config.register
-        driver = ShtrihDriver(
-            transport=Transport(
-                params=TransportParams(url=register.url, baudrate=register.baudrate)
-            ),
-            params=DriverParams(
-                operator_password=register.operator_password,
-                sysadmin_password=register.admin_password,
-                tz=ZoneInfo(register.tz) if register.tz else None,
-                answer_timeouts_s=register.answer_timeouts,
-                tax_rate_index={
-                    VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
-                },
-            ),
-            log=log.bind(register=register.url),
-        )
+        driver = build_driver(config, log)
         service = FiscalService(
             driver=driver,
             policy=ShiftPolicy(

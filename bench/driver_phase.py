@@ -14,16 +14,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 import structlog
 
+from agent.app import build_driver
 from agent.config import AgentConfig, load_config
 from agent.contract import ReceiptRequest
-from agent.domain.receipt import Cashier, Receipt, VatRate
-from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.domain.receipt import Cashier, Receipt
 from agent.intake.receipt_mapping import receipt_to_domain
-from agent.transport import Transport, TransportParams
 from bench.wire import WireCount, WireMeter
 from bench.workload import AGENT_ENV, burst_receipts, fresh_simulator, new_agent
 
@@ -57,24 +55,6 @@ def _json_log(stream: TextIO) -> structlog.typing.FilteringBoundLogger:
     return logger
 
 
-def _driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> ShtrihDriver:
-    """The driver exactly as agent/app.py's Agent.build makes it."""
-    register = config.register
-    return ShtrihDriver(
-        transport=Transport(params=TransportParams(url=register.url, baudrate=register.baudrate)),
-        params=DriverParams(
-            operator_password=register.operator_password,
-            sysadmin_password=register.admin_password,
-            tz=ZoneInfo(register.tz) if register.tz else None,
-            answer_timeouts_s=register.answer_timeouts,
-            tax_rate_index={
-                VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
-            },
-        ),
-        log=log.bind(register=register.url),
-    )
-
-
 async def _print(
     config: AgentConfig,
     log: structlog.typing.FilteringBoundLogger,
@@ -82,7 +62,7 @@ async def _print(
     ids: list[str],
     meter: WireMeter,
 ) -> DriverRun:
-    driver = _driver(config, log)
+    driver = build_driver(config, log)
     try:
         await driver.connect()
         await driver.open_shift(Cashier(name=config.cashier.name, inn=config.cashier.inn))

@@ -21,14 +21,16 @@ from agent.adapters.http.routes import HttpDeps, build_app
 from agent.config import AgentConfig, load_config
 from agent.contract import Health
 from agent.domain.receipt import Cashier
+from agent.drivers.shtrih.driver import ShtrihDriver
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
-from agent.outbox.store import Outbox
+from agent.outbox.store import DEFAULT_MAX_PENDING, Outbox
 from agent.outbox.worker import FiscalWorker, WorkerParams
+from agent.transport import Transport, TransportParams
 from tests.support.shtrih_rig import Rig, make_rig
 
-__all__ = ["FAST_WORKER", "AgentRig", "agent_rig", "host_now"]
+__all__ = ["FAST_WORKER", "AgentRig", "agent_rig", "api_without_register", "host_now"]
 
 CONFIG = """
 club = "club-1"
@@ -40,7 +42,7 @@ tz = "Europe/Moscow"
 [tax]
 top_up = "usn_income"
 service = "usn_income"
-goods = "usn_income"
+goods = "{goods_tax}"
 [cashier]
 name = "Администратор"
 """
@@ -76,9 +78,7 @@ async def agent_rig(
     clock: Callable[[], datetime] = host_now,
 ) -> AsyncIterator[AgentRig]:
     """An agent over a fresh register (shift closed) and an empty outbox; closed at the end."""
-    config_file = tmp_path / "agent.toml"
-    config_file.write_text(CONFIG.format(state=tmp_path))
-    config = load_config(config_file, {})
+    config = _config(tmp_path)
     log = structlog.get_logger("test")
     register = make_rig()
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=clock)
@@ -87,13 +87,7 @@ async def agent_rig(
     )
     worker = FiscalWorker(outbox=outbox, service=service, params=params, log=log, clock=clock)
     intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
-
-    async def health() -> Health:
-        return Health(state="online")
-
-    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=health, log=log))
-    client = TestClient(TestServer(app))
-    await client.start_server()
+    client = await _serve(intake, outbox)
     try:
         yield AgentRig(
             config=config,
@@ -104,6 +98,49 @@ async def agent_rig(
             intake=intake,
             client=client,
         )
+    finally:
+        await client.close()
+        await service.close()
+        outbox.close()
+
+
+def _config(tmp_path: Path, *, goods_tax: str = "usn_income") -> AgentConfig:
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(CONFIG.format(state=tmp_path, goods_tax=goods_tax))
+    return load_config(config_file, {})
+
+
+async def _health() -> Health:
+    return Health(state="online")
+
+
+async def _serve(intake: Intake, outbox: Outbox) -> TestClient[Any, Any]:
+    log = structlog.get_logger("test")
+    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=_health, log=log))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client
+
+
+@asynccontextmanager
+async def api_without_register(
+    tmp_path: Path, *, register_url: str, max_pending: int = DEFAULT_MAX_PENDING
+) -> AsyncIterator[tuple[TestClient[Any, Any], Outbox]]:
+    """The local HTTP API over a real outbox and a real driver whose register never answers.
+
+    Goods are taxed ``osn`` here, so a test can tell the configured tax system was applied.
+    """
+    config = _config(tmp_path, goods_tax="osn")
+    log = structlog.get_logger("test")
+    outbox = Outbox(tmp_path / "agent.sqlite3", clock=host_now, max_pending=max_pending)
+    driver = ShtrihDriver(transport=Transport(params=TransportParams(url=register_url)), log=log)
+    service = FiscalService(driver=driver, policy=ShiftPolicy(), cashier=Cashier(name="A"), log=log)
+    worker = FiscalWorker(
+        outbox=outbox, service=service, params=WorkerParams(), log=log, clock=host_now
+    )
+    client = await _serve(Intake(config=config, outbox=outbox, worker=worker, log=log), outbox)
+    try:
+        yield client, outbox
     finally:
         await client.close()
         await service.close()

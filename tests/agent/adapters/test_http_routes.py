@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from agent.adapters.http.routes import HttpDeps, build_app
-from agent.config import load_config
-from agent.contract import Health
-from agent.domain.receipt import Cashier
-from agent.drivers.shtrih.driver import ShtrihDriver
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
-from agent.intake import Intake
 from agent.outbox.store import Outbox
-from agent.outbox.worker import FiscalWorker, WorkerParams
-from agent.transport import Transport, TransportParams
-
-CONFIG = """
-club = "club-1"
-agent = "desk-1"
-state_dir = "{state}"
-[register]
-url = "socket://127.0.0.1:1"
-[tax]
-top_up = "usn_income"
-service = "usn_income"
-goods = "osn"
-[cashier]
-name = "Администратор"
-"""
+from tests.support.agent_rig import api_without_register, host_now
 
 RECEIPT: dict[str, Any] = {
     "id": "crm-1",
@@ -46,36 +21,13 @@ RECEIPT: dict[str, Any] = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Outbox]]:
     """The app with a real outbox; the register behind the worker is never reached."""
-    config_file = tmp_path / "agent.toml"
-    config_file.write_text(CONFIG.format(state=tmp_path))
-    config = load_config(config_file, {})
-    log = structlog.get_logger("test")
-    outbox = Outbox(tmp_path / "agent.sqlite3", clock=_now, max_pending=3)
-    driver = ShtrihDriver(
-        transport=Transport(params=TransportParams(url="socket://127.0.0.1:1")), log=log
-    )
-    service = FiscalService(driver=driver, policy=ShiftPolicy(), cashier=Cashier(name="A"), log=log)
-    worker = FiscalWorker(
-        outbox=outbox, service=service, params=WorkerParams(), log=log, clock=_now
-    )
-
-    async def health() -> Health:
-        return Health(state="online")
-
-    intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
-    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=health, log=log))
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    yield client, outbox
-    await client.close()
-    outbox.close()
+    async with api_without_register(
+        tmp_path, register_url="socket://127.0.0.1:1", max_pending=3
+    ) as made:
+        yield made
 
 
 async def test_http_receipt_is_committed_before_202(
@@ -86,7 +38,7 @@ async def test_http_receipt_is_committed_before_202(
     response = await client.post("/api/v1/receipts", json=RECEIPT)
     assert response.status == 202
     assert await response.json() == {"id": "crm-1", "status": "pending"}
-    other = Outbox(tmp_path / "agent.sqlite3", clock=_now)
+    other = Outbox(tmp_path / "agent.sqlite3", clock=host_now)
     try:
         row = other.get("crm-1")
         assert row is not None

@@ -8,74 +8,26 @@ A shift command runs on the register while the client waits, so an unreachable r
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from agent.adapters.http import routes
-from agent.adapters.http.routes import HttpDeps, build_app
-from agent.config import load_config
-from agent.contract import Health
-from agent.domain.receipt import Cashier
-from agent.drivers.shtrih.driver import ShtrihDriver
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
-from agent.intake import Intake
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox
-from agent.outbox.worker import FiscalWorker, WorkerParams
-from agent.transport import Transport, TransportParams
+from tests.support.agent_rig import api_without_register
 from tests.support.processes import free_port
-
-CONFIG = """
-club = "club-1"
-agent = "desk-1"
-state_dir = "{state}"
-[register]
-url = "{url}"
-[tax]
-top_up = "usn_income"
-service = "usn_income"
-goods = "osn"
-[cashier]
-name = "Администратор"
-"""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], Outbox]]:
     """The app over a real outbox; the register's TCP port has nobody listening."""
-    url = f"socket://127.0.0.1:{free_port()}"
-    config_file = tmp_path / "agent.toml"
-    config_file.write_text(CONFIG.format(state=tmp_path, url=url))
-    config = load_config(config_file, {})
-    log = structlog.get_logger("test")
-    outbox = Outbox(tmp_path / "agent.sqlite3", clock=_now)
-    driver = ShtrihDriver(transport=Transport(params=TransportParams(url=url)), log=log)
-    service = FiscalService(driver=driver, policy=ShiftPolicy(), cashier=Cashier(name="A"), log=log)
-    worker = FiscalWorker(
-        outbox=outbox, service=service, params=WorkerParams(), log=log, clock=_now
-    )
-
-    async def health() -> Health:
-        return Health(state="online")
-
-    intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
-    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=health, log=log))
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    yield client, outbox
-    await client.close()
-    await service.close()
-    outbox.close()
+    async with api_without_register(
+        tmp_path, register_url=f"socket://127.0.0.1:{free_port()}"
+    ) as made:
+        yield made
 
 
 @pytest.mark.parametrize("action", ["open", "close", "x_report"])
