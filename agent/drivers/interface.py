@@ -103,9 +103,11 @@ class LedgerState:
     """The register as a receipt's intent needs it, read as cheaply as the driver can.
 
     ``last_fd`` and the FN serial are always read fresh from the FN. ``shift`` is OPEN or
-    CLOSED as the FN keeps it (the FN does not flag the 24-hour lock: the shift guard judges
-    the shift's age from its open document and ``clock``). ``clock`` is the register's own
-    clock; a driver may estimate it from a recent reading rather than ask again.
+    CLOSED as the FN keeps it, EXPIRED only when the driver read the register's mode too (the
+    FN does not flag the 24-hour lock: the shift guard judges the shift's age from its open
+    document and ``clock``, and the service reads the full state when it cannot). ``clock``
+    is the register's own clock; a driver may estimate it from a recent reading rather than
+    ask again.
     """
 
     fn_serial: str

@@ -126,13 +126,16 @@ class FiscalService:
         Reads the ledger (the FN's last FD, fresh, and its shift) and asks the shift guard.
         In steady state that is all: one round trip. A receipt left open is cancelled, and a
         shift that must be opened, rotated (before ``max_age`` or at the quiet hour) or
-        recovered from the 24-hour lock is handled on a full reading of the register.
+        recovered from the 24-hour lock, or whose age cannot be told (its open document could
+        not be read), is handled on a full reading of the register.
         ``with_drawer`` also reads the drawer's balance (a cash movement's intent).
         """
         await self._require_info()
         ledger = await self._driver.read_ledger()
         last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
-        if ledger.is_receipt_open or self._guard_action(ledger, await self._opened_at(ledger)):
+        opened_at = await self._opened_at(ledger)
+        is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
+        if ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at):
             state = await self._driver.read_state()
             if state.is_receipt_open:
                 self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")

@@ -377,16 +377,18 @@ class ShtrihDriver:
                 and fn.at is not None
                 and (self._aware(fn.at) > clock + CLOCK_FORWARD_TOLERANCE)
             )
+            shift = ShiftState.OPEN if fn.is_shift_open else ShiftState.CLOSED
             if clock is None or cursor is None or is_clock_moved:
                 status = await self._full_status()
                 clock = self._aware(status.clock)
                 shift_number = status.last_closed_shift + fn.is_shift_open
+                shift = _shift_state(status.mode, is_fn_shift_open=fn.is_shift_open)
             else:
                 shift_number = cursor.shift
         return LedgerState(
             fn_serial=fn.fn_serial,
             last_fd=fn.last_fd,
-            shift=ShiftState.OPEN if fn.is_shift_open else ShiftState.CLOSED,
+            shift=shift,
             shift_number=shift_number,
             is_receipt_open=fn.current_document == FnDocument.RECEIPT,
             clock=clock,
