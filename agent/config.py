@@ -294,13 +294,18 @@ class HttpConfig(BaseModel):
         return int(self.listen.rpartition(":")[2])
 
 
+MIN_GUARD_MARGIN = timedelta(minutes=1)
+"""The smallest ``[shift] guard_margin`` accepted."""
+
+
 class ShiftConfig(BaseModel):
     """``[shift]``: the 24-hour guard, on the register's clock.
 
-    The guard closes the shift (Z report) and opens a new one once it is ``max_age`` old,
-    or earlier at ``quiet_hour`` when the shift is more than ``guard_margin`` old; it never
-    starts a receipt when the shift is older than ``max_age - guard_margin`` (it closes and
-    reopens first), so no receipt can run into the FN's 24-hour lock.
+    Before a receipt (and when idle) the guard closes the shift (Z report) and opens a new
+    one once the shift is ``min(max_age, 24h - guard_margin)`` old, on the register's clock;
+    or earlier, at ``quiet_hour``, once the shift is at least an hour old. So no receipt starts
+    within ``guard_margin`` of the FN's 24-hour lock. ``guard_margin`` is at least a minute:
+    the register's clock is read to the minute where the FN reports it.
     """
 
     model_config = _SECTION
@@ -315,6 +320,12 @@ class ShiftConfig(BaseModel):
             raise PydanticCustomError("max_age", "max_age must be above 0 and at most 24h")
         if self.guard_margin >= self.max_age:
             raise PydanticCustomError("guard_margin", "guard_margin must be less than max_age")
+        if self.guard_margin < MIN_GUARD_MARGIN:
+            raise PydanticCustomError(
+                "guard_margin",
+                "guard_margin must be at least 1m: a receipt must never start in the FN's last"
+                " minute before the 24-hour lock",
+            )
         return self
 
 

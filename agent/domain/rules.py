@@ -8,14 +8,25 @@ sent and bounced, and never retried.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from agent.domain.errors import ReceiptRuleError
-from agent.domain.receipt import ADVANCE_METHODS, CALCULATED_RATES, Receipt, VatRate
+from agent.domain.receipt import (
+    ADVANCE_METHODS,
+    CALCULATED_RATES,
+    PaymentMethod,
+    PaymentSubject,
+    Receipt,
+    ReceiptKind,
+    VatRate,
+)
 
 __all__ = [
     "MAX_AMOUNT_KOPECKS",
     "MAX_ITEMS",
     "MAX_ITEM_NAME_CHARS",
+    "RETIRED_RATES",
+    "VAT22_SINCE",
     "check_receipt",
 ]
 
@@ -30,15 +41,27 @@ MAX_CONTACT_CHARS = 64
 MAX_CASHIER_CHARS = 64
 """Tag 1021 is a string of at most 64 characters."""
 
+VAT22_SINCE = date(2026, 1, 1)
+"""22 % replaced 20 % on this day (425-FZ; docs/fiscal-rules.md §1.4)."""
+RETIRED_RATES: dict[VatRate, VatRate] = {
+    VatRate.VAT20: VatRate.VAT22,
+    VatRate.VAT20_120: VatRate.VAT22_122,
+}
+"""Rates no receipt may carry from :data:`VAT22_SINCE`, and the rate that replaced each."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+\d{10,15}$")
 _INN = re.compile(r"^\d{10}(\d{2})?$")
 _ADVANCE_RATES = CALCULATED_RATES | {VatRate.NONE, VatRate.VAT0}
 
 
-def check_receipt(receipt: Receipt) -> None:
-    """Raise :class:`ReceiptRuleError` for the first rule the receipt breaks."""
-    _check_items(receipt)
+def check_receipt(receipt: Receipt, *, on: date) -> None:
+    """Raise :class:`ReceiptRuleError` for the first rule the receipt breaks.
+
+    ``on`` is the day the receipt is issued (the register's date): the VAT rates in force
+    depend on it.
+    """
+    _check_items(receipt, on=on)
     total = receipt.total
     if total <= 0:
         raise ReceiptRuleError("zero_total", "items", "the receipt total must be above zero")
@@ -58,10 +81,30 @@ def check_receipt(receipt: Receipt) -> None:
         raise ReceiptRuleError(
             "payments_below_total", "payments", "the payments are less than the receipt total"
         )
+    _check_case(receipt)
     _check_people(receipt)
 
 
-def _check_items(receipt: Receipt) -> None:
+def _check_case(receipt: Receipt) -> None:
+    """What each kind of club payment may carry (docs/fiscal-rules.md §1.7)."""
+    pay = receipt.payments
+    if receipt.kind is ReceiptKind.REFUND and pay.total > receipt.total:
+        raise ReceiptRuleError(
+            "refund_with_change",
+            "payments",
+            "a refund pays out exactly its total: there is no change on a refund",
+        )
+    is_advance = any(item.method in ADVANCE_METHODS for item in receipt.items)
+    if is_advance and pay.prepaid > 0:
+        raise ReceiptRuleError(
+            "prepaid_advance",
+            "payments.prepaid",
+            "a top-up or prepayment must bring in money: it cannot be paid from the prepaid"
+            " balance (tag 1215 is the offset of an earlier advance)",
+        )
+
+
+def _check_items(receipt: Receipt, *, on: date) -> None:
     if not receipt.items:
         raise ReceiptRuleError("no_items", "items", "a receipt needs at least one item")
     if len(receipt.items) > MAX_ITEMS:
@@ -82,13 +125,41 @@ def _check_items(receipt: Receipt) -> None:
             raise ReceiptRuleError("bad_quantity", f"{where}.qty", "must be above zero")
         if item.price < 0 or item.price > MAX_AMOUNT_KOPECKS:
             raise ReceiptRuleError("amount_out_of_range", f"{where}.price", "out of range")
-        if item.method in ADVANCE_METHODS and item.vat not in _ADVANCE_RATES:
-            raise ReceiptRuleError(
-                "vat_rate_not_allowed",
-                f"{where}.vat",
-                "an advance or prepayment takes a calculated rate (vat22_122, vat10_110, ...)"
-                " or none/vat0",
-            )
+        _check_line_vat(item.vat, item.method, item.subject, where, on=on)
+
+
+def _check_line_vat(
+    vat: VatRate, method: PaymentMethod, subject: PaymentSubject, where: str, *, on: date
+) -> None:
+    """The line's VAT rate in force on ``on``, and the rate and subject its method allows."""
+    replacement = RETIRED_RATES.get(vat)
+    if replacement is not None and on >= VAT22_SINCE:
+        raise ReceiptRuleError(
+            "vat_rate_retired",
+            f"{where}.vat",
+            f"{vat.code} is no longer in force since {VAT22_SINCE.isoformat()}:"
+            f" send {replacement.code}",
+        )
+    if method in ADVANCE_METHODS and vat not in _ADVANCE_RATES:
+        raise ReceiptRuleError(
+            "vat_rate_not_allowed",
+            f"{where}.vat",
+            "an advance or prepayment takes a calculated rate (vat22_122, vat10_110, ...)"
+            " or none/vat0",
+        )
+    if method not in ADVANCE_METHODS and vat in CALCULATED_RATES:
+        raise ReceiptRuleError(
+            "vat_rate_not_allowed",
+            f"{where}.vat",
+            f"a calculated rate ({vat.code}) belongs only on an advance or prepayment line;"
+            " a full settlement takes vat22, vat10, vat5, vat7, vat0 or none",
+        )
+    if method is PaymentMethod.ADVANCE and subject is not PaymentSubject.PAYMENT:
+        raise ReceiptRuleError(
+            "subject_not_allowed",
+            f"{where}.subject",
+            "an advance (a balance top-up) is a payment (tag 1212 = 10): its subject is fixed",
+        )
 
 
 def _check_people(receipt: Receipt) -> None:

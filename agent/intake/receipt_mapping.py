@@ -8,6 +8,7 @@ none) and runs the fiscal rules, so bad input is refused before it is stored. A 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from agent.config import AgentConfig
@@ -55,8 +56,13 @@ __all__ = [
 _PHONE_SEPARATORS = str.maketrans("", "", " -()")
 
 
-def receipt_to_domain(req: ReceiptRequest, *, config: AgentConfig) -> Receipt:
+def receipt_to_domain(
+    req: ReceiptRequest, *, config: AgentConfig, on: date | None = None
+) -> Receipt:
     """The request as a checked domain receipt.
+
+    ``on`` is the day the rules apply to (the VAT rates in force); by default today on the
+    register's clock zone.
 
     Raises:
         ReceiptRuleError: the receipt breaks a fiscal rule; ``field`` is the request's path.
@@ -79,8 +85,9 @@ def receipt_to_domain(req: ReceiptRequest, *, config: AgentConfig) -> Receipt:
         cashier=Cashier(name=cashier.name, inn=cashier.inn),
         customer_contact=contact,
     )
+    day = on if on is not None else datetime.now(config.register.zone).date()
     try:
-        check_receipt(receipt)
+        check_receipt(receipt, on=day)
     except ReceiptRuleError as exc:
         if exc.field == "customer" and contact_field is not None:
             raise ReceiptRuleError(exc.code, contact_field, exc.reason) from exc

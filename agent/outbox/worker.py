@@ -43,6 +43,7 @@ from agent.drivers.errors import (
     Disposition,
     DriverError,
     LinkError,
+    NotEnoughCash,
 )
 from agent.fiscal import recovery
 from agent.fiscal.errors import FiscalError, LineStopped
@@ -66,6 +67,11 @@ RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 30.0
 RETRY_ATTEMPTS = 8
 WAIT_POLL_S = 2.0
+REFUND_EXCEEDS_DRAWER = "refund_exceeds_drawer"
+REFUND_EXCEEDS_DRAWER_ADVICE = (
+    "the drawer holds less cash than this refund pays out: put cash in the drawer"
+    " (POST /api/v1/cash, direction in), then send the same request again"
+)
 IDLE_TICK_S = 30.0
 
 
@@ -474,21 +480,43 @@ class FiscalWorker:
             log.error("receipt_outcome_unknown", reason=outcome.reason)
             return True
         if isinstance(outcome, recovery.Reprint):
-            if refused is not None:
-                await asyncio.to_thread(
-                    self._outbox.mark_rejected,
-                    row.id,
-                    code=error_code(refused),
-                    message=str(refused),
-                )
-                log.warning("receipt_rejected", error=error_code(refused))
-                return True
-            await asyncio.to_thread(self._outbox.release, row.id)
-            log.info("receipt_not_issued_will_print", cancelled=outcome.cancel_open_receipt)
-            return False
+            return await self._not_issued(row, outcome, log, refused=refused)
         await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(outcome, row))
         log.info("receipt_recovered", fd=outcome.fd, fp=outcome.fp, mark=outcome.mark)
         return True
+
+    async def _not_issued(
+        self,
+        row: OutboxRow,
+        outcome: recovery.Reprint,
+        log: structlog.typing.FilteringBoundLogger,
+        *,
+        refused: DriverError | None,
+    ) -> bool:
+        """The FN holds no receipt for the row: print again, or end it as the refusal says."""
+        if isinstance(refused, NotEnoughCash):
+            # Not bad input: the drawer is short now. Failed, so that the same request,
+            # sent again after a cash-in, is taken again and printed under its own id.
+            await asyncio.to_thread(
+                self._outbox.mark_failed,
+                row.id,
+                code=REFUND_EXCEEDS_DRAWER,
+                message=REFUND_EXCEEDS_DRAWER_ADVICE,
+            )
+            log.warning("receipt_failed", error=REFUND_EXCEEDS_DRAWER)
+            return True
+        if refused is not None:
+            await asyncio.to_thread(
+                self._outbox.mark_rejected,
+                row.id,
+                code=error_code(refused),
+                message=str(refused),
+            )
+            log.warning("receipt_rejected", error=error_code(refused))
+            return True
+        await asyncio.to_thread(self._outbox.release, row.id)
+        log.info("receipt_not_issued_will_print", cancelled=outcome.cancel_open_receipt)
+        return False
 
     async def _on_attempt_error(
         self,

@@ -260,6 +260,9 @@ def test_missing_required_key_fails(tmp_path: Path, drop: str, key: str) -> None
             "[tax]", '[shift]\nmax_age = "1h"\nguard_margin = "1h"\n[tax]', "shift", id="margin"
         ),
         pytest.param(
+            "[tax]", '[shift]\nguard_margin = "30s"\n[tax]', "shift", id="margin-below-a-minute"
+        ),
+        pytest.param(
             "[tax]", '[shift]\nquiet_hour = "25:00"\n[tax]', "shift.quiet_hour", id="quiet-hour"
         ),
         pytest.param("[tax]", '[http]\nlisten = "8750"\n[tax]', "http.listen", id="listen"),

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-__all__ = ["money", "receipt"]
+__all__ = ["line_kopecks", "money", "receipt"]
 
 
 def money(kopecks: int) -> str:
     """Kopecks as the contract's decimal string: 15000 -> "150.00"."""
     return f"{kopecks // 100}.{kopecks % 100:02d}"
+
+
+def line_kopecks(item: dict[str, Any]) -> int:
+    """A line's amount as the register computes it: price x quantity, half up to the kopeck.
+
+    Decimal, never float: 150.00 x 0.5 is 75.00 exactly, and 0.05 x 0.5 rounds up to 0.03.
+    """
+    amount = Decimal(item["price"]) * Decimal(item["qty"])
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def receipt(
@@ -27,10 +37,7 @@ def receipt(
     """
     items = [{"name": "Кофе", "qty": "1", "price": money(kopecks), "vat": "vat22"}]
     items += extra_items or []
-    total = kopecks + sum(
-        round(float(item["qty"]) * int(item["price"].replace(".", "")))
-        for item in extra_items or []
-    )
+    total = kopecks + sum(line_kopecks(item) for item in extra_items or [])
     amount = total + (extra_cash if pay == "cash" else 0)
     return {
         "id": request_id,

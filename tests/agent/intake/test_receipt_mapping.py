@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,15 +112,14 @@ def test_mapping_values_are_exact() -> None:
     """Money to kopecks, quantities to millionths, VAT and kind by name; change from cash."""
     receipt = receipt_to_domain(
         _request(
-            kind="refund",
-            items=[_item(qty="0.5", price="89.90", vat="vat10_110"), _item(qty="3")],
+            items=[_item(qty="0.5", price="89.90", vat="vat10"), _item(qty="3")],
             payments={"cash": "500", "card": "0.05", "prepaid": "10.00"},
         ),
         config=CONFIG,
     )
     first = receipt.items[0]
-    assert (first.qty, first.price, first.vat) == (500_000, 8990, VatRate.VAT10_110)
-    assert receipt.kind is ReceiptKind.REFUND
+    assert (first.qty, first.price, first.vat) == (500_000, 8990, VatRate.VAT10)
+    assert receipt.kind is ReceiptKind.SALE
     assert (receipt.payments.cash, receipt.payments.card, receipt.payments.prepaid) == (
         50000,
         5,
@@ -128,6 +127,32 @@ def test_mapping_values_are_exact() -> None:
     )
     assert receipt.total == 4495 + 45000
     assert receipt.change == 50000 + 5 + 1000 - receipt.total
+
+
+def test_mapping_refund_of_a_top_up() -> None:
+    """A refund of unused balance: sign 2, advance method, payment subject, calculated rate."""
+    receipt = receipt_to_domain(
+        _request(kind="refund", category="top_up", items=[_item(vat="vat22_122")]),
+        config=CONFIG,
+    )
+    assert receipt.kind is ReceiptKind.REFUND
+    (item,) = receipt.items
+    assert (item.vat, item.method, item.subject) == (
+        VatRate.VAT22_122,
+        PaymentMethod.ADVANCE,
+        PaymentSubject.PAYMENT,
+    )
+
+
+def test_mapping_rates_in_force_follow_the_receipts_day() -> None:
+    """vat20 is a rate of 2025; from 1 January 2026 it is refused in favour of vat22."""
+    request = _request(items=[_item(vat="vat20")])
+    last_day = receipt_to_domain(request, config=CONFIG, on=date(2025, 12, 31))
+    assert last_day.items[0].vat is VatRate.VAT20
+    with pytest.raises(ReceiptRuleError) as info:
+        receipt_to_domain(request, config=CONFIG, on=date(2026, 1, 1))
+    assert info.value.code == "vat_rate_retired"
+    assert "vat22" in str(info.value)
 
 
 def test_mapping_cashier_falls_back_to_config() -> None:
@@ -187,6 +212,37 @@ RULE_CASES = [
         "vat_rate_not_allowed",
         "items.0.vat",
         id="vat-advance",
+    ),
+    pytest.param(
+        {"items": [_item(vat="vat22_122")]},
+        "vat_rate_not_allowed",
+        "items.0.vat",
+        id="vat-calculated-on-full-settlement",
+    ),
+    pytest.param(
+        {"items": [_item(vat="vat20")]}, "vat_rate_retired", "items.0.vat", id="vat20-in-2026"
+    ),
+    pytest.param(
+        {"category": "top_up", "items": [_item(vat="vat22_122", subject="commodity")]},
+        "subject_not_allowed",
+        "items.0.subject",
+        id="advance-subject",
+    ),
+    pytest.param(
+        {
+            "category": "top_up",
+            "items": [_item(vat="vat22_122")],
+            "payments": {"prepaid": "150.00"},
+        },
+        "prepaid_advance",
+        "payments.prepaid",
+        id="top-up-from-balance",
+    ),
+    pytest.param(
+        {"kind": "refund", "payments": {"cash": "200.00"}},
+        "refund_with_change",
+        "payments",
+        id="refund-with-change",
     ),
     pytest.param(
         {"items": [_item(price="0.00")], "payments": {}}, "zero_total", "items", id="zero_total"
