@@ -180,7 +180,8 @@ class FiscalResult(BaseModel):
     ``issued_at`` is the register's own clock. ``qr`` is the OFD check string
     ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=...&i=...&fp=...&n=1|2`` (docs/fiscal-rules.md §2).
     v1.1: ``doc_id`` (``"<FN>:<FD>"``), ``mark`` (the request id the FN document carries;
-    absent when a person settled the row with a document that carries none) and ``type``.
+    absent when a person settled the row with a document that carries none), ``type`` and
+    ``vat``: the VAT per rate the register signed, ``{"vat22": "27.05", "none": "0.00"}``.
     """
 
     model_config = _RESULT
@@ -196,6 +197,7 @@ class FiscalResult(BaseModel):
     doc_id: str | None = None  # v1.1: "<FN>:<FD>" on a register with a Russian FN
     mark: str | None = None  # v1.1: what the receipt carries into the FN to name its request
     type: Literal["receipt", "correction"] = "receipt"  # v1.1
+    vat: dict[VatName, Money] | None = None  # v1.1: VAT per rate of the receipt
 
 
 class ErrorDetail(BaseModel):

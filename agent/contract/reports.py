@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.contract._types import Money, Timestamp
+from agent.contract._types import Money, Timestamp, VatName
 
 __all__ = ["PaymentCounters", "ShiftCounters", "ShiftReport"]
 
@@ -22,6 +22,7 @@ class PaymentCounters(BaseModel):
     card: Money
     prepaid: Money
     count: int
+    vat: dict[VatName, Money] | None = None  # v1.1: VAT per rate in the shift
 
 
 class ShiftCounters(BaseModel):

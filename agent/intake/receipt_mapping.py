@@ -8,6 +8,7 @@ none) and runs the fiscal rules, so bad input is refused before it is stored. A 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from agent.domain.receipt import (
     VatRate,
 )
 from agent.domain.rules import check_receipt
+from agent.domain.vat import receipt_vat
 from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
 from agent.outbox.states import RowKind, RowState
 from agent.outbox.store import OutboxRow
@@ -51,6 +53,7 @@ __all__ = [
     "receipt_to_domain",
     "row_to_outcome",
     "row_to_result",
+    "vat_to_contract",
 ]
 
 _PHONE_SEPARATORS = str.maketrans("", "", " -()")
@@ -144,8 +147,13 @@ def qr_string(record: FiscalRecord, kind: ReceiptKind) -> str:
     return f"t={stamp}&s={total}&fn={record.fn}&i={record.fd}&fp={record.fp}&n={kind.value}"
 
 
-def fiscal_to_contract(record: FiscalRecord, kind: ReceiptKind) -> FiscalResult:
-    """The signed document as the contract's ``fiscal`` object, with its QR string."""
+def fiscal_to_contract(
+    record: FiscalRecord, kind: ReceiptKind, vat: dict[str, Decimal] | None = None
+) -> FiscalResult:
+    """The signed document as the contract's ``fiscal`` object, with its QR string.
+
+    ``vat`` is the receipt's VAT per rate code (see :func:`vat_to_contract`).
+    """
     return FiscalResult(
         fn=record.fn,
         fd=record.fd,
@@ -157,7 +165,17 @@ def fiscal_to_contract(record: FiscalRecord, kind: ReceiptKind) -> FiscalResult:
         qr=qr_string(record, kind),
         doc_id=f"{record.fn}:{record.fd}",
         mark=record.mark,
+        vat=vat,
     )
+
+
+def vat_to_contract(vat: Mapping[VatRate, Kopecks]) -> dict[str, Decimal]:
+    """VAT per rate as the contract carries it: ``{"vat22": Decimal("27.05"), ...}``.
+
+    In tax mode 0 (which the agent checks at connect) the register computes VAT by the rule
+    of :mod:`agent.domain.vat`, so the receipt's VAT is recomputed from its lines here.
+    """
+    return {rate.code: kopecks_to_money(amount) for rate, amount in vat.items()}
 
 
 def _error(row: OutboxRow) -> ErrorDetail | None:
@@ -174,7 +192,8 @@ def row_to_result(row: OutboxRow) -> ReceiptResult:
     """
     fiscal = None
     if row.state is RowState.DONE and row.fiscal is not None and row.receipt is not None:
-        fiscal = fiscal_to_contract(row.fiscal, row.receipt.kind)
+        vat = vat_to_contract(receipt_vat(row.receipt))
+        fiscal = fiscal_to_contract(row.fiscal, row.receipt.kind, vat)
     return ReceiptResult(id=row.id, status=row.state.value, fiscal=fiscal, error=_error(row))
 
 

@@ -68,6 +68,7 @@ async def test_settle_issued_records_the_document_with_who_and_when(rig: AgentRi
     assert body["fiscal"]["fd"] == fd
     assert body["fiscal"]["mark"] == "crm-1"
     assert body["fiscal"]["total"] == "150.00"
+    assert body["fiscal"]["vat"] == {"vat22": "27.05"}  # 150.00 x 22/122, half up
     row = rig.outbox.get("crm-1")
     assert row is not None
     assert row.settlement is not None
