@@ -137,9 +137,9 @@ def run(sim: Simulator, agent: Agent) -> int:
     print("  agent killed; starting it again (systemd would)")
     agent.start()
     result = final(agent, "crm-1005")
-    fds = [doc["fd"] for doc in sim.tape() if doc["type"] == "receipt" and doc["total"] == "390.00"]
+    fds = [doc["fd"] for doc in sim.tape() if doc.get("mark") == "crm-1005"]
     print(
-        f"  crm-1005 {result['status']}, FD {result['fiscal']['fd']}; receipts of 390.00 on the FN: {fds}"
+        f"  crm-1005 {result['status']}, FD {result['fiscal']['fd']}; receipts on the FN marked crm-1005: {fds}"
     )
 
     say("Paper runs out: the receipt waits and health says why")
@@ -172,7 +172,7 @@ def run(sim: Simulator, agent: Agent) -> int:
     for doc in sim.tape():
         line = {
             k: doc.get(k)
-            for k in ("fd", "type", "kind", "total", "shift", "issued_at")
+            for k in ("fd", "type", "kind", "total", "mark", "shift", "issued_at")
             if doc.get(k) is not None
         }
         print(f"  {json.dumps(line, ensure_ascii=False)}")
