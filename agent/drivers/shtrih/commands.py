@@ -15,7 +15,8 @@ registers only, where that range belongs to the FN on every command (JavaPOS
 a code neither enum knows stays a plain ``int``.
 
 The command codes, field packing and the answer reader live in
-:mod:`agent.drivers.shtrih.wire` (:class:`Command` is re-exported here).
+:mod:`agent.drivers.shtrih.wire` (:class:`Command` is re-exported here); the table commands
+0x1E/0x1F in :mod:`agent.drivers.shtrih.tables` (their requests and answers too).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
 from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
+from agent.drivers.shtrih.tables import (
+    ReadTableRequest,
+    ReadTableResponse,
+    WriteTableRequest,
+    WriteTableResponse,
+    decode_read_table,
+    decode_write_table,
+)
 from agent.drivers.shtrih.wire import (
     MAX_U8,
     MAX_U16,
@@ -108,6 +117,8 @@ __all__ = [
     "ReadShortStatusResponse",
     "ReadStatusRequest",
     "ReadStatusResponse",
+    "ReadTableRequest",
+    "ReadTableResponse",
     "ReadUnconfirmedCountRequest",
     "ReadUnconfirmedCountResponse",
     "Request",
@@ -116,6 +127,8 @@ __all__ = [
     "Submode",
     "Tag",
     "TlvItem",
+    "WriteTableRequest",
+    "WriteTableResponse",
     "WriteTlvRequest",
     "WriteTlvResponse",
     "decode_response",
@@ -333,6 +346,7 @@ class DeviceErrorCode(IntEnum):
     AWAITING_CONTINUE_PRINT = 0x58
     OPENED_BY_ANOTHER_OPERATOR = 0x59
     DISCOUNT_ABOVE_TOTAL = 0x5A
+    TABLE_NOT_DEFINED = 0x5D  # Таблица не определена
     WRONG_OPERATION = 0x5E
     NEGATIVE_TOTAL = 0x5F
     MULTIPLICATION_OVERFLOW = 0x60
@@ -873,6 +887,8 @@ Request = (
     | ReadStatusRequest
     | ReadMoneyRegisterRequest
     | ReadOperatingRegisterRequest
+    | WriteTableRequest
+    | ReadTableRequest
     | PrintXReportRequest
     | PrintZReportRequest
     | CashInRequest
@@ -1202,6 +1218,8 @@ Response = (
     | ReadStatusResponse
     | ReadMoneyRegisterResponse
     | ReadOperatingRegisterResponse
+    | WriteTableResponse
+    | ReadTableResponse
     | PrintXReportResponse
     | PrintZReportResponse
     | CashInResponse
@@ -1538,6 +1556,8 @@ _DECODERS: dict[Command, Callable[[Reader], Response]] = {
     Command.READ_STATUS: _decode_status,
     Command.READ_MONEY_REGISTER: _decode_money_register,
     Command.READ_OPERATING_REGISTER: _decode_operating_register,
+    Command.WRITE_TABLE: decode_write_table,
+    Command.READ_TABLE: decode_read_table,
     Command.PRINT_X_REPORT: _operator_only(PrintXReportResponse),
     Command.PRINT_Z_REPORT: _operator_only(PrintZReportResponse),
     Command.CASH_IN: _cash_movement(CashInResponse),

@@ -48,6 +48,8 @@ class Command(IntEnum):
     READ_STATUS = 0x11  # Запрос состояния
     READ_MONEY_REGISTER = 0x1A  # Запрос денежного регистра
     READ_OPERATING_REGISTER = 0x1B  # Запрос операционного регистра
+    WRITE_TABLE = 0x1E  # Запись таблицы
+    READ_TABLE = 0x1F  # Чтение таблицы
     PRINT_X_REPORT = 0x40  # Суточный отчёт без гашения
     PRINT_Z_REPORT = 0x41  # Суточный отчёт с гашением
     CASH_IN = 0x50  # Внесение
