@@ -8,16 +8,27 @@ datetimes in the register's configured time zone; they are never mixed with the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum, IntEnum, IntFlag
-from typing import Protocol
+from types import MappingProxyType
+from typing import Final, Protocol
 
 from agent.domain.money import Kopecks, Micros
-from agent.domain.receipt import Cashier, Payments, Receipt, ReceiptKind, VatRate
+from agent.domain.receipt import (
+    CALCULATED_RATES,
+    Cashier,
+    Payments,
+    Receipt,
+    ReceiptKind,
+    VatRate,
+)
 
 __all__ = [
     "MARK_NAME",
+    "NO_VAT_RATES",
+    "VAT_RATE_HUNDREDTHS",
     "CashMovement",
     "DeviceInfo",
     "DocumentLine",
@@ -34,11 +45,33 @@ __all__ = [
     "ShiftDocument",
     "ShiftState",
     "ShiftView",
+    "TaxRow",
+    "TaxSetup",
 ]
 
 
 MARK_NAME = "CRM ID"
 """The name a receipt's mark carries beside its value (tag 1085 on a Russian FN)."""
+
+VAT_RATE_HUNDREDTHS: Final[Mapping[VatRate, int]] = MappingProxyType(
+    {
+        VatRate.VAT22: 2200,
+        VatRate.VAT22_122: 2200,
+        VatRate.VAT20: 2000,
+        VatRate.VAT20_120: 2000,
+        VatRate.VAT10: 1000,
+        VatRate.VAT10_110: 1000,
+        VatRate.VAT7: 700,
+        VatRate.VAT7_107: 700,
+        VatRate.VAT5: 500,
+        VatRate.VAT5_105: 500,
+        VatRate.VAT0: 0,
+        VatRate.NONE: 0,
+    }
+)
+"""Each VAT rate in hundredths of a percent, as a register's tax table keeps it (2200 = 22 %)."""
+NO_VAT_RATES: Final = frozenset({VatRate.VAT0, VatRate.NONE})
+"""Rates that never carry a VAT sum: turnover at 0 % and turnover without VAT."""
 
 
 class ShiftState(Enum):
@@ -221,7 +254,16 @@ class PaymentTotals:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShiftCounters:
-    """The shift's money and operating registers, as an X or Z report prints them."""
+    """The shift's money and operating registers, as an X or Z report prints them.
+
+    ``sales_vat`` and ``refunds_vat`` are the VAT the register accumulated in the shift's
+    sale and refund receipts, by rate: every rate the driver's tax table maps, 0 for the
+    rates without VAT (:data:`NO_VAT_RATES`). A rate whose VAT the driver cannot read (its
+    tax row has no register the driver knows, or the register refuses it) is left out
+    rather than reported as 0: read it with ``.get(rate)``. Both are read-only, a
+    :class:`types.MappingProxyType` over a copy of what the driver passed (so the counters
+    compare equal to plain dicts but are not hashable).
+    """
 
     shift: int
     sales: PaymentTotals
@@ -229,6 +271,86 @@ class ShiftCounters:
     cash_in: Kopecks
     cash_out: Kopecks
     cash_in_drawer: Kopecks
+    sales_vat: Mapping[VatRate, Kopecks]
+    refunds_vat: Mapping[VatRate, Kopecks]
+
+    def __post_init__(self) -> None:
+        for name in ("sales_vat", "refunds_vat"):
+            frozen = MappingProxyType(dict(getattr(self, name)))
+            object.__setattr__(self, name, frozen)  # frozen dataclass: set once, here
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaxRow:
+    """One row of the register's tax table: what a receipt line's tax byte names."""
+
+    index: int  # 1-based; the row a receipt line names (Shtrih: the FF46 tax byte)
+    rate_hundredths: int  # hundredths of a percent: 2200 = 22 %
+    name: str  # the register's own name: "НДС 22%", "НДС 22/122", "без НДС"
+
+    @property
+    def is_calculated(self) -> bool:
+        """A calculated rate (VAT = amount x r/(100 + r) of an advance): a "/" in its name."""
+        return "/" in self.name
+
+    @property
+    def is_without_vat(self) -> bool:
+        """Turnover without VAT: rate 0 and a name that starts with "без" (any case)."""
+        return self.rate_hundredths == 0 and self.name.casefold().startswith("без")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaxSetup:
+    """How the register treats VAT: who computes it, and its tax table.
+
+    ``computes_vat`` is True when the register computes each receipt's VAT itself and
+    ignores tax sums from the host (Shtrih: tax mode 0, and 2 or 3, docs/vat.md). The agent
+    sends no tax sums, so it needs this to be True.
+    """
+
+    computes_vat: bool
+    rows: tuple[TaxRow, ...]
+
+    def row(self, index: int) -> TaxRow | None:
+        """The row with this 1-based index, or None when the table has none."""
+        return next((row for row in self.rows if row.index == index), None)
+
+    def mismatches(self, rows: Mapping[VatRate, int]) -> tuple[str, ...]:
+        """What differs from the table the agent's config assumes; empty when all fits.
+
+        ``rows`` maps each VAT rate to the tax row the agent sends for it (the config's
+        ``register.tax_rate_codes``). Each rate's row must exist and have the rate's
+        percentage (:data:`VAT_RATE_HUNDREDTHS`); a calculated rate (22/122, ...) must have
+        a "/" in its name and a plain one none; ``none`` must be the row "без НДС" and
+        ``vat0`` must not be. One line per problem, naming the rate's code and the row.
+        """
+        problems: list[str] = []
+        if not self.computes_vat:
+            problems.append(
+                "the register does not compute VAT itself: its tax mode expects the host's sums"
+            )
+        for rate, index in sorted(rows.items(), key=lambda pair: (pair[1], pair[0].value)):
+            row = self.row(index)
+            if row is None:
+                problems.append(f"{rate.code}: the register has no tax row {index}")
+                continue
+            expected = VAT_RATE_HUNDREDTHS[rate]
+            seen = f'tax row {index} "{row.name}" ({_percent(row.rate_hundredths)})'
+            if row.rate_hundredths != expected:
+                problems.append(f"{rate.code}: {seen} is not {_percent(expected)}")
+            elif (rate in CALCULATED_RATES) != row.is_calculated:
+                kind = "a calculated rate" if rate in CALCULATED_RATES else "a plain rate"
+                problems.append(f"{rate.code}: {seen} is not {kind}")
+            elif rate is VatRate.NONE and not row.is_without_vat:
+                problems.append(f'{rate.code}: {seen} is not "без НДС"')
+            elif rate is not VatRate.NONE and row.is_without_vat:
+                problems.append(f'{rate.code}: {seen} is "без НДС", not {_percent(expected)}')
+        return tuple(problems)
+
+
+def _percent(hundredths: int) -> str:
+    """2200 -> "22.00 %", without floats."""
+    return f"{hundredths // 100}.{hundredths % 100:02d} %"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,7 +388,15 @@ class FiscalDriver(Protocol):
         ...
 
     async def read_counters(self) -> ShiftCounters:
-        """The current shift's counters (money and operating registers)."""
+        """The current shift's counters (money and operating registers, VAT by rate)."""
+        ...
+
+    async def read_tax_setup(self) -> TaxSetup:
+        """Who computes VAT, and the register's tax table.
+
+        Many round trips (Shtrih: two per tax row, about 26): call it once after
+        :meth:`connect`, never per receipt, and check it with :meth:`TaxSetup.mismatches`.
+        """
         ...
 
     async def find_document(self, fd: int) -> FiscalDocument:

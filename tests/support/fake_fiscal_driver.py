@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Cashier, Receipt
+from agent.domain.receipt import Cashier, Receipt, VatRate
 from agent.drivers.errors import DocumentNotFound, ShiftAlreadyOpen, ShiftNotOpen
 from agent.drivers.interface import (
     CashMovement,
@@ -31,15 +31,43 @@ from agent.drivers.interface import (
     ShiftDocument,
     ShiftState,
     ShiftView,
+    TaxRow,
+    TaxSetup,
 )
 
-__all__ = ["FN_SERIAL", "FakeFiscalDriver"]
+__all__ = ["DEFAULT_TAX_SETUP", "FN_SERIAL", "FakeFiscalDriver"]
 
 FN_SERIAL = "9999078900099999"
 _ZERO = PaymentTotals(cash=Kopecks(0), card=Kopecks(0), prepaid=Kopecks(0), count=0)
+_NO_VAT = {rate: Kopecks(0) for rate in VatRate}
 _OPEN_SHIFT_CMD = 0xE0
 _Z_REPORT_CMD = 0x41
 _FIND_DOCUMENT_CMD = 0xFF0A
+
+DEFAULT_TAX_SETUP = TaxSetup(
+    computes_vat=True,
+    rows=tuple(
+        TaxRow(index=index, rate_hundredths=rate, name=name)
+        for index, (rate, name) in enumerate(
+            [
+                (2200, "НДС 22%"),
+                (1000, "НДС 10%"),
+                (0, "НДС 0%"),
+                (0, "без НДС"),
+                (2200, "НДС 22/122"),
+                (1000, "НДС 10/110"),
+                (500, "НДС 5%"),
+                (700, "НДС 7%"),
+                (500, "НДС 5/105"),
+                (700, "НДС 7/107"),
+                (2000, "НДС 20%"),
+                (2000, "НДС 20/120"),
+            ],
+            start=1,
+        )
+    ),
+)
+"""Tax mode 0 and the simulator's default tax table, rows in DEFAULT_TAX_RATE_INDEX order."""
 
 
 @dataclass
@@ -52,6 +80,7 @@ class FakeFiscalDriver:
     documents: list[FiscalDocument] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     before: dict[str, Callable[[], None]] = field(default_factory=dict)
+    tax_setup: TaxSetup = DEFAULT_TAX_SETUP
 
     # -- what a test does to the register ---------------------------------------------------
 
@@ -146,7 +175,13 @@ class FakeFiscalDriver:
             cash_in=Kopecks(0),
             cash_out=Kopecks(0),
             cash_in_drawer=Kopecks(0),
+            sales_vat=_NO_VAT,
+            refunds_vat=_NO_VAT,
         )
+
+    async def read_tax_setup(self) -> TaxSetup:
+        self._run("read_tax_setup")
+        return self.tax_setup
 
     async def find_document(self, fd: int) -> FiscalDocument:
         self._run("find_document")

@@ -13,6 +13,10 @@ Error codes below 0x20 carry the FN meaning (:class:`FnErrorCode`): the codec se
 registers only, where that range belongs to the FN on every command (JavaPOS
 ``getDriverErrorText``; shtrih-protocol.md §2.11). Other codes are :class:`DeviceErrorCode`;
 a code neither enum knows stays a plain ``int``.
+
+The command codes, field packing and the answer reader live in
+:mod:`agent.drivers.shtrih.wire` (:class:`Command` is re-exported here); the table commands
+0x1E/0x1F in :mod:`agent.drivers.shtrih.tables` (their requests and answers too).
 """
 
 from __future__ import annotations
@@ -25,6 +29,27 @@ from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
 from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
+from agent.drivers.shtrih.tables import (
+    ReadTableRequest,
+    ReadTableResponse,
+    WriteTableRequest,
+    WriteTableResponse,
+    decode_read_table,
+    decode_write_table,
+)
+from agent.drivers.shtrih.wire import (
+    MAX_U8,
+    MAX_U16,
+    MAX_U32,
+    TEXT_ENCODING,
+    Command,
+    PasswordRequest,
+    Reader,
+    check_range,
+    padded_text,
+    password_bytes,
+    uint_bytes,
+)
 
 __all__ = [
     "FN_ERROR_LIMIT",
@@ -92,6 +117,8 @@ __all__ = [
     "ReadShortStatusResponse",
     "ReadStatusRequest",
     "ReadStatusResponse",
+    "ReadTableRequest",
+    "ReadTableResponse",
     "ReadUnconfirmedCountRequest",
     "ReadUnconfirmedCountResponse",
     "Request",
@@ -100,6 +127,8 @@ __all__ = [
     "Submode",
     "Tag",
     "TlvItem",
+    "WriteTableRequest",
+    "WriteTableResponse",
     "WriteTlvRequest",
     "WriteTlvResponse",
     "decode_response",
@@ -127,53 +156,12 @@ FN_TAX_SUMS: Final = 6
 NOT_GIVEN: Final = 0xFF_FF_FF_FF_FF
 """A 5-byte money field of all FFh: "not given, the register computes it" (FF46, §2.8)."""
 
-_PASSWORD_BYTES = 4
 _MONEY_BYTES = 5
-_MAX_U8 = 0xFF
-_MAX_U16 = 0xFFFF
-_MAX_U32 = 0xFFFF_FFFF
 _MAX_MONEY = 0xFF_FF_FF_FF_FF
 _MAX_QTY = 0xFF_FF_FF_FF_FF_FF
-_FN_PREFIX = 0xFF
-_TEXT_ENCODING = "cp1251"
 _TLV_ENCODING = "cp866"
 _YEAR_BASE = 2000
 _FN_SERIAL_BYTES = 16
-
-
-class Command(IntEnum):
-    """Command codes this codec speaks; two-byte FN commands are ``0xFFxx``."""
-
-    READ_SHORT_STATUS = 0x10  # Короткий запрос состояния
-    READ_STATUS = 0x11  # Запрос состояния
-    READ_MONEY_REGISTER = 0x1A  # Запрос денежного регистра
-    READ_OPERATING_REGISTER = 0x1B  # Запрос операционного регистра
-    PRINT_X_REPORT = 0x40  # Суточный отчёт без гашения
-    PRINT_Z_REPORT = 0x41  # Суточный отчёт с гашением
-    CASH_IN = 0x50  # Внесение
-    CASH_OUT = 0x51  # Выплата
-    CANCEL_RECEIPT = 0x88  # Аннулирование чека
-    CONTINUE_PRINT = 0xB0  # Продолжение печати
-    OPEN_SHIFT = 0xE0  # Открыть смену
-    READ_DEVICE_TYPE = 0xFC  # Получить тип устройства
-    READ_FN_STATUS = 0xFF01  # Запрос статуса ФН
-    READ_FN_EXPIRY = 0xFF03  # Запрос срока действия ФН
-    FIND_DOCUMENT = 0xFF0A  # Найти фискальный документ по номеру
-    WRITE_TLV = 0xFF0C  # Передать произвольную TLV структуру
-    READ_EXCHANGE_STATUS = 0xFF39  # Получить статус информационного обмена
-    BEGIN_READ_DOCUMENT = 0xFF3A  # Запросить фискальный документ в TLV формате
-    READ_DOCUMENT_BLOCK = 0xFF3B  # Чтение TLV фискального документа
-    READ_UNCONFIRMED_COUNT = 0xFF3F  # Запрос количества ФД, на которые нет квитанции
-    READ_SHIFT_PARAMS = 0xFF40  # Запрос параметров текущей смены
-    BEGIN_OPEN_SHIFT = 0xFF41  # Начать открытие смены
-    BEGIN_CLOSE_SHIFT = 0xFF42  # Начать закрытие смены
-    CLOSE_RECEIPT = 0xFF45  # Закрытие чека расширенное вариант №2
-    ADD_OPERATION = 0xFF46  # Операция V2
-
-    @property
-    def wire(self) -> bytes:
-        """The code as it travels: one byte, or ``FF xx``."""
-        return _command_bytes(self)
 
 
 class Mode(IntEnum):
@@ -358,6 +346,7 @@ class DeviceErrorCode(IntEnum):
     AWAITING_CONTINUE_PRINT = 0x58
     OPENED_BY_ANOTHER_OPERATOR = 0x59
     DISCOUNT_ABOVE_TOTAL = 0x5A
+    TABLE_NOT_DEFINED = 0x5D  # Таблица не определена
     WRONG_OPERATION = 0x5E
     NEGATIVE_TOTAL = 0x5F
     MULTIPLICATION_OVERFLOW = 0x60
@@ -395,127 +384,11 @@ _FN_CODES = frozenset(int(c) for c in FnErrorCode)
 _DEVICE_CODES = frozenset(int(c) for c in DeviceErrorCode)
 
 
-# --- primitives ------------------------------------------------------------------------------
-
-
-def _command_bytes(code: int) -> bytes:
-    if code > _MAX_U8:
-        return bytes([_FN_PREFIX, code & _MAX_U8])
-    return bytes([code])
-
-
-def _uint(value: int, size: int, field: str) -> bytes:
-    if not 0 <= value < 1 << (8 * size):
-        msg = f"{field} = {value} does not fit {size} unsigned byte(s)"
-        raise ValueError(msg)
-    return value.to_bytes(size, "little")
-
-
-def _password(password: int) -> bytes:
-    return password.to_bytes(_PASSWORD_BYTES, "little")
-
-
-def _check_range(value: int, low: int, high: int, field: str) -> None:
-    if not low <= value <= high:
-        msg = f"{field} must be {low}..{high}, got {value}"
-        raise ValueError(msg)
-
-
-def _padded_text(text: str, size: int, field: str) -> bytes:
-    raw = text.encode(_TEXT_ENCODING, errors="replace")
-    if len(raw) > size:
-        msg = f"{field} is {len(raw)} bytes in {_TEXT_ENCODING}; at most {size}"
-        raise ValueError(msg)
-    return raw.ljust(size, b"\0")
-
-
-class _Reader:
-    """Reads little-endian fields from an answer body; short data is a malformed answer."""
-
-    def __init__(self, command: int, data: bytes) -> None:
-        self.command = command
-        self.data = data
-        self.pos = 0
-
-    def malformed(self, detail: str) -> MalformedPayload:
-        return MalformedPayload(self.command, detail)
-
-    @property
-    def remaining(self) -> int:
-        return len(self.data) - self.pos
-
-    def take(self, size: int, field: str) -> bytes:
-        if self.remaining < size:
-            msg = f"{field}: need {size} byte(s) at offset {self.pos}, have {self.remaining}"
-            raise self.malformed(msg)
-        chunk = self.data[self.pos : self.pos + size]
-        self.pos += size
-        return chunk
-
-    def uint(self, size: int, field: str) -> int:
-        return int.from_bytes(self.take(size, field), "little")
-
-    def flag(self, field: str) -> bool:
-        value = self.uint(1, field)
-        if value > 1:
-            raise self.malformed(f"{field} must be 0 or 1, got {value}")
-        return value == 1
-
-    def rest(self) -> bytes:
-        chunk = self.data[self.pos :]
-        self.pos = len(self.data)
-        return chunk
-
-    def done(self) -> None:
-        """Trailing bytes beyond the layout are an answer we do not understand."""
-        if self.remaining:
-            raise self.malformed(f"{self.remaining} unexpected trailing byte(s)")
-
-    def fn_datetime(self, field: str) -> datetime:
-        """5 bytes YY MM DD HH MM, as FN commands carry them (§1.5)."""
-        raw = self.take(5, field)
-        try:
-            return datetime(_YEAR_BASE + raw[0], raw[1], raw[2], raw[3], raw[4])  # noqa: DTZ001 register wall time; the driver attaches its zone
-        except ValueError as exc:
-            raise self.malformed(f"{field}: not a date-time: {raw.hex(' ')}") from exc
-
-    def fn_datetime_or_none(self, field: str) -> datetime | None:
-        """Like :meth:`fn_datetime`, but all zeros or an invalid value read as "none"."""
-        raw = self.take(5, field)
-        try:
-            return datetime(_YEAR_BASE + raw[0], raw[1], raw[2], raw[3], raw[4])  # noqa: DTZ001 register wall time
-        except ValueError:
-            return None
-
-    def dmy_date_or_none(self, field: str) -> date | None:
-        """3 bytes DD MM YY (classic commands); an invalid value reads as "none"."""
-        raw = self.take(3, field)
-        try:
-            return date(_YEAR_BASE + raw[2], raw[1], raw[0])
-        except ValueError:
-            return None
-
-
 # --- requests --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _PasswordRequest:
-    """A request whose data is only the 4-byte operator password."""
-
-    command: ClassVar[Command]
-    password: int
-
-    def __post_init__(self) -> None:
-        _check_range(self.password, 0, _MAX_U32, "password")
-
-    def body(self) -> bytes:
-        """The data after the command code."""
-        return _password(self.password)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadShortStatusRequest(_PasswordRequest):
+class ReadShortStatusRequest(PasswordRequest):
     """0x10 Короткий запрос состояния (§2.2).
 
     ::
@@ -527,7 +400,7 @@ class ReadShortStatusRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadStatusRequest(_PasswordRequest):
+class ReadStatusRequest(PasswordRequest):
     """0x11 Запрос состояния (§2.3).
 
     ::
@@ -539,7 +412,7 @@ class ReadStatusRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadMoneyRegisterRequest(_PasswordRequest):
+class ReadMoneyRegisterRequest(PasswordRequest):
     """0x1A Запрос денежного регистра (§2.10); K-registers from 256 take the 2-byte form.
 
     ::
@@ -552,17 +425,17 @@ class ReadMoneyRegisterRequest(_PasswordRequest):
     register: int
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
-        _check_range(self.register, 0, _MAX_U16, "register")
+        PasswordRequest.__post_init__(self)
+        check_range(self.register, 0, MAX_U16, "register")
 
     def body(self) -> bytes:
         """The data after the command code."""
-        size = 1 if self.register <= _MAX_U8 else 2
-        return _password(self.password) + self.register.to_bytes(size, "little")
+        size = 1 if self.register <= MAX_U8 else 2
+        return password_bytes(self.password) + self.register.to_bytes(size, "little")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadOperatingRegisterRequest(_PasswordRequest):
+class ReadOperatingRegisterRequest(PasswordRequest):
     """0x1B Запрос операционного регистра (§2.10).
 
     ::
@@ -574,16 +447,16 @@ class ReadOperatingRegisterRequest(_PasswordRequest):
     register: int
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
-        _check_range(self.register, 0, _MAX_U8, "register")
+        PasswordRequest.__post_init__(self)
+        check_range(self.register, 0, MAX_U8, "register")
 
     def body(self) -> bytes:
         """The data after the command code."""
-        return _password(self.password) + bytes([self.register])
+        return password_bytes(self.password) + bytes([self.register])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PrintXReportRequest(_PasswordRequest):
+class PrintXReportRequest(PasswordRequest):
     """0x40 Суточный отчёт без гашения (§2.6); administrator or sysadmin password.
 
     ::
@@ -595,7 +468,7 @@ class PrintXReportRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PrintZReportRequest(_PasswordRequest):
+class PrintZReportRequest(PasswordRequest):
     """0x41 Суточный отчёт с гашением: closes the shift (§2.6).
 
     ::
@@ -607,7 +480,7 @@ class PrintZReportRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CashInRequest(_PasswordRequest):
+class CashInRequest(PasswordRequest):
     """0x50 Внесение (§2.1).
 
     ::
@@ -619,12 +492,12 @@ class CashInRequest(_PasswordRequest):
     amount: int
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
-        _check_range(self.amount, 0, _MAX_MONEY, "amount")
+        PasswordRequest.__post_init__(self)
+        check_range(self.amount, 0, _MAX_MONEY, "amount")
 
     def body(self) -> bytes:
         """The data after the command code."""
-        return _password(self.password) + _uint(self.amount, _MONEY_BYTES, "amount")
+        return password_bytes(self.password) + uint_bytes(self.amount, _MONEY_BYTES, "amount")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -640,7 +513,7 @@ class CashOutRequest(CashInRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelReceiptRequest(_PasswordRequest):
+class CancelReceiptRequest(PasswordRequest):
     """0x88 Аннулирование чека (§2.7).
 
     ::
@@ -652,7 +525,7 @@ class CancelReceiptRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ContinuePrintRequest(_PasswordRequest):
+class ContinuePrintRequest(PasswordRequest):
     """0xB0 Продолжение печати: resume after paper was loaded (§2.1, submode 3).
 
     ::
@@ -664,7 +537,7 @@ class ContinuePrintRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OpenShiftRequest(_PasswordRequest):
+class OpenShiftRequest(PasswordRequest):
     """0xE0 Открыть смену (§2.5).
 
     ::
@@ -692,7 +565,7 @@ class ReadDeviceTypeRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadFnStatusRequest(_PasswordRequest):
+class ReadFnStatusRequest(PasswordRequest):
     """FF01 Запрос статуса ФН (§2.9).
 
     ::
@@ -704,7 +577,7 @@ class ReadFnStatusRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadFnExpiryRequest(_PasswordRequest):
+class ReadFnExpiryRequest(PasswordRequest):
     """FF03 Запрос срока действия ФН (§2.1).
 
     ::
@@ -716,7 +589,7 @@ class ReadFnExpiryRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FindDocumentRequest(_PasswordRequest):
+class FindDocumentRequest(PasswordRequest):
     """FF0A Найти фискальный документ по номеру (§2.9).
 
     ::
@@ -728,12 +601,12 @@ class FindDocumentRequest(_PasswordRequest):
     fd: int
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
-        _check_range(self.fd, 0, _MAX_U32, "fd")
+        PasswordRequest.__post_init__(self)
+        check_range(self.fd, 0, MAX_U32, "fd")
 
     def body(self) -> bytes:
         """The data after the command code."""
-        return _password(self.password) + self.fd.to_bytes(4, "little")
+        return password_bytes(self.password) + self.fd.to_bytes(4, "little")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -744,8 +617,8 @@ class TlvItem:
     value: bytes
 
     def __post_init__(self) -> None:
-        _check_range(self.tag, 0, _MAX_U16, "tag")
-        _check_range(len(self.value), 0, _MAX_U16, "TLV value length")
+        check_range(self.tag, 0, MAX_U16, "tag")
+        check_range(len(self.value), 0, MAX_U16, "TLV value length")
 
     def encode(self) -> bytes:
         """The tag on the wire."""
@@ -787,7 +660,7 @@ def decode_tlv(data: bytes) -> tuple[TlvItem, ...]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WriteTlvRequest(_PasswordRequest):
+class WriteTlvRequest(PasswordRequest):
     """FF0C Передать произвольную TLV структуру: tags for the open document (§2.9).
 
     ::
@@ -799,7 +672,7 @@ class WriteTlvRequest(_PasswordRequest):
     items: tuple[TlvItem, ...]
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
+        PasswordRequest.__post_init__(self)
         size = len(encode_tlv(self.items))
         if not 0 < size <= MAX_TLV_BYTES:
             msg = f"FF0C carries 1..{MAX_TLV_BYTES} bytes of TLV, got {size}"
@@ -807,11 +680,11 @@ class WriteTlvRequest(_PasswordRequest):
 
     def body(self) -> bytes:
         """The data after the command code."""
-        return _password(self.password) + encode_tlv(self.items)
+        return password_bytes(self.password) + encode_tlv(self.items)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadExchangeStatusRequest(_PasswordRequest):
+class ReadExchangeStatusRequest(PasswordRequest):
     """FF39 Получить статус информационного обмена (§2.9).
 
     ::
@@ -837,7 +710,7 @@ class BeginReadDocumentRequest(FindDocumentRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadDocumentBlockRequest(_PasswordRequest):
+class ReadDocumentBlockRequest(PasswordRequest):
     """FF3B Чтение TLV фискального документа: the next block of the document (§1).
 
     ::
@@ -849,7 +722,7 @@ class ReadDocumentBlockRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadUnconfirmedCountRequest(_PasswordRequest):
+class ReadUnconfirmedCountRequest(PasswordRequest):
     """FF3F Запрос количества ФД, на которые нет квитанции (§2.9).
 
     ::
@@ -861,7 +734,7 @@ class ReadUnconfirmedCountRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadShiftParamsRequest(_PasswordRequest):
+class ReadShiftParamsRequest(PasswordRequest):
     """FF40 Запрос параметров текущей смены (§2.1).
 
     ::
@@ -873,7 +746,7 @@ class ReadShiftParamsRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BeginOpenShiftRequest(_PasswordRequest):
+class BeginOpenShiftRequest(PasswordRequest):
     """FF41 Начать открытие смены: FF0C tags may follow, then 0xE0 (§2.5).
 
     ::
@@ -885,7 +758,7 @@ class BeginOpenShiftRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BeginCloseShiftRequest(_PasswordRequest):
+class BeginCloseShiftRequest(PasswordRequest):
     """FF42 Начать закрытие смены: FF0C tags may follow, then 0x41 (§2.5).
 
     ::
@@ -897,7 +770,7 @@ class BeginCloseShiftRequest(_PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CloseReceiptRequest(_PasswordRequest):
+class CloseReceiptRequest(PasswordRequest):
     """FF45 Закрытие чека расширенное вариант №2, v1.17 layout, LEN 182 (§2.8).
 
     ``payments[i]`` is the sum of payment type ``i + 1``: 1 cash, 2 electronic, 14 prepayment.
@@ -918,7 +791,7 @@ class CloseReceiptRequest(_PasswordRequest):
     text: str = ""
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
+        PasswordRequest.__post_init__(self)
         if len(self.payments) != FN_PAYMENT_TYPES:
             msg = f"payments must hold {FN_PAYMENT_TYPES} sums, got {len(self.payments)}"
             raise ValueError(msg)
@@ -926,29 +799,29 @@ class CloseReceiptRequest(_PasswordRequest):
             msg = f"taxes must hold {FN_TAX_SUMS} sums, got {len(self.taxes)}"
             raise ValueError(msg)
         for index, value in enumerate((*self.payments, *self.taxes)):
-            _check_range(value, 0, _MAX_MONEY, f"sum #{index}")
-        _check_range(self.rounding, 0, 99, "rounding")
-        if self.tax_system <= 0 or self.tax_system > _MAX_U8 or self.tax_system.bit_count() != 1:
+            check_range(value, 0, _MAX_MONEY, f"sum #{index}")
+        check_range(self.rounding, 0, 99, "rounding")
+        if self.tax_system <= 0 or self.tax_system > MAX_U8 or self.tax_system.bit_count() != 1:
             msg = f"tax_system must have exactly one bit set, got {self.tax_system:#x}"
             raise ValueError(msg)
-        _padded_text(self.text, MAX_FF45_TEXT_BYTES, "text")
+        padded_text(self.text, MAX_FF45_TEXT_BYTES, "text")
 
     def body(self) -> bytes:
         """The data after the command code."""
         return b"".join(
             [
-                _password(self.password),
+                password_bytes(self.password),
                 *(value.to_bytes(_MONEY_BYTES, "little") for value in self.payments),
                 bytes([self.rounding]),
                 *(value.to_bytes(_MONEY_BYTES, "little") for value in self.taxes),
                 bytes([self.tax_system]),
-                _padded_text(self.text, MAX_FF45_TEXT_BYTES, "text"),
+                padded_text(self.text, MAX_FF45_TEXT_BYTES, "text"),
             ]
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddOperationRequest(_PasswordRequest):
+class AddOperationRequest(PasswordRequest):
     """FF46 Операция V2: one receipt line; the first one opens the receipt (§2.8), LEN 160.
 
     ``quantity`` is in millionths; ``amount`` and ``tax_amount`` of ``None`` travel as
@@ -975,12 +848,12 @@ class AddOperationRequest(_PasswordRequest):
     name: str
 
     def __post_init__(self) -> None:
-        _PasswordRequest.__post_init__(self)
-        _check_range(self.quantity, 0, _MAX_QTY, "quantity")
-        _check_range(self.price, 0, _MAX_MONEY, "price")
+        PasswordRequest.__post_init__(self)
+        check_range(self.quantity, 0, _MAX_QTY, "quantity")
+        check_range(self.price, 0, _MAX_MONEY, "price")
         for field, value in (("amount", self.amount), ("tax_amount", self.tax_amount)):
             if value is not None:
-                _check_range(value, 0, _MAX_MONEY - 1, field)
+                check_range(value, 0, _MAX_MONEY - 1, field)
         for field, value in (
             ("operation", int(self.operation)),
             ("tax_rate", self.tax_rate),
@@ -988,8 +861,8 @@ class AddOperationRequest(_PasswordRequest):
             ("payment_method", self.payment_method),
             ("payment_subject", self.payment_subject),
         ):
-            _check_range(value, 0, _MAX_U8, field)
-        _padded_text(self.name, MAX_FF46_NAME_BYTES, "name")
+            check_range(value, 0, MAX_U8, field)
+        padded_text(self.name, MAX_FF46_NAME_BYTES, "name")
 
     def body(self) -> bytes:
         """The data after the command code."""
@@ -997,14 +870,14 @@ class AddOperationRequest(_PasswordRequest):
         tax_amount = NOT_GIVEN if self.tax_amount is None else self.tax_amount
         return b"".join(
             [
-                _password(self.password),
+                password_bytes(self.password),
                 bytes([self.operation]),
                 self.quantity.to_bytes(6, "little"),
                 self.price.to_bytes(_MONEY_BYTES, "little"),
                 amount.to_bytes(_MONEY_BYTES, "little"),
                 tax_amount.to_bytes(_MONEY_BYTES, "little"),
                 bytes([self.tax_rate, self.department, self.payment_method, self.payment_subject]),
-                _padded_text(self.name, MAX_FF46_NAME_BYTES, "name"),
+                padded_text(self.name, MAX_FF46_NAME_BYTES, "name"),
             ]
         )
 
@@ -1014,6 +887,8 @@ Request = (
     | ReadStatusRequest
     | ReadMoneyRegisterRequest
     | ReadOperatingRegisterRequest
+    | WriteTableRequest
+    | ReadTableRequest
     | PrintXReportRequest
     | PrintZReportRequest
     | CashInRequest
@@ -1343,6 +1218,8 @@ Response = (
     | ReadStatusResponse
     | ReadMoneyRegisterResponse
     | ReadOperatingRegisterResponse
+    | WriteTableResponse
+    | ReadTableResponse
     | PrintXReportResponse
     | PrintZReportResponse
     | CashInResponse
@@ -1376,7 +1253,7 @@ def _enum_or_int(enum: type[_E], value: int) -> _E | int:
         return value
 
 
-def _decode_short_status(r: _Reader) -> ReadShortStatusResponse:
+def _decode_short_status(r: Reader) -> ReadShortStatusResponse:
     operator = r.uint(1, "operator")
     flags = StatusFlags(r.uint(2, "flags"))
     mode_byte = r.uint(1, "mode")
@@ -1405,9 +1282,9 @@ def _decode_short_status(r: _Reader) -> ReadShortStatusResponse:
     )
 
 
-def _decode_status(r: _Reader) -> ReadStatusResponse:
+def _decode_status(r: Reader) -> ReadStatusResponse:
     operator = r.uint(1, "operator")
-    firmware_version = r.take(2, "firmware version").decode(_TEXT_ENCODING, errors="replace")
+    firmware_version = r.take(2, "firmware version").decode(TEXT_ENCODING, errors="replace")
     firmware_build = r.uint(2, "firmware build")
     firmware_date = r.dmy_date_or_none("firmware date")
     hall_number = r.uint(1, "hall number")
@@ -1438,11 +1315,11 @@ def _decode_status(r: _Reader) -> ReadStatusResponse:
     reregistrations_done = r.uint(1, "re-registrations done")
     reregistrations_left = r.uint(1, "re-registrations left")
     inn = r.uint(6, "INN")
-    serial: int | None = None if serial_low == _MAX_U32 else serial_low
+    serial: int | None = None if serial_low == MAX_U32 else serial_low
     if r.remaining >= 4:
         r.take(2, "FP flags high byte and FP mode")
         serial_high = r.uint(2, "serial number high word")
-        if serial is not None and serial_high != _MAX_U16:
+        if serial is not None and serial_high != MAX_U16:
             serial |= serial_high << 32
     elif r.remaining == 2:
         r.take(2, "FP flags high byte and FP mode")
@@ -1469,13 +1346,13 @@ def _decode_status(r: _Reader) -> ReadStatusResponse:
     )
 
 
-def _decode_money_register(r: _Reader) -> ReadMoneyRegisterResponse:
+def _decode_money_register(r: Reader) -> ReadMoneyRegisterResponse:
     response = ReadMoneyRegisterResponse(operator=r.uint(1, "operator"), value=r.uint(6, "value"))
     r.done()
     return response
 
 
-def _decode_operating_register(r: _Reader) -> ReadOperatingRegisterResponse:
+def _decode_operating_register(r: Reader) -> ReadOperatingRegisterResponse:
     operator = r.uint(1, "operator")
     response = ReadOperatingRegisterResponse(operator=operator, value=r.uint(2, "value"))
     r.done()
@@ -1485,8 +1362,8 @@ def _decode_operating_register(r: _Reader) -> ReadOperatingRegisterResponse:
 _O = TypeVar("_O", bound=_OperatorResponse)
 
 
-def _operator_only(cls: type[_O]) -> Callable[[_Reader], _O]:
-    def decode(r: _Reader) -> _O:
+def _operator_only(cls: type[_O]) -> Callable[[Reader], _O]:
+    def decode(r: Reader) -> _O:
         response = cls(operator=r.uint(1, "operator"))
         r.done()
         return response
@@ -1494,8 +1371,8 @@ def _operator_only(cls: type[_O]) -> Callable[[_Reader], _O]:
     return decode
 
 
-def _cash_movement(cls: type[CashInResponse]) -> Callable[[_Reader], CashInResponse]:
-    def decode(r: _Reader) -> CashInResponse:
+def _cash_movement(cls: type[CashInResponse]) -> Callable[[Reader], CashInResponse]:
+    def decode(r: Reader) -> CashInResponse:
         operator = r.uint(1, "operator")
         response = cls(operator=operator, document_number=r.uint(2, "document number"))
         r.done()
@@ -1504,15 +1381,15 @@ def _cash_movement(cls: type[CashInResponse]) -> Callable[[_Reader], CashInRespo
     return decode
 
 
-def _decode_open_shift(r: _Reader) -> OpenShiftResponse:
+def _decode_open_shift(r: Reader) -> OpenShiftResponse:
     operator = r.uint(1, "operator") if r.remaining else None
     r.done()
     return OpenShiftResponse(operator=operator)
 
 
-def _decode_device_type(r: _Reader) -> ReadDeviceTypeResponse:
+def _decode_device_type(r: Reader) -> ReadDeviceTypeResponse:
     head = r.take(6, "type, subtype, protocol, model and language")
-    name = r.rest().split(b"\0", 1)[0].decode(_TEXT_ENCODING, errors="replace")
+    name = r.rest().split(b"\0", 1)[0].decode(TEXT_ENCODING, errors="replace")
     return ReadDeviceTypeResponse(
         device_type=head[0],
         subtype=head[1],
@@ -1524,7 +1401,7 @@ def _decode_device_type(r: _Reader) -> ReadDeviceTypeResponse:
     )
 
 
-def _decode_fn_status(r: _Reader) -> ReadFnStatusResponse:
+def _decode_fn_status(r: Reader) -> ReadFnStatusResponse:
     life_phase = FnLifePhase(r.uint(1, "life phase"))
     current_document = _enum_or_int(FnDocument, r.uint(1, "current document"))
     has_document_data = r.flag("document data")
@@ -1550,7 +1427,7 @@ def _decode_fn_status(r: _Reader) -> ReadFnStatusResponse:
     )
 
 
-def _decode_fn_expiry(r: _Reader) -> ReadFnExpiryResponse:
+def _decode_fn_expiry(r: Reader) -> ReadFnExpiryResponse:
     raw = r.take(3, "expiry date")
     try:
         valid_until = date(_YEAR_BASE + raw[0], raw[1], raw[2])
@@ -1570,7 +1447,7 @@ _MONEY_DOCUMENTS = frozenset({FnDocumentType.RECEIPT, FnDocumentType.BSO})
 _SHIFT_DOCUMENTS = frozenset({FnDocumentType.OPEN_SHIFT, FnDocumentType.CLOSE_SHIFT})
 
 
-def _decode_find_document(r: _Reader) -> FindDocumentResponse:
+def _decode_find_document(r: Reader) -> FindDocumentResponse:
     document_type = _enum_or_int(FnDocumentType, r.uint(1, "document type"))
     has_ofd_ticket = r.flag("OFD ticket")
     issued_at = r.fn_datetime("date-time")
@@ -1610,7 +1487,7 @@ def _decode_find_document(r: _Reader) -> FindDocumentResponse:
     )
 
 
-def _decode_exchange_status(r: _Reader) -> ReadExchangeStatusResponse:
+def _decode_exchange_status(r: Reader) -> ReadExchangeStatusResponse:
     status = OfdExchangeFlags(r.uint(1, "status"))
     is_reading = r.flag("message read state")
     queued = r.uint(2, "queued")
@@ -1626,24 +1503,24 @@ def _decode_exchange_status(r: _Reader) -> ReadExchangeStatusResponse:
     )
 
 
-def _decode_begin_read_document(r: _Reader) -> BeginReadDocumentResponse:
+def _decode_begin_read_document(r: Reader) -> BeginReadDocumentResponse:
     document_type = _enum_or_int(FnDocumentType, r.uint(2, "document type"))
     length = r.uint(2, "document length")
     r.done()
     return BeginReadDocumentResponse(document_type=document_type, length=length)
 
 
-def _decode_document_block(r: _Reader) -> ReadDocumentBlockResponse:
+def _decode_document_block(r: Reader) -> ReadDocumentBlockResponse:
     return ReadDocumentBlockResponse(data=r.rest())
 
 
-def _decode_unconfirmed_count(r: _Reader) -> ReadUnconfirmedCountResponse:
+def _decode_unconfirmed_count(r: Reader) -> ReadUnconfirmedCountResponse:
     if r.remaining not in {2, 4}:
         raise r.malformed(f"count must be 2 or 4 bytes, got {r.remaining}")
     return ReadUnconfirmedCountResponse(count=r.uint(r.remaining, "count"))
 
 
-def _decode_shift_params(r: _Reader) -> ReadShiftParamsResponse:
+def _decode_shift_params(r: Reader) -> ReadShiftParamsResponse:
     is_open = r.flag("shift state")
     shift = r.uint(2, "shift number")
     receipt_number = r.uint(2, "receipt number")
@@ -1653,7 +1530,7 @@ def _decode_shift_params(r: _Reader) -> ReadShiftParamsResponse:
     )
 
 
-def _decode_close_receipt(r: _Reader) -> CloseReceiptResponse:
+def _decode_close_receipt(r: Reader) -> CloseReceiptResponse:
     change = r.uint(_MONEY_BYTES, "change")
     fd = r.uint(4, "FD")
     fp = r.uint(4, "fiscal sign")
@@ -1666,19 +1543,21 @@ _Empty = WriteTlvResponse | BeginOpenShiftResponse | BeginCloseShiftResponse | A
 _EmptyT = TypeVar("_EmptyT", bound=_Empty)
 
 
-def _empty(cls: type[_EmptyT]) -> Callable[[_Reader], _EmptyT]:
-    def decode(r: _Reader) -> _EmptyT:
+def _empty(cls: type[_EmptyT]) -> Callable[[Reader], _EmptyT]:
+    def decode(r: Reader) -> _EmptyT:
         r.done()
         return cls()
 
     return decode
 
 
-_DECODERS: dict[Command, Callable[[_Reader], Response]] = {
+_DECODERS: dict[Command, Callable[[Reader], Response]] = {
     Command.READ_SHORT_STATUS: _decode_short_status,
     Command.READ_STATUS: _decode_status,
     Command.READ_MONEY_REGISTER: _decode_money_register,
     Command.READ_OPERATING_REGISTER: _decode_operating_register,
+    Command.WRITE_TABLE: decode_write_table,
+    Command.READ_TABLE: decode_read_table,
     Command.PRINT_X_REPORT: _operator_only(PrintXReportResponse),
     Command.PRINT_Z_REPORT: _operator_only(PrintZReportResponse),
     Command.CASH_IN: _cash_movement(CashInResponse),
@@ -1719,4 +1598,4 @@ def decode_response(command: Command, payload: bytes) -> Response:
     code = payload[len(wire)]
     if code:
         return ErrorResponse(command=command, code=interpret_error(code))
-    return _DECODERS[command](_Reader(command, payload[len(wire) + 1 :]))
+    return _DECODERS[command](Reader(command, payload[len(wire) + 1 :]))

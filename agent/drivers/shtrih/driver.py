@@ -43,12 +43,12 @@ from agent.drivers.interface import (
     FnWarning,
     IssuedReceipt,
     LedgerState,
-    PaymentTotals,
     RegisterState,
     ShiftCounters,
     ShiftDocument,
     ShiftState,
     ShiftView,
+    TaxSetup,
 )
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
@@ -135,6 +135,13 @@ from agent.drivers.shtrih.params import (
     SHIFT_SCAN_LIMIT,
     DriverParams,
 )
+from agent.drivers.shtrih.registers import (
+    CASH_IN_DRAWER,
+    OPEN_MODES,
+    RECEIPT_COUNTS,
+    read_counters,
+    read_tax_setup,
+)
 from agent.drivers.shtrih.session import ShtrihSession
 from agent.transport import ByteStream
 
@@ -161,20 +168,6 @@ CLOCK_ESTIMATE_MAX_AGE_S = 60.0
 CLOCK_FORWARD_TOLERANCE = timedelta(minutes=2)
 """FF01's date-time (minute precision) this far past the estimate: the clock was set forward."""
 
-_CASH_IN_DRAWER = 241
-_CASH_IN_TOTAL = 242
-_CASH_OUT_TOTAL = 243
-_SALES_CASH = 193
-_REFUNDS_CASH = 195
-_SALES_CARD = 197
-_REFUNDS_CARD = 199
-_SALES_PREPAID = 4144 + 0 + 4 * (PAYMENT_TYPE_PREPAID - 5)  # K-register, §2.10
-_REFUNDS_PREPAID = 4144 + 2 + 4 * (PAYMENT_TYPE_PREPAID - 5)
-_SALES_COUNT = 144
-_REFUNDS_COUNT = 146
-_RECEIPT_COUNTS = (144, 145, 146, 147)
-
-_OPEN_MODES = frozenset({Mode.SHIFT_OPEN, Mode.SHIFT_EXPIRED, Mode.DOCUMENT_OPEN})
 _PAPER_OUT_SUBMODES = frozenset({Submode.PAPER_OUT_PASSIVE, Submode.PAPER_OUT_ACTIVE})
 _PRINTING_SUBMODES = frozenset({Submode.PRINTING_REPORT, Submode.PRINTING})
 _OPERATION_BY_KIND = {
@@ -269,7 +262,7 @@ class ShtrihDriver:
     async def read_cash_drawer(self) -> Kopecks:
         """Money register 241: the cash in the drawer."""
         async with self._lock:
-            return Kopecks(await self._money_register(_CASH_IN_DRAWER))
+            return Kopecks(await self._money_register(CASH_IN_DRAWER))
 
     async def read_fn_state(self) -> FnState:
         """FF01 + FF03 + FF39."""
@@ -290,45 +283,27 @@ class ShtrihDriver:
         )
 
     async def read_counters(self) -> ShiftCounters:
-        """Money registers 193/195/197/199, K-registers 4180/4182, 241-243; counts 144/146."""
+        """0x11, the money and operating registers of the shift, and its VAT by rate.
+
+        Round trips: 12, plus two per tax row with VAT that ``tax_rate_index`` maps (20
+        with the default table); see :func:`agent.drivers.shtrih.registers.read_counters`.
+        """
         async with self._lock:
-            status = await self._full_status()
-            money = {
-                reg: await self._money_register(reg)
-                for reg in (
-                    _SALES_CASH,
-                    _REFUNDS_CASH,
-                    _SALES_CARD,
-                    _REFUNDS_CARD,
-                    _SALES_PREPAID,
-                    _REFUNDS_PREPAID,
-                    _CASH_IN_TOTAL,
-                    _CASH_OUT_TOTAL,
-                    _CASH_IN_DRAWER,
-                )
-            }
-            counts = {
-                reg: await self._operating_register(reg) for reg in (_SALES_COUNT, _REFUNDS_COUNT)
-            }
-        is_open = status.mode in _OPEN_MODES
-        return ShiftCounters(
-            shift=status.last_closed_shift + is_open,
-            sales=PaymentTotals(
-                cash=Kopecks(money[_SALES_CASH]),
-                card=Kopecks(money[_SALES_CARD]),
-                prepaid=Kopecks(money[_SALES_PREPAID]),
-                count=counts[_SALES_COUNT],
-            ),
-            refunds=PaymentTotals(
-                cash=Kopecks(money[_REFUNDS_CASH]),
-                card=Kopecks(money[_REFUNDS_CARD]),
-                prepaid=Kopecks(money[_REFUNDS_PREPAID]),
-                count=counts[_REFUNDS_COUNT],
-            ),
-            cash_in=Kopecks(money[_CASH_IN_TOTAL]),
-            cash_out=Kopecks(money[_CASH_OUT_TOTAL]),
-            cash_in_drawer=Kopecks(money[_CASH_IN_DRAWER]),
-        )
+            return await read_counters(
+                self._call,
+                password=self._op,
+                tax_rate_index=self._params.tax_rate_index,
+                log=self._log,
+            )
+
+    async def read_tax_setup(self) -> TaxSetup:
+        """0x1F: the tax mode (table 1) and the tax table (table 6), sysadmin password.
+
+        About 26 round trips: once a connect, never per receipt (see
+        :func:`agent.drivers.shtrih.registers.read_tax_setup`).
+        """
+        async with self._lock:
+            return await read_tax_setup(self._call, password=self._sys, log=self._log)
 
     async def find_document(self, fd: int) -> FiscalDocument:
         """FF0A; raises :class:`DocumentNotFound` when the FN has no such document."""
@@ -422,7 +397,7 @@ class ShtrihDriver:
         """FF41, FF0C (cashier), 0xE0; raises ShiftAlreadyOpen when a shift is open."""
         async with self._lock:
             short = await self._ready_status(Command.OPEN_SHIFT)
-            if short.mode in _OPEN_MODES:
+            if short.mode in OPEN_MODES:
                 raise ShiftAlreadyOpen(
                     FnErrorCode.WRONG_FN_STATE,
                     Command.OPEN_SHIFT,
@@ -453,7 +428,7 @@ class ShtrihDriver:
         """
         async with self._lock:
             short = await self._ready_status(Command.PRINT_Z_REPORT)
-            if short.mode not in _OPEN_MODES:
+            if short.mode not in OPEN_MODES:
                 raise ShiftNotOpen(
                     DeviceErrorCode.SHIFT_NOT_OPEN, Command.PRINT_Z_REPORT, "no shift is open"
                 )
@@ -653,7 +628,7 @@ class ShtrihDriver:
         async with self._lock:
             await self._ready_status(request.command)
             answer = await self._printing(request, CashInResponse)
-            cash = await self._money_register(_CASH_IN_DRAWER)
+            cash = await self._money_register(CASH_IN_DRAWER)
         return CashMovement(number=answer.document_number, cash_in_drawer=Kopecks(cash))
 
     async def _write_tags(self, tags: list[TlvItem], *, is_sensitive: bool = False) -> None:
@@ -794,7 +769,7 @@ class ShtrihDriver:
         the shift`` usually hits at once; otherwise the scan walks back one FD at a time.
         """
         receipts = 0
-        for register in _RECEIPT_COUNTS:
+        for register in RECEIPT_COUNTS:
             receipts += await self._operating_register(register)
         guess = last_fd - receipts
         candidates = [guess] if 0 < guess <= last_fd else []

@@ -56,6 +56,8 @@ def _request(spec: dict[str, Any]) -> c.Request:
             fields[name] = tuple(fields[name])
     if "operation" in fields:
         fields["operation"] = c.OperationType(fields["operation"])
+    if "value" in fields:
+        fields["value"] = bytes.fromhex(fields["value"])
     request: c.Request = getattr(c, spec["type"])(**fields)
     return request
 
@@ -192,6 +194,8 @@ MALFORMED = [
         id="ff45-date-cut",
     ),
     pytest.param(c.Command.ADD_OPERATION, "FF 46 00 00", "trailing", id="ff46-extra-byte"),
+    pytest.param(c.Command.READ_TABLE, "1F 00", "no value", id="1f-no-value"),
+    pytest.param(c.Command.WRITE_TABLE, "1E 00 00", "trailing", id="1e-extra-byte"),
     pytest.param(c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03", "document type", id="ff3a-type-cut"),
     pytest.param(
         c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03 00 A4", "document length", id="ff3a-length-cut"
