@@ -57,6 +57,11 @@ HEALTH_UNKNOWN_IDS = 20
 """How many unknown rows health names (the newest; the count covers all of them)."""
 
 
+def tax_rows(config: AgentConfig) -> dict[VatRate, int]:
+    """The tax-table row the register is sent for each VAT rate (``[register] tax_rates``)."""
+    return {VatRate[name.upper()]: row for name, row in config.register.tax_rate_codes.items()}
+
+
 def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> ShtrihDriver:
     """The register's driver from ``[register]`` (the benchmark builds its bare driver so too)."""
     register = config.register
@@ -67,9 +72,7 @@ def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger
             sysadmin_password=register.admin_password,
             tz=ZoneInfo(register.tz) if register.tz else None,
             answer_timeouts_s=register.answer_timeouts,
-            tax_rate_index={
-                VatRate[name.upper()]: row for name, row in register.tax_rate_codes.items()
-            },
+            tax_rate_index=tax_rows(config),
         ),
         log=log.bind(register=register.url),
     )
@@ -117,6 +120,7 @@ class Agent:
                 margin=config.shift.guard_margin,
             ),
             cashier=Cashier(name=config.cashier.name, inn=config.cashier.inn),
+            tax_rows=tax_rows(config),
             log=log,
         )
         worker = FiscalWorker(

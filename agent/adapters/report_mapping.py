@@ -21,10 +21,14 @@ from agent.contract import (
     kopecks_to_money,
 )
 from agent.drivers.interface import PaymentTotals, ShiftState
+from agent.intake.receipt_mapping import vat_to_contract
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import timedelta
 
+    from agent.domain.money import Kopecks
+    from agent.domain.receipt import VatRate
     from agent.fiscal.reports import ShiftReportData
     from agent.fiscal.service import RegisterSnapshot
     from agent.outbox.store import OutboxStats
@@ -36,12 +40,13 @@ MAX_CLOCK_SKEW_S = 300.0
 """The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-rules.md §3)."""
 
 
-def _totals(totals: PaymentTotals) -> PaymentCounters:
+def _totals(totals: PaymentTotals, vat: Mapping[VatRate, Kopecks]) -> PaymentCounters:
     return PaymentCounters(
         cash=kopecks_to_money(totals.cash),
         card=kopecks_to_money(totals.card),
         prepaid=kopecks_to_money(totals.prepaid),
         count=totals.count,
+        vat=vat_to_contract(vat),
     )
 
 
@@ -57,8 +62,8 @@ def shift_report_to_contract(report: ShiftReportData) -> ShiftReport:
         opened_at=report.opened_at or report.at,
         closed_at=report.closed_at,
         counters=ShiftCounters(
-            sales=_totals(counters.sales),
-            refunds=_totals(counters.refunds),
+            sales=_totals(counters.sales, counters.sales_vat),
+            refunds=_totals(counters.refunds, counters.refunds_vat),
             cash_in=kopecks_to_money(counters.cash_in),
             cash_out=kopecks_to_money(counters.cash_out),
             cash_in_drawer=kopecks_to_money(counters.cash_in_drawer),

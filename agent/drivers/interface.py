@@ -24,6 +24,7 @@ from agent.domain.receipt import (
     ReceiptKind,
     VatRate,
 )
+from agent.domain.vat import RATE_HUNDREDTHS
 
 __all__ = [
     "MARK_NAME",
@@ -53,22 +54,7 @@ __all__ = [
 MARK_NAME = "CRM ID"
 """The name a receipt's mark carries beside its value (tag 1085 on a Russian FN)."""
 
-VAT_RATE_HUNDREDTHS: Final[Mapping[VatRate, int]] = MappingProxyType(
-    {
-        VatRate.VAT22: 2200,
-        VatRate.VAT22_122: 2200,
-        VatRate.VAT20: 2000,
-        VatRate.VAT20_120: 2000,
-        VatRate.VAT10: 1000,
-        VatRate.VAT10_110: 1000,
-        VatRate.VAT7: 700,
-        VatRate.VAT7_107: 700,
-        VatRate.VAT5: 500,
-        VatRate.VAT5_105: 500,
-        VatRate.VAT0: 0,
-        VatRate.NONE: 0,
-    }
-)
+VAT_RATE_HUNDREDTHS: Final = RATE_HUNDREDTHS
 """Each VAT rate in hundredths of a percent, as a register's tax table keeps it (2200 = 22 %)."""
 NO_VAT_RATES: Final = frozenset({VatRate.VAT0, VatRate.NONE})
 """Rates that never carry a VAT sum: turnover at 0 % and turnover without VAT."""

@@ -6,7 +6,13 @@ from typing import ClassVar
 
 from agent.drivers.errors import Disposition
 
-__all__ = ["FiscalError", "LineStopped", "RegisterBusyElsewhere", "ShiftGuardError"]
+__all__ = [
+    "FiscalError",
+    "LineStopped",
+    "RegisterBusyElsewhere",
+    "ShiftGuardError",
+    "TaxSetupMismatch",
+]
 
 
 class FiscalError(Exception):
@@ -53,4 +59,22 @@ class LineStopped(FiscalError):
         super().__init__(
             f"printing is held until the register settles request {row_id} ({reason}); "
             "try again shortly"
+        )
+
+
+class TaxSetupMismatch(FiscalError):
+    """The register would sign wrong VAT; nothing prints until a person puts it right.
+
+    It does not compute VAT itself (tax mode 1), or a tax row the config names holds another
+    rate, or its tax setup could not be read.
+    """
+
+    disposition = Disposition.WAIT
+    public_code = "tax_setup_mismatch"
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__(
+            "the register's VAT setup does not match the agent's; receipts wait until it is"
+            " fixed: " + "; ".join(problems)
         )

@@ -32,16 +32,16 @@ from agent.drivers.interface import (
     ShiftView,
 )
 from agent.fiscal import recovery, shift_guard
-from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError
+from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError, TaxSetupMismatch
 from agent.fiscal.reports import ReportKind, ShiftReportData
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import structlog
 
     from agent.domain.money import Kopecks
-    from agent.domain.receipt import Cashier, Receipt
+    from agent.domain.receipt import Cashier, Receipt, VatRate
 
 __all__ = [
     "MAX_SCAN_DOCUMENTS",
@@ -82,10 +82,13 @@ class FiscalService:
         driver: FiscalDriver,
         policy: shift_guard.ShiftPolicy,
         cashier: Cashier,
+        tax_rows: Mapping[VatRate, int],
         log: structlog.typing.FilteringBoundLogger,
         on_report: Callable[[ShiftReportData], None] | None = None,
     ) -> None:
+        """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config)."""
         self._driver = driver
+        self._tax_rows = tax_rows
         self._policy = policy
         self._cashier = cashier
         self._log = log
@@ -107,7 +110,11 @@ class FiscalService:
         return self._info
 
     async def connect(self) -> DeviceInfo:
-        """(Re)open the link and identify the register."""
+        """(Re)open the link, identify the register and check its VAT setup.
+
+        Raises :class:`TaxSetupMismatch` when the register does not compute VAT itself or a
+        tax row the config names holds another rate: it would sign wrong VAT.
+        """
         await self._driver.aclose()
         self._info = await self._driver.connect()
         self._log.info(
@@ -116,7 +123,19 @@ class FiscalService:
             serial=self._info.serial,
             fn=self._info.fn_serial,
         )
+        await self._check_tax_setup()
         return self._info
+
+    async def _check_tax_setup(self) -> None:
+        try:
+            setup = await self._driver.read_tax_setup()
+        except (ProtocolError, DeviceError) as exc:
+            problem = f"the register's tax mode and table could not be read ({exc})"
+            raise TaxSetupMismatch((problem,)) from exc
+        problems = setup.mismatches(self._tax_rows)
+        if problems:
+            self._log.error("tax_setup_mismatch", problems=list(problems))
+            raise TaxSetupMismatch(problems)
 
     # -- receipts ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from agent.config import AgentConfig, load_config
 from agent.contract import Health
 from agent.domain.receipt import Cashier
 from agent.drivers.shtrih.driver import ShtrihDriver
+from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
@@ -83,7 +84,11 @@ async def agent_rig(
     register = make_rig()
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=clock)
     service = FiscalService(
-        driver=register.driver, policy=ShiftPolicy(), cashier=Cashier(name="Админ"), log=log
+        driver=register.driver,
+        policy=ShiftPolicy(),
+        cashier=Cashier(name="Админ"),
+        tax_rows=DEFAULT_TAX_RATE_INDEX,
+        log=log,
     )
     worker = FiscalWorker(outbox=outbox, service=service, params=params, log=log, clock=clock)
     intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
@@ -134,7 +139,13 @@ async def api_without_register(
     log = structlog.get_logger("test")
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=host_now, max_pending=max_pending)
     driver = ShtrihDriver(transport=Transport(params=TransportParams(url=register_url)), log=log)
-    service = FiscalService(driver=driver, policy=ShiftPolicy(), cashier=Cashier(name="A"), log=log)
+    service = FiscalService(
+        driver=driver,
+        policy=ShiftPolicy(),
+        cashier=Cashier(name="A"),
+        tax_rows=DEFAULT_TAX_RATE_INDEX,
+        log=log,
+    )
     worker = FiscalWorker(
         outbox=outbox, service=service, params=WorkerParams(), log=log, clock=host_now
     )

@@ -14,6 +14,7 @@ import structlog
 
 from agent.domain.receipt import Cashier
 from agent.drivers.interface import DocumentType, ShiftState
+from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.reports import ReportKind
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
@@ -28,6 +29,7 @@ def _service(driver: FakeFiscalDriver) -> FiscalService:
         driver=driver,
         policy=ShiftPolicy(),
         cashier=Cashier(name="Администратор"),
+        tax_rows=DEFAULT_TAX_RATE_INDEX,
         log=structlog.get_logger("test"),
     )
 

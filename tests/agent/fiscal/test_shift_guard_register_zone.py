@@ -19,6 +19,7 @@ import structlog
 
 from agent.domain.receipt import Cashier
 from agent.drivers.interface import DocumentType, ShiftState
+from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import GuardAction, ShiftPolicy, decide
 from tests.support.fake_fiscal_driver import FakeFiscalDriver
@@ -93,7 +94,11 @@ def host_in_utc() -> Iterator[None]:
 
 def _service(driver: FakeFiscalDriver, policy: ShiftPolicy) -> FiscalService:
     return FiscalService(
-        driver=driver, policy=policy, cashier=Cashier(name="A"), log=structlog.get_logger("test")
+        driver=driver,
+        policy=policy,
+        cashier=Cashier(name="A"),
+        tax_rows=DEFAULT_TAX_RATE_INDEX,
+        log=structlog.get_logger("test"),
     )
 
 
