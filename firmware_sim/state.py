@@ -30,7 +30,10 @@ __all__ = [
     "ReceiptKind",
     "ShiftCounters",
     "SignTotals",
+    "TableKey",
+    "TableValue",
     "TaxRate",
+    "VatRow",
     "format_money",
     "tape_entry",
 ]
@@ -152,6 +155,23 @@ class Item:
     department: int
     method: int | None = None  # tag 1214 (FF46 only)
     subject: int | None = None  # tag 1212 (FF46 only)
+    tax_sum: int | None = None  # tag 1200: the host's FF46 tax sum, kept in tax mode 1 only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VatRow:
+    """One tax row's part of a receipt or of a shift: the turnover and the VAT in it.
+
+    ``index`` is the row of the tax table (table 6, 1-based), ``code`` its contract code.
+    ``rate`` (hundredths of a percent) is the rate a receipt's VAT was computed at; None in
+    tax mode 1 (the host's sums) and in shift totals (the rate may change in a shift).
+    """
+
+    index: int
+    code: str
+    turnover: int  # kopecks
+    vat: int  # kopecks
+    rate: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +227,8 @@ class ShiftCounters:
     documents: int  # FDs of the shift, the open- and close-shift reports included
     first_fd: int
     last_fd: int
+    sales_vat: tuple[VatRow, ...] = ()  # the shift's tax registers, rows with a turnover
+    refunds_vat: tuple[VatRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +249,7 @@ class FnDocument:
     tags: DocumentTags = field(default_factory=DocumentTags)
     tax_system: int | None = None  # tag 1055 bit (FF45 only)
     counters: ShiftCounters | None = None  # close-shift only
+    vat: tuple[VatRow, ...] = ()  # receipt only: rows present, in row order; () before VAT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,6 +279,13 @@ class OpenReceipt:
         return sum(item.amount for item in self.items)
 
 
+TableKey = tuple[int, int, int]
+"""A settings-table field: (table, row, field), as 0x1E/0x1F address it."""
+
+TableValue = int | str
+"""A table field's value: a number, or a string field's text."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceState:
     """A snapshot of the register and its FN.
@@ -275,6 +305,7 @@ class DeviceState:
     money: tuple[tuple[int, int], ...] = ()  # (register, value), non-zero only, sorted
     operating: tuple[tuple[int, int], ...] = ()
     ofd_acked_fd: int = 0  # FDs up to this number have an OFD ticket
+    tables: tuple[tuple[TableKey, TableValue], ...] = ()  # table fields written, sorted
     open_receipt: OpenReceipt | None = None
     has_paper: bool = True
 
@@ -325,6 +356,14 @@ def _totals_tape(totals: SignTotals) -> dict[str, Any]:
     }
 
 
+def _vat_tape(rows: tuple[VatRow, ...]) -> dict[str, str]:
+    """VAT by contract code as money strings; rows sharing a code are added up."""
+    by_code: dict[str, int] = {}
+    for row in rows:
+        by_code[row.code] = by_code.get(row.code, 0) + row.vat
+    return {code: format_money(vat) for code, vat in by_code.items()}
+
+
 def tape_entry(doc: FnDocument) -> dict[str, Any]:
     """One line of ``firmware-sim tape``: the public view of a fiscal document."""
     entry: dict[str, Any] = {
@@ -363,6 +402,7 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
                 }
                 for item in doc.items
             ],
+            "vat": _vat_tape(doc.vat),
         }
         if doc.tax_system is not None:
             entry["tax_system"] = doc.tax_system
@@ -381,6 +421,7 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
             "documents": c.documents,
             "first_fd": c.first_fd,
             "last_fd": c.last_fd,
+            "vat": {"sales": _vat_tape(c.sales_vat), "refunds": _vat_tape(c.refunds_vat)},
         }
     entry["tags"] = _tags_json(doc.tags)
     return entry

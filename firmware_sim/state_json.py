@@ -20,6 +20,9 @@ from firmware_sim.state import (
     ReceiptKind,
     ShiftCounters,
     SignTotals,
+    TableKey,
+    TableValue,
+    VatRow,
 )
 
 __all__ = [
@@ -51,11 +54,30 @@ def _item_to_json(item: Item) -> dict[str, Any]:
         "department": item.department,
         "method": item.method,
         "subject": item.subject,
+        "tax_sum": item.tax_sum,
     }
 
 
 def _item_from_json(raw: dict[str, Any]) -> Item:
-    return Item(**raw)
+    return Item(**raw)  # tax_sum is absent in files written before VAT was kept: None
+
+
+def _vat_to_json(rows: tuple[VatRow, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "index": row.index,
+            "code": row.code,
+            "turnover": row.turnover,
+            "vat": row.vat,
+            "rate": row.rate,
+        }
+        for row in rows
+    ]
+
+
+def _vat_from_json(raw: list[dict[str, Any]] | None) -> tuple[VatRow, ...]:
+    """Rows of VAT; None (a file written before VAT was kept) is no VAT data at all."""
+    return tuple(VatRow(**row) for row in raw or ())
 
 
 def _tags_to_json(tags: DocumentTags) -> dict[str, Any]:
@@ -100,6 +122,8 @@ def _counters_to_json(c: ShiftCounters) -> dict[str, Any]:
         "documents": c.documents,
         "first_fd": c.first_fd,
         "last_fd": c.last_fd,
+        "sales_vat": _vat_to_json(c.sales_vat),
+        "refunds_vat": _vat_to_json(c.refunds_vat),
     }
 
 
@@ -114,6 +138,8 @@ def _counters_from_json(raw: dict[str, Any]) -> ShiftCounters:
         documents=raw["documents"],
         first_fd=raw["first_fd"],
         last_fd=raw["last_fd"],
+        sales_vat=_vat_from_json(raw.get("sales_vat")),
+        refunds_vat=_vat_from_json(raw.get("refunds_vat")),
     )
 
 
@@ -134,6 +160,7 @@ def document_to_json(doc: FnDocument) -> dict[str, Any]:
         "tags": _tags_to_json(doc.tags),
         "tax_system": doc.tax_system,
         "counters": None if doc.counters is None else _counters_to_json(doc.counters),
+        "vat": _vat_to_json(doc.vat),
     }
 
 
@@ -156,6 +183,7 @@ def document_from_json(raw: dict[str, Any]) -> FnDocument:
         tags=_tags_from_json(raw["tags"]),
         tax_system=raw["tax_system"],
         counters=None if raw["counters"] is None else _counters_from_json(raw["counters"]),
+        vat=_vat_from_json(raw.get("vat")),
     )
 
 
@@ -193,6 +221,7 @@ def state_to_json(state: DeviceState) -> dict[str, Any]:
         "money": [list(pair) for pair in state.money],
         "operating": [list(pair) for pair in state.operating],
         "ofd_acked_fd": state.ofd_acked_fd,
+        "tables": [[*key, value] for key, value in state.tables],
     }
 
 
@@ -215,6 +244,14 @@ def state_from_json(
         money=tuple((int(n), int(v)) for n, v in raw["money"]),
         operating=tuple((int(n), int(v)) for n, v in raw["operating"]),
         ofd_acked_fd=raw["ofd_acked_fd"],
+        tables=_tables_from_json(raw.get("tables")),
+    )
+
+
+def _tables_from_json(raw: list[list[Any]] | None) -> tuple[tuple[TableKey, TableValue], ...]:
+    """Table fields written; None (a file from before tables were kept) is none: tax mode 0."""
+    return tuple(
+        ((int(table), int(row), int(field)), value) for table, row, field, value in raw or ()
     )
 
 
