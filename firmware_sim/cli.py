@@ -124,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--inn", default="7700000000", help="the user's INN shown by 0x11")
     serve.add_argument("--tz", type=_tz, default=MSK, help="register time zone (+03:00, IANA)")
     serve.add_argument("--tax-table", type=_tax_table, metavar="FILE", help="JSON tax table")
+    serve.add_argument(
+        "--tax-mode",
+        type=int,
+        choices=range(4),
+        metavar="N",
+        help="tax mode of a new state (table 1 field 14): 0 the register computes VAT, "
+        "1 it signs the host's sums; 2, 3 as 0 (default 0)",
+    )
     serve.add_argument("--paper-out", action="store_true", help="start without paper")
     serve.add_argument("--answer-delay-ms", type=int, default=0, metavar="N", help="slow answers")
     serve.add_argument(
@@ -166,6 +174,7 @@ def _serve(args: argparse.Namespace) -> int:
         answer_delay_ms=max(args.answer_delay_ms, 0),
         byte_timeout_s=max(args.byte_timeout_ms, 1) / 1000,
         explicit_identity=bool(args.fn_serial or args.serial),
+        tax_mode=args.tax_mode,
     )
     _configure_logging(args.log_level, args.log_format)
     try:

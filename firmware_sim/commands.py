@@ -47,6 +47,8 @@ class Command(IntEnum):
     PRINT_LINE = 0x17
     READ_MONEY_REGISTER = 0x1A
     READ_OPERATING_REGISTER = 0x1B
+    WRITE_TABLE = 0x1E
+    READ_TABLE = 0x1F
     X_REPORT = 0x40
     Z_REPORT = 0x41
     CASH_IN = 0x50
@@ -100,6 +102,7 @@ class ErrorCode(IntEnum):
     PRINTING = 0x50
     RECEIPT_CLOSED = 0x55
     WAITING_CONTINUE_PRINT = 0x58
+    TABLE_NOT_DEFINED = 0x5D
     NO_PAPER = 0x6B
     NOT_IN_THIS_MODE = 0x73
     ZERO_TOTAL = 0x8E

@@ -21,6 +21,7 @@ __all__ = ["make_control_app", "start_control"]
 log = structlog.get_logger("firmware_sim.control")
 
 SIM_KEY = web.AppKey("sim", Simulator)
+MAX_TAX_MODE = 3  # table 1 row 1 field 14 takes 0..3
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -163,6 +164,13 @@ async def _ofd_ack(sim: Simulator, body: dict[str, Any]) -> None:
     await sim.ofd_ack(through)
 
 
+async def _tax_mode(sim: Simulator, body: dict[str, Any]) -> None:
+    mode = _int(body, "mode")
+    if mode > MAX_TAX_MODE:
+        raise BadRequest("bad_field", "mode must be 0, 1, 2 or 3")
+    await sim.set_tax_mode(mode)
+
+
 def make_control_app(sim: Simulator) -> web.Application:
     """The aiohttp application serving the control routes for ``sim``."""
     app = web.Application()
@@ -179,6 +187,7 @@ def make_control_app(sim: Simulator) -> web.Application:
     app.router.add_post("/power/back", _route(_power_back))
     app.router.add_post("/clock/advance", _route(_advance_clock))
     app.router.add_post("/ofd/ack", _route(_ofd_ack))
+    app.router.add_post("/tax-mode", _route(_tax_mode))
     return app
 
 

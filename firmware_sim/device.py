@@ -53,7 +53,19 @@ from firmware_sim.state import (
     ReceiptKind,
     ShiftCounters,
     SignTotals,
+    TableKey,
+    TableValue,
 )
+from firmware_sim.tables import (
+    TAX_MODE_HOST,
+    TAX_MODE_KEY,
+    TAX_MODES,
+    decode_write,
+    read_field,
+    row_rates,
+    tax_mode,
+)
+from firmware_sim.vat import MAX_TAX_REGISTER, receipt_vat, register_moves, shift_vat
 
 __all__ = ["Device", "DeviceConfig", "DeviceState", "Mode", "Submode", "fiscal_sign"]
 
@@ -64,6 +76,8 @@ QTY_FF46_SCALE = 1_000_000
 QTY_CLASSIC_SCALE = 1_000
 MAX_DEPARTMENT = 16
 MAX_K_REGISTER = 4144 + 3 + 4 * (PAYMENT_TYPES - 5)
+MAX_MONEY_REGISTER = max(MAX_K_REGISTER, MAX_TAX_REGISTER)
+TAX_NOT_GIVEN = MAX_MONEY  # FF46 tax sum 0xFFFFFFFFFF: the host gives none
 FN_LIFE_PHASE_WORKING = 3
 TAX_SYSTEM_BITS = 0x3F  # b0 ОСН ... b5 ПСН (tag 1055)
 OFD_TIMEOUT = timedelta(days=30)
@@ -129,6 +143,7 @@ class Device:
         self._money: dict[int, int] = dict(state.money)
         self._operating: dict[int, int] = dict(state.operating)
         self._ofd_acked_fd = state.ofd_acked_fd
+        self._tables: dict[TableKey, TableValue] = dict(state.tables)
         self._receipt: OpenReceipt | None = state.open_receipt
         self._has_paper = state.has_paper
         self._busy_until: datetime | None = None
@@ -145,6 +160,8 @@ class Device:
             Command.PRINT_LINE: self._print_line,
             Command.READ_MONEY_REGISTER: self._read_money_register,
             Command.READ_OPERATING_REGISTER: self._read_operating_register,
+            Command.WRITE_TABLE: self._write_table,
+            Command.READ_TABLE: self._read_table,
             Command.X_REPORT: self._x_report,
             Command.Z_REPORT: self._z_report,
             Command.CASH_IN: self._cash_in,
@@ -199,9 +216,22 @@ class Device:
             money=tuple(sorted((n, v) for n, v in self._money.items() if v)),
             operating=tuple(sorted((n, v) for n, v in self._operating.items() if v)),
             ofd_acked_fd=self._ofd_acked_fd,
+            tables=tuple(sorted(self._tables.items())),
             open_receipt=self._receipt,
             has_paper=self._has_paper,
         )
+
+    @property
+    def tax_mode(self) -> int:
+        """Table 1 row 1 field 14 "Начисление налогов" (0 by default)."""
+        return tax_mode(self._tables)
+
+    def set_tax_mode(self, mode: int) -> None:
+        """Write the tax mode (0..3), as 0x1E to table 1 row 1 field 14 would."""
+        if mode not in TAX_MODES:
+            raise ValueError(f"tax mode must be 0..3, got {mode}")
+        self._tables[TAX_MODE_KEY] = mode
+        self._revision += 1
 
     def handle(self, payload: bytes, now: datetime) -> bytes:
         """Execute one command (a frame's LEN bytes); return the answer payload."""
@@ -291,6 +321,7 @@ class Device:
             "unsent_docs": self._last_fd() - self._ofd_acked_fd,
             "paper": self._has_paper,
             "cash_in_drawer": self._money.get(241, 0),
+            "tax_mode": self.tax_mode,
         }
 
     # ---- clock, modes, checks -------------------------------------------------------------
@@ -518,10 +549,33 @@ class Device:
         reader = RequestReader(body, error=ErrorCode.BAD_PARAMETERS)
         password = reader.uint(4)
         register = reader.uint(reader.remaining)
-        if register > MAX_K_REGISTER:
+        if register > MAX_MONEY_REGISTER:
             raise Refusal(ErrorCode.BAD_PARAMETERS, f"no money register {register}")
         op = self._operator(password)
         return bytes([op]) + le(self._money.get(register, 0) & MAX_MONEY, 6)
+
+    def _table_request(self, body: bytes) -> tuple[TableKey, bytes]:
+        """0x1E/0x1F head: sysadmin pwd, table(1), row(2), field(1); then the value's bytes."""
+        reader = RequestReader(body, error=ErrorCode.BAD_PARAMETERS)
+        password = reader.uint(4)
+        key = (reader.uint(1), reader.uint(2), reader.uint(1))
+        value = reader.rest()
+        self._operator(password, sysadmin=True)
+        return key, value
+
+    def _read_table(self, body: bytes) -> bytes:
+        """0x1F: the field's value (a number LE in its size, a string NUL-padded)."""
+        key, rest = self._table_request(body)
+        if rest:
+            raise Refusal(ErrorCode.BAD_PARAMETERS, f"{len(rest)} unexpected trailing bytes")
+        return read_field(key, self._tables, self._config.tax_rates)
+
+    def _write_table(self, body: bytes) -> bytes:
+        """0x1E: write the field; error byte only."""
+        key, raw = self._table_request(body)
+        self._tables[key] = decode_write(key, raw, self._config.tax_rates)
+        self._revision += 1
+        return b""
 
     def _read_operating_register(self, body: bytes) -> bytes:
         """0x1B: pwd, register(1) -> op, value(2)."""
@@ -587,6 +641,8 @@ class Device:
             documents=fd - self._shift_first_fd + 1,
             first_fd=self._shift_first_fd,
             last_fd=fd,
+            sales_vat=shift_vat(self._money, self._config.tax_rates, ReceiptKind.SALE.op_index),
+            refunds_vat=shift_vat(self._money, self._config.tax_rates, ReceiptKind.REFUND.op_index),
         )
         self._append(
             FnDocument(
@@ -751,6 +807,16 @@ class Device:
         kept[0] -= change
         op = receipt.kind.op_index
         number = self._receipts_in_shift + 1
+        is_host_tax = self.tax_mode == TAX_MODE_HOST
+        items = (
+            receipt.items if is_host_tax else tuple(replace(i, tax_sum=None) for i in receipt.items)
+        )
+        vat = receipt_vat(
+            items,
+            self._config.tax_rates,
+            row_rates(self._tables, self._config.tax_rates),
+            host_sums=is_host_tax,
+        )
         doc = self._append(
             FnDocument(
                 fd=self._last_fd() + 1,
@@ -763,11 +829,14 @@ class Device:
                 total=total,
                 payments=tuple(kept),
                 change=change,
-                items=receipt.items,
+                items=items,
                 tags=receipt.tags,
                 tax_system=tax_system,
+                vat=vat,
             )
         )
+        for register, amount in register_moves(vat, op):
+            self._add_money(register, amount)
         for payment_type, amount in enumerate(kept, start=1):
             if amount:
                 self._add_money(_payment_register(payment_type, op), amount)
@@ -971,7 +1040,7 @@ class Device:
         payments = [reader.uint(5) for _ in range(PAYMENT_TYPES)]
         rounding = reader.uint(1)
         for _ in range(6):
-            reader.uint(5)  # tax sums: the device computes its own ("tax mode 0")
+            reader.uint(5)  # receipt tax sums: ignored (tax mode 0 computes, 1 adds the lines)
         tax_system = reader.uint(1)
         reader.text(max_bytes=64)
         self._operator(password, sysadmin=True)
@@ -1000,7 +1069,7 @@ class Device:
         qty = reader.uint(6)
         price = reader.uint(5)
         amount = reader.uint(5)
-        reader.uint(5)  # tax sum: not checked
+        tax_sum = reader.uint(5)  # kept on the line; signed as sent in tax mode 1 only
         tax_index = reader.uint(1)
         department = reader.uint(1)
         method = reader.uint(1)
@@ -1031,6 +1100,7 @@ class Device:
             department=department,
             method=method,
             subject=subject,
+            tax_sum=None if tax_sum == TAX_NOT_GIVEN else tax_sum,
         )
         self._add_item(op, kinds[op_type], item)
         return b""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["MARK_NAME_MAX", "MARK_VALUE_MAX", "VAT_RATE_CODES", "Tag"]
+__all__ = ["MARK_NAME_MAX", "MARK_VALUE_MAX", "RECEIPT_VAT_TAGS", "VAT_RATE_CODES", "Tag"]
 
 
 class Tag(IntEnum):
@@ -35,7 +35,14 @@ class Tag(IntEnum):
     USER_REQUISITE = 1084  # STLV: 1085 name, 1086 value
     USER_REQUISITE_NAME = 1085  # String <= 64
     USER_REQUISITE_VALUE = 1086  # String <= 256
+    VAT_STANDARD = 1102  # VLN: the receipt's VAT at 20 % (and 22 %)
+    VAT_10 = 1103  # VLN: VAT at 10 %
+    TURNOVER_VAT_0 = 1104  # VLN: the amount settled at 0 %
+    TURNOVER_NO_VAT = 1105  # VLN: the amount settled without VAT
+    VAT_STANDARD_CALCULATED = 1106  # VLN: VAT at 20/120 (and 22/122)
+    VAT_10_110 = 1107  # VLN: VAT at 10/110
     VAT_RATE = 1199  # Byte
+    ITEM_VAT = 1200  # VLN: the VAT of one item line (tax mode 1: the host's sum)
     CASHIER_INN = 1203  # String 12
     SUBJECT = 1212  # Byte
     PAYMENT_METHOD = 1214  # Byte
@@ -65,3 +72,18 @@ VAT_RATE_CODES: dict[str, int] = {
     "vat22_122": 12,
 }
 """Tag 1199 value of each tax table code (the contract's VAT names)."""
+
+RECEIPT_VAT_TAGS: dict[str, tuple[Tag, bool]] = {
+    "vat20": (Tag.VAT_STANDARD, False),
+    "vat22": (Tag.VAT_STANDARD, False),
+    "vat10": (Tag.VAT_10, False),
+    "vat0": (Tag.TURNOVER_VAT_0, True),
+    "none": (Tag.TURNOVER_NO_VAT, True),
+    "vat20_120": (Tag.VAT_STANDARD_CALCULATED, False),
+    "vat22_122": (Tag.VAT_STANDARD_CALCULATED, False),
+    "vat10_110": (Tag.VAT_10_110, False),
+}
+"""The receipt-level tag of each code and whether it carries the turnover (else the VAT).
+
+5 %, 7 %, 5/105 and 7/107 have no receipt-level tag that the sources know of.
+"""

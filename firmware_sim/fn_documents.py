@@ -18,8 +18,8 @@ import hmac
 from datetime import UTC
 
 from firmware_sim.commands import fn_datetime, le
-from firmware_sim.ffd import VAT_RATE_CODES, Tag
-from firmware_sim.state import PAYMENT_TYPES, DocType, DocumentTags, FnDocument, Item
+from firmware_sim.ffd import RECEIPT_VAT_TAGS, VAT_RATE_CODES, Tag
+from firmware_sim.state import PAYMENT_TYPES, DocType, DocumentTags, FnDocument, Item, VatRow
 
 __all__ = [
     "MAX_FF3B_BYTES",
@@ -108,7 +108,10 @@ def _string(value: str) -> bytes:
 
 
 def _item(item: Item) -> bytes:
-    """One 1059 STLV: name, unit price, quantity, amount, VAT rate, then 1214/1212 if given."""
+    """One 1059 STLV: name, unit price, quantity, amount, VAT rate, then 1200/1214/1212.
+
+    1200 (the line's VAT) only when the host's tax sum was signed (tax mode 1).
+    """
     children = [
         tlv(Tag.ITEM_NAME, _string(item.name)),
         tlv(Tag.UNIT_PRICE, vln(item.price)),
@@ -116,6 +119,8 @@ def _item(item: Item) -> bytes:
         tlv(Tag.ITEM_AMOUNT, vln(item.amount)),
         tlv(Tag.VAT_RATE, bytes([VAT_RATE_CODES[item.vat]])),
     ]
+    if item.tax_sum is not None:
+        children.append(tlv(Tag.ITEM_VAT, vln(item.tax_sum)))
     if item.method is not None:
         children.append(tlv(Tag.PAYMENT_METHOD, bytes([item.method])))
     if item.subject is not None:
@@ -136,6 +141,20 @@ def _user_tags(tags: DocumentTags) -> list[bytes]:
         )
         out.append(tlv(Tag.USER_REQUISITE, requisite))
     return out
+
+
+def _receipt_vat(rows: tuple[VatRow, ...]) -> list[bytes]:
+    """1102…1107 for the rows present, in tag order; rows of one tag (20 % and 22 %) added.
+
+    1104 and 1105 carry the turnover at 0 % and without VAT, the others the VAT; 5 %, 7 %,
+    5/105 and 7/107 have no receipt-level tag.
+    """
+    sums: dict[int, int] = {}
+    for row in rows:
+        if row.code in RECEIPT_VAT_TAGS:
+            tag, is_turnover = RECEIPT_VAT_TAGS[row.code]
+            sums[tag] = sums.get(tag, 0) + (row.turnover if is_turnover else row.vat)
+    return [tlv(tag, vln(value)) for tag, value in sorted(sums.items())]
 
 
 def _receipt_body(doc: FnDocument) -> list[bytes]:
@@ -159,6 +178,7 @@ def _receipt_body(doc: FnDocument) -> list[bytes]:
         out.append(tlv(Tag.CREDIT, vln(pays[CREDIT - 1])))
     if pays[PROVISION - 1]:
         out.append(tlv(Tag.PROVISION, vln(pays[PROVISION - 1])))
+    out += _receipt_vat(doc.vat)
     out += [_item(item) for item in doc.items]
     return out
 

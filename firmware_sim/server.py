@@ -235,6 +235,11 @@ class Simulator:
         await self._mutate(lambda: acked.append(self.device.ofd_ack(through_fd)))
         return acked[0]
 
+    async def set_tax_mode(self, mode: int) -> None:
+        """Write the tax mode (table 1 row 1 field 14); persisted like a 0x1E."""
+        await self._mutate(lambda: self.device.set_tax_mode(mode))
+        log.warning("tax mode", mode=mode)
+
     async def summary(self) -> dict[str, Any]:
         """The register, the faults and the link, for GET /state."""
         async with self._lock:
@@ -469,6 +474,7 @@ class ServeParams:
     answer_delay_ms: int = 0
     byte_timeout_s: float = BYTE_TIMEOUT_S
     explicit_identity: bool = False  # --fn-serial/--serial given on the command line
+    tax_mode: int | None = None  # --tax-mode: for a new state only
 
 
 def _load(params: ServeParams) -> tuple[DeviceConfig, StateStore | None, DeviceState | None]:
@@ -501,6 +507,13 @@ def build_simulator(params: ServeParams) -> Simulator:
     """The device (restored from the state file, if any) wired to its link and store."""
     config, store, state = _load(params)
     device = Device(config=config, state=state)
+    if params.tax_mode is not None:
+        if state is None:
+            device.set_tax_mode(params.tax_mode)
+        elif params.tax_mode != device.tax_mode:
+            log.warning(
+                "--tax-mode ignored: the state file keeps its own", tax_mode=device.tax_mode
+            )
     if params.shift_age_s is not None:
         if device.state.is_shift_open:
             log.warning("--shift-age ignored: the state file has a shift open")

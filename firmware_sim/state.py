@@ -30,12 +30,11 @@ __all__ = [
     "ReceiptKind",
     "ShiftCounters",
     "SignTotals",
+    "TableKey",
+    "TableValue",
     "TaxRate",
-    "document_from_json",
-    "document_to_json",
+    "VatRow",
     "format_money",
-    "state_from_json",
-    "state_to_json",
     "tape_entry",
 ]
 
@@ -156,6 +155,23 @@ class Item:
     department: int
     method: int | None = None  # tag 1214 (FF46 only)
     subject: int | None = None  # tag 1212 (FF46 only)
+    tax_sum: int | None = None  # tag 1200: the host's FF46 tax sum, kept in tax mode 1 only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VatRow:
+    """One tax row's part of a receipt or of a shift: the turnover and the VAT in it.
+
+    ``index`` is the row of the tax table (table 6, 1-based), ``code`` its contract code.
+    ``rate`` (hundredths of a percent) is the rate a receipt's VAT was computed at; None in
+    tax mode 1 (the host's sums) and in shift totals (the rate may change in a shift).
+    """
+
+    index: int
+    code: str
+    turnover: int  # kopecks
+    vat: int  # kopecks
+    rate: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +227,8 @@ class ShiftCounters:
     documents: int  # FDs of the shift, the open- and close-shift reports included
     first_fd: int
     last_fd: int
+    sales_vat: tuple[VatRow, ...] = ()  # the shift's tax registers, rows with a turnover
+    refunds_vat: tuple[VatRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,6 +249,7 @@ class FnDocument:
     tags: DocumentTags = field(default_factory=DocumentTags)
     tax_system: int | None = None  # tag 1055 bit (FF45 only)
     counters: ShiftCounters | None = None  # close-shift only
+    vat: tuple[VatRow, ...] = ()  # receipt only: rows present, in row order; () before VAT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,6 +279,13 @@ class OpenReceipt:
         return sum(item.amount for item in self.items)
 
 
+TableKey = tuple[int, int, int]
+"""A settings-table field: (table, row, field), as 0x1E/0x1F address it."""
+
+TableValue = int | str
+"""A table field's value: a number, or a string field's text."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceState:
     """A snapshot of the register and its FN.
@@ -279,6 +305,7 @@ class DeviceState:
     money: tuple[tuple[int, int], ...] = ()  # (register, value), non-zero only, sorted
     operating: tuple[tuple[int, int], ...] = ()
     ofd_acked_fd: int = 0  # FDs up to this number have an OFD ticket
+    tables: tuple[tuple[TableKey, TableValue], ...] = ()  # table fields written, sorted
     open_receipt: OpenReceipt | None = None
     has_paper: bool = True
 
@@ -329,6 +356,14 @@ def _totals_tape(totals: SignTotals) -> dict[str, Any]:
     }
 
 
+def _vat_tape(rows: tuple[VatRow, ...]) -> dict[str, str]:
+    """VAT by contract code as money strings; rows sharing a code are added up."""
+    by_code: dict[str, int] = {}
+    for row in rows:
+        by_code[row.code] = by_code.get(row.code, 0) + row.vat
+    return {code: format_money(vat) for code, vat in by_code.items()}
+
+
 def tape_entry(doc: FnDocument) -> dict[str, Any]:
     """One line of ``firmware-sim tape``: the public view of a fiscal document."""
     entry: dict[str, Any] = {
@@ -367,6 +402,7 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
                 }
                 for item in doc.items
             ],
+            "vat": _vat_tape(doc.vat),
         }
         if doc.tax_system is not None:
             entry["tax_system"] = doc.tax_system
@@ -385,205 +421,7 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
             "documents": c.documents,
             "first_fd": c.first_fd,
             "last_fd": c.last_fd,
+            "vat": {"sales": _vat_tape(c.sales_vat), "refunds": _vat_tape(c.refunds_vat)},
         }
     entry["tags"] = _tags_json(doc.tags)
     return entry
-
-
-# ---- JSON form for the store (internal, complete, versioned by the store) -----------------
-
-
-def _dt(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _item_to_json(item: Item) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "qty_micro": item.qty_micro,
-        "price": item.price,
-        "amount": item.amount,
-        "tax_index": item.tax_index,
-        "vat": item.vat,
-        "department": item.department,
-        "method": item.method,
-        "subject": item.subject,
-    }
-
-
-def _item_from_json(raw: dict[str, Any]) -> Item:
-    return Item(**raw)
-
-
-def _tags_to_json(tags: DocumentTags) -> dict[str, Any]:
-    return {
-        "cashier": tags.cashier,
-        "cashier_inn": tags.cashier_inn,
-        "has_contact": tags.has_contact,
-        "other": list(tags.other),
-        "mark": None if tags.mark is None else {"name": tags.mark.name, "value": tags.mark.value},
-    }
-
-
-def _tags_from_json(raw: dict[str, Any]) -> DocumentTags:
-    mark = raw.get("mark")  # absent in state files written before tag 1084 was kept
-    return DocumentTags(
-        cashier=raw["cashier"],
-        cashier_inn=raw["cashier_inn"],
-        has_contact=raw["has_contact"],
-        other=tuple(raw["other"]),
-        mark=None if mark is None else Mark(name=mark["name"], value=mark["value"]),
-    )
-
-
-def _totals_to_json(totals: SignTotals) -> dict[str, int]:
-    return {
-        "cash": totals.cash,
-        "card": totals.card,
-        "prepaid": totals.prepaid,
-        "other": totals.other,
-        "count": totals.count,
-    }
-
-
-def _counters_to_json(c: ShiftCounters) -> dict[str, Any]:
-    return {
-        "sales": _totals_to_json(c.sales),
-        "refunds": _totals_to_json(c.refunds),
-        "cash_in": c.cash_in,
-        "cash_out": c.cash_out,
-        "cash_in_drawer": c.cash_in_drawer,
-        "receipts": c.receipts,
-        "documents": c.documents,
-        "first_fd": c.first_fd,
-        "last_fd": c.last_fd,
-    }
-
-
-def _counters_from_json(raw: dict[str, Any]) -> ShiftCounters:
-    return ShiftCounters(
-        sales=SignTotals(**raw["sales"]),
-        refunds=SignTotals(**raw["refunds"]),
-        cash_in=raw["cash_in"],
-        cash_out=raw["cash_out"],
-        cash_in_drawer=raw["cash_in_drawer"],
-        receipts=raw["receipts"],
-        documents=raw["documents"],
-        first_fd=raw["first_fd"],
-        last_fd=raw["last_fd"],
-    )
-
-
-def document_to_json(doc: FnDocument) -> dict[str, Any]:
-    """The complete internal JSON form of a document (the store's ``documents.body``)."""
-    return {
-        "fd": doc.fd,
-        "type": doc.type.value,
-        "fp": doc.fp,
-        "issued_at": doc.issued_at.isoformat(),
-        "shift": doc.shift,
-        "number": doc.number,
-        "kind": None if doc.kind is None else doc.kind.value,
-        "total": doc.total,
-        "payments": list(doc.payments),
-        "change": doc.change,
-        "items": [_item_to_json(item) for item in doc.items],
-        "tags": _tags_to_json(doc.tags),
-        "tax_system": doc.tax_system,
-        "counters": None if doc.counters is None else _counters_to_json(doc.counters),
-    }
-
-
-def document_from_json(raw: dict[str, Any]) -> FnDocument:
-    """Inverse of :func:`document_to_json`."""
-    issued_at = _parse_dt(raw["issued_at"])
-    assert issued_at is not None
-    return FnDocument(
-        fd=raw["fd"],
-        type=DocType(raw["type"]),
-        fp=raw["fp"],
-        issued_at=issued_at,
-        shift=raw["shift"],
-        number=raw["number"],
-        kind=None if raw["kind"] is None else ReceiptKind(raw["kind"]),
-        total=raw["total"],
-        payments=tuple(raw["payments"]),
-        change=raw["change"],
-        items=tuple(_item_from_json(item) for item in raw["items"]),
-        tags=_tags_from_json(raw["tags"]),
-        tax_system=raw["tax_system"],
-        counters=None if raw["counters"] is None else _counters_from_json(raw["counters"]),
-    )
-
-
-def _movement_to_json(move: CashMovement) -> dict[str, Any]:
-    return {
-        "number": move.number,
-        "direction": move.direction,
-        "amount": move.amount,
-        "at": move.at.isoformat(),
-        "shift": move.shift,
-    }
-
-
-def _movement_from_json(raw: dict[str, Any]) -> CashMovement:
-    at = _parse_dt(raw["at"])
-    assert at is not None
-    return CashMovement(
-        number=raw["number"],
-        direction=raw["direction"],
-        amount=raw["amount"],
-        at=at,
-        shift=raw["shift"],
-    )
-
-
-def state_to_json(state: DeviceState) -> dict[str, Any]:
-    """The durable counters of a state, without documents and cash movements (stored apart)."""
-    return {
-        "clock_offset_s": state.clock_offset_s,
-        "shift_number": state.shift_number,
-        "is_shift_open": state.is_shift_open,
-        "shift_opened_at": _dt(state.shift_opened_at),
-        "shift_first_fd": state.shift_first_fd,
-        "receipts_in_shift": state.receipts_in_shift,
-        "money": [list(pair) for pair in state.money],
-        "operating": [list(pair) for pair in state.operating],
-        "ofd_acked_fd": state.ofd_acked_fd,
-    }
-
-
-def state_from_json(
-    raw: dict[str, Any],
-    *,
-    documents: tuple[FnDocument, ...],
-    cash_movements: tuple[CashMovement, ...],
-) -> DeviceState:
-    """Inverse of :func:`state_to_json`, with the documents and movements read apart."""
-    return DeviceState(
-        clock_offset_s=float(raw["clock_offset_s"]),
-        shift_number=raw["shift_number"],
-        is_shift_open=raw["is_shift_open"],
-        shift_opened_at=_parse_dt(raw["shift_opened_at"]),
-        shift_first_fd=raw["shift_first_fd"],
-        receipts_in_shift=raw["receipts_in_shift"],
-        documents=documents,
-        cash_movements=cash_movements,
-        money=tuple((int(n), int(v)) for n, v in raw["money"]),
-        operating=tuple((int(n), int(v)) for n, v in raw["operating"]),
-        ofd_acked_fd=raw["ofd_acked_fd"],
-    )
-
-
-def movement_to_json(move: CashMovement) -> dict[str, Any]:
-    """JSON form of a cash movement (the store's ``cash_movements.body``)."""
-    return _movement_to_json(move)
-
-
-def movement_from_json(raw: dict[str, Any]) -> CashMovement:
-    """Inverse of :func:`movement_to_json`."""
-    return _movement_from_json(raw)

@@ -16,11 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from firmware_sim.state import (
-    CashMovement,
-    DeviceConfig,
-    DeviceState,
-    FnDocument,
+from firmware_sim.state import CashMovement, DeviceConfig, DeviceState, FnDocument
+from firmware_sim.state_json import (
     document_from_json,
     document_to_json,
     movement_from_json,

@@ -91,6 +91,7 @@ def ff46_body(
     qty_micro: int = 1_000_000,
     price: int = 10000,
     amount: int = COMPUTE,
+    tax_sum: int = COMPUTE,
     tax_index: int = 4,
     dept: int = 1,
     method: int = 4,
@@ -98,14 +99,14 @@ def ff46_body(
     name: str = "Игровое время",
     password: int = SYSADMIN,
 ) -> bytes:
-    """FF46 body per §2.8."""
+    """FF46 body per §2.8; a tax sum of 0xFFFFFFFFFF means "not given"."""
     return (
         pw(password)
         + bytes([op_type])
         + u(qty_micro, 6)
         + u(price, 5)
         + u(amount, 5)
-        + u(COMPUTE, 5)
+        + u(tax_sum, 5)
         + bytes([tax_index, dept, method, subject])
         + name.encode("cp1251")
     )

@@ -99,6 +99,7 @@ def test_ff3a_ff3b_receipt_reads_back_every_tag_in_order() -> None:
         H("07 04 02 00 98 3a"),  # 1031 = 15000 kept (20000 - 5000 change)
         H("39 04 01 00 00"),  # 1081 = 0
         H("bf 04 01 00 00"),  # 1215 = 0
+        H("51 04 02 00 98 3a"),  # 1105 = 15000 settled without VAT
         item,
         H("fd 03 07 00") + IVANOVA,  # 1021
         MARK_TLV,
@@ -111,7 +112,7 @@ def test_ff3a_ff3b_receipt_reads_back_every_tag_in_order() -> None:
 
 
 def test_ff3a_classic_receipt_with_credit_and_no_tax_system() -> None:
-    """0x80/0x85 receipt: no 1055, 1199 = 6 without a tax group, qty 1 as FVLN 00 01."""
+    """0x80/0x85 receipt: no 1055, 1199 = 6 and 1105 without a tax group, qty 1 as 00 01."""
     reg = Register()
     reg.open_shift()
     reg.ok(0x80, sale_body(1000, 25600, taxes=(0, 0, 0, 0), name="Cola"))
@@ -125,6 +126,7 @@ def test_ff3a_classic_receipt_with_credit_and_no_tax_system() -> None:
         H("07 04 01 00 00"),  # 1031 = 0
         H("39 04 02 00 00 64"),  # 1081 = 25600 (payment type 2)
         H("bf 04 01 00 00"),
+        H("51 04 02 00 00 64"),  # 1105 = 25600: a line with no tax group counts as "none"
         H("23 04 1f 00")
         + H("06 04 04 00")
         + b"Cola"
@@ -150,7 +152,8 @@ def test_ff3a_credit_and_provision_appear_only_when_used() -> None:
         H("c0 04 01 00 78"),  # 1216 = 120
         H("c1 04 01 00 50"),  # 1217 = 80
     ]
-    assert parts[14].endswith(H("af 04 01 00 0b be 04 01 00 04 bc 04 01 00 04"))  # vat22 = 11
+    assert parts[14] == H("4e 04 01 00 36")  # 1102 = 54: 3.00 at 22 % holds 0.54
+    assert parts[15].endswith(H("af 04 01 00 0b be 04 01 00 04 bc 04 01 00 04"))  # vat22 = 11
 
 
 def test_ff3a_shift_documents_and_registration() -> None:

@@ -3,18 +3,26 @@
 Invariant: for every shift, the receipts on the FN tape add up to the shift's money
 registers while it is open and to the close-shift (Z) counters once it is closed; the FDs
 are numbered 1, 2, 3, ...; the drawer equals cash in minus cash out over all time.
+
+VAT: every receipt's VAT per tax row follows the rule (tax mode 0: turnover*p/(10000+p)
+half up per receipt and row; tax mode 1: the host's line sums), and per rate code the
+receipts' VAT on the tape equals the shift's tax registers (0x1A) while the shift is open
+and the Z counters once it is closed, to the kopeck.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simwire import (
     ADMIN,
     CASHIER,
+    COMPUTE,
     SYSADMIN,
     Register,
     close_body,
@@ -27,11 +35,36 @@ from simwire import (
     u,
 )
 
-from firmware_sim.state import DocType, FnDocument, ReceiptKind, SignTotals
+from firmware_sim.state import DocType, FnDocument, ReceiptKind, SignTotals, tape_entry
 
 KNOWN = [0x10, 0x11, 0x17, 0x1A, 0x1B, 0x40, 0x41, 0x50, 0x51, 0x80, 0x82, 0x85, 0x88]
 KNOWN += [0x8D, 0xB0, 0xE0, 0xFC, 0xFF01, 0xFF03, 0xFF0A, 0xFF0C, 0xFF39, 0xFF3F, 0xFF40]
-KNOWN += [0xFF41, 0xFF42, 0xFF45, 0xFF46, 0xFF3A, 0xFF3B]
+KNOWN += [0xFF41, 0xFF42, 0xFF45, 0xFF46, 0xFF3A, 0xFF3B, 0x1E, 0x1F]
+
+# The default tax table by hand (docs/simulator.md): row -> (code, rate in 0.01 %).
+ROWS = {
+    1: ("vat22", 2200),
+    2: ("vat10", 1000),
+    3: ("vat0", 0),
+    4: ("none", 0),
+    5: ("vat22_122", 2200),
+    6: ("vat10_110", 1000),
+    7: ("vat5", 500),
+    8: ("vat7", 700),
+    9: ("vat5_105", 500),
+    10: ("vat7_107", 700),
+    11: ("vat20", 2000),
+    12: ("vat20_120", 2000),
+}
+NONE_ROW = 4  # a classic line with no tax group counts here
+
+
+def _tax_registers(row: int, op: int) -> tuple[int, int]:
+    """(turnover, VAT) shift money registers of a tax row and operation, from the spec."""
+    if row <= 4:
+        return 209 + 4 * (row - 1) + op, 225 + 4 * (row - 1) + op
+    return 4432 + 4 * (row - 5) + op, 4400 + 4 * (row - 5) + op
+
 
 money = st.integers(min_value=0, max_value=30000)
 passwords = st.sampled_from([CASHIER, ADMIN, SYSADMIN, 0, 31])
@@ -53,7 +86,9 @@ actions = st.one_of(
         st.integers(0, 3_000_000),
         money,
         st.integers(0, 13),
+        st.one_of(st.just(COMPUTE), st.integers(0, 5000)),
     ),
+    st.tuples(st.just("tax_mode"), st.integers(0, 4)),
     st.tuples(
         st.just("ff45"),
         st.dictionaries(st.sampled_from([1, 2, 5, 14, 15, 16]), money, max_size=3),
@@ -72,7 +107,16 @@ actions = st.one_of(
         st.just("receipt"),
         st.sampled_from(["classic", "fn"]),
         st.sampled_from([ReceiptKind.SALE, ReceiptKind.REFUND]),
-        st.lists(st.tuples(st.integers(1, 3000), st.integers(1, 20000)), min_size=1, max_size=3),
+        st.lists(
+            st.tuples(
+                st.integers(1, 3000),
+                st.integers(1, 20000),
+                st.integers(0, 12),
+                st.one_of(st.just(COMPUTE), st.integers(0, 3000)),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
         st.sampled_from(["cash", "card", "split", "prepaid"]),
         st.integers(0, 5000),
     ),
@@ -89,7 +133,7 @@ actions = st.one_of(
 )
 
 
-def _payload(action: tuple[object, ...]) -> bytes | None:  # noqa: PLR0911 - one branch per action
+def _payload(action: tuple[object, ...]) -> bytes | None:  # noqa: PLR0911, PLR0912 - one branch per action
     kind = action[0]
     if kind == "open_shift":
         return b"\xe0" + pw(int(action[1]))
@@ -102,8 +146,12 @@ def _payload(action: tuple[object, ...]) -> bytes | None:  # noqa: PLR0911 - one
         _, cash, p2, p3, p4 = action
         return b"\x85" + close_body(cash, p2, p3, p4)
     if kind == "ff46":
-        _, op_type, qty, price, tax = action
-        return b"\xff\x46" + ff46_body(op_type=op_type, qty_micro=qty, price=price, tax_index=tax)
+        _, op_type, qty, price, tax, tax_sum = action
+        return b"\xff\x46" + ff46_body(
+            op_type=op_type, qty_micro=qty, price=price, tax_index=tax, tax_sum=tax_sum
+        )
+    if kind == "tax_mode":  # 0x1E to table 1 row 1 field 14; 4 is refused
+        return b"\x1e" + pw(SYSADMIN) + bytes([1]) + u(1, 2) + bytes([14, int(action[1])])
     if kind == "ff45":
         _, payments, tax_system, rounding = action
         return b"\xff\x45" + ff45_body(payments, tax_system=tax_system, rounding=rounding)
@@ -128,16 +176,22 @@ def _receipt_payloads(action: tuple[object, ...]) -> list[bytes]:
     _, style, kind, lines, pay, extra = action
     total = 0
     payloads = []
-    for qty_milli, price in lines:
-        if style == "classic":
+    for qty_milli, price, row, tax_sum in lines:
+        if style == "classic":  # tax groups 0 (none given) .. 4
             cmd = 0x80 if kind is ReceiptKind.SALE else 0x82
-            payloads.append(bytes([cmd]) + sale_body(qty_milli, price))
+            taxes = (row % 5, 0, 0, 0)
+            payloads.append(bytes([cmd]) + sale_body(qty_milli, price, taxes=taxes))
             total += (qty_milli * price + 500) // 1000
         else:
             op_type = 1 if kind is ReceiptKind.SALE else 2
-            payloads.append(
-                b"\xff\x46" + ff46_body(op_type=op_type, qty_micro=qty_milli * 1000, price=price)
+            body = ff46_body(
+                op_type=op_type,
+                qty_micro=qty_milli * 1000,
+                price=price,
+                tax_index=max(row, 1),
+                tax_sum=tax_sum,
             )
+            payloads.append(b"\xff\x46" + body)
             total += (qty_milli * 1000 * price + 500_000) // 1_000_000
     split = {
         "cash": {1: total + int(extra)},
@@ -188,7 +242,7 @@ def _send(reg: Register, payload: bytes) -> None:
         assert reply[0] == payload[0]
 
 
-def _totals(receipts: list[object], kind: ReceiptKind) -> SignTotals:
+def _totals(receipts: list[FnDocument], kind: ReceiptKind) -> SignTotals:
     chosen = [doc for doc in receipts if doc.kind is kind]
     return SignTotals(
         cash=sum(doc.payments[0] for doc in chosen),
@@ -232,6 +286,104 @@ def _check_read_back(reg: Register, doc: FnDocument) -> None:
         assert tags[1084].endswith(doc.tags.mark.value.encode("cp866"))
     else:
         assert 1084 not in tags
+    vat_tags = {tag: int.from_bytes(value, "little") for tag, value in tags.items()}
+    assert {t: v for t, v in vat_tags.items() if 1102 <= t <= 1107} == _vat_tags(doc)
+
+
+RECEIPT_VAT_TAG = {  # code -> (tag, carries the turnover), by hand from docs/fn-documents.md
+    "vat22": (1102, False),
+    "vat20": (1102, False),
+    "vat10": (1103, False),
+    "vat0": (1104, True),
+    "none": (1105, True),
+    "vat22_122": (1106, False),
+    "vat20_120": (1106, False),
+    "vat10_110": (1107, False),
+}
+
+
+def _vat_tags(doc: FnDocument) -> dict[int, int]:
+    """The receipt-level VAT tags a document's VAT rows should produce."""
+    out: dict[int, int] = {}
+    for row in doc.vat:
+        if row.code in RECEIPT_VAT_TAG:
+            tag, is_turnover = RECEIPT_VAT_TAG[row.code]
+            out[tag] = out.get(tag, 0) + (row.turnover if is_turnover else row.vat)
+    return out
+
+
+def _half_up(turnover: int, rate: int) -> int:
+    """turnover * rate / (10000 + rate), rounded half up (exact, in fractions)."""
+    return int(Fraction(turnover * rate, 10000 + rate) + Fraction(1, 2))
+
+
+def _check_receipt_vat(doc: FnDocument) -> None:
+    """The receipt's VAT rows, from its own lines: the rule in mode 0, the host's sums in 1."""
+    turnover: dict[int, int] = defaultdict(int)
+    given: dict[int, int] = defaultdict(int)
+    for item in doc.items:
+        row = item.tax_index or NONE_ROW
+        turnover[row] += item.amount
+        given[row] += item.tax_sum or 0
+    assert [row.index for row in doc.vat] == sorted(turnover)
+    for row in doc.vat:
+        code, rate = ROWS[row.index]
+        assert (row.code, row.turnover) == (code, turnover[row.index])
+        if row.rate is None:  # tax mode 1
+            assert row.vat == given[row.index]
+        else:
+            assert row.rate == rate
+            assert row.vat == _half_up(row.turnover, rate)
+            assert all(item.tax_sum is None for item in doc.items)
+
+
+def _kopecks(money: str) -> int:
+    return int(Decimal(money) * 100)
+
+
+def _tape_vat(receipts: list[FnDocument], kind: ReceiptKind) -> dict[str, int]:
+    """VAT by code over the receipts of one kind, as the tape shows it; zeros left out."""
+    out: dict[str, int] = defaultdict(int)
+    for doc in receipts:
+        if doc.kind is kind:
+            for code, money in tape_entry(doc)["vat"].items():
+                out[code] += _kopecks(money)
+    return {code: vat for code, vat in out.items() if vat}
+
+
+def _turnover(receipts: list[FnDocument], kind: ReceiptKind) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for doc in receipts:
+        if doc.kind is kind:
+            for row in doc.vat:
+                out[row.code] += row.turnover
+    return {code: value for code, value in out.items() if value}
+
+
+def _check_z_vat(doc: FnDocument, receipts: list[FnDocument]) -> None:
+    """The Z counters' VAT by code on the tape = the shift's receipts' VAT on the tape."""
+    assert doc.counters is not None
+    tape = tape_entry(doc)["counters"]["vat"]
+    for key, kind, rows in (
+        ("sales", ReceiptKind.SALE, doc.counters.sales_vat),
+        ("refunds", ReceiptKind.REFUND, doc.counters.refunds_vat),
+    ):
+        z = {code: _kopecks(money) for code, money in tape[key].items()}
+        assert {code: vat for code, vat in z.items() if vat} == _tape_vat(receipts, kind)
+        z_turnover = {row.code: row.turnover for row in rows if row.turnover}
+        assert z_turnover == _turnover(receipts, kind)
+
+
+def _check_open_shift_vat(reg: Register, receipts: list[FnDocument]) -> None:
+    """Every tax register (0x1A) = the shift's receipts: VAT per code as on the tape."""
+    for kind in (ReceiptKind.SALE, ReceiptKind.REFUND):
+        op = 0 if kind is ReceiptKind.SALE else 2
+        tape = _tape_vat(receipts, kind)
+        turnover = _turnover(receipts, kind)
+        for row, (code, _) in ROWS.items():
+            turnover_at, vat_at = _tax_registers(row, op)
+            assert reg.money(vat_at) == tape.get(code, 0), (code, kind)
+            assert reg.money(turnover_at) == turnover.get(code, 0), (code, kind)
 
 
 def _check_books(reg: Register) -> None:
@@ -239,10 +391,11 @@ def _check_books(reg: Register) -> None:
     for doc in state.documents:
         _check_read_back(reg, doc)
     assert [doc.fd for doc in state.documents] == list(range(1, len(state.documents) + 1))
-    receipts_by_shift: dict[int, list[object]] = defaultdict(list)
+    receipts_by_shift: dict[int, list[FnDocument]] = defaultdict(list)
     for doc in state.documents:
         if doc.type is DocType.RECEIPT:
             assert doc.total == sum(doc.payments)
+            _check_receipt_vat(doc)
             receipts_by_shift[doc.shift].append(doc)
     moves_by_shift: dict[int, dict[str, int]] = defaultdict(lambda: {"in": 0, "out": 0})
     for move in state.cash_movements:
@@ -257,6 +410,7 @@ def _check_books(reg: Register) -> None:
             assert counters.receipts == len(receipts)
             assert counters.cash_in == moves_by_shift[doc.shift]["in"]
             assert counters.cash_out == moves_by_shift[doc.shift]["out"]
+            _check_z_vat(doc, receipts)
     if state.is_shift_open:
         receipts = receipts_by_shift[state.shift_number]
         sales = _totals(receipts, ReceiptKind.SALE)
@@ -270,6 +424,7 @@ def _check_books(reg: Register) -> None:
         assert reg.operating(146) == refunds.count
         assert reg.money(242) == moves_by_shift[state.shift_number]["in"]
         assert reg.money(243) == moves_by_shift[state.shift_number]["out"]
+        _check_open_shift_vat(reg, receipts)
     all_receipts = [doc for docs in receipts_by_shift.values() for doc in docs]
     drawer = (
         _totals(all_receipts, ReceiptKind.SALE).cash
@@ -305,3 +460,29 @@ def test_device_any_payload_gets_an_answer(payload: bytes) -> None:
     echo = 2 if payload[0] == 0xFF else 1
     assert reply[:1] == payload[:1]
     assert len(reply) > echo
+
+
+vat_actions = st.one_of(
+    receipts,
+    receipts,
+    receipts,
+    st.tuples(st.just("tax_mode"), st.sampled_from([0, 1, 2])),
+    st.tuples(st.just("simple"), st.just(0x41), st.just(SYSADMIN)),
+    st.tuples(st.just("open_shift"), st.just(CASHIER)),
+    st.tuples(st.just("cash"), st.just(0x50), money),
+)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(vat_actions, min_size=5, max_size=30))
+def test_device_vat_on_tape_registers_and_z_agree(sequence: list[tuple[object, ...]]) -> None:
+    """Receipts at several rates, both tax modes, refunds, Z reports: VAT agrees everywhere."""
+    reg = Register()
+    reg.open_shift()
+    for action in sequence:
+        _apply(reg, action)
+    _check_books(reg)

@@ -210,3 +210,63 @@ def test_pyshtrih_waits_for_printing(where: str) -> None:
         device.disconnect()
     finally:
         sim.close()
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_tax_registers_hold_the_vat(dev: Any) -> None:
+    """A mix of sales and a refund printed by pyshtrih: 0x1A 209…240 hold turnover and VAT."""
+    dev.open_shift()
+    dev.open_check(0)
+    dev.sale(("Кофе", 1000, 15000), tax1=1)  # row 1, НДС 22%
+    dev.sale(("Чай", 2000, 5000), tax1=1)  # 2 x 50.00, row 1
+    dev.sale(("Вода", 1500, 3333), tax1=2)  # 1.5 x 33.33 = 50.00, row 2, НДС 10%
+    dev.sale(("Хлеб", 1000, 4000), tax1=3)  # row 3, НДС 0%
+    assert dev.close_check(40000)["Сдача"] == 6000
+    dev.open_check(2)
+    dev.return_sale(("Кофе", 1000, 15000), tax1=1)
+    dev.close_check(15000)
+
+    def register(number: int) -> int:
+        return int(dev.request_monetary_register(number)["Содержимое регистра"])
+
+    expected = {
+        209: 25000,  # row 1 turnover, sales
+        225: 4508,  # 25000 * 2200 / 12200 = 4508.2
+        213: 5000,  # row 2 turnover, sales
+        229: 455,  # 5000 * 1000 / 11000 = 454.5, half up
+        217: 4000,  # row 3 turnover, sales
+        233: 0,  # 0 %
+        211: 15000,  # row 1 turnover, sale returns
+        227: 2705,  # 15000 * 2200 / 12200 = 2705.4
+    }
+    assert {number: register(number) for number in expected} == expected
+    dev.z_report()
+    assert {number: register(number) for number in expected} == dict.fromkeys(expected, 0)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("where", ["--pty", "--tcp"])
+def test_pyshtrih_reads_and_writes_the_tax_tables(where: str) -> None:
+    """--tax-mode 1 shows in table 1 field 14; pyshtrih writes it back and reads table 6."""
+    args = ["--pty"] if where == "--pty" else ["--tcp", "127.0.0.1:0"]
+    sim = Served(*args, "--tax-mode", "1")
+    try:
+        device = _device(sim.port)
+        device.connect()
+        assert device.read_table(1, 1, 14, int)["Значение"] == 1
+        device.write_table(1, 1, 14, 0, int)
+        assert device.read_table(1, 1, 14, int)["Значение"] == 0
+        assert device.read_table(6, 1, 1, int)["Значение"] == 2200
+        assert device.read_table(6, 5, 1, int)["Значение"] == 2200
+        assert device.read_table(6, 6, 1, int)["Значение"] == 1000
+        assert device.read_table(6, 1, 2, str)["Значение"] == "НДС 22%"
+        device.write_table(6, 1, 1, 2000, int)
+        device.write_table(6, 1, 2, "НДС 20%", str)
+        assert device.read_table(6, 1, 1, int)["Значение"] == 2000
+        assert device.read_table(6, 1, 2, str)["Значение"] == "НДС 20%"
+        with pytest.raises(pyshtrih.Error) as no_table:
+            device.read_table(2, 1, 1, int)
+        assert no_table.value.code == 0x5D
+        device.disconnect()
+    finally:
+        sim.close()

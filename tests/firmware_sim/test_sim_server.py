@@ -394,6 +394,11 @@ async def test_control_state_fields(served: Served) -> None:
         ("/faults/refuse", {"on_command": "FF45", "code": "69"}, "bad_field"),
         ("/faults/refuse", {"on_command": "FF45", "code": 69, "count": 0}, "bad_field"),
         ("/faults/refuse", {"on_command": "FF45", "code": 69, "after": "yes"}, "bad_field"),
+        ("/tax-mode", {}, "missing_field"),
+        ("/tax-mode", {"mode": 4}, "bad_field"),
+        ("/tax-mode", {"mode": -1}, "bad_field"),
+        ("/tax-mode", {"mode": "1"}, "bad_field"),
+        ("/tax-mode", {"mode": True}, "bad_field"),
     ],
 )
 async def test_control_bad_requests_are_400(
@@ -406,6 +411,20 @@ async def test_control_bad_requests_are_400(
     async with served.http.post(served.control + "/faults/drop", data=b"{not json") as resp:
         assert resp.status == 400
     assert (await served.state())["power"] is True
+
+
+async def test_control_tax_mode_is_written_and_persisted(served: Served, host: Host) -> None:
+    """POST /tax-mode sets table 1 field 14 (0x1F reads it), kept in the state file."""
+    assert (await served.state())["tax_mode"] == 0
+    assert (await served.post("/tax-mode", {"mode": 1}))["tax_mode"] == 1
+    assert await host.exchange(b"\x1f" + pw(SYSADMIN) + bytes.fromhex("01 01 00 0e")) == (
+        bytes.fromhex("1f 00 01")
+    )
+    reader = StateStore(served.state_path, read_only=True)
+    loaded = reader.load()
+    reader.close()
+    assert loaded is not None
+    assert loaded.tables == (((1, 1, 14), 1),)
 
 
 class _SlowStore:
