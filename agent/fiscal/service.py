@@ -89,6 +89,7 @@ class FiscalService:
         """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config)."""
         self._driver = driver
         self._tax_rows = tax_rows
+        self._is_tax_checked = False
         self._policy = policy
         self._cashier = cashier
         self._log = log
@@ -110,23 +111,31 @@ class FiscalService:
         return self._info
 
     async def connect(self) -> DeviceInfo:
-        """(Re)open the link, identify the register and check its VAT setup.
+        """(Re)open the link and identify the register.
 
-        Raises :class:`TaxSetupMismatch` when the register does not compute VAT itself or a
-        tax row the config names holds another rate: it would sign wrong VAT.
+        The register's VAT setup is checked again before the first receipt on this link
+        (:meth:`prepare_receipt`): it costs a round trip per tax-table field, so a link that
+        drops and comes back many times does not pay it each time nothing prints.
         """
         await self._driver.aclose()
         self._info = await self._driver.connect()
+        self._is_tax_checked = False
         self._log.info(
             "register_connected",
             model=self._info.model,
             serial=self._info.serial,
             fn=self._info.fn_serial,
         )
-        await self._check_tax_setup()
         return self._info
 
     async def _check_tax_setup(self) -> None:
+        """Raise :class:`TaxSetupMismatch` when the register would sign wrong VAT.
+
+        It does not compute VAT itself (tax mode 1), or a tax row the config names holds
+        another rate, or its tax setup cannot be read. Checked once per link.
+        """
+        if self._is_tax_checked:
+            return
         try:
             setup = await self._driver.read_tax_setup()
         except (ProtocolError, DeviceError) as exc:
@@ -136,13 +145,15 @@ class FiscalService:
         if problems:
             self._log.error("tax_setup_mismatch", problems=list(problems))
             raise TaxSetupMismatch(problems)
+        self._is_tax_checked = True
 
     # -- receipts ---------------------------------------------------------------------------
 
     async def prepare_receipt(self, *, with_drawer: bool = False) -> PrintTicket:
         """Bring the register to a state where a receipt can start; return the intent's base.
 
-        Reads the ledger (the FN's last FD, fresh, and its shift) and asks the shift guard.
+        Checks the register's VAT setup (once per link), reads the ledger (the FN's last FD,
+        fresh, and its shift) and asks the shift guard.
         In steady state that is all: one round trip. A receipt left open is cancelled, and a
         shift that must be opened, rotated (before ``max_age`` or at the quiet hour) or
         recovered from the 24-hour lock, or whose age cannot be told (its open document could
@@ -150,6 +161,7 @@ class FiscalService:
         ``with_drawer`` also reads the drawer's balance (a cash movement's intent).
         """
         await self._require_info()
+        await self._check_tax_setup()
         ledger = await self._driver.read_ledger()
         last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
         opened_at = await self._opened_at(ledger)

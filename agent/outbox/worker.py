@@ -30,6 +30,7 @@ REJECT rejects the row at once with a code and a message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -205,6 +206,10 @@ class FiscalWorker:
                     self._connected = False
                 raise
             self._clear_condition()
+            # A shift command changed the register: health shows it at once, not after the
+            # next idle check (a snapshot that cannot be read now is read again later).
+            with contextlib.suppress(DriverError, FiscalError):
+                await self._take_snapshot()
             return result
 
     # -- the loop ---------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from tests.support.processes import http, wait_until
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
 
 FN_SERIAL = "9999078900012345"  # firmware-sim's default
-ZERO_SALES = {"cash": "0.00", "card": "0.00", "prepaid": "0.00", "count": 0}
+RATES = ("vat22", "vat10", "vat0", "none", "vat22_122", "vat10_110", "vat5", "vat7")
+ZERO_VAT = dict.fromkeys((*RATES, "vat5_105", "vat7_107", "vat20", "vat20_120"), "0.00")
+ZERO_SALES = {"cash": "0.00", "card": "0.00", "prepaid": "0.00", "count": 0, "vat": ZERO_VAT}
 
 
 def _shift(agent: Any, action: str) -> dict[str, Any]:
@@ -90,7 +92,14 @@ def test_http_shift_open_x_close_reports_match_the_register(
     last_receipt_fd = sim.state()["last_fd"]
 
     expected_counters = {
-        "sales": {"cash": "150.00", "card": "200.00", "prepaid": "0.00", "count": 2},
+        "sales": {
+            "cash": "150.00",
+            "card": "200.00",
+            "prepaid": "0.00",
+            "count": 2,
+            # 150.00 and 200.00 at 22 %: 27.05 + 36.07, each receipt's VAT rounded on its own
+            "vat": {**ZERO_VAT, "vat22": "63.12"},
+        },
         "refunds": ZERO_SALES,
         "cash_in": "500.00",
         "cash_out": "100.00",
