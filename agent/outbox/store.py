@@ -38,18 +38,33 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
 from sqlite_utils import Database
 
-from agent.domain.money import Kopecks
 from agent.domain.receipt import Receipt
-from agent.outbox.codec import cash_from_json, cash_to_json, receipt_from_json, receipt_to_json
+from agent.outbox.codec import cash_to_json, receipt_to_json
+from agent.outbox.errors import (
+    FdTaken,
+    OutboxClosed,
+    OutboxError,
+    RowNotFound,
+    SchemaTooNew,
+    StorageUnavailable,
+)
 from agent.outbox.orders import CashOrder, FiscalRecord
+from agent.outbox.rows import (
+    OutboxRow,
+    OutboxStats,
+    Settlement,
+    Submission,
+    SubmissionStatus,
+    aware,
+    fiscal_columns,
+    row_from_sql,
+)
 from agent.outbox.states import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -155,135 +170,6 @@ _SQL_PRUNE: Final = (
 )
 
 
-class OutboxError(Exception):
-    """Base of the store's errors."""
-
-    public_code: str = "outbox_error"
-    """The stable code in an error answer (docs/errors.md)."""
-
-
-class RowNotFound(OutboxError):
-    """No row has this id."""
-
-    def __init__(self, row_id: str) -> None:
-        self.row_id = row_id
-        super().__init__(f"no outbox row with id {row_id!r}")
-
-
-class SchemaTooNew(OutboxError):
-    """The file was written by a newer agent; this one does not know its schema."""
-
-    def __init__(self, path: Path, found: int, known: int) -> None:
-        self.path = path
-        self.found = found
-        self.known = known
-        super().__init__(
-            f"{path} has outbox schema {found}, this agent knows up to {known}; "
-            "upgrade the agent, do not delete the file (it holds fiscal results)"
-        )
-
-
-class StorageUnavailable(OutboxError):
-    """The state file cannot be written: the disk is full, read-only or failing.
-
-    Nothing was stored. New requests are refused (HTTP 503, no MQTT acknowledgement) until
-    the disk has room again; every result already stored is kept.
-    """
-
-    public_code = "storage_unavailable"
-
-    def __init__(self, path: Path, cause: sqlite3.Error | OSError) -> None:
-        self.path = path
-        self.reason = str(cause)
-        super().__init__(
-            f"cannot write {path}: {cause}; free space on its disk or make it writable"
-        )
-
-
-class OutboxClosed(OutboxError):
-    """The outbox was closed."""
-
-    def __init__(self) -> None:
-        super().__init__("the outbox is closed")
-
-
-class FdTaken(OutboxError):
-    """The FN document is already the result of another row."""
-
-    public_code = "fd_taken"
-
-    def __init__(self, fn: str, fd: int, row_id: str) -> None:
-        self.fn = fn
-        self.fd = fd
-        self.row_id = row_id
-        super().__init__(f"FD {fd} of FN {fn} is already the receipt of request {row_id}")
-
-
-class SubmissionStatus(Enum):
-    """The answer to a submit."""
-
-    ACCEPTED = "accepted"  # a new row, committed and fsync'd
-    RETAKEN = "retaken"  # a failed row sent again with the same content: pending again
-    DUPLICATE = "duplicate"  # the same id with the same content: the stored row
-    CONFLICT = "conflict"  # the same id with other content: id_conflict
-    FULL = "full"  # max_pending rows wait already: refused, nothing stored
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutboxRow:
-    """One request and everything that happened to it."""
-
-    id: str
-    kind: RowKind
-    state: RowState
-    receipt: Receipt | None
-    cash: CashOrder | None
-    fingerprint: str
-    accepted_at: datetime
-    updated_at: datetime
-    attempts: int
-    fn_serial: str | None  # the FN the intent was recorded against (printing)
-    last_fd_before: int | None  # the register's last FD just before sending
-    drawer_before: int | None  # cash rows: the drawer's balance just before sending
-    fiscal: FiscalRecord | None
-    error_code: str | None
-    error_message: str | None
-    delivered_at: datetime | None
-    settlement: Settlement | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settlement:
-    """How a person settled an unknown row: ``issued`` (with its FD) or ``not_issued``."""
-
-    settled_as: str
-    by: str
-    at: datetime
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Submission:
-    """What became of a submit; ``row`` is the stored row (None when FULL)."""
-
-    status: SubmissionStatus
-    row: OutboxRow | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutboxStats:
-    """Counts by state, the age of the oldest row waiting, final rows not yet delivered."""
-
-    pending: int
-    printing: int
-    done: int
-    rejected: int
-    failed: int
-    unknown: int
-    oldest_pending_age_s: float | None  # over pending and printing rows; None when none
-    undelivered: int
-
-
 class Outbox:
     """The durable outbox on one SQLite file (see the module docstring for the policy)."""
 
@@ -373,7 +259,7 @@ class Outbox:
         """
         with self._read() as db:
             rows = _select(db, _SQL_NEXT_WORK)
-            return _row(rows[0]) if rows else None
+            return row_from_sql(rows[0]) if rows else None
 
     def next_pending(self) -> OutboxRow | None:
         """The oldest pending row, in accept order (FIFO)."""
@@ -385,7 +271,7 @@ class Outbox:
                     [RowState.PENDING.value],
                 )
             )
-            return _row(rows[0]) if rows else None
+            return row_from_sql(rows[0]) if rows else None
 
     def in_flight(self) -> list[OutboxRow]:
         """Rows in printing, oldest first: what crash recovery must resolve."""
@@ -393,7 +279,7 @@ class Outbox:
             query = _select(
                 db, "SELECT * FROM outbox WHERE state = ? ORDER BY seq", [RowState.PRINTING.value]
             )
-            return [_row(raw) for raw in query]
+            return [row_from_sql(raw) for raw in query]
 
     def mark_printing(
         self,
@@ -414,7 +300,7 @@ class Outbox:
     def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name
         """The register signed the document (or a person found it signed)."""
         return self._move(
-            id, RowEvent.ISSUE, **_fiscal_columns(fiscal), error_code=None, error_message=None
+            id, RowEvent.ISSUE, **fiscal_columns(fiscal), error_code=None, error_message=None
         )
 
     def settle_issued(
@@ -435,7 +321,7 @@ class Outbox:
                 db,
                 row,
                 RowEvent.ISSUE,
-                **_fiscal_columns(fiscal),
+                **fiscal_columns(fiscal),
                 error_code=None,
                 error_message=None,
                 **self._settled("issued", by, reason),
@@ -468,7 +354,7 @@ class Outbox:
                 db, "SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn]
             )
         )
-        return _row(rows[0]) if rows else None
+        return row_from_sql(rows[0]) if rows else None
 
     def _settled(self, settled_as: str, by: str, reason: str) -> dict[str, object]:
         return {
@@ -529,7 +415,7 @@ class Outbox:
                     "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?",
                     [state.value, limit],
                 )
-            return [_row(raw) for raw in query]
+            return [row_from_sql(raw) for raw in query]
 
     def stats(self) -> OutboxStats:
         """Counts by state and the age of the oldest waiting row, by the injected clock."""
@@ -642,7 +528,7 @@ class Outbox:
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:
         rows = list(_select(db, "SELECT * FROM outbox WHERE id = ?", [row_id]))
-        return _row(rows[0]) if rows else None
+        return row_from_sql(rows[0]) if rows else None
 
     def _get(self, db: Database, row_id: str) -> OutboxRow:
         row = self._find(db, row_id)
@@ -671,33 +557,12 @@ class Outbox:
             conn.execute("COMMIT")
 
 
-def _fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:
-    return {
-        "fiscal_fn": fiscal.fn,
-        "fiscal_fd": fiscal.fd,
-        "fiscal_fp": fiscal.fp,
-        "fiscal_shift": fiscal.shift,
-        "fiscal_number": fiscal.number,
-        "fiscal_issued_at": _aware(fiscal.issued_at, "issued_at").isoformat(),
-        "fiscal_total": fiscal.total,
-        "fiscal_change": fiscal.change,
-        "fiscal_mark": fiscal.mark,
-    }
-
-
 class _Increment:
     """Marker: add one to the column."""
 
 
-def _aware(value: datetime, name: str) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        msg = f"{name} must be an aware datetime"
-        raise ValueError(msg)
-    return value
-
-
 def _utc_text(value: datetime) -> str:
-    return _aware(value, "the clock's time").astimezone(UTC).isoformat(timespec="microseconds")
+    return aware(value, "the clock's time").astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _select(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -715,51 +580,3 @@ def _scalar(db: Database, sql: str) -> int:
 def _scalar_text(db: Database, sql: str) -> str | None:
     value = db.execute(sql).fetchone()[0]
     return None if value is None else str(value)
-
-
-def _opt_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _row(raw: dict[str, Any]) -> OutboxRow:
-    kind = RowKind(raw["kind"])
-    fiscal = None
-    if raw["fiscal_fd"] is not None:
-        fiscal = FiscalRecord(
-            fn=raw["fiscal_fn"],
-            fd=raw["fiscal_fd"],
-            fp=raw["fiscal_fp"],
-            shift=raw["fiscal_shift"],
-            number=raw["fiscal_number"],
-            issued_at=datetime.fromisoformat(raw["fiscal_issued_at"]),
-            total=Kopecks(raw["fiscal_total"]),
-            change=Kopecks(raw["fiscal_change"]),
-            mark=raw["fiscal_mark"],
-        )
-    settlement = None
-    if raw["settled_as"] is not None:
-        settlement = Settlement(
-            settled_as=raw["settled_as"],
-            by=raw["settled_by"] or "",
-            at=datetime.fromisoformat(raw["settled_at"]),
-            reason=raw["settled_reason"] or "",
-        )
-    return OutboxRow(
-        id=raw["id"],
-        kind=kind,
-        state=RowState(raw["state"]),
-        receipt=receipt_from_json(raw["payload"]) if kind is RowKind.RECEIPT else None,
-        cash=cash_from_json(raw["payload"]) if kind is RowKind.CASH else None,
-        fingerprint=raw["fingerprint"],
-        accepted_at=datetime.fromisoformat(raw["accepted_at"]),
-        updated_at=datetime.fromisoformat(raw["updated_at"]),
-        attempts=raw["attempts"],
-        fn_serial=raw["fn_serial"],
-        last_fd_before=raw["last_fd_before"],
-        drawer_before=raw["drawer_before"],
-        fiscal=fiscal,
-        error_code=raw["error_code"],
-        error_message=raw["error_message"],
-        delivered_at=_opt_time(raw["delivered_at"]),
-        settlement=settlement,
-    )

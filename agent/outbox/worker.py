@@ -39,28 +39,26 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 import tenacity
 
-from agent.domain.money import Kopecks
 from agent.drivers.errors import (
     Disposition,
     DriverError,
     LinkError,
-    NotEnoughCash,
 )
-from agent.fiscal import recovery
 from agent.fiscal.errors import FiscalError, LineStopped
 from agent.outbox.codec import CashDirection
+from agent.outbox.codes import error_code
 from agent.outbox.crash_points import crash_point
+from agent.outbox.resolver import RowResolver, receipt_record
 from agent.outbox.states import RowKind, RowState
-from agent.outbox.store import FiscalRecord, OutboxError
+from agent.outbox.store import OutboxError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from agent.drivers.interface import IssuedReceipt
     from agent.fiscal.service import FiscalService, RegisterSnapshot
     from agent.outbox.store import Outbox, OutboxRow
 
-__all__ = ["Condition", "FiscalWorker", "LineStop", "WorkerParams", "error_code"]
+__all__ = ["Condition", "FiscalWorker", "LineStop", "WorkerParams"]
 
 T = TypeVar("T")
 
@@ -68,11 +66,6 @@ RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 30.0
 RETRY_ATTEMPTS = 8
 WAIT_POLL_S = 2.0
-REFUND_EXCEEDS_DRAWER = "refund_exceeds_drawer"
-REFUND_EXCEEDS_DRAWER_ADVICE = (
-    "the drawer holds less cash than this refund pays out: put cash in the drawer"
-    " (POST /api/v1/cash, direction in), then send the same request again"
-)
 IDLE_TICK_S = 30.0
 
 
@@ -131,6 +124,9 @@ class FiscalWorker:
     ) -> None:
         self._outbox = outbox
         self._service = service
+        self._resolver = RowResolver(
+            outbox=outbox, service=service, clock=clock, shift_number=self._shift_number
+        )
         self._params = params
         self._log = log
         self._clock = clock
@@ -150,6 +146,9 @@ class FiscalWorker:
         """The FN the register reported at its last connect, if it was reached once."""
         info = self._service.info
         return info.fn_serial if info else None
+
+    def _shift_number(self) -> int:
+        return self.snapshot.state.shift_number if self.snapshot else 0
 
     def notify(self) -> None:
         """A new row was committed: wake the worker."""
@@ -274,7 +273,7 @@ class FiscalWorker:
                         current = await asyncio.to_thread(self._outbox.get, row.id)
                         if current is not None and current.state is RowState.PRINTING:
                             self.is_snapshot_stale = True
-                            await self._resolve(current, log, refused=None)
+                            await self._resolver.resolve(current, log, refused=None)
                     break
                 except (DriverError, FiscalError) as exc:
                     failures += 1
@@ -348,7 +347,9 @@ class FiscalWorker:
             row = fresh or await asyncio.to_thread(self._outbox.get, row_id)
             if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
                 raise _RowFinished
-            if row.state is RowState.PRINTING and await self._resolve(row, log, refused=None):
+            if row.state is RowState.PRINTING and await self._resolver.resolve(
+                row, log, refused=None
+            ):
                 raise _RowFinished
             ticket = await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
             row = await asyncio.to_thread(
@@ -376,11 +377,11 @@ class FiscalWorker:
         except DriverError as exc:
             if exc.disposition is Disposition.REJECT:
                 # The register refused the data. Make sure nothing was issued, then reject.
-                await self._resolve(row, log, refused=exc)
+                await self._resolver.resolve(row, log, refused=exc)
                 raise _RowFinished from exc
             raise
         crash_point("after_issue")
-        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(issued, row))
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=receipt_record(issued, row))
         log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift)
 
     async def _send_cash(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:
@@ -399,129 +400,9 @@ class FiscalWorker:
                 log.warning("cash_rejected", error=error_code(exc))
                 raise _RowFinished from exc
             raise
-        record = self._cash_record(row, number=movement.number)
+        record = self._resolver.cash_record(row, number=movement.number)
         await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
         log.info("cash_done", number=movement.number, drawer=movement.cash_in_drawer)
-
-    def _cash_record(self, row: OutboxRow, *, number: int) -> FiscalRecord:
-        """A cash movement's result: no FD or FP, the register's document number if known."""
-        assert row.cash is not None
-        info = self._service.info
-        return FiscalRecord(
-            fn=info.fn_serial if info else "",
-            fd=0,
-            fp=0,
-            shift=self.snapshot.state.shift_number if self.snapshot else 0,
-            number=number,
-            issued_at=self._clock(),
-            total=row.cash.amount,
-            change=Kopecks(0),
-        )
-
-    async def _resolve_cash(
-        self,
-        row: OutboxRow,
-        log: structlog.typing.FilteringBoundLogger,
-        *,
-        refused: DriverError | None,
-    ) -> bool:
-        """A cash movement leaves no FN document: the drawer's balance tells what happened."""
-        assert row.cash is not None
-        if row.drawer_before is None:
-            await asyncio.to_thread(
-                self._outbox.mark_unknown, row.id, reason="no drawer balance recorded"
-            )
-            return True
-        order = row.cash
-        moved = order.amount if order.direction is CashDirection.IN else -order.amount
-        drawer = await self._service.cash_drawer()
-        if drawer == row.drawer_before + moved:
-            record = self._cash_record(row, number=0)
-            await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
-            log.info("cash_recovered", drawer=drawer)
-            return True
-        if drawer == row.drawer_before:
-            if refused is not None:
-                await asyncio.to_thread(
-                    self._outbox.mark_rejected,
-                    row.id,
-                    code=error_code(refused),
-                    message=str(refused),
-                )
-                return True
-            await asyncio.to_thread(self._outbox.release, row.id)
-            log.info("cash_not_moved_will_send", drawer=drawer)
-            return False
-        reason = (
-            f"the drawer went from {row.drawer_before} to {drawer} kopecks, "
-            f"which is not this movement of {moved}; check it and the X report"
-        )
-        await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=reason)
-        log.error("cash_outcome_unknown", reason=reason)
-        return True
-
-    async def _resolve(
-        self,
-        row: OutboxRow,
-        log: structlog.typing.FilteringBoundLogger,
-        *,
-        refused: DriverError | None,
-    ) -> bool:
-        """Ask the register what became of a row in ``printing``; True when it is final."""
-        if row.kind is RowKind.CASH:
-            return await self._resolve_cash(row, log, refused=refused)
-        assert row.receipt is not None
-        if row.fn_serial is None or row.last_fd_before is None:
-            await asyncio.to_thread(
-                self._outbox.mark_unknown, row.id, reason="no intent recorded for this row"
-            )
-            return True
-        intent = recovery.Intent(
-            fn_serial=row.fn_serial, last_fd=row.last_fd_before, mark=row.id, receipt=row.receipt
-        )
-        outcome = await self._service.resolve(intent)
-        if isinstance(outcome, recovery.Unknown):
-            await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=outcome.reason)
-            log.error("receipt_outcome_unknown", reason=outcome.reason)
-            return True
-        if isinstance(outcome, recovery.Reprint):
-            return await self._not_issued(row, outcome, log, refused=refused)
-        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=_record(outcome, row))
-        log.info("receipt_recovered", fd=outcome.fd, fp=outcome.fp, mark=outcome.mark)
-        return True
-
-    async def _not_issued(
-        self,
-        row: OutboxRow,
-        outcome: recovery.Reprint,
-        log: structlog.typing.FilteringBoundLogger,
-        *,
-        refused: DriverError | None,
-    ) -> bool:
-        """The FN holds no receipt for the row: print again, or end it as the refusal says."""
-        if isinstance(refused, NotEnoughCash):
-            # Not bad input: the drawer is short now. Failed, so that the same request,
-            # sent again after a cash-in, is taken again and printed under its own id.
-            await asyncio.to_thread(
-                self._outbox.mark_failed,
-                row.id,
-                code=REFUND_EXCEEDS_DRAWER,
-                message=REFUND_EXCEEDS_DRAWER_ADVICE,
-            )
-            log.warning("receipt_failed", error=REFUND_EXCEEDS_DRAWER)
-            return True
-        if refused is not None:
-            await asyncio.to_thread(
-                self._outbox.mark_rejected,
-                row.id,
-                code=error_code(refused),
-                message=str(refused),
-            )
-            log.warning("receipt_rejected", error=error_code(refused))
-            return True
-        await asyncio.to_thread(self._outbox.release, row.id)
-        log.info("receipt_not_issued_will_print", cancelled=outcome.cancel_open_receipt)
-        return False
 
     async def _on_attempt_error(
         self,
@@ -600,27 +481,3 @@ class FiscalWorker:
 
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (DriverError, FiscalError)) and exc.disposition is not Disposition.REJECT
-
-
-def _record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:
-    assert row.receipt is not None
-    return FiscalRecord(
-        fn=issued.fn,
-        fd=issued.fd,
-        fp=issued.fp,
-        shift=issued.shift,
-        number=issued.number,
-        issued_at=issued.issued_at,
-        total=row.receipt.total,
-        change=issued.change,
-        mark=issued.mark,
-    )
-
-
-def error_code(exc: BaseException) -> str:
-    """A stable machine-readable code for an error (ReceiptResult.error.code, health)."""
-    code = getattr(exc, "public_code", None)
-    if isinstance(code, str):
-        return code
-    name = type(exc).__name__
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -30,9 +30,9 @@ from agent.intake import (
     SettlementRefused,
 )
 from agent.intake.receipt_mapping import row_to_outcome, row_to_result
+from agent.outbox.codes import error_code
 from agent.outbox.states import RowState
 from agent.outbox.store import OutboxError
-from agent.outbox.worker import error_code
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -1,0 +1,162 @@
+"""The outbox's rows as the rest of the agent sees them, and their decoding from SQLite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Receipt
+from agent.outbox.codec import cash_from_json, receipt_from_json
+from agent.outbox.orders import CashOrder, FiscalRecord
+from agent.outbox.states import RowKind, RowState
+
+__all__ = [
+    "OutboxRow",
+    "OutboxStats",
+    "Settlement",
+    "Submission",
+    "SubmissionStatus",
+    "aware",
+    "fiscal_columns",
+    "row_from_sql",
+]
+
+
+class SubmissionStatus(Enum):
+    """The answer to a submit."""
+
+    ACCEPTED = "accepted"  # a new row, committed and fsync'd
+    RETAKEN = "retaken"  # a failed row sent again with the same content: pending again
+    DUPLICATE = "duplicate"  # the same id with the same content: the stored row
+    CONFLICT = "conflict"  # the same id with other content: id_conflict
+    FULL = "full"  # max_pending rows wait already: refused, nothing stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """One request and everything that happened to it."""
+
+    id: str
+    kind: RowKind
+    state: RowState
+    receipt: Receipt | None
+    cash: CashOrder | None
+    fingerprint: str
+    accepted_at: datetime
+    updated_at: datetime
+    attempts: int
+    fn_serial: str | None  # the FN the intent was recorded against (printing)
+    last_fd_before: int | None  # the register's last FD just before sending
+    drawer_before: int | None  # cash rows: the drawer's balance just before sending
+    fiscal: FiscalRecord | None
+    error_code: str | None
+    error_message: str | None
+    delivered_at: datetime | None
+    settlement: Settlement | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """How a person settled an unknown row: ``issued`` (with its FD) or ``not_issued``."""
+
+    settled_as: str
+    by: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submission:
+    """What became of a submit; ``row`` is the stored row (None when FULL)."""
+
+    status: SubmissionStatus
+    row: OutboxRow | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxStats:
+    """Counts by state, the age of the oldest row waiting, final rows not yet delivered."""
+
+    pending: int
+    printing: int
+    done: int
+    rejected: int
+    failed: int
+    unknown: int
+    oldest_pending_age_s: float | None  # over pending and printing rows; None when none
+    undelivered: int
+
+
+def fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:
+    """A signed result as the outbox table's ``fiscal_*`` columns."""
+    return {
+        "fiscal_fn": fiscal.fn,
+        "fiscal_fd": fiscal.fd,
+        "fiscal_fp": fiscal.fp,
+        "fiscal_shift": fiscal.shift,
+        "fiscal_number": fiscal.number,
+        "fiscal_issued_at": aware(fiscal.issued_at, "issued_at").isoformat(),
+        "fiscal_total": fiscal.total,
+        "fiscal_change": fiscal.change,
+        "fiscal_mark": fiscal.mark,
+    }
+
+
+def aware(value: datetime, name: str) -> datetime:
+    """``value`` itself; a naive datetime is a programming error (``ValueError``)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        msg = f"{name} must be an aware datetime"
+        raise ValueError(msg)
+    return value
+
+
+def _opt_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
+    """One row of the outbox table, as a dict of its columns, back as an :class:`OutboxRow`."""
+    kind = RowKind(raw["kind"])
+    fiscal = None
+    if raw["fiscal_fd"] is not None:
+        fiscal = FiscalRecord(
+            fn=raw["fiscal_fn"],
+            fd=raw["fiscal_fd"],
+            fp=raw["fiscal_fp"],
+            shift=raw["fiscal_shift"],
+            number=raw["fiscal_number"],
+            issued_at=datetime.fromisoformat(raw["fiscal_issued_at"]),
+            total=Kopecks(raw["fiscal_total"]),
+            change=Kopecks(raw["fiscal_change"]),
+            mark=raw["fiscal_mark"],
+        )
+    settlement = None
+    if raw["settled_as"] is not None:
+        settlement = Settlement(
+            settled_as=raw["settled_as"],
+            by=raw["settled_by"] or "",
+            at=datetime.fromisoformat(raw["settled_at"]),
+            reason=raw["settled_reason"] or "",
+        )
+    return OutboxRow(
+        id=raw["id"],
+        kind=kind,
+        state=RowState(raw["state"]),
+        receipt=receipt_from_json(raw["payload"]) if kind is RowKind.RECEIPT else None,
+        cash=cash_from_json(raw["payload"]) if kind is RowKind.CASH else None,
+        fingerprint=raw["fingerprint"],
+        accepted_at=datetime.fromisoformat(raw["accepted_at"]),
+        updated_at=datetime.fromisoformat(raw["updated_at"]),
+        attempts=raw["attempts"],
+        fn_serial=raw["fn_serial"],
+        last_fd_before=raw["last_fd_before"],
+        drawer_before=raw["drawer_before"],
+        fiscal=fiscal,
+        error_code=raw["error_code"],
+        error_message=raw["error_message"],
+        delivered_at=_opt_time(raw["delivered_at"]),
+        settlement=settlement,
+    )
