@@ -1,0 +1,58 @@
+"""``fiscal-agent status`` on one screen: the line stop and every unknown row are spelled out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.cli import render_status
+
+HEALTH: dict[str, Any] = {
+    "state": "degraded",
+    "version": "0.1.0",
+    "uptime_s": 120.0,
+    "register": {"link": "up", "model": "ШТРИХ-М-01Ф", "serial": "1", "mode": 2},
+    "shift": {"open": True, "number": 3, "age_s": 3600.0, "closes_at": "2026-12-02T08:00:00"},
+    "fn": {"serial": "9999078900012345", "valid_until": "2027-11-21", "days_left": 355},
+    "outbox": {"pending": 2, "failed": 0, "unknown": 1},
+    "sync": {"pending": 0},
+}
+
+
+def test_status_render_names_the_row_the_line_waits_for() -> None:
+    """A stopped line: since when, behind which row, why."""
+    health = {
+        **HEALTH,
+        "line": {
+            "stopped": True,
+            "row": "crm-7",
+            "since": "2026-12-01T10:00:00+00:00",
+            "reason": "link_down: no answer",
+        },
+    }
+    screen = render_status(health)
+    line = next(text for text in screen.splitlines() if text.startswith("LINE"))
+    assert "STOPPED" in line
+    assert "crm-7" in line
+    assert "link_down: no answer" in line
+    assert "2026-12-01T10:00:00+00:00" in line
+
+
+def test_status_render_lists_every_unknown_row_and_how_to_settle_it() -> None:
+    """Unknown rows are listed one a line, with the route a person settles them by."""
+    unknown = [
+        {"id": "crm-7", "accepted_at": "2026-12-01T09:00:00+00:00", "error": {"message": "x"}},
+        {"id": "crm-9", "accepted_at": "2026-12-01T09:05:00+00:00"},
+    ]
+    screen = render_status(HEALTH, unknown).splitlines()
+    assert "1 unknown" in next(text for text in screen if text.startswith("outbox"))
+    header = next(n for n, text in enumerate(screen) if text.startswith("UNKNOWN"))
+    assert "/api/v1/receipts/{id}/resolve" in screen[header]
+    assert screen[header + 1].split()[0] == "crm-7"
+    assert screen[header + 2].split()[0] == "crm-9"
+
+
+def test_status_render_without_a_line_stop_or_unknown_rows_says_nothing_of_them() -> None:
+    """A running line and no unknown rows add no lines."""
+    screen = render_status({**HEALTH, "line": {"stopped": False}, "outbox": {"pending": 0}})
+    assert "LINE" not in screen
+    assert "UNKNOWN" not in screen
