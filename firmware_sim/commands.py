@@ -1,6 +1,6 @@
 """The simulator's own request decoder and answer encoder (device side of the wire).
 
-Written from docs/shtrih-protocol.md §1.5 and §2 independently of the agent's
+Written from docs/shtrih-wire-notes.md §1.5 and §2 independently of the agent's
 command codec, so that one misreading of the spec does not hide on both sides (docs/style.md §1).
 
 Answer layout (§1.2)::

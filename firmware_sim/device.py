@@ -12,7 +12,7 @@ shift (0x3D, 0x4A, 0x4E, 0x55, 0x73, FN 0x02, FN 0x16), field values and money r
 
 Durability: :attr:`Device.revision` grows whenever something the store keeps changed, so
 the server persists :attr:`Device.state` after such a command and before it writes the
-answer (docs/shtrih-protocol.md and docs/simulator.md).
+answer (docs/shtrih-wire-notes.md and docs/simulator.md).
 """
 
 from __future__ import annotations

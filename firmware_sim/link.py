@@ -1,4 +1,4 @@
-"""The device side of the ENQ/ACK/NAK handshake, sans-IO (docs/shtrih-protocol.md §1.3).
+"""The device side of the ENQ/ACK/NAK handshake, sans-IO (docs/shtrih-wire-notes.md §1.3).
 
 Inputs are received bytes and the caller's monotonic ``now`` (seconds); outputs are the
 bytes to write. The caller also calls :meth:`DeviceLink.poll` at :attr:`next_deadline` so

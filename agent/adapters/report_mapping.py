@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_CLOCK_SKEW_S", "HealthInputs", "health_to_contract", "shift_report_to_contract"]
 
 MAX_CLOCK_SKEW_S = 300.0
-"""The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-rules.md §3)."""
+"""The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-law-notes.md §3)."""
 
 
 def _totals(totals: PaymentTotals, vat: Mapping[VatRate, Kopecks]) -> PaymentCounters:

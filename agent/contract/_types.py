@@ -53,7 +53,7 @@ VatName = Literal[
     "vat22",
     "vat10_110",
     "vat20_120",
-    # Extension past docs/contract.md v1: the 2026 calculated rates (docs/fiscal-rules.md §1.4).
+    # Extension past docs/contract.md v1: the 2026 calculated rates (docs/fiscal-law-notes.md §1.4).
     "vat22_122",
     "vat5_105",
     "vat7_107",
@@ -69,9 +69,9 @@ SubjectName = Literal[
     "another",
     "deposit",
 ]
-"""Tag 1212 values a club uses (docs/fiscal-rules.md §1.5), by name."""
+"""Tag 1212 values a club uses (docs/fiscal-law-notes.md §1.5), by name."""
 TaxSystemName = Literal["osn", "usn_income", "usn_income_outcome", "eshn", "patent"]
-"""Tag 1055 tax systems (docs/fiscal-rules.md §1.3), by name."""
+"""Tag 1055 tax systems (docs/fiscal-law-notes.md §1.3), by name."""
 StatusName = Literal["done", "rejected", "failed", "pending", "printing", "unknown"]
 """MQTT carries only done, rejected and failed; HTTP also answers the other three."""
 ErrorCode = str

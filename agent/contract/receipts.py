@@ -178,7 +178,7 @@ class FiscalResult(BaseModel):
     """The signed document: FN serial, FD number, FPD, shift, number in shift, time, QR.
 
     ``issued_at`` is the register's own clock. ``qr`` is the OFD check string
-    ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=...&i=...&fp=...&n=1|2`` (docs/fiscal-rules.md §2).
+    ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=...&i=...&fp=...&n=1|2`` (docs/fiscal-law-notes.md §2).
     v1.1: ``doc_id`` (``"<FN>:<FD>"``), ``mark`` (the request id the FN document carries;
     absent when a person settled the row with a document that carries none), ``type`` and
     ``vat``: the VAT per rate the register signed, ``{"vat22": "27.05", "none": "0.00"}``.

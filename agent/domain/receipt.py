@@ -1,4 +1,4 @@
-"""Receipts as the fiscal law sees them (docs/fiscal-rules.md §1).
+"""Receipts as the fiscal law sees them (docs/fiscal-law-notes.md §1).
 
 Enum values are the FFD tag values where a tag exists, so a driver can put them on the wire
 as they are; the contract's strings map onto them in the adapters.
@@ -40,7 +40,7 @@ class ReceiptKind(Enum):
 
 
 class VatRate(Enum):
-    """Item VAT rate, tag 1199. Value: the tag's byte (docs/fiscal-rules.md §1.4)."""
+    """Item VAT rate, tag 1199. Value: the tag's byte (docs/fiscal-law-notes.md §1.4)."""
 
     VAT20 = 1
     VAT10 = 2
@@ -68,7 +68,7 @@ CALCULATED_RATES = frozenset(
 
 
 class PaymentMethod(IntEnum):
-    """Payment method, tag 1214 (docs/fiscal-rules.md §1.6)."""
+    """Payment method, tag 1214 (docs/fiscal-law-notes.md §1.6)."""
 
     FULL_PREPAYMENT = 1
     PREPAYMENT = 2
@@ -85,7 +85,7 @@ ADVANCE_METHODS = frozenset(
 
 
 class PaymentSubject(IntEnum):
-    """Subject of calculation, tag 1212 (docs/fiscal-rules.md §1.5); the values a club uses."""
+    """Subject of calculation, tag 1212 (docs/fiscal-law-notes.md §1.5); the values a club uses."""
 
     COMMODITY = 1
     EXCISE = 2
@@ -99,7 +99,7 @@ class PaymentSubject(IntEnum):
 
 
 class TaxSystem(IntFlag):
-    """Tax system, tag 1055 bit values (docs/fiscal-rules.md §1.3). One bit per receipt."""
+    """Tax system, tag 1055 bit values (docs/fiscal-law-notes.md §1.3). One bit per receipt."""
 
     OSN = 1
     USN_INCOME = 2

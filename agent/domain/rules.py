@@ -1,8 +1,8 @@
 """The rules a receipt must satisfy before it may reach the register.
 
-They mirror what the register and the FN refuse (docs/shtrih-protocol.md §2.11,
-docs/fiscal-rules.md §1.2), so bad input is rejected at once with a clear reason instead of being
-sent and bounced, and never retried.
+They mirror what the register and the FN refuse (docs/shtrih-wire-notes.md §2.11,
+docs/fiscal-law-notes.md §1.2), so bad input is rejected at once with a clear reason
+instead of being sent and bounced, and never retried.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ MAX_CASHIER_CHARS = 64
 """Tag 1021 is a string of at most 64 characters."""
 
 VAT22_SINCE = date(2026, 1, 1)
-"""22 % replaced 20 % on this day (425-FZ; docs/fiscal-rules.md §1.4)."""
+"""22 % replaced 20 % on this day (425-FZ; docs/fiscal-law-notes.md §1.4)."""
 RETIRED_RATES: dict[VatRate, VatRate] = {
     VatRate.VAT20: VatRate.VAT22,
     VatRate.VAT20_120: VatRate.VAT22_122,
@@ -86,7 +86,7 @@ def check_receipt(receipt: Receipt, *, on: date) -> None:
 
 
 def _check_case(receipt: Receipt) -> None:
-    """What each kind of club payment may carry (docs/fiscal-rules.md §1.7)."""
+    """What each kind of club payment may carry (docs/fiscal-law-notes.md §1.7)."""
     pay = receipt.payments
     if receipt.kind is ReceiptKind.REFUND and pay.total > receipt.total:
         raise ReceiptRuleError(

@@ -3,7 +3,7 @@
 Each one says what went wrong and, through ``disposition``, what the worker does about it:
 retry with backoff, wait and report, or reject the request for good.
 
-The worker decides on ``disposition`` only, never on message text (shared/STYLE.md §4).
+The worker decides on ``disposition`` only, never on message text (docs/style.md §4).
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class ShiftState(Enum):
 
 
 class DocumentType(IntEnum):
-    """Fiscal document types as FF0A reports them (shtrih-protocol.md §2.9)."""
+    """Fiscal document types as FF0A reports them (docs/shtrih-wire-notes.md §2.9)."""
 
     REGISTRATION = 1
     OPEN_SHIFT = 2
@@ -105,7 +105,7 @@ class RegisterState:
     trip on every receipt, so :meth:`FiscalDriver.read_cash_drawer` reads it when asked.
     """
 
-    mode: int  # low nibble of the mode byte (shtrih-protocol.md §2.4)
+    mode: int  # low nibble of the mode byte (docs/shtrih-wire-notes.md §2.4)
     submode: int
     shift: ShiftState
     shift_number: int  # the open shift's number, or the last closed one's when closed

@@ -1,10 +1,11 @@
 """The 24-hour shift guard as a pure decision: what to do with the shift before a receipt.
 
 The law and the FN count 24 hours from the open-shift document, on the register's own clock
-(docs/fiscal-rules.md §3: no midnight rule). The guard closes the shift with a Z report and opens a
-new one before ``max_age``, or at a configured quiet hour, and never lets a receipt start so
-close to 24 hours that it could cross the limit. A register already locked by an expired shift
-is recovered with Z, open. Everything here is pure: the service feeds it the register's facts.
+(docs/fiscal-law-notes.md §3: no midnight rule). The guard closes the shift with a Z report
+and opens a new one before ``max_age``, or at a configured quiet hour, and never lets a
+receipt start so close to 24 hours that it could cross the limit. A register already locked by
+an expired shift is recovered with Z, open. Everything here is pure: the service feeds it the
+register's facts.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def cash_to_domain(cmd: CashCommand) -> CashOrder:
 def qr_string(record: FiscalRecord, kind: ReceiptKind) -> str:
     """The OFD check string: ``t=YYYYMMDDTHHMM&s=RUBLES.KK&fn=…&i=…&fp=…&n=1|2``.
 
-    ``t`` is the register's wall-clock time of the document (docs/fiscal-rules.md §2), ``n`` the
+    ``t`` is the register's wall-clock time of the document (docs/fiscal-law-notes.md §2), ``n`` the
     calculation sign (tag 1054): 1 sale, 2 refund.
     """
     stamp = record.issued_at.strftime("%Y%m%dT%H%M")

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 DEFAULT_BAUDRATE = 115200
-"""FN-era Shtrih-M registers default to 115200 8N1 (docs/shtrih-protocol.md §1.7)."""
+"""FN-era Shtrih-M registers default to 115200 8N1 (docs/shtrih-wire-notes.md §1.7)."""
 CONNECT_TIMEOUT_S = 5.0
 """How long opening a port or a TCP connection may take."""
 READ_CHUNK_BYTES = 4096

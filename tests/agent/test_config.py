@@ -1,4 +1,4 @@
-"""AgentConfig: CONTRACT.md's file loads, env overrides every key, bad input fails fast."""
+"""AgentConfig: docs/contract.md's file loads, env overrides every key, bad input fails fast."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from agent.config import (
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Verbatim from CONTRACT.md, "Configuration".
+# Verbatim from docs/contract.md, "Configuration".
 CONTRACT_EXAMPLE = """\
 club = "club-1"
 agent = "desk-1"
@@ -68,7 +68,7 @@ def _error(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Conf
 
 
 def test_load_config_contract_example(tmp_path: Path) -> None:
-    """The CONTRACT.md example loads with the values it shows and documented defaults."""
+    """The docs/contract.md example loads with the values it shows and documented defaults."""
     config = load_config(_write(tmp_path, CONTRACT_EXAMPLE), {})
     assert (config.club, config.agent) == ("club-1", "desk-1")
     assert config.state_dir == Path("/var/lib/fiscal-agent")

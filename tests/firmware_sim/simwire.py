@@ -1,4 +1,4 @@
-"""Test-side request builders for the simulator, written from docs/shtrih-protocol.md §2.
+"""Test-side request builders for the simulator, written from docs/shtrih-wire-notes.md §2.
 
 They do not use firmware_sim.commands: a layout misread there must show up here.
 """

@@ -1,7 +1,7 @@
 """An independent driver, pyshtrih 2.0.6, drives the simulator over a pty and over TCP.
 
 pyshtrih was written for real ШТРИХ-М registers; it shares no code with this project.
-Reference: docs/shtrih-protocol.md §3.2 (collections shim), §3.4 (socket:// swap), §3.6.
+Reference: docs/shtrih-wire-notes.md §3.2 (collections shim), §3.4 (socket:// swap), §3.6.
 """
 
 from __future__ import annotations

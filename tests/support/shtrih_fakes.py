@@ -2,7 +2,7 @@
 
 The host end implements ``agent.transport.ByteStream``; the device end is anything with
 ``feed(data, now) -> bytes``, ``poll(now) -> bytes`` and ``next_deadline`` (the simulator's
-``firmware_sim.link.DeviceLink``). Knobs (STYLE.md §7.2): fragment the bytes the host reads,
+``firmware_sim.link.DeviceLink``). Knobs (docs/style.md §7.2): fragment the bytes the host reads,
 drop or corrupt the next N bytes in either direction, delay answers, pause delivery, go dead
 (power cut: bytes are swallowed, nothing comes back), unplug (reads fail).
 """

@@ -1,7 +1,7 @@
 """Shtrih-M command codec: typed requests and answers <-> frame payloads, pure.
 
 Spec: "Протокол работы ККТ с ФН v.1.17" (spec117) and the notes in
-shared/reference/shtrih-protocol.md §1.5 (encodings) and §2 (commands); FF3A/FF3B (reading a
+docs/shtrih-wire-notes.md §1.5 (encodings) and §2 (commands); FF3A/FF3B (reading a
 document back as TLV) and tag 1084 (the mark) in docs/fn-documents.md. A payload is the
 LEN bytes of a frame: the command code (1 byte, or ``FF xx``) and its data. Integers are
 little-endian; money is in kopecks; the register's dates and times are its local wall time,
@@ -11,7 +11,7 @@ Every answer starts with the command code and an error byte. A non-zero error by
 short form ``CMD ERR`` (LEN 2, or 3 for ``FF xx``) and decodes to :class:`ErrorResponse`.
 Error codes below 0x20 carry the FN meaning (:class:`FnErrorCode`): the codec serves FN-era
 registers only, where that range belongs to the FN on every command (JavaPOS
-``getDriverErrorText``; shtrih-protocol.md §2.11). Other codes are :class:`DeviceErrorCode`;
+``getDriverErrorText``; docs/shtrih-wire-notes.md §2.11). Other codes are :class:`DeviceErrorCode`;
 a code neither enum knows stays a plain ``int``.
 
 The command codes, field packing and the answer reader live in
@@ -284,7 +284,7 @@ class OperationType(IntEnum):
 
 
 class Tag(IntEnum):
-    """FFD tags the driver writes with FF0C (fiscal-rules.md §1.2, docs/fn-documents.md)."""
+    """FFD tags the driver writes with FF0C (docs/fiscal-law-notes.md §1.2, fn-documents.md)."""
 
     CUSTOMER_CONTACT = 1008
     CASHIER_NAME = 1021
@@ -611,7 +611,7 @@ class FindDocumentRequest(PasswordRequest):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TlvItem:
-    """One FFD tag: ``tag u16 | length u16 | value`` (fiscal-rules.md §1.1)."""
+    """One FFD tag: ``tag u16 | length u16 | value`` (docs/fiscal-law-notes.md §1.1)."""
 
     tag: int
     value: bytes
@@ -626,7 +626,7 @@ class TlvItem:
 
 
 def tlv_string(tag: int, text: str) -> TlvItem:
-    """A string tag: CP866, characters CP866 lacks become ``?`` (fiscal-rules.md §1.1)."""
+    """A string tag: CP866, characters CP866 lacks become ``?`` (docs/fiscal-law-notes.md §1.1)."""
     return TlvItem(tag=tag, value=text.encode(_TLV_ENCODING, errors="replace"))
 
 

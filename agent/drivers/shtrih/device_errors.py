@@ -66,7 +66,7 @@ _SINGLE: Mapping[int, type[DeviceError]] = MappingProxyType(
 
 
 def device_error(command: int, response: ErrorResponse) -> DeviceError:
-    """The typed error for a register's error answer (codes in shtrih-protocol.md §2.11)."""
+    """The typed error for a register's error answer (codes in docs/shtrih-wire-notes.md §2.11)."""
     code = int(response.code)
     name = response.code.name.lower().replace("_", " ") if hasattr(response.code, "name") else ""
     message = name or "unknown error code"

@@ -1,6 +1,6 @@
 """The Shtrih-M driver: FiscalDriver over the command codec, the link machine and a transport.
 
-Layer 4 (STYLE.md §1). One request is in flight at a time, and one driver method runs at a
+Layer 4 (docs/style.md §1). One request is in flight at a time, and one driver method runs at a
 time (an ``asyncio.Lock`` around each public method, so a status poll never lands between the
 lines of a receipt). The bytes travel through :class:`~agent.drivers.shtrih.session.ShtrihSession`
 (the transport, the sans-IO link machine and its reader task). Parameters live in

@@ -1,7 +1,7 @@
 """Shtrih-M link-layer framing: bytes <-> frames, sans-IO.
 
 Spec: "Протокол работы ККТ с ФН v.1.17", "Нижний уровень"; notes in
-shared/reference/shtrih-protocol.md §1. The framing is symmetric, so the simulator uses this
+docs/shtrih-wire-notes.md §1. The framing is symmetric, so the simulator uses this
 module too (and only this module of the agent).
 
 Frame layout (§1.2)::

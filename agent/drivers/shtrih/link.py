@@ -1,6 +1,6 @@
 """The host side of the Shtrih-M ENQ/ACK/NAK handshake as a sans-IO state machine.
 
-Spec: spec117 App. 3 (host) and App. 2 (device); notes in shtrih-protocol.md §1.3-1.4.
+Spec: spec117 App. 3 (host) and App. 2 (device); notes in docs/shtrih-wire-notes.md §1.3-1.4.
 Inputs are bytes and ``now`` (seconds on any monotonic clock); outputs are the bytes to write,
 events and the next deadline. It does no I/O and reads no clock: the driver pumps it.
 

@@ -1,7 +1,7 @@
 """What the Shtrih driver reads for reports and at connect: the shift's counters, the tax setup.
 
 Money registers (0x1A), operating registers (0x1B) and table fields (0x1F), numbered as
-docs/shtrih-protocol.md §2.10 and docs/vat.md say. The two readers take the driver's
+docs/shtrih-wire-notes.md §2.10 and docs/vat.md say. The two readers take the driver's
 one-request ``call`` (which sends, decodes and raises the typed error of a refusal), so they
 run under the driver's lock like any of its methods; they hold no state of their own.
 """

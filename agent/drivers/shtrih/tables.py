@@ -1,7 +1,7 @@
 """0x1E / 0x1F: write and read one field of the register's settings tables, pure.
 
 A Shtrih-M register keeps its settings in numbered tables of rows and fields
-(docs/shtrih-protocol.md §2.1, docs/vat.md §1). A request names table, row and field; the
+(docs/shtrih-wire-notes.md §2.1, docs/vat.md §1). A request names table, row and field; the
 answer to 0x1F is the field's value alone, with no type or size beside it, so the caller
 says what it expects: a :class:`NumberField` (``size`` little-endian bytes) or a
 :class:`TextField` (cp1251, NUL-padded to ``size``). The codec in

@@ -1,4 +1,4 @@
-"""ShtrihDriver over an in-memory link to the simulator's pure device (STYLE.md §7.2)."""
+"""ShtrihDriver over an in-memory link to the simulator's pure device (docs/style.md §7.2)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from agent.drivers.shtrih.link import (
 )
 
 ENQ, ACK, NAK = b"\x05", b"\x06", b"\x15"
-REQUEST = bytes.fromhex("10 1E 00 00 00")  # real capture, shtrih-protocol.md §1.2
+REQUEST = bytes.fromhex("10 1E 00 00 00")  # real capture, docs/shtrih-wire-notes.md §1.2
 REQUEST_FRAME = bytes.fromhex("02 05 10 1E 00 00 00 0B")
 ANSWER = bytes.fromhex("10 00 1E 92 02 02 00 00 9F E5 18 01 00 92 08 00")
 ANSWER_FRAME = bytes.fromhex("02 10 10 00 1E 92 02 02 00 00 9F E5 18 01 00 92 08 00 75")

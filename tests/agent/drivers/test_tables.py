@@ -1,7 +1,7 @@
 """The table codec (0x1E/0x1F) and its field descriptors against the hand-built vectors.
 
 The request and answer vectors live in tests/vectors/shtrih/requests.json and responses.json
-(ids ``1f-*`` and ``1e-*``, built by hand from docs/shtrih-protocol.md §2.1 and docs/vat.md
+(ids ``1f-*`` and ``1e-*``, built by hand from docs/shtrih-wire-notes.md §2.1 and docs/vat.md
 §1); test_commands.py runs them through the generic codec tests. This file pins what the
 generic tests cannot: the value of each field, and the answers that must not decode.
 """

@@ -336,7 +336,7 @@ def _record(
 
 
 def test_qr_matches_the_public_example() -> None:
-    """docs/fiscal-rules.md §8.3: t=20190418T211655&s=3943.26&fn=9282000100072197&i=64318&fp=...&n=1.
+    """docs/fiscal-law-notes.md §8.3: t=20190418T211655&s=3943.26&fn=9282000100072197&i=64318&fp=...&n=1.
 
     Our t= is the 13-character form (no seconds); every other field is byte for byte.
     """
@@ -379,7 +379,7 @@ def test_qr_matches_the_public_example() -> None:
     ],
 )
 def test_qr_public_triples(record: FiscalRecord, expected: str) -> None:
-    """The public FN/FD/FPD triples of docs/fiscal-rules.md §8.3 give their QR strings."""
+    """The public FN/FD/FPD triples of docs/fiscal-law-notes.md §8.3 give their QR strings."""
     assert qr_string(record, ReceiptKind.SALE) == expected
 
 
