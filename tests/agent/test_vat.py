@@ -5,42 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.domain.money import Kopecks, Micros
-from agent.domain.receipt import (
-    Cashier,
-    Category,
-    Item,
-    PaymentMethod,
-    Payments,
-    PaymentSubject,
-    Receipt,
-    ReceiptKind,
-    TaxSystem,
-    VatRate,
-)
+from agent.domain.money import Kopecks
+from agent.domain.receipt import VatRate
 from agent.domain.vat import RATE_HUNDREDTHS, rate_vat, receipt_vat
-
-
-def _receipt(*lines: tuple[int, VatRate]) -> Receipt:
-    items = tuple(
-        Item(
-            name="x",
-            qty=Micros(1_000_000),
-            price=Kopecks(price),
-            vat=vat,
-            subject=PaymentSubject.COMMODITY,
-            method=PaymentMethod.FULL_SETTLEMENT,
-        )
-        for price, vat in lines
-    )
-    return Receipt(
-        kind=ReceiptKind.SALE,
-        category=Category.GOODS,
-        tax_system=TaxSystem.OSN,
-        items=items,
-        payments=Payments(cash=Kopecks(sum(price for price, _ in lines))),
-        cashier=Cashier(name="A"),
-    )
+from tests.support.receipts import goods_receipt
 
 
 def test_vat_known_amounts() -> None:
@@ -56,14 +24,16 @@ def test_vat_known_amounts() -> None:
 
 def test_vat_is_computed_once_per_rate_on_the_sum() -> None:
     """Three 0.03 lines at 22 %: 0.09 holds 0.02 (1.62 kopecks), not 3 x 0.01 per line."""
-    three = _receipt((3, VatRate.VAT22), (3, VatRate.VAT22), (3, VatRate.VAT22))
+    three = goods_receipt((3, VatRate.VAT22), (3, VatRate.VAT22), (3, VatRate.VAT22))
     assert receipt_vat(three) == {VatRate.VAT22: 2}
     assert rate_vat(Kopecks(3), VatRate.VAT22) == 1  # what each line alone would round to
 
 
 def test_vat_rates_are_kept_apart() -> None:
     """Each rate of a receipt gets its own sum; rates without VAT show 0."""
-    vat = receipt_vat(_receipt((15000, VatRate.VAT22), (10000, VatRate.VAT10), (500, VatRate.NONE)))
+    vat = receipt_vat(
+        goods_receipt((15000, VatRate.VAT22), (10000, VatRate.VAT10), (500, VatRate.NONE))
+    )
     assert vat == {VatRate.VAT22: 2705, VatRate.VAT10: 909, VatRate.NONE: 0}
 
 

@@ -6,40 +6,14 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.domain.money import Kopecks, Micros
-from agent.domain.receipt import (
-    Cashier,
-    Category,
-    Item,
-    PaymentMethod,
-    Payments,
-    PaymentSubject,
-    Receipt,
-    ReceiptKind,
-    TaxSystem,
-    VatRate,
-)
+from agent.domain.receipt import Payments, ReceiptKind, VatRate
 from agent.drivers.interface import DocumentLine, DocumentType, FiscalDocument
 from agent.fiscal.recovery import Facts, Intent, Issued, Reprint, Unknown, decide, mismatch
+from tests.support.receipts import goods_receipt
 
 AT = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FN = "9999078900001366"
-COFFEE = Receipt(
-    kind=ReceiptKind.SALE,
-    category=Category.GOODS,
-    tax_system=TaxSystem.USN_INCOME,
-    items=(
-        Item(
-            name="Кофе",
-            qty=Micros(1_000_000),
-            price=Kopecks(15000),
-            vat=VatRate.VAT22,
-            subject=PaymentSubject.COMMODITY,
-            method=PaymentMethod.FULL_SETTLEMENT,
-        ),
-    ),
-    payments=Payments(cash=Kopecks(20000)),
-    cashier=Cashier(name="Admin"),
-)
+COFFEE = goods_receipt((15000, VatRate.VAT22), cash=20000)
 INTENT = Intent(fn_serial=FN, last_fd=10, mark="crm-1", receipt=COFFEE)
 
 

@@ -10,19 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.domain.money import Kopecks, Micros
-from agent.domain.receipt import (
-    Cashier,
-    Category,
-    Item,
-    PaymentMethod,
-    Payments,
-    PaymentSubject,
-    Receipt,
-    ReceiptKind,
-    TaxSystem,
-    VatRate,
-)
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Receipt, VatRate
 from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
 from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import (
@@ -33,6 +22,7 @@ from agent.outbox.store import (
     SchemaTooNew,
     SubmissionStatus,
 )
+from tests.support.receipts import goods_receipt
 
 MSK = timezone(timedelta(hours=3))
 
@@ -51,23 +41,7 @@ class FakeClock:
 
 
 def _receipt(price: int = 15000) -> Receipt:
-    return Receipt(
-        kind=ReceiptKind.SALE,
-        category=Category.GOODS,
-        tax_system=TaxSystem.USN_INCOME,
-        items=(
-            Item(
-                name="Кофе",
-                qty=Micros(1_000_000),
-                price=Kopecks(price),
-                vat=VatRate.NONE,
-                subject=PaymentSubject.COMMODITY,
-                method=PaymentMethod.FULL_SETTLEMENT,
-            ),
-        ),
-        payments=Payments(cash=Kopecks(price)),
-        cashier=Cashier(name="Иванов"),
-    )
+    return goods_receipt((price, VatRate.NONE))
 
 
 FISCAL = FiscalRecord(
