@@ -380,8 +380,8 @@ class FiscalDriver(Protocol):
     async def read_tax_setup(self) -> TaxSetup:
         """Who computes VAT, and the register's tax table.
 
-        Many round trips (Shtrih: two per tax row, about 26): call it once after
-        :meth:`connect`, never per receipt, and check it with :meth:`TaxSetup.mismatches`.
+        Many round trips (Shtrih: two per tax row, about 26): call it once a connection,
+        never per receipt, and check it with :meth:`TaxSetup.mismatches`.
         """
         ...
 
