@@ -192,14 +192,14 @@ class FiscalService:
         :func:`agent.fiscal.recovery.decide` judge by the mark. A driver error other than a
         missing document propagates: the caller retries, and prints nothing else meanwhile.
         """
-        fn = await self._driver.read_fn_state()
-        state = await self._driver.read_state()
+        # The FN's serial, last FD and open document in one reading (FF01 on a Shtrih).
+        state = await self._driver.read_ledger()
         documents: list[FiscalDocument] = []
         unreadable = None
         new_docs = state.last_fd - intent.last_fd
         if new_docs > MAX_SCAN_DOCUMENTS:
             return recovery.Unknown(f"{new_docs} documents since the recorded FD; too many to scan")
-        if fn.serial == intent.fn_serial:
+        if state.fn_serial == intent.fn_serial:
             for fd in range(intent.last_fd + 1, state.last_fd + 1):
                 try:
                     documents.append(await self._driver.read_document(fd))
@@ -209,7 +209,7 @@ class FiscalService:
                     unreadable = fd
                     break
         facts = recovery.Facts(
-            fn_serial=fn.serial,
+            fn_serial=state.fn_serial,
             last_fd=state.last_fd,
             is_receipt_open=state.is_receipt_open,
             documents=tuple(documents),
@@ -432,7 +432,7 @@ class FiscalService:
             return None
 
     async def _receipt_number(
-        self, document: FiscalDocument, known: list[FiscalDocument], state: RegisterState
+        self, document: FiscalDocument, known: list[FiscalDocument], state: ShiftView
     ) -> int:
         """The receipt's number within its shift: receipts since the open-shift document."""
         open_doc = await self._shift_open_document(state)
@@ -455,9 +455,7 @@ class FiscalService:
         return number
 
 
-def _shift_of(
-    document: FiscalDocument, documents: list[FiscalDocument], state: RegisterState
-) -> int:
+def _shift_of(document: FiscalDocument, documents: list[FiscalDocument], state: ShiftView) -> int:
     """The shift a recovered receipt belongs to: a later close names it, else the current."""
     for later in documents:
         if later.fd > document.fd and later.type == DocumentType.CLOSE_SHIFT:
