@@ -120,7 +120,10 @@ class Supervisor:
     def _arm_refusals(self) -> None:
         """The next ATTEMPTS closes are refused, before or after they run (alternately)."""
         after = self.refusal_runs % 2 == 1
-        body = {"on_command": "FF45", "code": RECEIPT_NOT_OPEN, "count": ATTEMPTS, "after": after}
+        # Before the close runs, twice the attempts: a kill landing in the run must not keep
+        # the worker from using up a row's attempts (the give-up path).
+        count = ATTEMPTS if after else 2 * ATTEMPTS
+        body = {"on_command": "FF45", "code": RECEIPT_NOT_OPEN, "count": count, "after": after}
         self.sim.post("/faults/refuse", body)
         self.refusal_runs += 1
 
