@@ -133,6 +133,10 @@ async def _power_cut(sim: Simulator, body: dict[str, Any]) -> None:
     sim.faults.arm_power_cut(_command(body), after=bool(body.get("after", False)))
 
 
+async def _power_disarm(sim: Simulator, _body: dict[str, Any]) -> None:
+    sim.faults.disarm_power_cut()
+
+
 async def _refuse(sim: Simulator, body: dict[str, Any]) -> None:
     command = _command(body)
     code = _int(body, "code", minimum=1)
@@ -185,6 +189,7 @@ def make_control_app(sim: Simulator) -> web.Application:
     app.router.add_post("/paper/back", _route(_paper_back))
     app.router.add_post("/power/cut", _route(_power_cut))
     app.router.add_post("/power/back", _route(_power_back))
+    app.router.add_post("/power/disarm", _route(_power_disarm))
     app.router.add_post("/clock/advance", _route(_advance_clock))
     app.router.add_post("/ofd/ack", _route(_ofd_ack))
     app.router.add_post("/tax-mode", _route(_tax_mode))

@@ -58,6 +58,10 @@ class FaultPlan:
         self.power_cut_on = command
         self.is_power_cut_after = after
 
+    def disarm_power_cut(self) -> None:
+        """Forget an armed cut that has not fired; refusals and byte faults stay armed."""
+        self.power_cut_on = None
+
     def take_power_cut(self, command: int, *, after: bool) -> bool:
         """True (and disarmed) when an armed cut fires for ``command`` at this point."""
         if self.power_cut_on != command or self.is_power_cut_after is not after:

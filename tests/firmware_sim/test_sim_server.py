@@ -370,6 +370,17 @@ async def test_control_refuse_counts_and_clear_disarms(served: Served, host: Hos
     assert (await host.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
 
 
+async def test_control_power_disarm_keeps_refusals(served: Served, host: Host) -> None:
+    """/power/disarm forgets an armed cut only: the refusal armed beside it still fires."""
+    await served.post("/power/cut", {"on_command": "10", "after": False})
+    await served.post("/faults/refuse", {"on_command": "10", "code": 0x50, "count": 1})
+    state = await served.post("/power/disarm")
+    assert state["faults"]["power_cut_on"] is None  # type: ignore[index]
+    assert state["power"] is True
+    assert await host.exchange(b"\x10" + pw()) == b"\x10\x50"
+    assert (await host.exchange(b"\x10" + pw()))[:2] == b"\x10\x00"
+
+
 async def test_control_state_fields(served: Served) -> None:
     """GET /state reports mode, shift, last FD, paper, power, faults and link counters."""
     state = await served.state()

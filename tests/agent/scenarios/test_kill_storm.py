@@ -53,6 +53,7 @@ class Supervisor:
         self.self_kills = 0
         self.open_receipt_kills = 0
         self.refusal_runs = 0
+        self.gave_up = False
         self.crashes: list[int] = []  # exit codes of deaths that were not our SIGKILLs
         self.power_cuts = 0
         self.stop_killing = threading.Event()
@@ -76,7 +77,11 @@ class Supervisor:
                     self.agent.start(wait=False)
             now = time.monotonic()
             is_storming = not self.stop_killing.is_set()
-            if is_storming and self.refusal_runs < REFUSALS and now >= next_refusal:
+            if (
+                is_storming
+                and now >= next_refusal
+                and (self.refusal_runs < REFUSALS or not self.has_given_up())
+            ):
                 self._arm_refusals()
                 next_refusal = now + self.rng.uniform(2.0, 4.0)
             if (
@@ -107,8 +112,9 @@ class Supervisor:
         try:
             wait_until(lambda: self.sim.state()["power"] is False, timeout_s=15, what="the cut")
         except TimeoutError:
-            # No receipt passed by in time: disarm, so the cut cannot fire unobserved later.
-            self.sim.post("/faults/clear")
+            # No receipt passed by in time (the line may be stopped): disarm the cut, so it
+            # cannot fire unobserved later. Only the cut: an armed run of refusals stays.
+            self.sim.post("/power/disarm")
             self.sim.post("/power/back")
             return
         # Longer than the driver needs to give up (1 s for the ACK + 3 ENQs of 1 s): the agent
@@ -118,8 +124,12 @@ class Supervisor:
         self.power_cuts += 1
 
     def _arm_refusals(self) -> None:
-        """The next ATTEMPTS closes are refused, before or after they run (alternately)."""
-        after = self.refusal_runs % 2 == 1
+        """The next closes are refused, before or after they run (alternately).
+
+        A kill can land inside a run of refusals and restart the row's attempts, so the runs
+        before the close keep coming until the agent has logged that it gave up on a row.
+        """
+        after = self.refusal_runs % 2 == 1 and self.has_given_up()
         # Before the close runs, twice the attempts: a kill landing in the run must not keep
         # the worker from using up a row's attempts (the give-up path).
         count = ATTEMPTS if after else 2 * ATTEMPTS
@@ -147,6 +157,13 @@ class Supervisor:
                     self.open_receipt_kills += 1
                     self.agent.start(wait=False)
             self.sim.post("/faults/delay", {"ms": 0})
+
+    def has_given_up(self) -> bool:
+        """The agent logged that a row used up its attempts with its receipt in doubt."""
+        if not self.gave_up:
+            log = self.agent.workdir / "agent.log"
+            self.gave_up = log.exists() and "retries_exhausted_in_flight" in log.read_text()
+        return self.gave_up
 
     @property
     def kills(self) -> int:
@@ -198,6 +215,7 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
                     or supervisor.power_cuts < POWER_CUTS
                     or supervisor.open_receipt_kills < OPEN_RECEIPT_KILLS
                     or supervisor.refusal_runs < REFUSALS
+                    or not supervisor.has_given_up()
                 )
             ):
                 request_id = f"storm-{i:03d}"
@@ -221,6 +239,7 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
             wait_until(
                 lambda: (
                     supervisor.refusal_runs >= REFUSALS
+                    and supervisor.has_given_up()
                     and supervisor.open_receipt_kills >= OPEN_RECEIPT_KILLS
                 ),
                 timeout_s=90,
