@@ -65,6 +65,7 @@ from agent.outbox.rows import (
     fiscal_columns,
     row_from_sql,
 )
+from agent.outbox.shift_commands import SHIFT_COMMANDS_SCHEMA
 from agent.outbox.states import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -74,6 +75,7 @@ from agent.outbox.states import (
     RowState,
     transition,
 )
+from agent.outbox.sync_queue import PUBLISHED_STATES, SYNC_QUEUE_SCHEMA, enqueue_row_in
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -144,6 +146,12 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE outbox ADD COLUMN settled_by TEXT;
     ALTER TABLE outbox ADD COLUMN settled_at TEXT;
     ALTER TABLE outbox ADD COLUMN settled_reason TEXT;
+    """,
+    # 4: the sync queue (agent/outbox/sync_queue.py), shift commands by id, the boot counter.
+    SYNC_QUEUE_SCHEMA
+    + SHIFT_COMMANDS_SCHEMA
+    + """
+    CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -475,6 +483,34 @@ class Outbox:
                 self._db.conn.close()
                 self._db = None
 
+    def next_boot(self) -> int:
+        """Count one more start of the agent and return it (Health ``boot``, kept on disk)."""
+        with self._write() as db:
+            found = db.conn.execute("SELECT value FROM agent_meta WHERE key = 'boot'").fetchone()
+            boot = int(found[0]) + 1 if found else 1
+            db.conn.execute(
+                "INSERT OR REPLACE INTO agent_meta (key, value) VALUES ('boot', ?)", [str(boot)]
+            )
+            return boot
+
+    # -- the file, for the sync queue and the shift commands that share it -----------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A write transaction on the outbox's file, committed and fsync'd when it ends."""
+        with self._write() as db:
+            yield db
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The file for reading, under the outbox's lock."""
+        with self._read() as db:
+            yield db
+
+    def now_text(self) -> str:
+        """Now by the injected clock, as the file stores times (UTC ISO 8601)."""
+        return self._now()
+
     # -- internals ------------------------------------------------------------------------
 
     @contextmanager
@@ -524,6 +560,8 @@ class Outbox:
                 sets.append(f"{name} = ?")
                 values.append(value)
         db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row.id])  # noqa: S608 - column names are ours
+        if state is not row.state and state in PUBLISHED_STATES:
+            enqueue_row_in(db, row.id, row.kind, values[1])  # one transaction: never lost
         return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:

@@ -149,6 +149,8 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
+    for table in ("sync_queue", "shift_commands", "agent_meta"):
+        conn.execute(f"DROP TABLE {table}")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
