@@ -21,13 +21,13 @@ import structlog
 from aiohttp import web
 
 from agent.adapters.http.routes import HttpDeps, build_app
-from agent.adapters.report_mapping import HealthInputs, health_to_contract
 from agent.adapters.systemd_notify import SystemdNotifier
 from agent.domain.receipt import Cashier, VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
+from agent.intake.report_mapping import HealthInputs, health_to_contract
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox, OutboxError
 from agent.outbox.worker import FiscalWorker, WorkerParams

@@ -42,6 +42,7 @@ from agent.contract.receipts import (
     ReceiptRequest,
     ReceiptResult,
 )
+from agent.contract.rejections import RejectedCommand
 from agent.contract.reports import PaymentCounters, ShiftCounters, ShiftReport
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "ReceiptRequest",
     "ReceiptResult",
     "RegisterHealth",
+    "RejectedCommand",
     "RequestId",
     "ResolveCommand",
     "ShiftCommand",

@@ -18,7 +18,7 @@ import hashlib
 import json
 from typing import Any
 
-from agent.contract.commands import CashCommand
+from agent.contract.commands import CashCommand, ShiftCommand
 from agent.contract.receipts import ReceiptRequest
 
 __all__ = ["canonical_json", "request_fingerprint"]
@@ -26,7 +26,7 @@ __all__ = ["canonical_json", "request_fingerprint"]
 _ZERO_MONEY = "0.00"
 
 
-def canonical_json(req: ReceiptRequest | CashCommand) -> str:
+def canonical_json(req: ReceiptRequest | CashCommand | ShiftCommand) -> str:
     """The normalized JSON the fingerprint hashes."""
     body: dict[str, Any] = req.model_dump(mode="json", exclude_none=True)
     if isinstance(req, ReceiptRequest):
@@ -41,6 +41,6 @@ def canonical_json(req: ReceiptRequest | CashCommand) -> str:
     )
 
 
-def request_fingerprint(req: ReceiptRequest | CashCommand) -> str:
+def request_fingerprint(req: ReceiptRequest | CashCommand | ShiftCommand) -> str:
     """SHA-256 (hex) of the request's canonical JSON."""
     return hashlib.sha256(canonical_json(req).encode("utf-8")).hexdigest()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from agent.adapters.report_mapping import shift_report_to_contract
 from agent.contract import CommandOutcome, ErrorBody
 from agent.drivers.errors import Disposition, DriverError
 from agent.fiscal.errors import FiscalError
@@ -30,6 +29,7 @@ from agent.intake import (
     SettlementRefused,
 )
 from agent.intake.receipt_mapping import row_to_outcome, row_to_result
+from agent.intake.report_mapping import shift_report_to_contract
 from agent.outbox.codes import error_code
 from agent.outbox.states import RowState
 from agent.outbox.store import OutboxError

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.adapters.report_mapping import shift_report_to_contract
 from agent.domain.money import Kopecks
+from agent.intake.report_mapping import shift_report_to_contract
 from agent.outbox.states import RowState
 from firmware_sim.device import Device
 from firmware_sim.state import tape_entry
