@@ -1,8 +1,9 @@
 """The composition root: builds the agent from its config and runs it until told to stop.
 
 The only module that creates concrete classes and owns the root ``asyncio.TaskGroup``
-(docs/style.md §1). Tasks: the fiscal worker, the local HTTP API, outbox housekeeping and
-the systemd watchdog. The agent runs fully, and prints, with no MQTT broker reachable.
+(docs/style.md §1). Tasks: the fiscal worker, the local HTTP API, the MQTT link (commands in,
+the sync queue and health out), outbox housekeeping and the systemd watchdog. The agent runs
+fully, and prints, with no MQTT broker reachable: what it owes the cloud waits in the queue.
 """
 
 from __future__ import annotations
@@ -21,21 +22,26 @@ import structlog
 from aiohttp import web
 
 from agent.adapters.http.routes import HttpDeps, build_app
+from agent.adapters.mqtt.service import MqttAdapter
 from agent.adapters.systemd_notify import SystemdNotifier
 from agent.domain.receipt import Cashier, VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
-from agent.intake.report_mapping import HealthInputs, health_to_contract
+from agent.intake.remote import RemoteIntake
+from agent.intake.report_mapping import HealthInputs, health_to_contract, shift_report_json
+from agent.outbox.shift_commands import ShiftCommands
 from agent.outbox.states import RowState
-from agent.outbox.store import Outbox, OutboxError
+from agent.outbox.store import Outbox, OutboxError, StorageUnavailable
+from agent.outbox.sync_queue import SyncQueue, SyncTopic
 from agent.outbox.worker import FiscalWorker, WorkerParams
 from agent.transport import Transport, TransportParams
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.contract import Health
+    from agent.fiscal.reports import ShiftReportData
 
 __all__ = [
     "HEALTH_REFRESH_TIMEOUT_S",
@@ -96,6 +102,9 @@ class Agent:
 
     config: AgentConfig
     outbox: Outbox
+    queue: SyncQueue
+    commands: ShiftCommands
+    boot: int
     service: FiscalService
     worker: FiscalWorker
     log: structlog.typing.FilteringBoundLogger
@@ -111,7 +120,18 @@ class Agent:
             max_pending=config.outbox.max_pending,
             retention=config.outbox.retention,
         )
+        queue = SyncQueue(outbox, clock=_now)
         driver = build_driver(config, log)
+
+        def queue_auto_report(report: ShiftReportData) -> None:
+            # The guard's own opens and Zs; a commanded report is queued by its command.
+            if not report.auto:
+                return
+            try:
+                queue.put(SyncTopic.SHIFT, shift_report_json(report))
+            except StorageUnavailable as exc:
+                log.error("shift_report_not_queued", shift=report.shift, error=str(exc))  # noqa: TRY400 - the disk is the cause
+
         service = FiscalService(
             driver=driver,
             policy=ShiftPolicy(
@@ -122,6 +142,7 @@ class Agent:
             cashier=Cashier(name=config.cashier.name, inn=config.cashier.inn),
             tax_rows=tax_rows(config),
             log=log,
+            on_report=queue_auto_report,
         )
         worker = FiscalWorker(
             outbox=outbox,
@@ -138,6 +159,9 @@ class Agent:
         return cls(
             config=config,
             outbox=outbox,
+            queue=queue,
+            commands=ShiftCommands(outbox),
+            boot=outbox.next_boot(),
             service=service,
             worker=worker,
             log=log,
@@ -158,6 +182,7 @@ class Agent:
                 async with asyncio.timeout(HEALTH_REFRESH_TIMEOUT_S):
                     await worker.refresh_snapshot()
         stats = await asyncio.to_thread(self.outbox.stats)
+        sync = await asyncio.to_thread(self.queue.stats)
         unknown_ids: tuple[str, ...] = ()
         if stats.unknown:
             rows = await asyncio.to_thread(
@@ -177,8 +202,8 @@ class Agent:
                 line=worker.line,
                 unknown_ids=unknown_ids,
                 outbox=stats,
-                sync_pending=0,
-                sync_oldest_age_s=None,
+                sync_pending=sync.pending,
+                sync_oldest_age_s=sync.oldest_pending_age_s,
                 rotate_at=self.service.policy.rotate_at,
             )
         )
@@ -212,13 +237,35 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     )
     notifier = notifier or SystemdNotifier()
     agent = Agent.build(config, log)
-    intake = Intake(config=config, outbox=agent.outbox, worker=agent.worker, log=log)
+    intake = Intake(
+        config=config, outbox=agent.outbox, worker=agent.worker, log=log, queue=agent.queue
+    )
+    remote = RemoteIntake(
+        intake=intake, queue=agent.queue, commands=agent.commands, clock=_now, log=log
+    )
+    await remote.settle_interrupted()
+    mqtt = MqttAdapter(
+        config=config,
+        boot=agent.boot,
+        remote=remote,
+        queue=agent.queue,
+        outbox=agent.outbox,
+        health=agent.health,
+        log=log,
+    )
     app = build_app(HttpDeps(intake=intake, outbox=agent.outbox, health=agent.health, log=log))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
-    log.info("agent_started", http=config.http.listen, register=config.register.url)
+    await mqtt.start()
+    log.info(
+        "agent_started",
+        http=config.http.listen,
+        register=config.register.url,
+        mqtt=config.mqtt.url,
+        boot=agent.boot,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -239,6 +286,8 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+        await remote.close()
+        await mqtt.stop()
         await runner.cleanup()
         await agent.service.close()
         await asyncio.to_thread(agent.outbox.close)

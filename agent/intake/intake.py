@@ -42,9 +42,11 @@ from agent.intake.errors import (
     SettlementRefused,
 )
 from agent.intake.receipt_mapping import cash_to_domain, receipt_to_domain
+from agent.intake.report_mapping import shift_report_json
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.states import RowKind, RowState
 from agent.outbox.store import FdTaken, SubmissionStatus
+from agent.outbox.sync_queue import SyncTopic
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from agent.fiscal.reports import ShiftReportData
     from agent.fiscal.service import FiscalService
     from agent.outbox.store import Outbox, OutboxRow
+    from agent.outbox.sync_queue import SyncQueue
     from agent.outbox.worker import FiscalWorker
 
 __all__ = ["Intake", "Submitted", "Taken"]
@@ -96,10 +99,12 @@ class Intake:
         outbox: Outbox,
         worker: FiscalWorker,
         log: structlog.typing.FilteringBoundLogger,
+        queue: SyncQueue | None = None,
     ) -> None:
         self._config = config
         self._outbox = outbox
         self._worker = worker
+        self._queue = queue  # where commanded shift reports go for the cloud (evt/shift)
         self._log = log.bind(component="intake")
 
     # -- submissions ----------------------------------------------------------------------
@@ -183,10 +188,12 @@ class Intake:
 
     # -- register commands ----------------------------------------------------------------
 
-    async def shift(self, data: object) -> ShiftReportData:
+    async def shift(self, data: object, *, publish: bool = True) -> ShiftReportData:
         """Run a ShiftCommand on the register between receipts; the driver's error propagates.
 
-        Raises :class:`agent.fiscal.errors.LineStopped` while a receipt's outcome is being
+        With ``publish`` the report is queued for the cloud (``evt/shift``); the MQTT intake
+        passes False and queues it together with the command's outcome. Raises
+        :class:`agent.fiscal.errors.LineStopped` while a receipt's outcome is being
         established (nothing else may print then).
         """
         command = validate(ShiftCommand, data)
@@ -195,7 +202,11 @@ class Intake:
             "close": lambda service: service.close_shift(),
             "x_report": lambda service: service.x_report(),
         }
-        return await self._worker.execute(actions[command.action])
+        report = await self._worker.execute(actions[command.action])
+        if publish and self._queue is not None:
+            body = shift_report_json(report, request_id=command.id)
+            await asyncio.to_thread(self._queue.put, SyncTopic.SHIFT, body)
+        return report
 
     # -- a person settles an unknown row --------------------------------------------------
 

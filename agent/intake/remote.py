@@ -43,7 +43,7 @@ from agent.contract import (
 )
 from agent.intake.errors import IdConflict, InvalidRequest, OutboxFull, RequestNotFound
 from agent.intake.intake import validate
-from agent.intake.report_mapping import shift_report_to_contract
+from agent.intake.report_mapping import shift_report_json
 from agent.outbox.codes import error_code
 from agent.outbox.shift_commands import CommandState, ShiftCommandRow, Taking
 from agent.outbox.states import RowKind
@@ -53,7 +53,6 @@ from agent.outbox.sync_queue import SyncTopic
 if TYPE_CHECKING:
     import structlog
 
-    from agent.fiscal.reports import ShiftReportData
     from agent.intake.intake import Intake, Submitted
     from agent.outbox.shift_commands import ShiftCommands
     from agent.outbox.sync_queue import SyncQueue
@@ -207,7 +206,7 @@ class RemoteIntake:
         log = self._log.bind(request_id=command.id, action=command.action)
         report: str | None = None
         try:
-            data = await self._intake.shift(command)
+            data = await self._intake.shift(command, publish=False)
         except asyncio.CancelledError:
             raise  # left running: settled as interrupted at the next start
         except Exception as exc:  # noqa: BLE001 - every failure becomes the command's outcome
@@ -221,7 +220,7 @@ class RemoteIntake:
         else:
             state = CommandState.DONE
             outcome = CommandOutcome(id=command.id, status="done")
-            report = render_report(data, request_id=command.id)
+            report = shift_report_json(data, request_id=command.id)
             log.info("shift_command_done", shift=data.shift)
         try:
             await asyncio.to_thread(
@@ -267,14 +266,6 @@ class RemoteIntake:
         except StorageUnavailable:
             return Answer.NO_ROOM
         return Answer.TAKEN
-
-
-def render_report(report: ShiftReportData, *, request_id: str | None = None) -> str:
-    """A shift report as the JSON published on evt/shift."""
-    contract = shift_report_to_contract(report)
-    if request_id is not None:
-        contract = contract.model_copy(update={"request_id": request_id})
-    return contract.model_dump_json()
 
 
 def readable_id(data: object) -> str | None:

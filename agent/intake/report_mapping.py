@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from agent.outbox.store import OutboxStats
     from agent.outbox.worker import Condition, LineStop
 
-__all__ = ["MAX_CLOCK_SKEW_S", "HealthInputs", "health_to_contract", "shift_report_to_contract"]
+__all__ = [
+    "MAX_CLOCK_SKEW_S",
+    "HealthInputs",
+    "health_to_contract",
+    "shift_report_json",
+    "shift_report_to_contract",
+]
 
 MAX_CLOCK_SKEW_S = 300.0
 """The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-law-notes.md §3)."""
@@ -178,3 +184,11 @@ def health_to_contract(inputs: HealthInputs) -> Health:
         sync=SyncHealth(pending=inputs.sync_pending, oldest_pending_age_s=inputs.sync_oldest_age_s),
         last_error=LastError(code=last.code, message=last.message, at=last.since) if last else None,
     )
+
+
+def shift_report_json(report: ShiftReportData, *, request_id: str | None = None) -> str:
+    """A shift report as the JSON published on ``evt/shift`` (with the asking command's id)."""
+    contract = shift_report_to_contract(report)
+    if request_id is not None:
+        contract = contract.model_copy(update={"request_id": request_id})
+    return contract.model_dump_json(by_alias=True, exclude_none=True)

@@ -117,6 +117,7 @@ class ShiftCommands:
             if report is not None:
                 enqueue_in(db, SyncTopic.SHIFT, report, now)
             enqueue_in(db, SyncTopic.COMMAND, json.dumps(outcome), now)
+            self._store.mark_queued()
             row = _find(db.conn, command_id)
             assert row is not None
             return row
@@ -127,6 +128,7 @@ class ShiftCommands:
             return
         with self._store.transaction() as db:
             enqueue_in(db, SyncTopic.COMMAND, json.dumps(row.outcome), self._store.now_text())
+            self._store.mark_queued()
 
     def settle_interrupted(
         self, outcome_for: Callable[[ShiftCommandRow], dict[str, Any]]

@@ -200,6 +200,8 @@ class Outbox:
         self._max_pending = max_pending
         self._retention = retention
         self._lock = threading.Lock()
+        self._queue_listeners: list[Callable[[], None]] = []
+        self._has_queued = False  # the open transaction queued something for the cloud
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -507,6 +509,14 @@ class Outbox:
         with self._read() as db:
             yield db
 
+    def mark_queued(self) -> None:
+        """Inside a transaction: it queued something; listeners hear of it after the commit."""
+        self._has_queued = True
+
+    def add_queue_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from the committing thread) after each commit that queued."""
+        self._queue_listeners.append(listener)
+
     def now_text(self) -> str:
         """Now by the injected clock, as the file stores times (UTC ISO 8601)."""
         return self._now()
@@ -526,6 +536,7 @@ class Outbox:
             if self._db is None:
                 raise OutboxClosed
             conn = self._db.conn
+            self._has_queued = False
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -539,6 +550,10 @@ class Outbox:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise
                 raise StorageUnavailable(self.path, exc) from exc
+            if self._has_queued:
+                self._has_queued = False
+                for listener in self._queue_listeners:
+                    listener()
 
     def _move(self, row_id: str, event: RowEvent, **columns: object) -> OutboxRow:
         with self._write() as db:
@@ -562,6 +577,7 @@ class Outbox:
         db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row.id])  # noqa: S608 - column names are ours
         if state is not row.state and state in PUBLISHED_STATES:
             enqueue_row_in(db, row.id, row.kind, values[1])  # one transaction: never lost
+            self._has_queued = True
         return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:

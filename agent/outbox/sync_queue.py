@@ -110,6 +110,8 @@ class Transactions(Protocol):
 
     def now_text(self) -> str: ...
 
+    def mark_queued(self) -> None: ...
+
 
 def row_topic(kind: RowKind) -> SyncTopic:
     """A receipt row's result goes to evt/receipt, a cash row's outcome to evt/command."""
@@ -161,6 +163,7 @@ class SyncQueue:
         """
         with self._store.transaction() as db:
             seq = enqueue_in(db, topic, payload, self._store.now_text(), droppable=droppable)
+            self._store.mark_queued()
             if droppable:
                 self.dropped += _drop_over(db, self._max_droppable)
             return seq
@@ -169,6 +172,7 @@ class SyncQueue:
         """Queue a row's current result again (a CRM asked again for a final request)."""
         with self._store.transaction() as db:
             enqueue_row_in(db, row_id, kind, self._store.now_text())
+            self._store.mark_queued()
 
     def batch(self, *, after: int = 0, limit: int = 100) -> list[SyncEntry]:
         """The oldest entries with a seq above ``after``, in queue order."""
@@ -182,17 +186,23 @@ class SyncQueue:
 
     def acknowledge(self, entry: SyncEntry) -> None:
         """The broker has it: remove the entry; a final row's result counts as delivered."""
+        self.acknowledge_many([entry])
+
+    def acknowledge_many(self, entries: list[SyncEntry]) -> None:
+        """:meth:`acknowledge` for several entries in one transaction (one fsync)."""
         with self._store.transaction() as db:
-            db.conn.execute("DELETE FROM sync_queue WHERE seq = ?", [entry.seq])
-            if entry.ref is not None:
+            now = self._store.now_text()
+            for entry in entries:
+                db.conn.execute("DELETE FROM sync_queue WHERE seq = ?", [entry.seq])
+            for ref in {entry.ref for entry in entries if entry.ref is not None}:
                 still_owed = db.conn.execute(
-                    "SELECT 1 FROM sync_queue WHERE ref = ? LIMIT 1", [entry.ref]
+                    "SELECT 1 FROM sync_queue WHERE ref = ? LIMIT 1", [ref]
                 ).fetchone()
                 if still_owed is None:
                     db.conn.execute(
                         "UPDATE outbox SET delivered_at = ? WHERE id = ? AND state IN"
                         " ('done', 'rejected', 'failed')",
-                        [self._store.now_text(), entry.ref],
+                        [now, ref],
                     )
 
     def stats(self) -> SyncStats:
