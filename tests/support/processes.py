@@ -148,6 +148,7 @@ class Agent:
         self.port = self.port or free_port()
         shift = self.settings.get("shift", {})
         worker = self.settings.get("worker", {})
+        mqtt = self.settings.get("mqtt", {})
         lines = [
             'club = "club-1"',
             'agent = "desk-1"',
@@ -158,7 +159,7 @@ class Agent:
             # firmware-sim keeps Moscow time, as a register in a Moscow club would.
             'tz = "Europe/Moscow"',
             "[mqtt]",
-            'url = "mqtt://127.0.0.1:1"',
+            *(f"{k} = {_toml(v)}" for k, v in {"url": "mqtt://127.0.0.1:1", **mqtt}.items()),
             "[http]",
             f'listen = "127.0.0.1:{self.port}"',
             "[shift]",
@@ -247,3 +248,12 @@ class Agent:
     def is_alive(self) -> bool:
         """The process is still running."""
         return self.proc is not None and self.proc.poll() is None
+
+
+def _toml(value: object) -> str:
+    """A TOML value for a config line: strings quoted, numbers and booleans as they are."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

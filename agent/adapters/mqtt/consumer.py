@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from agent.adapters.mqtt.topics import CommandTopic
 from agent.intake.remote import Answer
+from agent.outbox.crash_points import crash_point
 
 if TYPE_CHECKING:
     import structlog
@@ -52,6 +53,7 @@ class CommandConsumer:
         async for message in self._link.messages():
             answer = await self.handle(message)
             if answer is Answer.TAKEN:
+                crash_point("before_puback")  # tests: committed, not acknowledged
                 self._link.ack(message)
                 self.taken += 1
             else:
