@@ -121,6 +121,7 @@ class Agent:
             cashier=Cashier(name=config.cashier.name, inn=config.cashier.inn),
             tax_rows=tax_rows(config),
             log=log,
+            shift_change=outbox.shift_change,
         )
         worker = FiscalWorker(
             outbox=outbox,

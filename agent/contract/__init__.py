@@ -29,6 +29,7 @@ from agent.contract.health import (
     LineHealth,
     OutboxHealth,
     RegisterHealth,
+    RegisterStateName,
     ShiftHealth,
     SyncHealth,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ReceiptRequest",
     "ReceiptResult",
     "RegisterHealth",
+    "RegisterStateName",
     "RequestId",
     "ResolveCommand",
     "ShiftCommand",

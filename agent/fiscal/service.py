@@ -7,6 +7,7 @@ operation at a time per register (see ``agent.outbox.worker``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from agent.drivers.interface import (
 )
 from agent.fiscal import recovery, shift_guard
 from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError, TaxSetupMismatch
-from agent.fiscal.reports import ReportKind, ShiftReportData
+from agent.fiscal.reports import ReportKind, ShiftChange, ShiftChangeSource, ShiftReportData
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -85,8 +86,13 @@ class FiscalService:
         tax_rows: Mapping[VatRate, int],
         log: structlog.typing.FilteringBoundLogger,
         on_report: Callable[[ShiftReportData], None] | None = None,
+        shift_change: ShiftChangeSource | None = None,
     ) -> None:
-        """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config)."""
+        """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config).
+
+        ``shift_change`` tells a report the change given in its shift (the register keeps no
+        total of it); without it reports carry none.
+        """
         self._driver = driver
         self._tax_rows = tax_rows
         self._is_tax_checked = False
@@ -94,6 +100,7 @@ class FiscalService:
         self._cashier = cashier
         self._log = log
         self._on_report = on_report
+        self._shift_change = shift_change
         self._info: DeviceInfo | None = None
 
     @property
@@ -289,6 +296,7 @@ class FiscalService:
             first_fd=open_doc.fd if open_doc else None,
             last_fd=closed.fd,
             auto=auto,
+            change=await self._change_of(info.fn_serial, closed.shift),
         )
         self._emit(report)
         return report
@@ -404,10 +412,21 @@ class FiscalService:
             first_fd=open_doc.fd if open_doc else None,
             last_fd=state.last_fd,
             auto=auto,
+            change=await self._change_of(info.fn_serial, state.shift_number),
         )
         if emit:
             self._emit(report)
         return report
+
+    async def _change_of(self, fn: str, shift: int) -> ShiftChange | None:
+        """The shift's change from the source; None without one or when it fails (logged)."""
+        if self._shift_change is None:
+            return None
+        try:
+            return await asyncio.to_thread(self._shift_change, fn, shift)
+        except Exception as exc:  # noqa: BLE001 - a report goes out without change, never not at all
+            self._log.warning("shift_change_unavailable", shift=shift, error=str(exc))
+            return None
 
     def _emit(self, report: ShiftReportData) -> None:
         self._log.info(
