@@ -32,12 +32,13 @@ from agent.drivers.interface import (
     ShiftState,
     ShiftView,
 )
-from agent.fiscal import recovery, shift_guard
+from agent.fiscal import recovery, shift_guard, tape
 from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError, TaxSetupMismatch
 from agent.fiscal.reports import ReportKind, ShiftChange, ShiftChangeSource, ShiftReportData
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from collections.abc import Set as AbstractSet
 
     import structlog
 
@@ -254,6 +255,46 @@ class FiscalService:
     async def read_document(self, fd: int) -> FiscalDocument:
         """The whole document with this FD, read back from the FN (a person's check)."""
         return await self._driver.read_document(fd)
+
+    async def documents_of_shift(
+        self, report: ShiftReportData | None = None, *, skip: AbstractSet[int] = frozenset()
+    ) -> tape.ShiftTape:
+        """The shift's FN documents read back, one read per document (``evt/document``).
+
+        With ``report`` (a Z just made, say), its shift from ``first_fd`` to ``last_fd``.
+        Without, the current shift from its open-shift document to the FN's last FD (the last
+        shift and what follows it when none is open). ``skip`` holds FDs of this FN not to
+        read (the agent's own receipts: the caller knows them already). Filter what comes
+        back with :func:`agent.fiscal.tape.foreign_documents`.
+        """
+        info = await self._require_info()
+        if report is not None:
+            fn, shift, first_fd, last_fd = report.fn, report.shift, report.first_fd, report.last_fd
+        else:
+            ledger = await self._driver.read_ledger()
+            fn, shift, last_fd = ledger.fn_serial, ledger.shift_number, ledger.last_fd
+            open_doc = await self._shift_open_document(ledger)
+            first_fd = open_doc.fd if open_doc else None
+        if fn != info.fn_serial:
+            self._log.warning("fn_changed_since_connect", fn=fn, connected_fn=info.fn_serial)
+        documents = await tape.read_shift_tape(
+            self._driver,
+            fn=fn,
+            shift=shift,
+            first_fd=first_fd,
+            last_fd=last_fd,
+            skip=skip,
+            log=self._log,
+        )
+        self._log.info(
+            "shift_tape_read",
+            shift=shift,
+            first_fd=documents.first_fd,
+            last_fd=last_fd,
+            read=len(documents.documents),
+            unreadable=len(documents.unreadable),
+        )
+        return documents
 
     # -- shifts -----------------------------------------------------------------------------
 
