@@ -253,7 +253,14 @@ class ShtrihDriver:
         return DeviceInfo(model=device.name, serial=serial, fn_serial=fn.fn_serial, clock_zone=zone)
 
     def _settle(self, zone: ClockZone, status: ReadStatusResponse) -> None:
-        """Use ``zone`` from now on; the clock estimate is re-anchored in it; log the choice."""
+        """Use ``zone`` from now on; the clock estimate is re-anchored in it; log the choice.
+
+        Open-shift documents cached in another zone are dropped: every time of one connection
+        is read in one zone, so the shift's age stays the register's own wall-clock difference
+        (what its 24-hour lock counts) after its clock was moved.
+        """
+        if zone.zone != self._zone:
+            self._open_documents.clear()
         self._zone = zone.zone
         if self._clock_anchor is not None:
             self._clock_anchor = (self._aware(status.clock), self._clock_anchor[1])

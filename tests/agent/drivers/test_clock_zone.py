@@ -206,3 +206,30 @@ async def test_measured_against_the_injected_host_clock() -> None:
 
     assert info.clock_zone is not None
     assert info.clock_zone.measured == timedelta(hours=4)
+
+
+async def test_a_zone_measured_anew_at_reconnect_drops_times_read_in_the_old_one() -> None:
+    """The register's clock set an hour forward (DST by hand): the next connect reads +04:00,
+    and the cached open-shift document is read again in it rather than kept at +03:00, so
+    the shift's age is the register's wall-clock difference, as its 24-hour lock counts."""
+    rig = make_rig(params=replace(FAST, tz=None), tz=MSK)
+    try:
+        await rig.driver.connect()
+        await rig.driver.open_shift(goods_receipt((100, VatRate.NONE)).cashier)
+        before = await rig.driver.shift_open_document(await rig.driver.read_state())
+        rig.device.advance_clock(3600)
+        info = await rig.driver.connect()
+        start = len(rig.commands)
+        after = await rig.driver.shift_open_document(await rig.driver.read_state())
+        codes = rig.command_codes()[start:]
+    finally:
+        await rig.driver.aclose()
+
+    assert before is not None
+    assert after is not None
+    assert info.clock_zone is not None
+    assert info.clock_zone.utc_offset == timedelta(hours=4)
+    assert before.issued_at.utcoffset() == timedelta(hours=3)
+    assert after.issued_at.utcoffset() == timedelta(hours=4)
+    assert after.fd == before.fd
+    assert 0xFF0A in codes  # read again, not served from the cache
