@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import structlog
 from aiohttp import web
@@ -76,7 +75,7 @@ def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger
         params=DriverParams(
             operator_password=register.operator_password,
             sysadmin_password=register.admin_password,
-            tz=ZoneInfo(register.tz) if register.tz else None,
+            tz=register.configured_zone,
             answer_timeouts_s=register.answer_timeouts,
             tax_rate_index=tax_rows(config),
         ),
@@ -143,6 +142,7 @@ class Agent:
             tax_rows=tax_rows(config),
             log=log,
             on_report=queue_auto_report,
+            shift_change=outbox.shift_change,
         )
         worker = FiscalWorker(
             outbox=outbox,

@@ -92,6 +92,10 @@ def render_status(health: dict[str, Any], unknown: list[dict[str, Any]] | None =
     skew = reg.get("clock_skew_s")
     if skew is not None and abs(skew) >= CLOCK_NOTE_S:
         problem += f"   clock {skew:+.0f} s vs this host"
+    zone = f"   tz {reg['utc_offset']} ({reg.get('tz_source')})" if reg.get("utc_offset") else ""
+    measured = reg.get("measured_utc_offset")
+    if zone and measured and measured != reg["utc_offset"]:
+        zone += f", its clock says {measured}"
     lines = [
         (
             f"agent     {health.get('state', '?')}   version {health.get('version', '?')}   "
@@ -99,7 +103,7 @@ def render_status(health: dict[str, Any], unknown: list[dict[str, Any]] | None =
         ),
         (
             f"register  link {reg.get('link', '?')}   {reg.get('model') or ''} "
-            f"serial {reg.get('serial') or '?'}   mode {reg.get('mode')}{problem}"
+            f"serial {reg.get('serial') or '?'}   mode {reg.get('mode')}{zone}{problem}"
         ),
     ]
     if shift.get("open"):

@@ -41,6 +41,7 @@ from pydantic_core import PydanticCustomError
 from agent.contract import TaxSystemName, VatName
 
 __all__ = [
+    "AUTO_ZONE",
     "DEFAULT_TAX_RATE_CODES",
     "ENV_PREFIX",
     "AgentConfig",
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 ENV_PREFIX: Final = "FISCAL_AGENT_"
+AUTO_ZONE: Final = "auto"
+"""``[register] tz`` value: measure the register's zone at connect (the default)."""
 RESERVED_ENV: Final = frozenset({"FISCAL_AGENT_CONFIG"})
 """Variables with the prefix that are not config keys (the CLI's default config path)."""
 
@@ -156,8 +159,10 @@ class RegisterConfig(BaseModel):
     url: Annotated[str, Field(min_length=1)]
     """Any pyserial URL: ``/dev/ttyACM0``, ``/dev/pts/7``, ``socket://192.168.1.50:7778``."""
     protocol: Literal["shtrih"] = "shtrih"
-    tz: str | None = None
-    """IANA name of the register's time zone (``Europe/Moscow``); None: the host's."""
+    tz: str = AUTO_ZONE
+    """The register's time zone: an IANA name (``Europe/Moscow``), or ``"auto"`` (the default):
+    the register's offset from the host's UTC clock, measured at each connect and rounded to
+    a quarter hour. A configured zone wins; health warns when the measurement disagrees."""
     baudrate: int = 115200
     operator_password: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 30
     """Password for receipts and cash; 30 (system administrator) is accepted by every
@@ -173,15 +178,15 @@ class RegisterConfig(BaseModel):
 
     @field_validator("tz")
     @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _known_zone(cls, value: str) -> str:
+        if value == AUTO_ZONE:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise PydanticCustomError(
                 "time_zone",
-                "unknown time zone {tz}; use an IANA name such as Europe/Moscow",
+                'unknown time zone {tz}; use an IANA name such as Europe/Moscow, or "auto"',
                 {"tz": value},
             ) from exc
         return value
@@ -229,10 +234,16 @@ class RegisterConfig(BaseModel):
         return value
 
     @property
+    def configured_zone(self) -> tzinfo | None:
+        """The zone ``tz`` names; None for ``"auto"`` (the driver measures it at connect)."""
+        return None if self.tz == AUTO_ZONE else ZoneInfo(self.tz)
+
+    @property
     def zone(self) -> tzinfo:
-        """The register's time zone; the host's current offset when ``tz`` is not set."""
-        if self.tz is not None:
-            return ZoneInfo(self.tz)
+        """The configured zone; the host's current offset for ``"auto"`` (before a connect)."""
+        configured = self.configured_zone
+        if configured is not None:
+            return configured
         local = datetime.now(UTC).astimezone().tzinfo
         assert local is not None
         return local

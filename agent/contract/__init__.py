@@ -20,6 +20,7 @@ from agent.contract._types import (
     money_to_kopecks,
 )
 from agent.contract.commands import CashCommand, CommandOutcome, ResolveCommand, ShiftCommand
+from agent.contract.documents import DOCUMENT_TYPE_NAMES, FiscalDocument
 from agent.contract.errors import ErrorBody, ErrorInfo, field_path
 from agent.contract.fingerprint import canonical_json, request_fingerprint
 from agent.contract.health import (
@@ -29,6 +30,7 @@ from agent.contract.health import (
     LineHealth,
     OutboxHealth,
     RegisterHealth,
+    RegisterStateName,
     ShiftHealth,
     SyncHealth,
 )
@@ -46,6 +48,7 @@ from agent.contract.rejections import RejectedCommand
 from agent.contract.reports import PaymentCounters, ShiftCounters, ShiftReport
 
 __all__ = [
+    "DOCUMENT_TYPE_NAMES",
     "CashCommand",
     "CashierInfo",
     "CategoryName",
@@ -54,6 +57,7 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",
+    "FiscalDocument",
     "FiscalResult",
     "FnHealth",
     "Health",
@@ -69,6 +73,7 @@ __all__ = [
     "ReceiptRequest",
     "ReceiptResult",
     "RegisterHealth",
+    "RegisterStateName",
     "RejectedCommand",
     "RequestId",
     "ResolveCommand",

@@ -17,10 +17,13 @@ MAX_COMMENT_CHARS = 256
 
 
 class ShiftCommand(BaseModel):
-    """Open or close the shift, or print an X report.
+    """Open or close the shift, print an X report, or read the FN tape back (v1.1).
 
-    docs/contract.md v1, ``cmd/shift``: ``{"id": "...", "action": "open" | "close" | "x_report"}``.
-    ``POST /api/v1/shift`` takes ``{"action": ...}``: over HTTP the id is optional.
+    docs/contract.md, ``cmd/shift``: ``{"id": "...", "action": "open" | "close" | "x_report" |
+    "sync_tape"}``; the id is an idempotency key as a receipt's (1..64 printable ASCII
+    characters). ``sync_tape`` (v1.1) reads the shift's FN documents back and publishes
+    those the agent did not issue (``evt/document``). ``POST /api/v1/shift`` takes
+    ``{"action": ...}``: over HTTP the id is optional.
     """
 
     model_config = ConfigDict(
@@ -30,13 +33,14 @@ class ShiftCommand(BaseModel):
             "examples": [
                 {"id": "shift-20260105-close", "action": "close"},
                 {"id": "shift-20260105-open", "action": "open"},
+                {"id": "tape-20260105-1", "action": "sync_tape"},
                 {"action": "x_report"},
             ]
         },
     )
 
     id: RequestId | None = None
-    action: Literal["open", "close", "x_report"]
+    action: Literal["open", "close", "x_report", "sync_tape"]
 
 
 class CashCommand(BaseModel):

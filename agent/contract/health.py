@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.contract._types import Timestamp
 
@@ -17,23 +17,38 @@ __all__ = [
     "LineHealth",
     "OutboxHealth",
     "RegisterHealth",
+    "RegisterStateName",
     "ShiftHealth",
     "SyncHealth",
 ]
 
 _RESULT = ConfigDict(extra="ignore", frozen=True)
 
+UtcOffset = Annotated[str, Field(pattern=r"^[+-]\d{2}:\d{2}$")]
+"""A UTC offset as ISO 8601 writes it: ``+03:00``, ``-03:30``."""
+
 # docs/contract.md names a field "register"; pydantic warns because its metaclass (an ABCMeta)
 # has a ``register`` method. Instances read the field as usual, so the warning is noise.
 warnings.filterwarnings("ignore", message='Field name "register" in "Health"', category=UserWarning)
 
 
+RegisterStateName = Literal[
+    "ready", "shift_closed", "receipt_open", "printing", "paper_out", "shift_expired"
+]
+"""v1.1 ``register.state``: what the register is doing, in words no protocol owns."""
+
+
 class RegisterHealth(BaseModel):
     """The register link; model and serial are unknown until the register first answers.
 
-    Beyond docs/contract.md v1: ``clock`` is the register's own clock and ``clock_skew_s`` how far
-    it is ahead of the agent's host (negative: behind). The FN refuses documents whose time is
-    more than 5 minutes off; a skew of whole hours usually means ``[register] tz`` is wrong.
+    v1.1: ``state`` names what the register is doing whatever its protocol (``mode`` keeps
+    the register's own code). Beyond docs/contract.md v1: ``clock`` is the register's own
+    clock and ``clock_skew_s`` how far it is ahead of the agent's host (negative: behind).
+    The FN refuses documents whose time is more than 5 minutes off. ``utc_offset`` is the
+    offset the agent reads the register's clock in, ``tz_source`` where it comes from
+    (``auto``: measured at connect; ``configured``: ``[register] tz``) and
+    ``measured_utc_offset`` what the register's clock measured against the host's UTC clock;
+    ``error`` is ``tz_mismatch`` when a configured zone disagrees with it.
     """
 
     model_config = _RESULT
@@ -43,8 +58,12 @@ class RegisterHealth(BaseModel):
     model: str | None = None
     serial: str | None = None
     error: str | None = None
+    state: RegisterStateName | None = None
     clock: Timestamp | None = None
     clock_skew_s: float | None = None
+    utc_offset: UtcOffset | None = None
+    tz_source: Literal["auto", "configured"] | None = None
+    measured_utc_offset: UtcOffset | None = None
 
 
 class ShiftHealth(BaseModel):
@@ -127,8 +146,10 @@ class Health(BaseModel):
     docs/contract.md v1::
 
         state       "online" | "degraded" | "offline"
+        boot        increases at every start of the agent (kept on disk) (v1.1)
+        seq         increases with every health within one boot (v1.1)
         version, uptime_s, at
-        register    {link: "up" | "down", mode, model, serial, error?}
+        register    {link: "up" | "down", mode, model, serial, error?, state (v1.1)}
         shift       {open, number, opened_at, age_s, closes_at}
         fn          {serial, valid_until, days_left, unsent_docs, oldest_unsent_at}
         outbox      {pending, oldest_pending_age_s, failed, unknown (v1.1)}
@@ -137,7 +158,8 @@ class Health(BaseModel):
         last_error? {code, message, at}
 
     Every part but ``state`` is optional because the agent's last will is ``{"state":
-    "offline"}`` alone; a live agent always fills them.
+    "offline", "boot": B}`` alone; a live agent always fills them. Order is ``(boot, seq)``:
+    the will of boot B is newer than every health of boot B seen before it.
     """
 
     model_config = ConfigDict(
@@ -146,8 +168,11 @@ class Health(BaseModel):
         json_schema_extra={
             "examples": [
                 {"state": "offline"},
+                {"state": "offline", "boot": 7},
                 {
                     "state": "online",
+                    "boot": 7,
+                    "seq": 412,
                     "version": "0.1.0",
                     "uptime_s": 86400.5,
                     "at": "2026-01-05T15:52:00+03:00",
@@ -156,6 +181,10 @@ class Health(BaseModel):
                         "mode": 2,
                         "model": "ШТРИХ-М-01Ф",
                         "serial": "00000012345678",
+                        "state": "ready",
+                        "utc_offset": "+03:00",
+                        "tz_source": "auto",
+                        "measured_utc_offset": "+03:00",
                     },
                     "shift": {
                         "open": True,
@@ -201,6 +230,8 @@ class Health(BaseModel):
     )
 
     state: Literal["online", "degraded", "offline"]
+    boot: int | None = None  # v1.1: counts the starts of the agent, kept on disk
+    seq: int | None = None  # v1.1: health number within one boot
     version: str | None = None
     uptime_s: float | None = None
     at: Timestamp | None = None

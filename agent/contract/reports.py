@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.contract._types import Money, Timestamp, VatName
+from agent.contract._types import Money, RequestId, Timestamp, VatName
 
 __all__ = ["PaymentCounters", "ShiftCounters", "ShiftReport"]
 
@@ -14,7 +14,13 @@ _RESULT = ConfigDict(extra="ignore", frozen=True)
 
 
 class PaymentCounters(BaseModel):
-    """Money by payment type and receipt count for one calculation sign (sales or refunds)."""
+    """Money by payment type and receipt count for one calculation sign (sales or refunds).
+
+    ``cash`` is net of change, as the register counts it. v1.1 adds ``cash_received`` (the
+    cash handed over) and ``change`` (the cash given back) beside it: received - change =
+    cash. docs/contract.md says where the change comes from; both are absent from a report
+    of an older agent.
+    """
 
     model_config = _RESULT
 
@@ -23,6 +29,8 @@ class PaymentCounters(BaseModel):
     prepaid: Money
     count: int
     vat: dict[VatName, Money] | None = None  # v1.1: VAT per rate in the shift
+    cash_received: Money | None = None  # v1.1
+    change: Money | None = None  # v1.1
 
 
 class ShiftCounters(BaseModel):
@@ -51,6 +59,7 @@ class ShiftReport(BaseModel):
         counters    {sales: {cash, card, prepaid, count}, refunds: {cash, card, prepaid, count},
                      cash_in, cash_out, cash_in_drawer, first_fd, last_fd}
         auto        true when the agent closed the shift itself (24-hour guard)
+        request_id? the cmd/shift id that asked for this report (v1.1)
     """
 
     model_config = ConfigDict(
@@ -70,12 +79,16 @@ class ShiftReport(BaseModel):
                             "card": "48200.50",
                             "prepaid": "3000.00",
                             "count": 87,
+                            "cash_received": "13750.00",
+                            "change": "1250.00",
                         },
                         "refunds": {
                             "cash": "300.00",
                             "card": "0.00",
                             "prepaid": "0.00",
                             "count": 1,
+                            "cash_received": "300.00",
+                            "change": "0.00",
                         },
                         "cash_in": "2000.00",
                         "cash_out": "10000.00",
@@ -83,7 +96,8 @@ class ShiftReport(BaseModel):
                         "first_fd": 97574,
                         "last_fd": 97662,
                     },
-                    "auto": True,
+                    "auto": False,
+                    "request_id": "shift-20260106-close",
                 }
             ]
         },
@@ -96,3 +110,4 @@ class ShiftReport(BaseModel):
     closed_at: Timestamp | None = None
     counters: ShiftCounters
     auto: bool = False
+    request_id: RequestId | None = None  # v1.1: the cmd/shift id that asked for it

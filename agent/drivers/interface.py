@@ -3,7 +3,8 @@
 The fiscal service (layer 5) is written against :class:`FiscalDriver` only. A second
 protocol (ATOL) is a new ``agent/drivers/<proto>/`` package implementing it; nothing above
 this layer changes. Times read from the register are the register's own clock, as aware
-datetimes in the register's configured time zone; they are never mixed with the host clock.
+datetimes in the register's zone (configured, or measured at connect: ``ClockZone``); they
+are never mixed with the host clock.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from agent.domain.receipt import (
     VatRate,
 )
 from agent.domain.vat import RATE_HUNDREDTHS
+from agent.drivers.clock_zone import ClockZone, ZoneSource
 
 __all__ = [
     "MARK_NAME",
     "NO_VAT_RATES",
     "VAT_RATE_HUNDREDTHS",
     "CashMovement",
+    "ClockZone",
     "DeviceInfo",
     "DocumentLine",
     "DocumentType",
@@ -48,6 +51,7 @@ __all__ = [
     "ShiftView",
     "TaxRow",
     "TaxSetup",
+    "ZoneSource",
 ]
 
 
@@ -90,11 +94,17 @@ class FnWarning(IntFlag):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceInfo:
-    """What the register says it is (0xFC, 0x11, FF01)."""
+    """What the register says it is (0xFC, 0x11, FF01), and the zone of its clock.
+
+    ``clock_zone`` is how the driver makes the register's wall times aware on this
+    connection (configured, or measured at connect); None from a driver whose register
+    keeps aware times or that does not measure.
+    """
 
     model: str
     serial: str
     fn_serial: str
+    clock_zone: ClockZone | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from agent.domain.money import Kopecks
 from agent.drivers.interface import ShiftCounters
 
-__all__ = ["ReportKind", "ShiftReportData"]
+__all__ = ["ReportKind", "ShiftChange", "ShiftChangeSource", "ShiftReportData"]
 
 
 class ReportKind(Enum):
@@ -17,6 +19,27 @@ class ReportKind(Enum):
     OPEN = "open"
     X = "x"
     Z = "z"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftChange:
+    """The change given back in one shift's receipts, by calculation sign, in kopecks.
+
+    A Shtrih-M register keeps no shift register of change (its cash registers 193 and 195
+    are net of it, and the FN does not store change either: docs/contract.md, ShiftReport),
+    so this is the change of the receipts the agent itself issued in the shift, as the
+    register answered each close (FF45). A receipt printed past the agent counts as given
+    without change.
+    """
+
+    sales: Kopecks = Kopecks(0)
+    refunds: Kopecks = Kopecks(0)
+
+
+ShiftChangeSource = Callable[[str, int], ShiftChange]
+"""Where the service asks for a shift's change: ``(fn serial, shift number) -> ShiftChange``.
+It may block (the service runs it in a thread): the composition root wires the outbox's
+``shift_change``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,3 +56,4 @@ class ShiftReportData:
     first_fd: int | None  # the open-shift document
     last_fd: int  # the FN's last FD when the report was made (the close-shift FD for a Z)
     auto: bool  # the agent's 24-hour guard did it, not a person
+    change: ShiftChange | None = None  # None: the agent could not tell (no source, or it failed)

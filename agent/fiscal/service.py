@@ -7,6 +7,7 @@ operation at a time per register (see ``agent.outbox.worker``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -31,12 +32,13 @@ from agent.drivers.interface import (
     ShiftState,
     ShiftView,
 )
-from agent.fiscal import recovery, shift_guard
+from agent.fiscal import recovery, shift_guard, tape
 from agent.fiscal.errors import RegisterBusyElsewhere, ShiftGuardError, TaxSetupMismatch
-from agent.fiscal.reports import ReportKind, ShiftReportData
+from agent.fiscal.reports import ReportKind, ShiftChange, ShiftChangeSource, ShiftReportData
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from collections.abc import Set as AbstractSet
 
     import structlog
 
@@ -85,8 +87,13 @@ class FiscalService:
         tax_rows: Mapping[VatRate, int],
         log: structlog.typing.FilteringBoundLogger,
         on_report: Callable[[ShiftReportData], None] | None = None,
+        shift_change: ShiftChangeSource | None = None,
     ) -> None:
-        """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config)."""
+        """``tax_rows`` is the tax-table row the driver sends for each VAT rate (the config).
+
+        ``shift_change`` tells a report the change given in its shift (the register keeps no
+        total of it); without it reports carry none.
+        """
         self._driver = driver
         self._tax_rows = tax_rows
         self._is_tax_checked = False
@@ -94,6 +101,7 @@ class FiscalService:
         self._cashier = cashier
         self._log = log
         self._on_report = on_report
+        self._shift_change = shift_change
         self._info: DeviceInfo | None = None
 
     @property
@@ -248,6 +256,46 @@ class FiscalService:
         """The whole document with this FD, read back from the FN (a person's check)."""
         return await self._driver.read_document(fd)
 
+    async def documents_of_shift(
+        self, report: ShiftReportData | None = None, *, skip: AbstractSet[int] = frozenset()
+    ) -> tape.ShiftTape:
+        """The shift's FN documents read back, one read per document (``evt/document``).
+
+        With ``report`` (a Z just made, say), its shift from ``first_fd`` to ``last_fd``.
+        Without, the current shift from its open-shift document to the FN's last FD (the last
+        shift and what follows it when none is open). ``skip`` holds FDs of this FN not to
+        read (the agent's own receipts: the caller knows them already). Filter what comes
+        back with :func:`agent.fiscal.tape.foreign_documents`.
+        """
+        info = await self._require_info()
+        if report is not None:
+            fn, shift, first_fd, last_fd = report.fn, report.shift, report.first_fd, report.last_fd
+        else:
+            ledger = await self._driver.read_ledger()
+            fn, shift, last_fd = ledger.fn_serial, ledger.shift_number, ledger.last_fd
+            open_doc = await self._shift_open_document(ledger)
+            first_fd = open_doc.fd if open_doc else None
+        if fn != info.fn_serial:
+            self._log.warning("fn_changed_since_connect", fn=fn, connected_fn=info.fn_serial)
+        documents = await tape.read_shift_tape(
+            self._driver,
+            fn=fn,
+            shift=shift,
+            first_fd=first_fd,
+            last_fd=last_fd,
+            skip=skip,
+            log=self._log,
+        )
+        self._log.info(
+            "shift_tape_read",
+            shift=shift,
+            first_fd=documents.first_fd,
+            last_fd=last_fd,
+            read=len(documents.documents),
+            unreadable=len(documents.unreadable),
+        )
+        return documents
+
     # -- shifts -----------------------------------------------------------------------------
 
     async def open_shift(self, *, auto: bool = False) -> ShiftReportData:
@@ -289,6 +337,7 @@ class FiscalService:
             first_fd=open_doc.fd if open_doc else None,
             last_fd=closed.fd,
             auto=auto,
+            change=await self._change_of(info.fn_serial, closed.shift),
         )
         self._emit(report)
         return report
@@ -404,10 +453,21 @@ class FiscalService:
             first_fd=open_doc.fd if open_doc else None,
             last_fd=state.last_fd,
             auto=auto,
+            change=await self._change_of(info.fn_serial, state.shift_number),
         )
         if emit:
             self._emit(report)
         return report
+
+    async def _change_of(self, fn: str, shift: int) -> ShiftChange | None:
+        """The shift's change from the source; None without one or when it fails (logged)."""
+        if self._shift_change is None:
+            return None
+        try:
+            return await asyncio.to_thread(self._shift_change, fn, shift)
+        except Exception as exc:  # noqa: BLE001 - a report goes out without change, never not at all
+            self._log.warning("shift_change_unavailable", shift=shift, error=str(exc))
+            return None
 
     def _emit(self, report: ShiftReportData) -> None:
         self._log.info(

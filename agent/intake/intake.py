@@ -197,6 +197,10 @@ class Intake:
         established (nothing else may print then).
         """
         command = validate(ShiftCommand, data)
+        if command.action == "sync_tape":  # answers documents, not a ShiftReport
+            raise InvalidRequest(
+                "invalid_request", "sync_tape is a cmd/shift command over MQTT", field="action"
+            )
         actions: dict[str, Callable[[FiscalService], Awaitable[ShiftReportData]]] = {
             "open": lambda service: service.open_shift(),
             "close": lambda service: service.close_shift(),

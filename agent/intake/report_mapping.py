@@ -14,12 +14,14 @@ from agent.contract import (
     OutboxHealth,
     PaymentCounters,
     RegisterHealth,
+    RegisterStateName,
     ShiftCounters,
     ShiftHealth,
     ShiftReport,
     SyncHealth,
     kopecks_to_money,
 )
+from agent.drivers.clock_zone import format_utc_offset
 from agent.drivers.interface import PaymentTotals, ShiftState
 from agent.intake.receipt_mapping import vat_to_contract
 
@@ -46,19 +48,32 @@ MAX_CLOCK_SKEW_S = 300.0
 """The FN refuses a document whose time is more than 5 minutes off (docs/fiscal-law-notes.md §3)."""
 
 
-def _totals(totals: PaymentTotals, vat: Mapping[VatRate, Kopecks]) -> PaymentCounters:
+def _totals(
+    totals: PaymentTotals, vat: Mapping[VatRate, Kopecks], change: Kopecks | None
+) -> PaymentCounters:
+    """One sign's counters; received = cash + change when the change is known (v1.1)."""
     return PaymentCounters(
         cash=kopecks_to_money(totals.cash),
         card=kopecks_to_money(totals.card),
         prepaid=kopecks_to_money(totals.prepaid),
         count=totals.count,
         vat=vat_to_contract(vat),
+        cash_received=None if change is None else kopecks_to_money(totals.cash + change),
+        change=None if change is None else kopecks_to_money(change),
     )
 
 
-def shift_report_to_contract(report: ShiftReportData) -> ShiftReport:
-    """A ShiftReport for ``evt/shift`` and ``POST /api/v1/shift``."""
+def shift_report_to_contract(
+    report: ShiftReportData, *, request_id: str | None = None
+) -> ShiftReport:
+    """A ShiftReport for ``evt/shift`` and ``POST /api/v1/shift``.
+
+    ``request_id`` is the ``cmd/shift`` id that asked for the report (v1.1); None for one
+    the agent made itself or an HTTP command without an id. ``sales.cash_received`` and
+    ``sales.change`` (and the refunds') are there when the report knows its shift's change.
+    """
     counters = report.counters
+    change = report.change
     return ShiftReport(
         kind=report.kind.value,
         shift=report.shift,
@@ -68,8 +83,12 @@ def shift_report_to_contract(report: ShiftReportData) -> ShiftReport:
         opened_at=report.opened_at or report.at,
         closed_at=report.closed_at,
         counters=ShiftCounters(
-            sales=_totals(counters.sales, counters.sales_vat),
-            refunds=_totals(counters.refunds, counters.refunds_vat),
+            sales=_totals(
+                counters.sales, counters.sales_vat, None if change is None else change.sales
+            ),
+            refunds=_totals(
+                counters.refunds, counters.refunds_vat, None if change is None else change.refunds
+            ),
             cash_in=kopecks_to_money(counters.cash_in),
             cash_out=kopecks_to_money(counters.cash_out),
             cash_in_drawer=kopecks_to_money(counters.cash_in_drawer),
@@ -77,6 +96,7 @@ def shift_report_to_contract(report: ShiftReportData) -> ShiftReport:
             last_fd=report.last_fd,
         ),
         auto=report.auto,
+        request_id=request_id,
     )
 
 
@@ -98,6 +118,8 @@ class HealthInputs:
     sync_pending: int
     sync_oldest_age_s: float | None
     rotate_at: timedelta
+    boot: int | None = None  # v1.1: the agent's start count, kept on disk
+    seq: int | None = None  # v1.1: this health's number within the boot
 
 
 def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> str | None:
@@ -111,7 +133,24 @@ def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> s
     valid_until = snap.fn.valid_until
     if valid_until is not None and snap.state.clock.date() > valid_until:
         return "fn_failure"  # past its expiry the FN refuses every document
+    zone = snap.info.clock_zone
+    if zone is not None and zone.is_mismatch:
+        return "tz_mismatch"  # the configured zone or the register's clock is wrong
     return "clock_skew" if is_clock_off else None
+
+
+def _register_state(snap: RegisterSnapshot) -> RegisterStateName:
+    """v1.1 ``register.state``: the register's mode in words no protocol owns."""
+    state = snap.state
+    if state.is_receipt_open:
+        return "receipt_open"
+    if state.shift is ShiftState.EXPIRED:
+        return "shift_expired"
+    if not state.has_paper:
+        return "paper_out"
+    if state.is_printing:
+        return "printing"
+    return "shift_closed" if state.shift is ShiftState.CLOSED else "ready"
 
 
 def health_to_contract(inputs: HealthInputs) -> Health:
@@ -123,14 +162,19 @@ def health_to_contract(inputs: HealthInputs) -> Health:
         skew = round((snap.state.clock - inputs.snapshot_at).total_seconds(), 1)
     is_clock_off = skew is not None and abs(skew) > MAX_CLOCK_SKEW_S
     error = condition.code if condition else _register_problem(snap, is_clock_off=is_clock_off)
+    zone = snap.info.clock_zone if snap else None
     register = RegisterHealth(
         link="up" if inputs.is_link_up else "down",
         mode=snap.state.mode if snap else None,
         model=snap.info.model if snap else None,
         serial=snap.info.serial if snap else None,
         error=error,
+        state=_register_state(snap) if snap and inputs.is_link_up else None,
         clock=snap.state.clock if snap else None,
         clock_skew_s=skew,
+        utc_offset=format_utc_offset(zone.utc_offset) if zone else None,
+        tz_source=zone.source.value if zone else None,
+        measured_utc_offset=format_utc_offset(zone.measured) if zone else None,
     )
     shift = ShiftHealth(open=False)
     fn = FnHealth()
@@ -165,6 +209,8 @@ def health_to_contract(inputs: HealthInputs) -> Health:
     last = inputs.last_error
     return Health(
         state="online" if is_healthy else "degraded",
+        boot=inputs.boot,
+        seq=inputs.seq,
         version=inputs.version,
         uptime_s=round(inputs.uptime_s, 3),
         at=inputs.now,
@@ -188,7 +234,5 @@ def health_to_contract(inputs: HealthInputs) -> Health:
 
 def shift_report_json(report: ShiftReportData, *, request_id: str | None = None) -> str:
     """A shift report as the JSON published on ``evt/shift`` (with the asking command's id)."""
-    contract = shift_report_to_contract(report)
-    if request_id is not None:
-        contract = contract.model_copy(update={"request_id": request_id})
+    contract = shift_report_to_contract(report, request_id=request_id)
     return contract.model_dump_json(by_alias=True, exclude_none=True)

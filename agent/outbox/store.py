@@ -44,7 +44,9 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
-from agent.domain.receipt import Receipt
+from agent.domain.money import Kopecks
+from agent.domain.receipt import Receipt, ReceiptKind
+from agent.fiscal.reports import ShiftChange
 from agent.outbox.codec import cash_to_json, receipt_to_json
 from agent.outbox.errors import (
     FdTaken,
@@ -175,6 +177,19 @@ _SQL_DELIVERED: Final = (
 _SQL_PRUNE: Final = (
     f"DELETE FROM outbox WHERE state IN ({_FINAL_SQL})"  # noqa: S608
     " AND delivered_at IS NOT NULL AND updated_at < ?"
+)
+
+
+_SQL_SHIFT_CHANGE: Final = (
+    "SELECT json_extract(payload, '$.kind') AS receipt_kind,"  # noqa: S608
+    " COALESCE(SUM(fiscal_change), 0) AS change FROM outbox"
+    f" WHERE kind = '{RowKind.RECEIPT.value}' AND state = '{RowState.DONE.value}'"
+    " AND fiscal_fn = ? AND fiscal_shift = ? GROUP BY receipt_kind"
+)
+_SQL_ISSUED_FDS: Final = (
+    "SELECT fiscal_fd FROM outbox"  # noqa: S608
+    f" WHERE kind = '{RowKind.RECEIPT.value}' AND state = '{RowState.DONE.value}'"
+    " AND fiscal_fn = ? AND fiscal_fd BETWEEN ? AND ?"
 )
 
 
@@ -357,6 +372,25 @@ class Outbox:
         """The row whose result is this FN document, if any."""
         with self._read() as db:
             return self._find_by_fd(db, fn, fd)
+
+    def shift_change(self, fn: str, shift: int) -> ShiftChange:
+        """The change the agent's receipts gave in one shift of one FN, by sign (done rows).
+
+        The register keeps no shift total of change (see :class:`ShiftChange`): this is it.
+        """
+        with self._read() as db:
+            rows = _select(db, _SQL_SHIFT_CHANGE, [fn, shift])
+        by_kind = {row["receipt_kind"]: int(row["change"]) for row in rows}
+        return ShiftChange(
+            sales=Kopecks(by_kind.get(ReceiptKind.SALE.name, 0)),
+            refunds=Kopecks(by_kind.get(ReceiptKind.REFUND.name, 0)),
+        )
+
+    def issued_fds(self, fn: str, first_fd: int, last_fd: int) -> set[int]:
+        """FDs from ``first_fd`` to ``last_fd`` of one FN that are the result of a done row."""
+        with self._read() as db:
+            rows = _select(db, _SQL_ISSUED_FDS, [fn, first_fd, last_fd])
+        return {int(row["fiscal_fd"]) for row in rows}
 
     def _find_by_fd(self, db: Database, fn: str, fd: int) -> OutboxRow | None:
         rows = list(

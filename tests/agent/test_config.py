@@ -364,8 +364,19 @@ def test_mqtt_empty_tls_paths_are_none(tmp_path: Path) -> None:
     assert config.mqtt.cert == Path("/c.pem")
 
 
-def test_register_zone_defaults_to_host(tmp_path: Path) -> None:
-    """Without tz the register's zone is the host's, an aware tzinfo."""
+def test_register_zone_defaults_to_auto(tmp_path: Path) -> None:
+    """Without tz the zone is "auto": none configured (the driver measures it at connect),
+    and until then the host's, an aware tzinfo."""
     config = load_config(_write(tmp_path, MINIMAL), {})
-    assert config.register.tz is None
+    assert config.register.tz == "auto"
+    assert config.register.configured_zone is None
     assert datetime.now(config.register.zone).utcoffset() is not None
+
+
+def test_register_zone_auto_can_be_written_and_a_named_zone_wins(tmp_path: Path) -> None:
+    """tz = "auto" is accepted as written; an IANA name is the configured zone."""
+    auto = load_config(_write(tmp_path, MINIMAL.replace("url =", 'tz = "auto"\nurl =')), {})
+    assert auto.register.configured_zone is None
+    named = load_config(_write(tmp_path, MINIMAL), {"FISCAL_AGENT_REGISTER_TZ": "Asia/Kathmandu"})
+    assert named.register.configured_zone == ZoneInfo("Asia/Kathmandu")
+    assert named.register.zone == ZoneInfo("Asia/Kathmandu")

@@ -56,3 +56,21 @@ def test_status_render_without_a_line_stop_or_unknown_rows_says_nothing_of_them(
     screen = render_status({**HEALTH, "line": {"stopped": False}, "outbox": {"pending": 0}})
     assert "LINE" not in screen
     assert "UNKNOWN" not in screen
+
+
+def test_status_render_shows_the_registers_zone_and_a_clock_that_disagrees() -> None:
+    """The zone the agent reads the register's clock in; a configured one that disagrees."""
+    auto = {**HEALTH, "register": {**HEALTH["register"], "utc_offset": "+05:45"}}
+    auto["register"] |= {"tz_source": "auto", "measured_utc_offset": "+05:45"}
+    line = next(t for t in render_status(auto).splitlines() if t.startswith("register"))
+    assert "tz +05:45 (auto)" in line
+    assert "clock says" not in line
+    wrong = {**HEALTH, "register": {**HEALTH["register"], "error": "tz_mismatch"}}
+    wrong["register"] |= {
+        "utc_offset": "+03:00",
+        "tz_source": "configured",
+        "measured_utc_offset": "+05:00",
+    }
+    line = next(t for t in render_status(wrong).splitlines() if t.startswith("register"))
+    assert "tz +03:00 (configured), its clock says +05:00" in line
+    assert "PROBLEM: tz_mismatch" in line

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ from agent.intake import Intake
 from agent.outbox.store import DEFAULT_MAX_PENDING, Outbox
 from agent.outbox.worker import FiscalWorker, WorkerParams
 from agent.transport import Transport, TransportParams
-from tests.support.shtrih_rig import Rig, make_rig
+from firmware_sim.state import MSK
+from tests.support.shtrih_rig import FAST, Rig, make_rig
 
 __all__ = ["FAST_WORKER", "AgentRig", "agent_rig", "api_without_register", "host_now"]
 
@@ -77,11 +78,17 @@ async def agent_rig(
     *,
     params: WorkerParams = FAST_WORKER,
     clock: Callable[[], datetime] = host_now,
+    register_tz: tzinfo = MSK,
+    configured_tz: tzinfo | None = MSK,
 ) -> AsyncIterator[AgentRig]:
-    """An agent over a fresh register (shift closed) and an empty outbox; closed at the end."""
+    """An agent over a fresh register (shift closed) and an empty outbox; closed at the end.
+
+    ``register_tz`` is the zone the simulated register keeps its clock in; ``configured_tz``
+    the driver's ``[register] tz`` (None: "auto", measured at connect).
+    """
     config = _config(tmp_path)
     log = structlog.get_logger("test")
-    register = make_rig()
+    register = make_rig(tz=register_tz, params=replace(FAST, tz=configured_tz))
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=clock)
     service = FiscalService(
         driver=register.driver,
@@ -89,6 +96,7 @@ async def agent_rig(
         cashier=Cashier(name="Админ"),
         tax_rows=DEFAULT_TAX_RATE_INDEX,
         log=log,
+        shift_change=outbox.shift_change,
     )
     worker = FiscalWorker(outbox=outbox, service=service, params=params, log=log, clock=clock)
     intake = Intake(config=config, outbox=outbox, worker=worker, log=log)

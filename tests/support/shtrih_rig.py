@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 import structlog
 
@@ -44,14 +44,25 @@ class Rig:
         return list(self.commands)
 
 
-def make_rig(*, params: DriverParams = FAST, print_time_s: float = 0.0) -> Rig:
-    """A register with a closed shift behind a fake link; not connected yet."""
+def make_rig(
+    *,
+    params: DriverParams = FAST,
+    print_time_s: float = 0.0,
+    tz: tzinfo = MSK,
+    host_clock: Callable[[], datetime] = utc_now,
+) -> Rig:
+    """A register with a closed shift behind a fake link; not connected yet.
+
+    ``tz`` is the zone the register keeps its clock in; ``host_clock`` the host's clock the
+    driver measures it against ("auto", ``params.tz`` None).
+    """
     device = Device(
         config=DeviceConfig(
             fn_serial=FN_SERIAL,
             serial="12345678",
             fn_valid_until=date(2027, 11, 21),
             print_time_s=print_time_s,
+            tz=tz,
         )
     )
     rig: Rig
@@ -67,6 +78,8 @@ def make_rig(*, params: DriverParams = FAST, print_time_s: float = 0.0) -> Rig:
         return device.handle(payload, now)
 
     link = FakeLink(DeviceLink(handler, byte_timeout_s=0.01, wall_clock=utc_now))
-    driver = ShtrihDriver(transport=link, params=params, log=structlog.get_logger("test"))
+    driver = ShtrihDriver(
+        transport=link, params=params, log=structlog.get_logger("test"), host_clock=host_clock
+    )
     rig = Rig(device=device, link=link, driver=driver)
     return rig

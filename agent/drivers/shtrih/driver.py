@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import structlog
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier, Receipt, ReceiptKind
+from agent.drivers.clock_zone import ClockZone, format_utc_offset, settle_zone
 from agent.drivers.errors import (
     DeviceError,
     DocumentNotFound,
@@ -190,6 +192,10 @@ MAX_MARK_BYTES: Final = MAX_TLV_BYTES - 3 * _TLV_HEADER_BYTES - len(MARK_NAME.en
 _R = TypeVar("_R", bound=Response)
 
 
+def _host_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _ShiftCursor:
     """Where the driver's count of the shift stands: counted forward from FF45's FD."""
@@ -208,9 +214,13 @@ class ShtrihDriver:
         transport: ByteStream,
         params: DriverParams | None = None,
         log: structlog.typing.FilteringBoundLogger,
+        host_clock: Callable[[], datetime] = _host_utc,
     ) -> None:
+        """``host_clock`` is the host's aware clock, against which "auto" measures the zone."""
         self._params = params or DriverParams()
         self._log = log
+        self._host_clock = host_clock
+        self._zone: tzinfo | None = self._params.tz  # until connect settles it
         self._session = ShtrihSession(
             transport=transport, params=self._params, log=log, on_reopen=self._forget
         )
@@ -224,15 +234,49 @@ class ShtrihDriver:
     # --- FiscalDriver ----------------------------------------------------------------------
 
     async def connect(self) -> DeviceInfo:
-        """Open the link and identify the register (0xFC, 0x11, FF01)."""
+        """Open the link and identify the register (0xFC, 0x11, FF01); settle its zone.
+
+        The zone is ``params.tz`` when configured; otherwise the register's 0x11 clock minus
+        the host's UTC clock, rounded to a quarter hour, as a fixed offset (see
+        :mod:`agent.drivers.clock_zone`). It is measured on every connect either way, so a
+        configured zone that disagrees is reported (``clock_zone.is_mismatch``).
+        """
         async with self._lock:
             await self._session.ensure_open()
             device = await self._call(ReadDeviceTypeRequest(), ReadDeviceTypeResponse)
             status = await self._full_status()
+            zone = settle_zone(self._params.tz, status.clock, self._host_clock())
+            self._settle(zone, status)
             fn = await self._read_fn_status()
         serial = "" if status.serial is None else str(status.serial)
         self._log.info("register connected", model=device.name, serial=serial, fn=fn.fn_serial)
-        return DeviceInfo(model=device.name, serial=serial, fn_serial=fn.fn_serial)
+        return DeviceInfo(model=device.name, serial=serial, fn_serial=fn.fn_serial, clock_zone=zone)
+
+    def _settle(self, zone: ClockZone, status: ReadStatusResponse) -> None:
+        """Use ``zone`` from now on; the clock estimate is re-anchored in it; log the choice.
+
+        Open-shift documents cached in another zone are dropped: every time of one connection
+        is read in one zone, so the shift's age stays the register's own wall-clock difference
+        (what its 24-hour lock counts) after its clock was moved.
+        """
+        if zone.zone != self._zone:
+            self._open_documents.clear()
+        self._zone = zone.zone
+        if self._clock_anchor is not None:
+            self._clock_anchor = (self._aware(status.clock), self._clock_anchor[1])
+        fields = {
+            "source": zone.source.value,
+            "utc_offset": format_utc_offset(zone.utc_offset),
+            "measured": format_utc_offset(zone.measured),
+        }
+        if zone.is_mismatch:
+            self._log.warning("register clock disagrees with the configured zone", **fields)
+        elif zone.is_fallback:
+            self._log.warning(
+                "register clock is no zone's time: the host's offset is used", **fields
+            )
+        else:
+            self._log.info("register clock zone", **fields)
 
     async def aclose(self) -> None:
         """Stop the reader and close the transport."""
@@ -537,7 +581,7 @@ class ShtrihDriver:
 
     def _aware(self, wall: datetime) -> datetime:
         """Attach the register's zone to a wall time read from the register."""
-        return attach_zone(wall, self._params.tz)
+        return attach_zone(wall, self._zone)
 
     def _forget(self) -> None:
         """Stop vouching for the register: the next receipt polls 0x10 and reads FF40."""
@@ -699,7 +743,7 @@ class ShtrihDriver:
                 )
                 break
             data += block
-        return decode_document(int(begun.document_type), bytes(data), tz=self._params.tz)
+        return decode_document(int(begun.document_type), bytes(data), tz=self._zone)
 
     async def _document_block(self) -> bytes:
         """One FF3B: the next block of the document, or nothing at its end (FN 0x08)."""

@@ -85,7 +85,8 @@ DEFAULT_TAX_RATE_INDEX: Final[Mapping[VatRate, int]] = MappingProxyType(
 class DriverParams:
     """Passwords, the tax table, the register's zone and every timeout of the driver.
 
-    ``tz`` is the zone of the register's clock; ``None`` means the host's local zone.
+    ``tz`` is the zone of the register's clock; ``None`` means "auto": the driver measures the
+    register's offset from the host's UTC clock at connect (the host's zone until then).
     ``answer_timeout_s``, when set, replaces the whole per-command table (tests shrink it);
     ``answer_timeouts_s`` overrides single commands.
     """

@@ -210,6 +210,17 @@ async def test_http_shift_with_bad_action_is_422(api: tuple[TestClient[Any, Any]
     assert (await response.json())["error"]["field"] == "action"
 
 
+async def test_http_shift_sync_tape_is_refused_as_an_mqtt_command(
+    api: tuple[TestClient[Any, Any], Outbox],
+) -> None:
+    """sync_tape (v1.1) answers documents on evt/document, not a ShiftReport: not over HTTP."""
+    client, _ = api
+    response = await client.post("/api/v1/shift", json={"action": "sync_tape"})
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert (error["code"], error["field"]) == ("invalid_request", "action")
+
+
 async def test_http_unknown_route_is_404_with_error_body(
     api: tuple[TestClient[Any, Any], Outbox],
 ) -> None:

@@ -13,6 +13,7 @@ from agent.contract import (
     CashCommand,
     CommandOutcome,
     ErrorBody,
+    FiscalDocument,
     FiscalResult,
     Health,
     ReceiptRequest,
@@ -35,6 +36,7 @@ MODELS_WITH_EXAMPLES: list[type[BaseModel]] = [
     ShiftReport,
     Health,
     ErrorBody,
+    FiscalDocument,
 ]
 
 
@@ -82,9 +84,9 @@ def test_examples_parse_and_roundtrip(model: type[BaseModel], example: dict[str,
     assert again == parsed
 
 
-@pytest.mark.parametrize("action", ["open", "close", "x_report"])
+@pytest.mark.parametrize("action", ["open", "close", "x_report", "sync_tape"])
 def test_shift_command_contract_example(action: str) -> None:
-    """docs/contract.md cmd/shift: {"id": "...", "action": "open" | "close" | "x_report"}."""
+    """docs/contract.md cmd/shift: {"id", "action": "open" | "close" | "x_report" | "sync_tape"}."""
     command = ShiftCommand.model_validate_json(f'{{"id": "shift-1", "action": "{action}"}}')
     assert (command.id, command.action) == ("shift-1", action)
 
@@ -92,6 +94,53 @@ def test_shift_command_contract_example(action: str) -> None:
 def test_shift_command_id_optional_for_http() -> None:
     """POST /api/v1/shift takes {"action": ...} without an id."""
     assert ShiftCommand.model_validate_json('{"action": "x_report"}').id is None
+
+
+@pytest.mark.parametrize("request_id", ["", "x" * 65, "has space", "тест"])
+def test_shift_command_id_follows_the_receipt_id_rule(request_id: str) -> None:
+    """The id is 1..64 printable ASCII characters, as a receipt's (v1.1: an idempotency key)."""
+    with pytest.raises(ValidationError) as caught:
+        ShiftCommand.model_validate({"id": request_id, "action": "close"})
+    assert _error_field(caught.value) == "id"
+    assert ShiftCommand.model_validate({"id": "x" * 64, "action": "close"}).id == "x" * 64
+
+
+def test_shift_report_v1_1_fields_are_optional_and_round_trip() -> None:
+    """cash_received, change and request_id: absent in a v1 report, kept as money strings."""
+    example = ShiftReport.model_json_schema()["examples"][0]
+    report = ShiftReport.model_validate(example)
+    assert report.request_id == "shift-20260106-close"
+    sales = report.counters.sales
+    assert sales.cash_received is not None
+    assert sales.change is not None
+    assert sales.cash_received - sales.change == sales.cash
+    wire = json.loads(report.model_dump_json())["counters"]["sales"]
+    assert (wire["cash_received"], wire["change"]) == ("13750.00", "1250.00")
+    v1 = json.loads(json.dumps(example))
+    v1.pop("request_id")
+    for sign in ("sales", "refunds"):
+        v1["counters"][sign].pop("cash_received")
+        v1["counters"][sign].pop("change")
+    old = ShiftReport.model_validate(v1)
+    assert (old.request_id, old.counters.sales.change, old.counters.sales.cash_received) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_fiscal_document_contract_shape() -> None:
+    """evt/document: fn, fd, doc_id, type, kind?, total?, shift, issued_at, mark?."""
+    text = (
+        '{"fn": "9289000100346765", "fd": 7, "doc_id": "9289000100346765:7", "type": "receipt",'
+        ' "kind": "refund", "total": "10.50", "shift": 3, "issued_at": "2026-01-05T12:00:00+03:00",'
+        ' "mark": "crm-1"}'
+    )
+    document = FiscalDocument.model_validate_json(text)
+    assert (document.kind, document.total, document.mark) == ("refund", Decimal("10.50"), "crm-1")
+    assert json.loads(document.model_dump_json())["total"] == "10.50"
+    with pytest.raises(ValidationError):
+        FiscalDocument.model_validate_json(text.replace("+03:00", ""))  # a time needs its offset
 
 
 @pytest.mark.parametrize("direction", ["in", "out"])

@@ -21,7 +21,15 @@ pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
 FN_SERIAL = "9999078900012345"  # firmware-sim's default
 RATES = ("vat22", "vat10", "vat0", "none", "vat22_122", "vat10_110", "vat5", "vat7")
 ZERO_VAT = dict.fromkeys((*RATES, "vat5_105", "vat7_107", "vat20", "vat20_120"), "0.00")
-ZERO_SALES = {"cash": "0.00", "card": "0.00", "prepaid": "0.00", "count": 0, "vat": ZERO_VAT}
+ZERO_SALES = {
+    "cash": "0.00",
+    "card": "0.00",
+    "prepaid": "0.00",
+    "count": 0,
+    "vat": ZERO_VAT,
+    "cash_received": "0.00",  # v1.1
+    "change": "0.00",  # v1.1
+}
 
 
 def _shift(agent: Any, action: str) -> dict[str, Any]:
@@ -99,6 +107,8 @@ def test_http_shift_open_x_close_reports_match_the_register(
             "count": 2,
             # 150.00 and 200.00 at 22 %: 27.05 + 36.07, each receipt's VAT rounded on its own
             "vat": {**ZERO_VAT, "vat22": "63.12"},
+            "cash_received": "200.00",  # v1.1: cash net of change + the change given back
+            "change": "50.00",
         },
         "refunds": ZERO_SALES,
         "cash_in": "500.00",
