@@ -25,11 +25,13 @@ from agent.adapters.mqtt.service import MqttAdapter
 from agent.adapters.systemd_notify import SystemdNotifier
 from agent.domain.receipt import Cashier, VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.fiscal.reports import ReportKind
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
 from agent.intake.remote import RemoteIntake
 from agent.intake.report_mapping import HealthInputs, health_to_contract, shift_report_json
+from agent.intake.tape_sync import TapeSync
 from agent.outbox.shift_commands import ShiftCommands
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox, OutboxError, StorageUnavailable
@@ -38,6 +40,8 @@ from agent.outbox.worker import FiscalWorker, WorkerParams
 from agent.transport import Transport, TransportParams
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agent.config import AgentConfig
     from agent.contract import Health
     from agent.fiscal.reports import ShiftReportData
@@ -104,6 +108,7 @@ class Agent:
     queue: SyncQueue
     commands: ShiftCommands
     boot: int
+    after_z: list[Callable[[ShiftReportData], None]]  # listeners for every Z, once wired
     service: FiscalService
     worker: FiscalWorker
     log: structlog.typing.FilteringBoundLogger
@@ -122,7 +127,12 @@ class Agent:
         queue = SyncQueue(outbox, clock=_now)
         driver = build_driver(config, log)
 
-        def queue_auto_report(report: ShiftReportData) -> None:
+        after_z: list[Callable[[ShiftReportData], None]] = []
+
+        def on_report(report: ShiftReportData) -> None:
+            if report.kind is ReportKind.Z:
+                for listener in after_z:
+                    listener(report)
             # The guard's own opens and Zs; a commanded report is queued by its command.
             if not report.auto:
                 return
@@ -141,7 +151,7 @@ class Agent:
             cashier=Cashier(name=config.cashier.name, inn=config.cashier.inn),
             tax_rows=tax_rows(config),
             log=log,
-            on_report=queue_auto_report,
+            on_report=on_report,
             shift_change=outbox.shift_change,
         )
         worker = FiscalWorker(
@@ -162,6 +172,7 @@ class Agent:
             queue=queue,
             commands=ShiftCommands(outbox),
             boot=outbox.next_boot(),
+            after_z=after_z,
             service=service,
             worker=worker,
             log=log,
@@ -240,9 +251,16 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     intake = Intake(
         config=config, outbox=agent.outbox, worker=agent.worker, log=log, queue=agent.queue
     )
+    tape = TapeSync(worker=agent.worker, outbox=agent.outbox, queue=agent.queue, log=log)
     remote = RemoteIntake(
-        intake=intake, queue=agent.queue, commands=agent.commands, clock=_now, log=log
+        intake=intake,
+        queue=agent.queue,
+        commands=agent.commands,
+        tape=tape,
+        clock=_now,
+        log=log,
     )
+    agent.after_z.append(remote.after_z)
     await remote.settle_interrupted()
     mqtt = MqttAdapter(
         config=config,

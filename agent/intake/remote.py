@@ -53,7 +53,9 @@ from agent.outbox.sync_queue import SyncTopic
 if TYPE_CHECKING:
     import structlog
 
+    from agent.fiscal.reports import ShiftReportData
     from agent.intake.intake import Intake, Submitted
+    from agent.intake.tape_sync import TapeSync
     from agent.outbox.shift_commands import ShiftCommands
     from agent.outbox.sync_queue import SyncQueue
 
@@ -84,12 +86,14 @@ class RemoteIntake:
         intake: Intake,
         queue: SyncQueue,
         commands: ShiftCommands,
+        tape: TapeSync,
         clock: Callable[[], datetime],
         log: structlog.typing.FilteringBoundLogger,
     ) -> None:
         self._intake = intake
         self._queue = queue
         self._commands = commands
+        self._tape = tape
         self._clock = clock
         self._log = log.bind(component="remote_intake")
         self._running: set[asyncio.Task[None]] = set()
@@ -206,7 +210,7 @@ class RemoteIntake:
         log = self._log.bind(request_id=command.id, action=command.action)
         report: str | None = None
         try:
-            data = await self._intake.shift(command, publish=False)
+            report = await self._execute(command)
         except asyncio.CancelledError:
             raise  # left running: settled as interrupted at the next start
         except Exception as exc:  # noqa: BLE001 - every failure becomes the command's outcome
@@ -220,8 +224,7 @@ class RemoteIntake:
         else:
             state = CommandState.DONE
             outcome = CommandOutcome(id=command.id, status="done")
-            report = shift_report_json(data, request_id=command.id)
-            log.info("shift_command_done", shift=data.shift)
+            log.info("shift_command_done")
         try:
             await asyncio.to_thread(
                 self._commands.finish,
@@ -232,6 +235,34 @@ class RemoteIntake:
             )
         except StorageUnavailable as exc:
             log.error("shift_outcome_not_stored", error=str(exc))  # noqa: TRY400 - no traceback: the disk is the cause
+
+    async def _execute(self, command: ShiftCommand) -> str | None:
+        """Run the command; the report to queue with its outcome (none for ``sync_tape``)."""
+        if command.action == "sync_tape":
+            await self._tape.sync()
+            return None
+        data = await self._intake.shift(command, publish=False)
+        return shift_report_json(data, request_id=command.id)
+
+    def after_z(self, report: ShiftReportData) -> None:
+        """Read the closed shift's tape for documents the agent did not print, in the background.
+
+        Called for every Z, the guard's and commanded ones, right after it (the register is
+        still held then, so it runs as its own task).
+        """
+        task = asyncio.create_task(self._sync_after_z(report), name=f"tape[{report.shift}]")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _sync_after_z(self, report: ShiftReportData) -> None:
+        try:
+            await self._tape.sync(report)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a tape that cannot be read now is read at the next sync_tape
+            self._log.warning(
+                "tape_sync_failed", shift=report.shift, error=error_code(exc), reason=str(exc)
+            )
 
     async def settle_interrupted(self) -> None:
         """At start: shift commands a crash left running are answered ``failed``."""

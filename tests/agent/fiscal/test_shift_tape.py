@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.adapters.document_mapping import document_to_contract, document_type_name
+from agent.intake.document_mapping import document_to_contract, document_type_name
 from agent.domain.money import Kopecks
 from agent.domain.receipt import ReceiptKind
 from agent.drivers.interface import DocumentType
