@@ -41,8 +41,7 @@ DEFAULT_WINDOW: Final = 32
 DEFAULT_RATE_PER_S: Final = 200.0
 IDLE_POLL_S: Final = 1.0
 """With nothing to send, look at the queue this often even without a wake-up."""
-ACK_FLUSH_S: Final = 0.05
-"""Acknowledged entries are removed from the file in one transaction this often."""
+CONNECTED_WAIT_S: Final = 60.0
 
 
 class SyncPublisher:
@@ -80,7 +79,10 @@ class SyncPublisher:
     async def run(self) -> None:
         """Until cancelled: drain whenever the link is up."""
         while True:
-            await self._link.wait_connected()
+            try:
+                await self._link.wait_connected(CONNECTED_WAIT_S)
+            except LinkDown:
+                continue  # still down: the link keeps trying; so do we
             try:
                 await self._drain()
             except LinkDown as exc:

@@ -102,11 +102,12 @@ class MqttAdapter:
 
         outbox.add_queue_listener(wake_publisher)
         self._tasks: list[asyncio.Task[None]] = []
+        self._link_task: asyncio.Task[None] | None = None
         self._log = log.bind(component="mqtt")
 
     async def start(self) -> None:
         """Connect in the background and start the loops; returns at once."""
-        await self.link.start()
+        self._link_task = asyncio.create_task(self.link.run(), name="mqtt.link")
         self._tasks = [
             asyncio.create_task(
                 self._supervised("commands", self.consumer.run), name="mqtt.commands"
@@ -135,3 +136,6 @@ class MqttAdapter:
                 await task
         final = self.health.final_message() if self.link.is_connected else None
         await self.link.stop(final)
+        if self._link_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._link_task
