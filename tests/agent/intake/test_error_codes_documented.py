@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from agent.adapters.mqtt.errors import MqttError
 from agent.drivers.errors import DriverError
 from agent.fiscal.errors import FiscalError
 from agent.intake.errors import IntakeError
@@ -24,13 +25,13 @@ def _classes(base: type[Exception]) -> list[type[Exception]]:
 
 def _class_codes() -> set[str]:
     codes: set[str] = set()
-    for base in (DriverError, FiscalError, IntakeError, OutboxError):
+    for base in (DriverError, FiscalError, IntakeError, MqttError, OutboxError):
         for cls in _classes(base):
             code = cls.__dict__.get("public_code")
             if isinstance(code, str):
                 codes.add(code)
     # Bases nobody raises as such; a bare DeviceError reports register_error_0xNN.
-    return codes - {"driver_error", "fiscal_error", "outbox_error", "register_error"}
+    return codes - {"driver_error", "fiscal_error", "mqtt_error", "outbox_error", "register_error"}
 
 
 def _literal_codes() -> set[str]:
