@@ -41,6 +41,7 @@ class PlainClient:
     url: str
     client_id: str
     subscribe: tuple[str, ...] = (PREFIX + "#",)
+    persistent: bool = False  # a session the broker keeps (and queues for) while we are away
     messages: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,7 +50,7 @@ class PlainClient:
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv311,
-            clean_session=True,
+            clean_session=not self.persistent,
         )
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)

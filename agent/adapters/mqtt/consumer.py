@@ -20,7 +20,8 @@ from agent.outbox.crash_points import crash_point
 if TYPE_CHECKING:
     import structlog
 
-    from agent.adapters.mqtt.link import Incoming, MqttLink
+    from agent.adapters.mqtt.incoming import Incoming
+    from agent.adapters.mqtt.link import MqttLink
     from agent.adapters.mqtt.topics import Topics
     from agent.intake.remote import RemoteIntake
 

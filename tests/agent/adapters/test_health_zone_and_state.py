@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.adapters.report_mapping import HealthInputs, health_to_contract
 from agent.contract import Health
 from agent.drivers.interface import DeviceInfo, FnState, FnWarning, RegisterState, ShiftState
 from agent.fiscal.service import RegisterSnapshot
 from agent.fiscal.shift_guard import ShiftPolicy
+from agent.intake.report_mapping import HealthInputs, health_to_contract
 from agent.outbox.store import OutboxStats
 from tests.support.agent_rig import AgentRig, agent_rig
 

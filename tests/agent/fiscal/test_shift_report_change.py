@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.adapters.report_mapping import shift_report_to_contract
 from agent.domain.money import Kopecks
 from agent.fiscal.reports import ShiftChange
+from agent.intake.report_mapping import shift_report_to_contract
 from agent.outbox.states import RowState
 from tests.support.agent_rig import AgentRig, agent_rig
 from tests.support.by_hand import print_by_hand

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.intake.document_mapping import document_to_contract, document_type_name
 from agent.domain.money import Kopecks
 from agent.domain.receipt import ReceiptKind
 from agent.drivers.interface import DocumentType
 from agent.fiscal.tape import TapeDocument, foreign_documents
+from agent.intake.document_mapping import document_to_contract, document_type_name
 from firmware_sim.state import MSK
 from tests.support.agent_rig import AgentRig, agent_rig
 from tests.support.by_hand import print_by_hand

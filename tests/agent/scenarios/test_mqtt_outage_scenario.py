@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.broker import require_mosquitto
 from tests.support.mqtt_client import PREFIX, PlainClient
 from tests.support.payloads import receipt
 from tests.support.processes import http, wait_until
@@ -34,10 +35,11 @@ def test_broker_restarts_under_load_lose_nothing(
     broker: Any, start_sim: Any, start_agent: Any
 ) -> None:
     """Three broker restarts while payments flow: every result arrives, never altered."""
-    broker.require_mosquitto("amqtt loses QoS 1 messages queued for a persistent session")
+    require_mosquitto("amqtt loses QoS 1 messages queued for a persistent session", broker)
     sim = start_sim()
     start_agent(sim, settings=_settings(broker))
-    crm = PlainClient(broker.url, "crm-outage").connect()
+    # The CRM keeps its session too: results published while it reconnects wait for it.
+    crm = PlainClient(broker.url, "crm-outage", persistent=True).connect()
     ids = [f"out-{i:03d}" for i in range(150)]
     try:
         for i, request_id in enumerate(ids):

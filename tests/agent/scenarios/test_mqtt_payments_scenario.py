@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.broker import require_mosquitto
 from tests.support.mqtt_client import PlainClient
 from tests.support.payloads import receipt
 
@@ -85,7 +86,7 @@ def test_killed_between_commit_and_puback_the_broker_delivers_again(
     broker: Any, start_sim: Any, start_agent: Any
 ) -> None:
     """SIGKILL after the commit, before the PUBACK: redelivered, answered, one receipt each."""
-    broker.require_mosquitto("amqtt does not redeliver QoS 1 to a returning persistent session")
+    require_mosquitto("amqtt does not redeliver QoS 1 to a returning persistent session", broker)
     sim = start_sim()
     agent = start_agent(
         sim,
