@@ -155,10 +155,12 @@ class RemoteIntake:
             return await self._reject(topic, request_id, exc.public_code, message)
         error = ErrorDetail(code=exc.public_code, message=message)
         if kind is RowKind.RECEIPT:
-            body = ReceiptResult(id=request_id, status="rejected", error=error).model_dump_json()
+            result = ReceiptResult(id=request_id, status="rejected", error=error)
+            body = result.model_dump_json(exclude_none=True)
             topic_out = SyncTopic.RECEIPT
         else:
-            body = CommandOutcome(id=request_id, status="rejected", error=error).model_dump_json()
+            outcome = CommandOutcome(id=request_id, status="rejected", error=error)
+            body = outcome.model_dump_json(exclude_none=True)
             topic_out = SyncTopic.COMMAND
         return await self._put(topic_out, body)
 
@@ -230,7 +232,7 @@ class RemoteIntake:
                 self._commands.finish,
                 command.id,
                 state=state,
-                outcome=_json_object(outcome.model_dump_json()),
+                outcome=_json_object(outcome.model_dump_json(exclude_none=True)),
                 report=report,
             )
         except StorageUnavailable as exc:
@@ -269,7 +271,9 @@ class RemoteIntake:
 
         def outcome(row: ShiftCommandRow) -> dict[str, Any]:
             error = ErrorDetail(code=INTERRUPTED, message=INTERRUPTED_MESSAGE)
-            body = CommandOutcome(id=row.id, status="failed", error=error).model_dump_json()
+            body = CommandOutcome(id=row.id, status="failed", error=error).model_dump_json(
+                exclude_none=True
+            )
             return _json_object(body)
 
         for row in await asyncio.to_thread(self._commands.settle_interrupted, outcome):
