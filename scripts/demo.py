@@ -1,8 +1,10 @@
 """``make demo``: the simulator and the agent on one machine, a club's evening in a minute.
 
-Starts firmware-sim on a pseudo-terminal (state in ./demo-state), starts the agent as a
-service would, and pushes payments the way a CRM does: a balance top-up by card, a gaming
-session paid from that balance, bar items in cash with change, a refund. It shows what the
+Starts an MQTT broker (Mosquitto where the machine has it, else the embedded amqtt), firmware-sim
+on a pseudo-terminal (state in ./demo-state) and the agent as a service would, and publishes
+payments the way a CRM does, on ``cmd/receipt``: a balance top-up by card, a gaming session
+paid from that balance, bar items in cash with change, a refund; the results come back on
+``evt/receipt``. It shows what the
 agent answers to a resend, to a reused id and to bad input, kills the agent with SIGKILL in the
 middle of a receipt and shows the receipt was printed exactly once, runs out of paper, and ends
 the shift with a Z report. Then it prints the FN tape and reconciles the payments with the
@@ -21,6 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.support.broker import Broker
+from tests.support.mqtt_client import PREFIX, PlainClient
 from tests.support.processes import Agent, Simulator, http, wait_until
 
 STATE = Path("demo-state")
@@ -87,26 +91,44 @@ def main() -> int:
     """Run the demo; exit 0 when the books balance."""
     shutil.rmtree(STATE, ignore_errors=True)
     STATE.mkdir()
-    say("Starting the register simulator (ШТРИХ-М-01Ф on a pseudo-terminal) and the agent")
+    say("Starting a broker, the register simulator (ШТРИХ-М-01Ф on a pseudo-terminal), the agent")
+    broker = Broker(STATE.resolve() / "broker").start()
     sim = Simulator(state_file=STATE.resolve() / "register.db").start()
-    agent = Agent(workdir=STATE.resolve(), register_url=sim.url, settings={"log_level": "info"})
+    agent = Agent(
+        workdir=STATE.resolve(), register_url=sim.url, settings={"mqtt": {"url": broker.url}}
+    )
     agent.start()
-    print(f"  register {sim.url}, control {sim.control}, agent API {agent.base}")
+    crm = PlainClient(broker.url, "demo-crm", persistent=True).connect()
+    print(f"  broker {broker.kind} at {broker.url}, register {sim.url}, agent API {agent.base}")
     try:
-        return run(sim, agent)
+        return run(sim, agent, crm)
     finally:
+        crm.close()
         agent.stop()
         sim.stop()
+        broker.stop()
         print(f"\n  logs and state are in {STATE}/ (agent.log, register.sim.log, register.db)")
 
 
-def run(sim: Simulator, agent: Agent) -> int:
+def mqtt_result(crm: PlainClient, request_id: str) -> dict[str, Any]:
+    """The first final result of ``request_id`` that arrived on evt/receipt."""
+
+    def result() -> dict[str, Any] | None:
+        answers = crm.by_id("evt/receipt").get(request_id, [])
+        return answers[-1] if answers else None
+
+    return wait_until(result, timeout_s=60, what=f"{request_id} on evt/receipt")
+
+
+def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
     """The story."""
-    say("The CRM pushes four payments (202 = committed to the outbox, before any printing)")
+    say(f"The CRM publishes four payments on {PREFIX}cmd/receipt (QoS 1)")
     for payment in PAYMENTS:
-        show(payment["id"], *http("POST", f"{agent.base}/receipts", payment))
+        crm.publish(PREFIX + "cmd/receipt", payment)
+        print(f"  {payment['id']} published; the agent acknowledges it once it is on disk")
+    say("The results arrive on evt/receipt")
     for payment in PAYMENTS:
-        result = final(agent, payment["id"])
+        result = mqtt_result(crm, payment["id"])
         fiscal = result.get("fiscal", {})
         print(
             f"  {payment['id']} {result['status']}: FD {fiscal.get('fd')} FP {fiscal.get('fp')} "
@@ -118,7 +140,13 @@ def run(sim: Simulator, agent: Agent) -> int:
     say("The same id with other content is refused")
     other = {**PAYMENTS[2], "payments": {"cash": "1000.00"}}
     show("crm-1003 changed", *http("POST", f"{agent.base}/receipts", other))
-    say("Bad input gets a 4xx that names the field")
+    say("Bad input over MQTT is answered too: not JSON goes to evt/rejected with the reason")
+    crm.publish(PREFIX + "cmd/receipt", "{this is not json")
+    rejected = wait_until(lambda: crm.received("evt/rejected"), timeout_s=30, what="the rejection")[
+        -1
+    ].json()
+    print(f"  evt/rejected: {json.dumps(rejected, ensure_ascii=False)}")
+    say("Over the local HTTP API (a POS on the same machine) bad input gets a 4xx naming the field")
     bad = {**PAYMENTS[2], "id": "crm-bad", "items": [{**PAYMENTS[2]["items"][0], "price": 120.0}]}
     show("price as a JSON number", *http("POST", f"{agent.base}/receipts", bad))
     short = {**PAYMENTS[2], "id": "crm-short", "payments": {"cash": "100.00"}}
@@ -167,6 +195,20 @@ def run(sim: Simulator, agent: Agent) -> int:
     print(
         f"  sales {counters['sales']}  refunds {counters['refunds']}  drawer {counters['cash_in_drawer']}"
     )
+
+    say("Health on the broker (retained, so a support tool sees it the moment it subscribes)")
+    health = [m.json() for m in crm.received("health")][-1]
+    print(
+        f"  state {health['state']}, boot {health.get('boot')}, seq {health.get('seq')}, "
+        f"register {health['register']['link']}, shift open {health['shift']['open']}, "
+        f"sync queue {health['sync']['pending']}"
+    )
+    z_on_mqtt = wait_until(
+        lambda: [m.json() for m in crm.received("evt/shift") if m.json()["kind"] == "z"],
+        timeout_s=30,
+        what="the Z report on evt/shift",
+    )[-1]
+    print(f"  the Z report reached evt/shift too: shift {z_on_mqtt['shift']}")
 
     say("The FN tape (firmware-sim tape)")
     for doc in sim.tape():
