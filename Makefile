@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint unit demo bench clean
+.PHONY: test lint unit soak demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required; set PYTHON=python3.11")'
@@ -25,6 +25,9 @@ test: lint
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not sim and not broker and not e2e and not slow"
+
+soak: $(STAMP)
+	FISCAL_EDGE_SOAK=1 $(BIN)/pytest -m soak tests/soak
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py

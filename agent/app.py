@@ -42,6 +42,7 @@ from agent.transport import Transport, TransportParams
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from agent.adapters.mqtt.link import MqttLink
     from agent.config import AgentConfig
     from agent.contract import Health
     from agent.fiscal.reports import ShiftReportData
@@ -113,6 +114,7 @@ class Agent:
     worker: FiscalWorker
     log: structlog.typing.FilteringBoundLogger
     started_monotonic: float  # uptime counts on the monotonic clock: the host's may jump
+    broker_link: MqttLink | None = None  # set once the MQTT adapter is built
 
     @classmethod
     def build(cls, config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> Agent:
@@ -215,6 +217,7 @@ class Agent:
                 outbox=stats,
                 sync_pending=sync.pending,
                 sync_oldest_age_s=sync.oldest_pending_age_s,
+                is_broker_up=None if self.broker_link is None else self.broker_link.is_connected,
                 rotate_at=self.service.policy.rotate_at,
             )
         )
@@ -271,6 +274,7 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
         health=agent.health,
         log=log,
     )
+    agent.broker_link = mqtt.link
     app = build_app(HttpDeps(intake=intake, outbox=agent.outbox, health=agent.health, log=log))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

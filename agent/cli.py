@@ -133,7 +133,13 @@ def render_status(health: dict[str, Any], unknown: list[dict[str, Any]] | None =
             f"LINE      STOPPED since {line.get('since')} behind {line.get('row')}: "
             f"{line.get('reason')} (printing resumes once the register answers for it)"
         )
-    lines.append(f"sync      {sync.get('pending', 0)} waiting")
+    broker = f"   broker {sync['broker']}" if sync.get("broker") else ""
+    oldest = sync.get("oldest_pending_age_s")
+    lines.append(
+        f"sync      {sync.get('pending', 0)} waiting"
+        + (f" (oldest {_duration(oldest)})" if oldest else "")
+        + broker
+    )
     error = health.get("last_error")
     if error:
         lines.append(f"last error {error.get('code')}: {error.get('message')} at {error.get('at')}")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import pytest
 
-pytest_plugins = ["tests.support.broker"]  # fixtures broker and broker_factory
+pytest_plugins = [
+    "tests.support.broker",  # fixtures broker and broker_factory
+    "tests.support.process_fixtures",  # fixtures start_sim and start_agent
+]
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,16 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
     for task in leaked:
         task.cancel()
     assert not leaked, f"test leaked tasks: {[task.get_name() for task in leaked]}"
+
+
+SOAK_ENV = "FISCAL_EDGE_SOAK"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Soak runs take many minutes: they run under ``make soak`` only (it sets FISCAL_EDGE_SOAK)."""
+    if os.environ.get(SOAK_ENV):
+        return
+    skip = pytest.mark.skip(reason=f"a soak run: `make soak` runs it (sets {SOAK_ENV}=1)")
+    for item in items:
+        if item.get_closest_marker("soak"):
+            item.add_marker(skip)

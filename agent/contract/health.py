@@ -122,12 +122,17 @@ class LineHealth(BaseModel):
 
 
 class SyncHealth(BaseModel):
-    """Results waiting for the broker."""
+    """Results waiting for the broker.
+
+    ``broker`` (the agent's own addition) says whether the agent is connected to its broker
+    right now: "up" or "down" (None where the agent has no MQTT link).
+    """
 
     model_config = _RESULT
 
     pending: int
     oldest_pending_age_s: float | None = None
+    broker: Literal["up", "down"] | None = None
 
 
 class LastError(BaseModel):

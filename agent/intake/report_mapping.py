@@ -118,6 +118,7 @@ class HealthInputs:
     sync_pending: int
     sync_oldest_age_s: float | None
     rotate_at: timedelta
+    is_broker_up: bool | None = None  # None: no MQTT link
     boot: int | None = None  # v1.1: the agent's start count, kept on disk
     seq: int | None = None  # v1.1: this health's number within the boot
 
@@ -227,7 +228,13 @@ def health_to_contract(inputs: HealthInputs) -> Health:
         line=LineHealth(stopped=True, row=line.row, since=line.since, reason=line.reason)
         if line
         else LineHealth(stopped=False),
-        sync=SyncHealth(pending=inputs.sync_pending, oldest_pending_age_s=inputs.sync_oldest_age_s),
+        sync=SyncHealth(
+            pending=inputs.sync_pending,
+            oldest_pending_age_s=inputs.sync_oldest_age_s,
+            broker=None
+            if inputs.is_broker_up is None
+            else ("up" if inputs.is_broker_up else "down"),
+        ),
         last_error=LastError(code=last.code, message=last.message, at=last.since) if last else None,
     )
 

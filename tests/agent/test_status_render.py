@@ -74,3 +74,12 @@ def test_status_render_shows_the_registers_zone_and_a_clock_that_disagrees() -> 
     line = next(t for t in render_status(wrong).splitlines() if t.startswith("register"))
     assert "tz +03:00 (configured), its clock says +05:00" in line
     assert "PROBLEM: tz_mismatch" in line
+
+
+def test_status_render_shows_the_sync_queue_and_the_broker() -> None:
+    """The sync line: how many results wait, the oldest one's age, whether the broker is up."""
+    health = {**HEALTH, "sync": {"pending": 5000, "oldest_pending_age_s": 7200.0, "broker": "down"}}
+    line = next(text for text in render_status(health).splitlines() if text.startswith("sync"))
+    assert "5000 waiting" in line
+    assert "oldest 2h" in line
+    assert "broker down" in line

@@ -172,6 +172,8 @@ class Agent:
             'name = "Администратор"',
             "[worker]",
             *(f"{k} = {v}" for k, v in worker.items()),
+            "[outbox]",
+            *(f"{k} = {_toml(v)}" for k, v in self.settings.get("outbox", {}).items()),
             "[log]",
             'level = "debug"',
             'format = "json"',

@@ -57,10 +57,11 @@ class CommandConsumer:
                 crash_point("before_puback")  # tests: committed, not acknowledged
                 self._link.ack(message)
                 self.taken += 1
-            else:
+            elif message.connection == self._link.connection:
                 self.bounced += 1
                 self._log.warning("no_room_reconnecting", topic=message.topic, mid=message.mid)
                 await self._link.bounce()
+            # else: it came on a connection already dropped; the broker delivers it again
 
     async def handle(self, message: Incoming) -> Answer:
         """Decode one message and give it to the intake."""

@@ -76,7 +76,17 @@ def test_5000_results_queued_while_the_broker_is_down_all_arrive_in_order(
         timeout_s=20,
         what="the agent's health",
     )
+    wait_until(
+        lambda: http("GET", f"{agent.base}/health")[1]["sync"].get("broker") == "up",
+        timeout_s=20,
+        what="health to say the broker is up",
+    )
     broker.stop()
+    wait_until(
+        lambda: http("GET", f"{agent.base}/health")[1]["sync"].get("broker") == "down",
+        timeout_s=20,
+        what="health to say the broker is down",
+    )
     now = datetime.now(UTC).isoformat()
     payloads = [
         json.dumps({"kind": "z", "shift": n, "fn": "9999078900001234", "seq_check": n})

@@ -113,3 +113,35 @@ def test_killed_between_commit_and_puback_the_broker_delivers_again(
         _one_receipt_per_id(sim, set(ids))
     finally:
         crm.close()
+
+
+def test_no_room_is_not_acknowledged_and_the_broker_delivers_it_later(
+    broker: Any, start_sim: Any, start_agent: Any
+) -> None:
+    """The outbox full (paper out, max_pending 2): the rest wait at the broker, then all print."""
+    require_mosquitto("redelivery of unacknowledged QoS 1 messages on a new connection", broker)
+    sim = start_sim()
+    agent = start_agent(sim, settings={**_mqtt(broker), "outbox": {"max_pending": 2}})
+    sim.post("/paper/out")
+    crm = PlainClient(broker.url, "crm-test").connect()
+    ids = [f"room-{i}" for i in range(6)]
+    try:
+        for i, request_id in enumerate(ids):
+            crm.publish(RECEIPT_TOPIC, receipt(request_id, 50_000 + i))
+        crm.wait_for(
+            lambda: any(r.get("event") == "no_room_reconnecting" for r in agent.log_records()),
+            timeout_s=30,
+            what="the agent to refuse a command for lack of room",
+        )
+        assert crm.by_id("evt/receipt") == {}, "nothing is final while the paper is out"
+        sim.post("/paper/back")
+        crm.wait_for(
+            lambda: all(
+                any(a["status"] == "done" for a in crm.by_id("evt/receipt").get(i, [])) for i in ids
+            ),
+            timeout_s=120,
+            what="every payment once there is room",
+        )
+        _one_receipt_per_id(sim, set(ids))
+    finally:
+        crm.close()

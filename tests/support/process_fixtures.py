@@ -1,4 +1,4 @@
-"""Scenario fixtures: a simulator process and an agent process on a real pty."""
+"""Fixtures for scenario and soak tests: simulator and agent processes on a real pty."""
 
 from __future__ import annotations
 
