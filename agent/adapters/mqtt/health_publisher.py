@@ -80,10 +80,10 @@ class HealthPublisher:
                 async with asyncio.timeout(CHECK_S):
                     await self._due.wait()
             if not self._link.is_connected:
-                # Wait for the link without spinning (``_due`` may be set and stays set, so
-                # the first health after the reconnect goes out at once).
-                with contextlib.suppress(LinkDown):
-                    await self._link.wait_connected(CHECK_S)
+                # Never spin here: ``_due`` may be set (and stays set, so the first health
+                # after the reconnect goes out at once), and an already-set event's wait does
+                # not yield to the loop. A plain sleep always does.
+                await asyncio.sleep(CHECK_S)
                 continue
             forced = self._due.is_set()
             self._due.clear()

@@ -201,6 +201,7 @@ class MqttLink:
         if conn.is_up:  # wait_connected() returns once the hooks ran (e.g. health published)
             self._connected.set()
         reason = await conn.wait_lost()
+        self._connected.clear()  # however it ended (a bounce or stop closes it without on_lost)
         if self._stopping.is_set():
             return 0.0
         if conn.was_bounced:
@@ -345,6 +346,7 @@ class MqttLink:
         if conn is None or not conn.is_open:
             return
         conn.was_bounced = True
+        self._connected.clear()  # wait_connected() waits for the next connection from now on
         self._log.info("mqtt_bounce", connection=conn.number)
         await conn.close()
 

@@ -42,6 +42,8 @@ DEFAULT_RATE_PER_S: Final = 200.0
 IDLE_POLL_S: Final = 1.0
 """With nothing to send, look at the queue this often even without a wake-up."""
 CONNECTED_WAIT_S: Final = 60.0
+PAUSE_S: Final = 0.5
+"""After the link dropped mid-drain, this long before looking again."""
 
 
 class SyncPublisher:
@@ -87,6 +89,7 @@ class SyncPublisher:
                 await self._drain()
             except LinkDown as exc:
                 self._log.info("sync_paused", reason=str(exc))
+                await asyncio.sleep(PAUSE_S)  # never a hot loop while the link settles
             finally:
                 await self._flush_acks()
 

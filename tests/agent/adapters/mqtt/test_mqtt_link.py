@@ -179,6 +179,8 @@ async def test_link_bounce_gets_the_delivery_again_on_a_new_connection(broker: B
 
         await link.bounce()
         assert not link.is_connected
+        with pytest.raises(LinkDown):  # down until the next connection: never "connected" now
+            await link.wait_connected(0.01)
         again = await _receive(link)
         assert (again.payload, again.duplicate) == (b"m1", True)
         assert again.connection > first.connection
