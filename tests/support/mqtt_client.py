@@ -102,6 +102,11 @@ class PlainClient:
             grouped[str(body.get("id"))].append(body)
         return grouped
 
+    def all_done(self, ids: list[str] | set[str]) -> bool:
+        """Every id has a ``done`` result on evt/receipt."""
+        results = self.by_id("evt/receipt")
+        return all(any(a["status"] == "done" for a in results.get(i, [])) for i in ids)
+
     def wait_for(self, predicate: Any, *, timeout_s: float, what: str) -> None:
         """Poll ``predicate()`` until true; TimeoutError naming ``what``."""
         deadline = time.monotonic() + timeout_s

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.contract import Health
-from agent.drivers.interface import DeviceInfo, FnState, FnWarning, RegisterState, ShiftState
+from agent.drivers.interface import DeviceInfo, FnState, FnWarning, ShiftState
 from agent.fiscal.service import RegisterSnapshot
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake.report_mapping import HealthInputs, health_to_contract
 from agent.outbox.store import OutboxStats
+from tests.agent.adapters.test_health_mapping import CLOCK, STATE
 from tests.support.agent_rig import AgentRig, agent_rig
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -120,19 +121,6 @@ async def test_register_state_follows_the_shift(tmp_path: Path) -> None:
 
 # -- register.state, boot and seq from a snapshot ---------------------------------------------
 
-CLOCK = datetime(2026, 11, 21, 15, 0, tzinfo=MSK)
-STATE = RegisterState(
-    mode=2,
-    submode=0,
-    shift=ShiftState.OPEN,
-    shift_number=12,
-    is_receipt_open=False,
-    is_printing=False,
-    has_paper=True,
-    is_cover_open=False,
-    clock=CLOCK,
-    last_fd=40,
-)
 SNAPSHOT = RegisterSnapshot(
     info=DeviceInfo(model="ШТРИХ-М-01Ф", serial="12345678", fn_serial="9999078900012345"),
     state=STATE,

@@ -57,16 +57,6 @@ FISCAL = FiscalRecord(
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "agent.sqlite3"
-
-
-@pytest.fixture
 def outbox(path: Path, clock: FakeClock) -> Iterator[Outbox]:
     box = Outbox(path, clock=clock, max_pending=5, retention=timedelta(days=90))
     yield box

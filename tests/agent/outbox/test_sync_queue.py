@@ -5,24 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from agent.outbox.orders import CashDirection, CashOrder
 from agent.outbox.shift_commands import CommandState, ShiftCommands, Taking
 from agent.outbox.states import RowState
 from agent.outbox.store import SCHEMA_VERSION, Outbox
 from agent.outbox.sync_queue import SyncQueue, SyncTopic
 from tests.agent.outbox.test_store import FISCAL, FakeClock, _receipt
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "agent.sqlite3"
 
 
 def _done(outbox: Outbox, request_id: str) -> None:

@@ -88,11 +88,7 @@ def test_a_thousand_malformed_commands_never_stop_the_agent(
         expected_rejected = sum(1 for _, _, rid, where in bad if where == "evt/rejected") + 2
 
         def answered() -> bool:
-            results = crm.by_id("evt/receipt")
-            good_done = all(
-                any(r["status"] == "done" for r in results.get(i, [])) for i in good_ids
-            )
-            return good_done and len(crm.received("evt/rejected")) >= expected_rejected
+            return crm.all_done(good_ids) and len(crm.received("evt/rejected")) >= expected_rejected
 
         crm.wait_for(answered, timeout_s=200, what="answers to every command")
         assert agent.is_alive()

@@ -80,6 +80,25 @@ def test_health_retained_offline_on_kill_online_on_restart(
         ]
         assert seqs == sorted(seqs), "seq goes up within a boot"
 
+        # Killed and restarted at once, before the broker noticed: the session takeover
+        # sends the old boot's will, and the new boot's health must still be what stands.
+        agent.kill()
+        agent.start()
+        watcher.wait_for(
+            lambda: (
+                watcher.received("health")[-1].json().get("boot") == boot + 2
+                and watcher.received("health")[-1].json()["state"] != "offline"
+            ),
+            timeout_s=30,
+            what="health of the boot after a quick restart",
+        )
+        time.sleep(KEEPALIVE_S * 1.5 + 1)
+        retained = _retained(broker, "reader-3")
+        assert (retained["boot"], retained["state"] != "offline") == (boot + 2, True)
+        seqs = [
+            m.json()["seq"] for m in watcher.received("health") if m.json().get("boot") == boot + 2
+        ]
+
         agent.stop()  # orderly: the agent says offline itself, with the next seq
         watcher.wait_for(
             lambda: watcher.received("health")[-1].json()["state"] == "offline",
@@ -87,7 +106,7 @@ def test_health_retained_offline_on_kill_online_on_restart(
             what="the orderly offline",
         )
         last = watcher.received("health")[-1].json()
-        assert last["boot"] == boot + 1
+        assert last["boot"] == boot + 2
         assert last["seq"] > seqs[-1]
     finally:
         watcher.close()

@@ -50,9 +50,7 @@ def test_broker_restarts_under_load_lose_nothing(
                 broker.start()
                 crm.wait_for(crm.client.is_connected, timeout_s=30, what="the CRM to reconnect")
         crm.wait_for(
-            lambda: all(
-                any(a["status"] == "done" for a in crm.by_id("evt/receipt").get(i, [])) for i in ids
-            ),
+            lambda: crm.all_done(ids),
             timeout_s=180,
             what="every result after the restarts",
         )

@@ -102,8 +102,7 @@ def test_killed_between_commit_and_puback_the_broker_delivers_again(
 
         def all_done() -> bool:
             _revive(agent)
-            results = crm.by_id("evt/receipt")
-            return all(any(a["status"] == "done" for a in results.get(i, [])) for i in ids)
+            return crm.all_done(ids)
 
         crm.wait_for(all_done, timeout_s=180, what="every result after the kills")
         kills = [r for r in agent.log_records() if r.get("event") == "crash_point"]
@@ -136,9 +135,7 @@ def test_no_room_is_not_acknowledged_and_the_broker_delivers_it_later(
         assert crm.by_id("evt/receipt") == {}, "nothing is final while the paper is out"
         sim.post("/paper/back")
         crm.wait_for(
-            lambda: all(
-                any(a["status"] == "done" for a in crm.by_id("evt/receipt").get(i, [])) for i in ids
-            ),
+            lambda: crm.all_done(ids),
             timeout_s=120,
             what="every payment once there is room",
         )
