@@ -217,6 +217,7 @@ class Broker:
             "persistence_file mosquitto.db",
             "autosave_interval 60",
             "max_queued_messages 100000",
+            "set_tcp_nodelay true",  # as production should: no 40 ms Nagle stalls per packet
             "max_inflight_messages 20",
             f"log_dest file {self.log_file}",
             "log_type error",

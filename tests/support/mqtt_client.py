@@ -7,6 +7,7 @@ per topic, in arrival order; it publishes at QoS 1 and waits for the broker's PU
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -63,6 +64,9 @@ class PlainClient:
         """Connect, subscribe, and return once the subscription is confirmed."""
         parts = urlsplit(self.url)
         self.client.connect(parts.hostname or "127.0.0.1", parts.port or 1883, keepalive=10)
+        sock = self.client.socket()
+        if sock is not None:  # as the agent's link does: no Nagle stalls on small packets
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client.loop_start()
         if not self._subscribed.wait(10):
             msg = f"no SUBACK from {self.url}"

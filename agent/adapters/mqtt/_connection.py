@@ -241,6 +241,11 @@ class Connection:
         client = self._client
         sock = client.socket()
         assert sock is not None  # connect() returned without an error
+        # Small MQTT packets must leave at once: with Nagle's algorithm a PUBACK or a result
+        # waits for the peer's delayed ACK (about 40 ms on Linux) on every exchange.
+        if isinstance(sock, socket.socket):  # TLS sockets are socket.socket too
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._fd = sock.fileno()
         client.on_socket_close = self._on_socket_close
         client.on_socket_register_write = self._on_register_write
