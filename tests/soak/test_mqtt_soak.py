@@ -3,7 +3,7 @@
 The full run behind the scenario that queues 5,000 entries directly: here each entry is the
 result of a receipt the agent printed on the simulator, with the broker stopped from the first
 payment to the last result, and restarted a few times while the backlog drains. Runs under
-``make soak`` only (about 3 minutes on a 2-core VM).
+``make soak`` only (about 75 s on a 2-core VM: 5,000 receipts printed, then delivered).
 """
 
 from __future__ import annotations
