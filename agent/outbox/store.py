@@ -67,7 +67,7 @@ from agent.outbox.rows import (
     fiscal_columns,
     row_from_sql,
 )
-from agent.outbox.shift_commands import SHIFT_COMMANDS_SCHEMA
+from agent.outbox.schema import SCHEMA_VERSION, migrate
 from agent.outbox.states import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -77,7 +77,7 @@ from agent.outbox.states import (
     RowState,
     transition,
 )
-from agent.outbox.sync_queue import PUBLISHED_STATES, SYNC_QUEUE_SCHEMA, enqueue_row_in
+from agent.outbox.sync_queue import PUBLISHED_STATES, enqueue_row_in
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -108,55 +108,6 @@ PAGE_SIZE_BYTES: Final = 1024
 """SQLite page size of a new file (an existing file keeps its own): a receipt's three commits
 write about a quarter of what 4 KiB pages cost."""
 
-_MIGRATIONS: Final[tuple[str, ...]] = (
-    # 1: the outbox table. seq is the accept order (FIFO); id is the idempotency key.
-    """
-    CREATE TABLE outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        state TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        accepted_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        fn_serial TEXT,
-        last_fd_before INTEGER,
-        fiscal_fn TEXT,
-        fiscal_fd INTEGER,
-        fiscal_fp INTEGER,
-        fiscal_shift INTEGER,
-        fiscal_number INTEGER,
-        fiscal_issued_at TEXT,
-        fiscal_total INTEGER,
-        fiscal_change INTEGER,
-        error_code TEXT,
-        error_message TEXT,
-        delivered_at TEXT
-    );
-    CREATE INDEX outbox_state_seq ON outbox (state, seq);
-    """,
-    # 2: the drawer's balance recorded with a cash movement's intent (cash leaves no FD).
-    """
-    ALTER TABLE outbox ADD COLUMN drawer_before INTEGER;
-    """,
-    # 3: the mark the FN document carries, and who settled an unknown row, when and how.
-    """
-    ALTER TABLE outbox ADD COLUMN fiscal_mark TEXT;
-    ALTER TABLE outbox ADD COLUMN settled_as TEXT;
-    ALTER TABLE outbox ADD COLUMN settled_by TEXT;
-    ALTER TABLE outbox ADD COLUMN settled_at TEXT;
-    ALTER TABLE outbox ADD COLUMN settled_reason TEXT;
-    """,
-    # 4: the sync queue (agent/outbox/sync_queue.py), shift commands by id, the boot counter.
-    SYNC_QUEUE_SCHEMA
-    + SHIFT_COMMANDS_SCHEMA
-    + """
-    CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-)
-SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
 _FINAL_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES, key=str))
 _ACTIVE_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES, key=str))
@@ -628,21 +579,7 @@ class Outbox:
         return _utc_text(self._clock())
 
     def _migrate(self, db: Database) -> None:
-        found = _scalar(db, "PRAGMA user_version")
-        if found > SCHEMA_VERSION:
-            raise SchemaTooNew(self.path, found, SCHEMA_VERSION)
-        for version in range(found + 1, SCHEMA_VERSION + 1):
-            conn = db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _MIGRATIONS[version - 1].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {version}")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        migrate(db.conn, self.path)
 
 
 class _Increment:

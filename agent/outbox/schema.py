@@ -1,0 +1,86 @@
+"""The outbox file's schema: its migrations, in order, and the code that applies them.
+
+The version lives in ``PRAGMA user_version``; a file is migrated forward when it is opened,
+each migration in its own transaction, and a file from a newer agent is refused (it holds
+fiscal results: never guess at a schema).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+from agent.outbox.errors import SchemaTooNew
+from agent.outbox.shift_commands import SHIFT_COMMANDS_SCHEMA
+from agent.outbox.sync_queue import SYNC_QUEUE_SCHEMA
+
+__all__ = ["SCHEMA_VERSION", "migrate"]
+
+_MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: the outbox table. seq is the accept order (FIFO); id is the idempotency key.
+    """
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        fn_serial TEXT,
+        last_fd_before INTEGER,
+        fiscal_fn TEXT,
+        fiscal_fd INTEGER,
+        fiscal_fp INTEGER,
+        fiscal_shift INTEGER,
+        fiscal_number INTEGER,
+        fiscal_issued_at TEXT,
+        fiscal_total INTEGER,
+        fiscal_change INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_state_seq ON outbox (state, seq);
+    """,
+    # 2: the drawer's balance recorded with a cash movement's intent (cash leaves no FD).
+    """
+    ALTER TABLE outbox ADD COLUMN drawer_before INTEGER;
+    """,
+    # 3: the mark the FN document carries, and who settled an unknown row, when and how.
+    """
+    ALTER TABLE outbox ADD COLUMN fiscal_mark TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_as TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_by TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_at TEXT;
+    ALTER TABLE outbox ADD COLUMN settled_reason TEXT;
+    """,
+    # 4: the sync queue (agent/outbox/sync_queue.py), shift commands by id, the boot counter.
+    SYNC_QUEUE_SCHEMA
+    + SHIFT_COMMANDS_SCHEMA
+    + """
+    CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the file on ``conn`` to :data:`SCHEMA_VERSION`; :class:`SchemaTooNew` if newer."""
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(path, found, SCHEMA_VERSION)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _MIGRATIONS[version - 1].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
