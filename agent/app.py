@@ -21,6 +21,7 @@ import structlog
 from aiohttp import web
 
 from agent.adapters.http.routes import HttpDeps, build_app
+from agent.adapters.metrics import AgentMetrics
 from agent.adapters.mqtt.service import MqttAdapter
 from agent.adapters.systemd_notify import SystemdNotifier
 from agent.domain.receipt import Cashier, VatRate
@@ -72,7 +73,11 @@ def tax_rows(config: AgentConfig) -> dict[VatRate, int]:
     return {VatRate[name.upper()]: row for name, row in config.register.tax_rate_codes.items()}
 
 
-def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> ShtrihDriver:
+def build_driver(
+    config: AgentConfig,
+    log: structlog.typing.FilteringBoundLogger,
+    on_round_trip: Callable[[str, float], None] | None = None,
+) -> ShtrihDriver:
     """The register's driver from ``[register]`` (the benchmark builds its bare driver so too)."""
     register = config.register
     return ShtrihDriver(
@@ -85,6 +90,7 @@ def build_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger
             tax_rate_index=tax_rows(config),
         ),
         log=log.bind(register=register.url),
+        on_round_trip=on_round_trip,
     )
 
 
@@ -114,6 +120,7 @@ class Agent:
     worker: FiscalWorker
     log: structlog.typing.FilteringBoundLogger
     started_monotonic: float  # uptime counts on the monotonic clock: the host's may jump
+    metrics: AgentMetrics
     broker_link: MqttLink | None = None  # set once the MQTT adapter is built
 
     @classmethod
@@ -127,7 +134,9 @@ class Agent:
             retention=config.outbox.retention,
         )
         queue = SyncQueue(outbox, clock=_now)
-        driver = build_driver(config, log)
+        metrics = AgentMetrics()
+        outbox.add_result_listener(metrics.receipt_result)
+        driver = build_driver(config, log, metrics.round_trip)
 
         after_z: list[Callable[[ShiftReportData], None]] = []
 
@@ -167,6 +176,7 @@ class Agent:
             ),
             log=log,
             clock=_now,
+            on_error=metrics.register_error,
         )
         return cls(
             config=config,
@@ -179,6 +189,7 @@ class Agent:
             worker=worker,
             log=log,
             started_monotonic=time.monotonic(),
+            metrics=metrics,
         )
 
     async def health(self) -> Health:
@@ -275,7 +286,11 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
         log=log,
     )
     agent.broker_link = mqtt.link
-    app = build_app(HttpDeps(intake=intake, outbox=agent.outbox, health=agent.health, log=log))
+    app = build_app(
+        HttpDeps(
+            intake=intake, outbox=agent.outbox, health=agent.health, log=log, metrics=agent.metrics
+        )
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)

@@ -11,7 +11,13 @@ import re
 from decimal import Decimal
 from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -155,10 +161,20 @@ def _check_id(value: str) -> str:
     return value
 
 
+# The JSON schemas say what the wire carries (docs/asyncapi.yaml, docs/openapi.yaml): a
+# string, never the JSON number pydantic's Decimal schema would also allow.
 Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(format_money, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+            "description": "money: a decimal string, two decimals on output",
+            "examples": ["150.00"],
+        }
+    ),
 ]
 """Non-negative money: a JSON string with at most two decimals in, exactly two out."""
 
@@ -166,10 +182,28 @@ Quantity = Annotated[
     Decimal,
     BeforeValidator(_parse_qty),
     PlainSerializer(_format_qty, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,7}(\.\d{1,6})?$",
+            "description": "a quantity above zero, at most 1000000: a decimal string",
+            "examples": ["1", "0.5"],
+        }
+    ),
 ]
 """A quantity above zero: a JSON string with at most six decimals ("1", "0.5")."""
 
-RequestId = Annotated[str, AfterValidator(_check_id)]
+RequestId = Annotated[
+    str,
+    AfterValidator(_check_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[!-~]{1,64}$",
+            "description": "the idempotency key: 1..64 printable ASCII characters, no spaces",
+        }
+    ),
+]
 """The idempotency key: 1..64 printable ASCII characters (0x21..0x7E).
 
 Spaces and control characters are refused so an id can travel in a URL path and a log line

@@ -168,6 +168,8 @@ class Outbox:
         self._lock = threading.Lock()
         self._queue_listeners: list[Callable[[], None]] = []
         self._has_queued = False  # the open transaction queued something for the cloud
+        self._result_listeners: list[Callable[[RowKind, RowState], None]] = []
+        self._results: list[tuple[RowKind, RowState]] = []  # rows the open transaction published
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -502,6 +504,13 @@ class Outbox:
         """Call ``listener`` (from the committing thread) after each commit that queued."""
         self._queue_listeners.append(listener)
 
+    def add_result_listener(self, listener: Callable[[RowKind, RowState], None]) -> None:
+        """Call ``listener`` after each commit, once for every row it moved into a published state.
+
+        Published: done, rejected, failed or unknown (a row settled later is heard again).
+        """
+        self._result_listeners.append(listener)
+
     def now_text(self) -> str:
         """Now by the injected clock, as the file stores times (UTC ISO 8601)."""
         return self._now()
@@ -522,6 +531,7 @@ class Outbox:
                 raise OutboxClosed
             conn = self._db.conn
             self._has_queued = False
+            self._results.clear()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -539,6 +549,10 @@ class Outbox:
                 self._has_queued = False
                 for listener in self._queue_listeners:
                     listener()
+            results, self._results = self._results, []
+            for kind, state in results:
+                for result_listener in self._result_listeners:
+                    result_listener(kind, state)
 
     def _move(self, row_id: str, event: RowEvent, **columns: object) -> OutboxRow:
         with self._write() as db:
@@ -563,6 +577,7 @@ class Outbox:
         if state is not row.state and state in PUBLISHED_STATES:
             enqueue_row_in(db, row.id, row.kind, values[1])  # one transaction: never lost
             self._has_queued = True
+            self._results.append((row.kind, state))
         return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:

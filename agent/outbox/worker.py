@@ -111,7 +111,11 @@ class _RowFinished(Exception):
 
 
 class FiscalWorker:
-    """Drains the outbox onto one register."""
+    """Drains the outbox onto one register.
+
+    ``on_error`` hears the code (docs/errors.md) of every error a register operation ended
+    with, after the driver's own retries: a receipt's attempt, a command, the idle check.
+    """
 
     def __init__(
         self,
@@ -121,6 +125,7 @@ class FiscalWorker:
         params: WorkerParams,
         log: structlog.typing.FilteringBoundLogger,
         clock: Callable[[], datetime],
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self._outbox = outbox
         self._service = service
@@ -130,6 +135,7 @@ class FiscalWorker:
         self._params = params
         self._log = log
         self._clock = clock
+        self._on_error = on_error
         self._wake = asyncio.Event()
         self.register_lock = asyncio.Lock()
         self.condition: Condition | None = None
@@ -377,6 +383,7 @@ class FiscalWorker:
         except DriverError as exc:
             if exc.disposition is Disposition.REJECT:
                 # The register refused the data. Make sure nothing was issued, then reject.
+                self._count_error(exc)
                 await self._resolver.resolve(row, log, refused=exc)
                 raise _RowFinished from exc
             raise
@@ -394,6 +401,7 @@ class FiscalWorker:
                 movement = await self._service.cash_out(order.amount)
         except DriverError as exc:
             if exc.disposition is Disposition.REJECT:
+                self._count_error(exc)
                 await asyncio.to_thread(
                     self._outbox.mark_rejected, row.id, code=error_code(exc), message=str(exc)
                 )
@@ -461,12 +469,17 @@ class FiscalWorker:
     def _note_error(self, exc: DriverError | FiscalError) -> None:
         now = self._clock()
         condition = Condition(code=error_code(exc), message=str(exc), since=now)
+        self._count_error(exc)
         # Any answer, even a refusal (a wrong password), proves the link is up.
         self.is_link_up = not isinstance(exc, LinkError)
         if exc.disposition is Disposition.WAIT:
             self._note(condition)
         else:
             self.last_error = condition
+
+    def _count_error(self, exc: DriverError | FiscalError) -> None:
+        if self._on_error is not None:
+            self._on_error(error_code(exc))
 
     def _note(self, condition: Condition) -> None:
         """A condition that stops printing (paper, link, disk) for health."""

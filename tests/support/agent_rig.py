@@ -2,12 +2,14 @@
 
 The register is the simulator's pure device behind the real Shtrih driver and link state
 machine (``tests.support.shtrih_rig``); the outbox is a real SQLite file. Fast enough for
-unit tests of the worker, the intake and the HTTP routes, with nothing mocked.
+unit tests of the worker, the intake and the HTTP routes, with nothing mocked. Health and
+metrics are wired as the composition root wires them (``agent.app.Agent``), with no broker.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
@@ -18,6 +20,8 @@ import structlog
 from aiohttp.test_utils import TestClient, TestServer
 
 from agent.adapters.http.routes import HttpDeps, build_app
+from agent.adapters.metrics import AgentMetrics
+from agent.app import Agent
 from agent.config import AgentConfig, load_config
 from agent.contract import Health
 from agent.domain.receipt import Cashier
@@ -26,7 +30,9 @@ from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
+from agent.outbox.shift_commands import ShiftCommands
 from agent.outbox.store import DEFAULT_MAX_PENDING, Outbox
+from agent.outbox.sync_queue import SyncQueue
 from agent.outbox.worker import FiscalWorker, WorkerParams
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
@@ -70,6 +76,7 @@ class AgentRig:
     worker: FiscalWorker
     intake: Intake
     client: TestClient[Any, Any]
+    metrics: AgentMetrics
 
 
 @asynccontextmanager
@@ -88,8 +95,12 @@ async def agent_rig(
     """
     config = _config(tmp_path)
     log = structlog.get_logger("test")
-    register = make_rig(tz=register_tz, params=replace(FAST, tz=configured_tz))
+    metrics = AgentMetrics()
+    register = make_rig(
+        tz=register_tz, params=replace(FAST, tz=configured_tz), on_round_trip=metrics.round_trip
+    )
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=clock)
+    outbox.add_result_listener(metrics.receipt_result)
     service = FiscalService(
         driver=register.driver,
         policy=ShiftPolicy(),
@@ -98,9 +109,29 @@ async def agent_rig(
         log=log,
         shift_change=outbox.shift_change,
     )
-    worker = FiscalWorker(outbox=outbox, service=service, params=params, log=log, clock=clock)
+    worker = FiscalWorker(
+        outbox=outbox,
+        service=service,
+        params=params,
+        log=log,
+        clock=clock,
+        on_error=metrics.register_error,
+    )
     intake = Intake(config=config, outbox=outbox, worker=worker, log=log)
-    client = await _serve(intake, outbox)
+    agent = Agent(
+        config=config,
+        outbox=outbox,
+        queue=SyncQueue(outbox, clock=clock),
+        commands=ShiftCommands(outbox),
+        boot=outbox.next_boot(),
+        after_z=[],
+        service=service,
+        worker=worker,
+        log=log,
+        started_monotonic=time.monotonic(),
+        metrics=metrics,
+    )
+    client = await _serve(intake, outbox, health=agent.health, metrics=metrics)
     try:
         yield AgentRig(
             config=config,
@@ -110,6 +141,7 @@ async def agent_rig(
             worker=worker,
             intake=intake,
             client=client,
+            metrics=metrics,
         )
     finally:
         await client.close()
@@ -127,9 +159,16 @@ async def _health() -> Health:
     return Health(state="online")
 
 
-async def _serve(intake: Intake, outbox: Outbox) -> TestClient[Any, Any]:
+async def _serve(
+    intake: Intake,
+    outbox: Outbox,
+    *,
+    health: Callable[[], Awaitable[Health]] = _health,
+    metrics: AgentMetrics | None = None,
+) -> TestClient[Any, Any]:
     log = structlog.get_logger("test")
-    app = build_app(HttpDeps(intake=intake, outbox=outbox, health=_health, log=log))
+    deps = HttpDeps(intake=intake, outbox=outbox, health=health, log=log)
+    app = build_app(deps if metrics is None else replace(deps, metrics=metrics))
     client = TestClient(TestServer(app))
     await client.start_server()
     return client

@@ -50,6 +50,7 @@ def make_rig(
     print_time_s: float = 0.0,
     tz: tzinfo = MSK,
     host_clock: Callable[[], datetime] = utc_now,
+    on_round_trip: Callable[[str, float], None] | None = None,
 ) -> Rig:
     """A register with a closed shift behind a fake link; not connected yet.
 
@@ -79,7 +80,11 @@ def make_rig(
 
     link = FakeLink(DeviceLink(handler, byte_timeout_s=0.01, wall_clock=utc_now))
     driver = ShtrihDriver(
-        transport=link, params=params, log=structlog.get_logger("test"), host_clock=host_clock
+        transport=link,
+        params=params,
+        log=structlog.get_logger("test"),
+        host_clock=host_clock,
+        on_round_trip=on_round_trip,
     )
     rig = Rig(device=device, link=link, driver=driver)
     return rig

@@ -3,20 +3,22 @@
 Thin by design: read the JSON body, hand it to the one intake (``agent.intake``) that every
 way in shares, and format what comes back. Every error is ``{"error": {"code", "message",
 "field"?}}``: 4xx for a request that a resend will not fix, 503 when the register, the line or
-the disk cannot take it right now (docs/errors.md lists every code).
+the disk cannot take it right now (docs/errors.md lists every code). ``GET /metrics`` is the
+same health, and the agent's counters, in the Prometheus text format (beyond the contract).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from agent.adapters.metrics import METRICS_CONTENT_TYPE, AgentMetrics
 from agent.contract import CommandOutcome, ErrorBody
 from agent.drivers.errors import Disposition, DriverError
 from agent.fiscal.errors import FiscalError
@@ -64,6 +66,7 @@ class HttpDeps:
     outbox: Outbox
     health: Callable[[], Awaitable[Health]]
     log: structlog.typing.FilteringBoundLogger
+    metrics: AgentMetrics = field(default_factory=AgentMetrics)
 
 
 def build_app(deps: HttpDeps) -> web.Application:
@@ -77,6 +80,7 @@ def build_app(deps: HttpDeps) -> web.Application:
     app.router.add_post("/api/v1/cash", handlers.post_cash)
     app.router.add_get("/api/v1/health", handlers.get_health)
     app.router.add_get("/api/v1/outbox", handlers.get_outbox)
+    app.router.add_get("/metrics", handlers.get_metrics)
     return app
 
 
@@ -197,6 +201,10 @@ class _Handlers:
 
     async def get_health(self, _request: web.Request) -> web.Response:
         return _json(await self._deps.health())
+
+    async def get_metrics(self, _request: web.Request) -> web.Response:
+        body = self._deps.metrics.exposition(await self._deps.health())
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
     async def get_outbox(self, request: web.Request) -> web.Response:
         state_name = request.query.get("state")

@@ -215,14 +215,23 @@ class ShtrihDriver:
         params: DriverParams | None = None,
         log: structlog.typing.FilteringBoundLogger,
         host_clock: Callable[[], datetime] = _host_utc,
+        on_round_trip: Callable[[str, float], None] | None = None,
     ) -> None:
-        """``host_clock`` is the host's aware clock, against which "auto" measures the zone."""
+        """``host_clock`` is the host's aware clock, against which "auto" measures the zone.
+
+        ``on_round_trip`` hears each answered exchange: the command's name (``0x10``,
+        ``FF45``) and its round trip in seconds (metrics, without the driver knowing of them).
+        """
         self._params = params or DriverParams()
         self._log = log
         self._host_clock = host_clock
         self._zone: tzinfo | None = self._params.tz  # until connect settles it
         self._session = ShtrihSession(
-            transport=transport, params=self._params, log=log, on_reopen=self._forget
+            transport=transport,
+            params=self._params,
+            log=log,
+            on_reopen=self._forget,
+            on_round_trip=on_round_trip,
         )
         self._lock = asyncio.Lock()
         self._fn_serial: str | None = None

@@ -3,7 +3,9 @@
 The transport's bytes go to :class:`~agent.drivers.shtrih.link.ShtrihHostLink` from a reader
 task; :meth:`ShtrihSession.exchange` registers its future before it writes, then sleeps until
 the future is resolved or the link's next deadline. Frames are logged at DEBUG (a sensitive
-request's bytes masked) and the last few are attached to every link ERROR.
+request's bytes masked) and the last few are attached to every link ERROR. Each answered
+exchange's round trip (from the first byte sent to the answer frame) goes to ``on_round_trip``
+when one is given, named as the protocol notes name commands (``0x10``, ``FF45``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ from agent.drivers.shtrih.params import DriverParams
 from agent.transport import READ_CHUNK_BYTES, ByteStream
 from agent.transport import LinkDown as TransportLinkDown
 
-__all__ = ["ShtrihSession"]
+__all__ = ["ShtrihSession", "command_name"]
+
+
+def command_name(command: int) -> str:
+    """``0x10`` for a one-byte command, ``FF45`` for an FF-prefixed one."""
+    return f"{command:04X}" if command > 0xFF else f"0x{command:02X}"
 
 
 class ShtrihSession:
@@ -49,8 +56,10 @@ class ShtrihSession:
         params: DriverParams,
         log: structlog.typing.FilteringBoundLogger,
         on_reopen: Callable[[], None],
+        on_round_trip: Callable[[str, float], None] | None = None,
     ) -> None:
         self._transport = transport
+        self._on_round_trip = on_round_trip
         self._params = params
         self._log = log
         self._on_reopen = on_reopen
@@ -83,8 +92,9 @@ class ShtrihSession:
         self._pending_command = command
         self._is_sensitive = is_sensitive
         timeout_s = self._params.answer_timeout_for(command)
+        started = loop.time()
         try:
-            await self._apply(self._link.start(payload, loop.time(), answer_timeout_s=timeout_s))
+            await self._apply(self._link.start(payload, started, answer_timeout_s=timeout_s))
             while not future.done():
                 self._wakeup.clear()
                 try:
@@ -92,7 +102,10 @@ class ShtrihSession:
                         await self._wakeup.wait()
                 except TimeoutError:
                     await self._apply(self._link.poll(loop.time()))
-            return future.result()
+            frame = future.result()
+            if self._on_round_trip is not None:
+                self._on_round_trip(command_name(command), loop.time() - started)
+            return frame
         finally:
             self._pending = None
             self._is_sensitive = False
