@@ -6,9 +6,10 @@ taken for an old one, and the last will of an earlier boot never marks a live ag
 The will is ``{"state": "offline", "boot": B}``, retained, set with the connection; an orderly
 stop publishes the same itself, with the next seq, before it disconnects.
 
-A change is any field but the clocks that move by themselves (``at``, ``uptime_s`` and the
-ages), so a register going out of paper shows at once, and a quiet agent still says it is
-alive every ``interval_s``.
+A change is any field but the clocks that move by themselves (``at``, ``uptime_s``, the ages,
+the register's clock and its skew, whose trouble shows as ``register.error``), so a register
+going out of paper shows at once, and a quiet agent says it is alive every ``interval_s``
+without a message every time the register's clock ticks.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ __all__ = ["DEFAULT_INTERVAL_S", "HealthPublisher", "offline_payload"]
 DEFAULT_INTERVAL_S: Final = 30.0
 CHECK_S: Final = 1.0
 """How often health is computed to see whether it changed."""
-_MOVING: Final = frozenset({"at", "uptime_s", "seq", "boot", "age_s", "oldest_pending_age_s"})
+_MOVING: Final = frozenset(
+    {"at", "uptime_s", "seq", "boot", "age_s", "oldest_pending_age_s", "clock", "clock_skew_s"}
+)
 
 
 def offline_payload(boot: int, seq: int | None = None) -> bytes:

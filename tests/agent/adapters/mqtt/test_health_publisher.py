@@ -61,3 +61,31 @@ def test_the_will_and_the_orderly_goodbye() -> None:
     topic, payload, retain = publisher.final_message()
     assert (topic, retain) == ("t/health", True)
     assert json.loads(payload) == {"state": "offline", "boot": 4, "seq": 18}
+
+
+def test_only_a_real_change_counts_not_the_clocks_ticking() -> None:
+    """Clocks and ages moving change nothing; paper running out does."""
+    from agent.adapters.mqtt.health_publisher import _signature  # noqa: PLC0415 - one test
+
+    base = {
+        "state": "online",
+        "version": "0.1.0",
+        "uptime_s": 10.0,
+        "at": "2026-12-01T10:00:00+00:00",
+        "register": {"link": "up", "clock": "2026-12-01T13:00:00+03:00", "clock_skew_s": 0.4},
+        "shift": {"open": True, "age_s": 100.0},
+        "fn": {},
+        "outbox": {"pending": 0, "failed": 0},
+        "sync": {"pending": 0},
+    }
+    later = {
+        **base,
+        "uptime_s": 12.0,
+        "at": "2026-12-01T10:00:02+00:00",
+        "register": {"link": "up", "clock": "2026-12-01T13:00:02+03:00", "clock_skew_s": 0.6},
+        "shift": {"open": True, "age_s": 102.0},
+    }
+    paper = {**later, "state": "degraded", "register": {**later["register"], "error": "paper_out"}}
+    one, two, three = (Health.model_validate(h) for h in (base, later, paper))
+    assert _signature(one) == _signature(two)
+    assert _signature(two) != _signature(three)
