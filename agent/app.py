@@ -2,8 +2,9 @@
 
 The only module that creates concrete classes and owns the root ``asyncio.TaskGroup``
 (docs/style.md §1). Tasks: the fiscal worker, the local HTTP API, the MQTT link (commands in,
-the sync queue and health out), outbox housekeeping and the systemd watchdog. The agent runs
-fully, and prints, with no MQTT broker reachable: what it owes the cloud waits in the queue.
+the sync queue and health out), outbox housekeeping, the systemd watchdog and its status line.
+The agent runs fully, and prints, with no MQTT broker reachable: what it owes the cloud waits in
+the queue.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from aiohttp import web
 from agent.adapters.http.routes import HttpDeps, build_app
 from agent.adapters.metrics import AgentMetrics
 from agent.adapters.mqtt.service import MqttAdapter
-from agent.adapters.systemd_notify import SystemdNotifier
+from agent.adapters.systemd_notify import SystemdNotifier, ping_watchdog
+from agent.adapters.systemd_status import report_status
 from agent.domain.receipt import Cashier, VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from agent.fiscal.reports import ReportKind
@@ -246,15 +248,6 @@ class Agent:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
 
-async def _watchdog(notifier: SystemdNotifier) -> None:
-    interval = notifier.watchdog_interval_s
-    if interval is None:
-        return
-    while True:
-        notifier.notify("WATCHDOG=1")
-        await asyncio.sleep(interval)
-
-
 async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = None) -> None:
     """Run the agent until SIGTERM or SIGINT."""
     log: structlog.typing.FilteringBoundLogger = structlog.get_logger("fiscal-agent").bind(
@@ -312,12 +305,18 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
             tasks = [
                 group.create_task(agent.worker.run(), name=f"agent[{config.agent}].worker"),
                 group.create_task(agent.housekeeping(), name=f"agent[{config.agent}].housekeeping"),
-                group.create_task(_watchdog(notifier), name=f"agent[{config.agent}].watchdog"),
+                group.create_task(ping_watchdog(notifier), name=f"agent[{config.agent}].watchdog"),
+                group.create_task(
+                    report_status(notifier, agent.health, log),
+                    name=f"agent[{config.agent}].status",
+                ),
             ]
+            # Ready with the outbox open and the listeners up: the register and the broker are
+            # reached in the background, so a switched-off register never holds the start.
             notifier.notify("READY=1")
             await stop.wait()
             log.info("agent_stopping")
-            notifier.notify("STOPPING=1")
+            notifier.notify("STOPPING=1\nSTATUS=stopping")
             for task in tasks:
                 task.cancel()
     finally:

@@ -1,0 +1,55 @@
+"""deploy/install.sh building its venv for real: pip installs this checkout, not editable.
+
+Slow (about 20 s: a venv and the agent's dependencies, from pip's cache or its index), so
+the other install tests link the tests' own venv with --venv-from instead.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.scratch_root import install, make_root, snapshot
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _outside_the_venv(root: Path) -> dict[str, tuple[str, int, int, int, str]]:
+    return {
+        path: entry
+        for path, entry in snapshot(root).items()
+        if not path.startswith("opt/fiscal-edge/.venv")
+    }
+
+
+def test_install_builds_a_venv_that_runs_the_agent_and_purge_removes_it(tmp_path: Path) -> None:
+    """The venv's fiscal-agent runs from its own copy of the code; a purge leaves no trace."""
+    root = make_root(tmp_path / "root")
+    before = snapshot(root)
+    install(root, "--python", sys.executable)
+    venv = root / "opt/fiscal-edge/.venv"
+    assert not venv.is_symlink()
+
+    help_run = subprocess.run(
+        [str(venv / "bin/fiscal-agent"), "--help"], capture_output=True, text=True, check=False
+    )
+    assert help_run.returncode == 0, help_run.stderr
+    assert "run" in help_run.stdout
+    located = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import agent.app, cloud; print(agent.app.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert Path(located.stdout.strip()).is_relative_to(venv)  # a copy, not the checkout
+
+    first = _outside_the_venv(root)
+    install(root, "--python", sys.executable)  # an upgrade: pip runs again, the rest is as it was
+    assert _outside_the_venv(root) == first
+
+    install(root, "--uninstall", "--purge")
+    assert snapshot(root) == before
