@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from tests.support.broker import find_mosquitto
@@ -198,11 +199,17 @@ def test_agent_cannot_publish_another_agents_health_or_events(site: Site) -> Non
 
 
 @pytest.mark.parametrize(
-    "who",
-    ["no certificate", "another CA's certificate", "the broker's own certificate", "revoked"],
+    ("who", "logged"),
+    [
+        ("no certificate", "peer did not return a certificate"),
+        ("another CA's certificate", "certificate verify failed"),
+        ("the broker's own certificate", "certificate verify failed"),  # serverAuth only
+        ("revoked", "certificate verify failed"),  # on the CRL
+    ],
 )
-def test_only_a_valid_client_certificate_connects(site: Site, who: str) -> None:
-    """No certificate, a foreign CA's, the server's (not for clients), a revoked one: refused."""
+def test_only_a_valid_client_certificate_connects(site: Site, who: str, logged: str) -> None:
+    """No certificate, a foreign CA's, the server's (not for clients), a revoked one: refused
+    in the TLS handshake, before any MQTT."""
     ca = site.pki / "ca" / "ca.crt"
     server = site.pki / "servers" / "localhost"
     identity = {
@@ -211,9 +218,15 @@ def test_only_a_valid_client_certificate_connects(site: Site, who: str) -> None:
         "the broker's own certificate": Identity(ca, server / "server.crt", server / "server.key"),
         "revoked": site.agent("club-1", "desk-9"),
     }[who]
+    log = site.broker.log_file
+    seen = log.read_text(errors="replace").count(logged)
     client = TlsClient(site.broker.url, identity, "fiscal-agent-club-1-desk-1")
     failure = client.try_connect()
     assert failure is not None, f"{who}: the broker let it in"
+    client.wait_for(
+        lambda: log.read_text(errors="replace").count(logged) > seen,
+        what=f"the broker's log to say {logged!r}",
+    )
     # The same call with a valid certificate gets in: the refusal is the certificate's.
     site.connect(site.agent("club-1", "desk-1")).close()
 
@@ -389,6 +402,27 @@ def test_support_reads_health_and_nothing_else(site: Site) -> None:
     finally:
         for client in (support, crm, a):
             client.close()
+
+
+def test_size_limit_passes_what_the_agent_reports_as_too_large(site: Site) -> None:
+    """Just over the agent's 1,000,000-byte limit still reaches the agent (which answers
+    too_large on evt/rejected); over 1 MiB the broker drops it and the next one goes on.
+
+    The CRM speaks MQTT 3.1.1 here: Mosquitto 2.0 answers an MQTT 5 sender of an oversize
+    message with a PUBACK reason paho cannot parse (mosquitto.conf, message_size_limit).
+    """
+    agent = site.connect(site.agent("club-1", "desk-1"))
+    crm = site.connect(site.client("crm:club-1"), protocol=mqtt.MQTTv311)
+    try:
+        agent.subscribe(topic("club-1", "desk-1", "cmd/#"))
+        reported, dropped, fence = b"x" * 1_000_001, b"y" * (1024 * 1024 + 1), fresh()
+        for payload in (reported, dropped, fence):
+            crm.publish(A_CMD, payload)
+        agent.wait_for(lambda: len(agent.on(A_CMD)) >= 2, what="the fence")
+        assert agent.payloads() == [reported, fence.encode()]
+    finally:
+        agent.close()
+        crm.close()
 
 
 @pytest.mark.sim
