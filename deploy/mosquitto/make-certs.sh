@@ -20,16 +20,17 @@
 #   ca/ca.key       0600    the CA key; made once and never overwritten: keep it offline
 #   ca/crl.pem              the revocation list: the broker's crlfile
 #   ca/index.txt, ca/issued/, ca/serial, ca/crlnumber: openssl's record of what it signed
-#   servers/HOST/           server.crt, server.key (0600), ca.crt, crl.pem
+#   servers/HOST/           server.crt, server.key (0600), ca.crt
 #   agents/CLUB/AGENT/      client.crt, client.key (0600), ca.crt
 #   clients/CN/             the same for crm:*, cloud*, support:*, plus acl: the lines to
-#                           append to the broker's acl for that identity (also printed)
+#                           append to the broker's acl for that identity (also printed;
+#                           none for "cloud", whose lines the shipped acl has)
 # A certificate that exists is kept (the command says so); revoke it and remove its
 # directory to issue a new one. Keys are EC P-256; directories are 0700.
 #
 # Environment: DAYS (client and server validity, default 825), CA_DAYS (default 3650),
 # CRL_DAYS (default 3650: an expired CRL locks every client out, so it lives as long as the
-# CA; rewrite it with `crl` after every revocation anyway).
+# CA; `crl` writes a fresh one).
 set -euo pipefail
 umask 077
 
@@ -192,7 +193,6 @@ cmd_server() {
         "subjectAltName = ${san%,}")
     # serverAuth only: the broker's own key cannot log in as a client (clients need clientAuth).
     issued "$OUT/servers/$host" server || issue "$OUT/servers/$host" "$host" "$ext" server
-    install -m 0644 "$CA_DIR/crl.pem" "$OUT/servers/$host/crl.pem"
 }
 
 cmd_agent() {
@@ -220,13 +220,15 @@ topic read fiscal/v1/$1/+/health"
 }
 
 cmd_cloud() {
-    local cn=cloud
-    if [[ $# -gt 0 ]]; then
-        check_name name "$1"
-        cn="cloud:$1"
+    if [[ $# -eq 0 ]]; then
+        # Its block is in the shipped acl: none here, so clients/*/acl can be appended whole.
+        issued "$OUT/clients/cloud" client || issue "$OUT/clients/cloud" cloud "$(client_ext)" client
+        echo "# cloud: its block is in the shipped acl"
+        return
     fi
-    client "$cn" "# $cn: the cloud service (the shipped acl has these lines for \"cloud\")
-user $cn
+    check_name name "$1"
+    client "cloud:$1" "# cloud:$1: another instance of the cloud service
+user cloud:$1
 topic read fiscal/v1/#
 topic write fiscal/v1/+/+/cmd/receipt
 topic write fiscal/v1/+/+/cmd/shift"

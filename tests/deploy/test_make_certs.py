@@ -129,6 +129,9 @@ def test_crm_cloud_and_support_blocks_name_their_scope(tmp_path: Path) -> None:
     assert "club-1" not in crm
     assert (pki / "clients" / "crm:club-7" / "acl").read_text() == crm
 
+    make_certs(pki, "cloud")
+    assert not (pki / "clients" / "cloud" / "acl").exists(), "the shipped acl has its block"
+    assert (pki / "clients" / "cloud" / "client.crt").exists()
     cloud = make_certs(pki, "cloud", "b").stdout
     assert "user cloud:b\n" in cloud
     assert "topic write fiscal/v1/+/+/cmd/receipt\n" in cloud
