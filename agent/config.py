@@ -268,7 +268,7 @@ class MqttConfig(BaseModel):
     ca: OptionalPath = None
     cert: OptionalPath = None
     key: OptionalPath = None
-    client_id: str = ""  # empty: "fiscal-agent-{club}-{agent}" (the broker's ACLs name it)
+    client_id: str = ""  # empty: "fiscal-agent-{club}-{agent}" (deploy/mosquitto/: the CN)
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     session_expiry_days: int = Field(default=7, ge=1, le=365)  # queued commands wait this long
     drain_rate: float = Field(default=200.0, gt=0)  # results/s when a backlog drains
