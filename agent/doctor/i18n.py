@@ -153,13 +153,27 @@ def _keyword(entry: PoEntry, keyword: str, value: str, number: int) -> tuple[str
     raise PoError(number, f"unknown keyword {keyword!r}")
 
 
+_UTF8_HEADER: Final = "Content-Type: text/plain; charset=UTF-8\n"
+
+
+def _utf8_header(header: str) -> str:
+    """The catalog's header with its Content-Type replaced by UTF-8."""
+    lines = [line for line in header.splitlines() if not line.lower().startswith("content-type:")]
+    return "".join(f"{line}\n" for line in lines) + _UTF8_HEADER
+
+
 def mo_bytes(entries: Iterable[PoEntry]) -> bytes:
     """The entries as a GNU ``.mo`` file (what msgfmt writes, without the hash table).
 
-    Fuzzy entries and untranslated ones are left out, as msgfmt does: their msgid shows.
+    Fuzzy entries and untranslated ones are left out, as msgfmt does: their msgid shows. The
+    strings are written as UTF-8 (the ``.po`` was read as UTF-8), and the header says so
+    whatever ``Content-Type`` the file had, or none.
     """
-    pairs: dict[bytes, bytes] = {}
+    pairs: dict[bytes, bytes] = {b"": _UTF8_HEADER.encode()}
     for entry in entries:
+        if entry.msgid == "" and entry.msgid_plural is None:
+            pairs[b""] = _utf8_header(entry.msgstr[0] if entry.msgstr else "").encode()
+            continue
         if (entry.is_fuzzy and entry.msgid) or not any(entry.msgstr):
             continue
         key = entry.msgid
