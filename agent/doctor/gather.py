@@ -101,31 +101,32 @@ def find_agent_process(config_path: Path, proc: Path = _PROC) -> int | None:
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
         try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-            cwd = (entry / "cwd").resolve()
-        except OSError:  # gone, or another user's
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:  # gone
             continue
-        if _is_agent_run([arg.decode(errors="replace") for arg in args], cwd, wanted):
-            return int(entry.name)
+        config = _agent_run_config(args)
+        if config is None:
+            continue
+        try:  # a relative path is the process's own cwd's (another user's: not readable)
+            path = config if config.is_absolute() else (entry / "cwd").resolve() / config
+            if path.resolve() == wanted:
+                return int(entry.name)
+        except OSError:
+            continue
     return None
 
 
-def _is_agent_run(args: list[str], cwd: Path, wanted: Path) -> bool:
+def _agent_run_config(args: list[str]) -> Path | None:
+    """The ``--config`` of a ``fiscal-agent run`` command line; None for any other command."""
     scripts = [i for i, arg in enumerate(args) if Path(arg).name == _AGENT_SCRIPT]
     if not scripts or "run" not in args[scripts[0] + 1 :]:
-        return False
+        return None
     for i, arg in enumerate(args):
-        path = None
         if arg == "--config" and i + 1 < len(args):
-            path = args[i + 1]
-        elif arg.startswith("--config="):
-            path = arg.removeprefix("--config=")
-        if path is not None:
-            try:
-                return (cwd / path).resolve() == wanted
-            except OSError:
-                return False
-    return False
+            return Path(args[i + 1])
+        if arg.startswith("--config="):
+            return Path(arg.removeprefix("--config="))
+    return None
 
 
 def _user() -> str:
