@@ -93,7 +93,7 @@ def check_port(port: PortFacts) -> Finding:  # noqa: PLR0911 - one flat dispatch
                 check=check,
                 status=Status.PASS,
                 code="in_use_by_agent",
-                finding=msg("{url}: the agent talks to the register through it", url=port.url),
+                finding=msg("the agent talks to the register through {url}", url=port.url),
             )
         case PortOutcome.OK if port.kind is PortKind.TCP:
             return Finding(

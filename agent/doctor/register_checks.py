@@ -385,7 +385,7 @@ def check_clock(register: RegisterFacts, limits: Limits) -> Finding:
             status=Status.PASS,
             code="ok",
             finding=msg(
-                "the register's clock is within {seconds} s of this computer's",
+                "the register's clock agrees with this computer's (off by {seconds} s)",
                 seconds=round(off),
             ),
         )
