@@ -15,7 +15,7 @@ from typing import Final, TextIO
 
 from agent.config import AgentConfig, ConfigError, load_config
 from agent.doctor.checks import run_checks
-from agent.doctor.facts import Facts, Limits
+from agent.doctor.facts import Facts, Limits, RegisterOutcome, Source
 from agent.doctor.findings import Finding, msg
 from agent.doctor.gather import gather
 from agent.doctor.i18n import choose_lang, translations
@@ -58,10 +58,7 @@ def run_doctor(
     localizer = _localizer(lang, config.doctor.lang, env)
     facts, findings = asyncio.run(diagnose(config, path))
     header = Header(
-        club=config.club,
-        agent=config.agent,
-        config_path=str(path),
-        source=facts.register.source,
+        club=config.club, agent=config.agent, config_path=str(path), source=_source(facts)
     )
     if as_json:
         out.write(render_json(findings, header, localizer) + "\n")
@@ -69,6 +66,14 @@ def run_doctor(
         width = min(shutil.get_terminal_size((100, 24)).columns, _MAX_WIDTH)
         out.write(render_text(findings, header, localizer, width=width) + "\n")
     return exit_status(findings)
+
+
+def _source(facts: Facts) -> Source | None:
+    """Where the register's facts came from: the agent's report, or the port if it was read."""
+    register = facts.register
+    if register.source is Source.PORT and register.outcome is not RegisterOutcome.OK:
+        return None
+    return register.source
 
 
 def _localizer(cli: str | None, configured: str | None, env: Mapping[str, str]) -> Localizer:

@@ -118,11 +118,13 @@ def test_doctor_no_link(sim: Simulator, tmp_path: Path) -> None:
         "fail",
         "link_down",
         en=[
+            "The register's facts: none could be read.",
             "Register: the register does not answer",
             "→ Check that the register is switched on and its USB cable is plugged in.",
             "→ Unplug the USB cable and plug it back, wait 10 seconds and run the check again.",
         ],
         ru=[
+            "Данные кассы: прочитать не удалось.",
             "Касса: касса не отвечает",
             "→ Проверьте, что касса включена и её USB-кабель подключён.",
             (
