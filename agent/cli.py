@@ -1,4 +1,4 @@
-"""``fiscal-agent``: run the agent, or show its health on one screen."""
+"""``fiscal-agent``: run the agent, show its health on one screen, or say what is wrong."""
 
 from __future__ import annotations
 
@@ -31,12 +31,36 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="one-screen local health")
     status.add_argument("--config", type=Path, required=True, help="agent.toml")
     status.add_argument("--json", action="store_true", help="print the Health JSON as it is")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the register, its FN and paper, the shift, the disk, the broker and the"
+        " service, and say what to do (exit 0 all pass, 1 a warning, 2 a failure)",
+    )
+    doctor.add_argument(
+        "--config",
+        type=Path,
+        help="agent.toml (default: $FISCAL_AGENT_CONFIG, else /etc/fiscal-agent/agent.toml)",
+    )
+    doctor.add_argument(
+        "--lang", choices=("ru", "en"), help="language (default: [doctor] lang, else LANG)"
+    )
+    doctor.add_argument("--json", action="store_true", help="the findings as JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fiscal-agent`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        from agent.doctor.run import run_doctor  # noqa: PLC0415 - keeps `run` and `status` light
+
+        return run_doctor(
+            config_path=args.config,
+            lang=args.lang,
+            as_json=args.json,
+            env=os.environ,
+            out=sys.stdout,
+        )
     try:
         config = load_config(args.config, os.environ)
     except ConfigError as exc:

@@ -47,6 +47,7 @@ __all__ = [
     "AgentConfig",
     "CashierConfig",
     "ConfigError",
+    "DoctorConfig",
     "HttpConfig",
     "LogConfig",
     "MqttConfig",
@@ -420,6 +421,18 @@ class LogConfig(BaseModel):
     format: Literal["json", "console", "auto"] = "auto"
 
 
+class DoctorConfig(BaseModel):
+    """``[doctor]``: the language of ``fiscal-agent doctor`` when ``--lang`` is not given.
+
+    Unset, the doctor speaks the locale's language (``LANG``) if it is Russian or English,
+    else English.
+    """
+
+    model_config = _SECTION
+
+    lang: Annotated[Literal["ru", "en"] | None, BeforeValidator(_empty_is_none)] = None
+
+
 class AgentConfig(BaseModel):
     """The whole agent configuration (docs/contract.md "Configuration", plus what the agent needs).
 
@@ -460,6 +473,7 @@ class AgentConfig(BaseModel):
     outbox: OutboxConfig = OutboxConfig()
     worker: WorkerConfig = WorkerConfig()
     log: LogConfig = LogConfig()
+    doctor: DoctorConfig = DoctorConfig()
 
     @field_validator("club", "agent")
     @classmethod
