@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from agent.config import AgentConfig, ConfigError, load_config
+from agent.config import AgentConfig, ConfigError, config_path, load_config
 from agent.logging_setup import configure_logging
 
 __all__ = ["main"]
@@ -27,9 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fiscal-agent", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the agent (the systemd service runs this)")
-    run.add_argument("--config", type=Path, required=True, help="agent.toml")
+    run.add_argument("--config", type=Path, help=_CONFIG_HELP)
     status = sub.add_parser("status", help="one-screen local health")
-    status.add_argument("--config", type=Path, required=True, help="agent.toml")
+    status.add_argument("--config", type=Path, help=_CONFIG_HELP)
     status.add_argument("--json", action="store_true", help="print the Health JSON as it is")
     doctor = sub.add_parser(
         "doctor",
@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_CONFIG_HELP = "agent.toml (default: $FISCAL_AGENT_CONFIG, else /etc/fiscal-agent/agent.toml)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fiscal-agent`` console script."""
     args = _parser().parse_args(argv)
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             out=sys.stdout,
         )
     try:
-        config = load_config(args.config, os.environ)
+        config = load_config(config_path(args.config, os.environ), os.environ)
     except ConfigError as exc:
         print(f"fiscal-agent: configuration error: {exc}", file=sys.stderr)  # noqa: T201
         return 2

@@ -584,3 +584,13 @@ def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErr
         None,
     )
     return ConfigError(key, reason, source=source)
+
+
+DEFAULT_CONFIG_PATH: Final = Path("/etc/fiscal-agent/agent.toml")
+"""Where deploy/install.sh puts the agent's settings."""
+CONFIG_PATH_ENV: Final = "FISCAL_AGENT_CONFIG"
+
+
+def config_path(given: Path | None, env: Mapping[str, str]) -> Path:
+    """``--config`` when given, else ``$FISCAL_AGENT_CONFIG``, else /etc/fiscal-agent/agent.toml."""
+    return given or Path(env.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)

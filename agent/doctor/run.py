@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, TextIO
 
-from agent.config import AgentConfig, ConfigError, load_config
+from agent.config import DEFAULT_CONFIG_PATH, AgentConfig, ConfigError, load_config
+from agent.config import config_path as resolve_config_path
 from agent.doctor.checks import run_checks
 from agent.doctor.facts import Facts, Limits, RegisterOutcome, Source
 from agent.doctor.findings import Finding, msg
@@ -23,9 +24,8 @@ from agent.doctor.render import EXIT_FAIL, Header, Localizer, exit_status, rende
 
 __all__ = ["DEFAULT_CONFIG", "diagnose", "limits_of", "run_doctor"]
 
-DEFAULT_CONFIG: Final = Path("/etc/fiscal-agent/agent.toml")
+DEFAULT_CONFIG: Final = DEFAULT_CONFIG_PATH
 """Where the systemd unit's settings are: the doctor's default."""
-CONFIG_ENV: Final = "FISCAL_AGENT_CONFIG"
 _MAX_WIDTH: Final = 110
 
 
@@ -49,7 +49,7 @@ def run_doctor(
     out: TextIO,
 ) -> int:
     """Run every check and print the findings; returns the exit status."""
-    path = config_path or Path(env.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    path = resolve_config_path(config_path, env)
     try:
         config = load_config(path, env)
     except ConfigError as exc:

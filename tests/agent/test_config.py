@@ -380,3 +380,12 @@ def test_register_zone_auto_can_be_written_and_a_named_zone_wins(tmp_path: Path)
     named = load_config(_write(tmp_path, MINIMAL), {"FISCAL_AGENT_REGISTER_TZ": "Asia/Kathmandu"})
     assert named.register.configured_zone == ZoneInfo("Asia/Kathmandu")
     assert named.register.zone == ZoneInfo("Asia/Kathmandu")
+
+
+def test_the_config_path_defaults_to_the_installed_one() -> None:
+    """--config wins, then $FISCAL_AGENT_CONFIG, then /etc/fiscal-agent/agent.toml."""
+    from agent.config import DEFAULT_CONFIG_PATH, config_path  # noqa: PLC0415 - one test
+
+    assert config_path(Path("/x.toml"), {"FISCAL_AGENT_CONFIG": "/y.toml"}) == Path("/x.toml")
+    assert config_path(None, {"FISCAL_AGENT_CONFIG": "/y.toml"}) == Path("/y.toml")
+    assert config_path(None, {}) == DEFAULT_CONFIG_PATH == Path("/etc/fiscal-agent/agent.toml")
