@@ -1,0 +1,247 @@
+"""The store's writes, each a batch in the caller's transaction; idempotent by construction.
+
+Every write is ``INSERT ... ON CONFLICT`` (SQLite and PostgreSQL both have it, through
+SQLAlchemy's dialect ``insert()``), so a redelivered message changes nothing:
+
+- a CRM request, a document (by fn, fd), an open or Z report and a transaction are written
+  once: the first copy stays;
+- a result replaces the stored one for its id only while that one is not final
+  (pending, printing, unknown, failed) and says something else; done and rejected are final;
+- an X report replaces the stored X of its shift when it is at least as far into the shift:
+  ``(last_fd, sales.count + refunds.count)`` not lower, and says something else.
+
+A batch is folded by key first by the same rules (PostgreSQL refuses one statement that
+updates a row twice), then written by one executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Table, and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agent.contract import (
+    FiscalDocument,
+    ReceiptRequest,
+    ReceiptResult,
+    ShiftReport,
+    money_to_kopecks,
+)
+from cloud.store.records import Transaction
+from cloud.store.schema import crm_requests, documents, results, shift_reports, transactions
+
+__all__ = [
+    "FINAL_STATUSES",
+    "write_documents",
+    "write_requests",
+    "write_results",
+    "write_shift_reports",
+    "write_transactions",
+]
+
+FINAL_STATUSES: Final = frozenset({"done", "rejected"})
+
+
+def upsert(conn: AsyncConnection, table: Table) -> Any:  # noqa: ANN401
+    """The dialect's INSERT that has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def write_requests(
+    conn: AsyncConnection,
+    club: str,
+    agent: str,
+    batch: Sequence[ReceiptRequest],
+    received_at: datetime,
+) -> None:
+    """Store each ``cmd/receipt``; the first copy of an id stays."""
+    rows: dict[str, dict[str, object]] = {}
+    for request in batch:
+        # paid_at is v1.1 of docs/contract.md; a model without the field gives None.
+        paid_at = getattr(request, "paid_at", None)
+        rows.setdefault(
+            request.id,
+            {
+                "club": club,
+                "agent": agent,
+                "id": request.id,
+                "payload": request.model_dump_json(exclude_none=True),
+                "received_at": received_at,
+                "paid_at": paid_at,
+            },
+        )
+    if rows:
+        stmt = upsert(conn, crm_requests).on_conflict_do_nothing(
+            index_elements=["club", "agent", "id"]
+        )
+        await conn.execute(stmt, list(rows.values()))
+
+
+def _result_row(club: str, agent: str, result: ReceiptResult, at: datetime) -> dict[str, object]:
+    fiscal = result.fiscal
+    return {
+        "club": club,
+        "agent": agent,
+        "id": result.id,
+        "status": result.status,
+        "fn": fiscal.fn if fiscal else None,
+        "fd": fiscal.fd if fiscal else None,
+        "fp": fiscal.fp if fiscal else None,
+        "shift": fiscal.shift if fiscal else None,
+        "total": money_to_kopecks(fiscal.total) if fiscal else None,
+        "issued_at": fiscal.issued_at if fiscal else None,
+        "doc_id": fiscal.doc_id if fiscal else None,
+        "payload": result.model_dump_json(exclude_none=True),
+        "received_at": at,
+    }
+
+
+async def write_results(
+    conn: AsyncConnection,
+    club: str,
+    agent: str,
+    batch: Sequence[ReceiptResult],
+    received_at: datetime,
+) -> None:
+    """Store each result; a later one replaces a non-final one, never a done or rejected one."""
+    rows: dict[str, dict[str, object]] = {}
+    for result in batch:
+        held = rows.get(result.id)
+        if held is None or held["status"] not in FINAL_STATUSES:
+            rows[result.id] = _result_row(club, agent, result, received_at)
+    if not rows:
+        return
+    stmt = upsert(conn, results)
+    new = stmt.excluded
+    replace = ("status", "fn", "fd", "fp", "shift", "total", "issued_at", "doc_id", "payload")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["club", "agent", "id"],
+        set_={**{name: new[name] for name in replace}, "received_at": new.received_at},
+        where=and_(
+            # Not ``NOT IN``: an expanding parameter cannot go through executemany.
+            *(results.c.status != status for status in sorted(FINAL_STATUSES)),
+            results.c.payload != new.payload,
+        ),
+    )
+    await conn.execute(stmt, list(rows.values()))
+
+
+async def write_documents(
+    conn: AsyncConnection,
+    club: str,
+    agent: str,
+    batch: Sequence[FiscalDocument],
+    received_at: datetime,
+) -> None:
+    """Store each FN document once; (fn, fd) names it, whoever reports it again."""
+    rows: dict[tuple[str, int], dict[str, object]] = {}
+    for doc in batch:
+        rows.setdefault(
+            (doc.fn, doc.fd),
+            {
+                "fn": doc.fn,
+                "fd": doc.fd,
+                "doc_id": doc.doc_id,
+                "club": club,
+                "agent": agent,
+                "type": doc.type,
+                "kind": doc.kind,
+                "total": money_to_kopecks(doc.total) if doc.total is not None else None,
+                "shift": doc.shift,
+                "issued_at": doc.issued_at,
+                "mark": doc.mark,
+                "payload": doc.model_dump_json(exclude_none=True),
+                "received_at": received_at,
+            },
+        )
+    if rows:
+        stmt = upsert(conn, documents).on_conflict_do_nothing(index_elements=["fn", "fd"])
+        await conn.execute(stmt, list(rows.values()))
+
+
+def _report_row(club: str, agent: str, report: ShiftReport, at: datetime) -> dict[str, object]:
+    counters = report.counters
+    return {
+        "club": club,
+        "agent": agent,
+        "shift": report.shift,
+        "kind": report.kind,
+        "fn": report.fn,
+        "last_fd": counters.last_fd or 0,
+        "receipts": counters.sales.count + counters.refunds.count,
+        "payload": report.model_dump_json(exclude_none=True),
+        "received_at": at,
+    }
+
+
+def _x_progress(row: dict[str, object]) -> tuple[int, int]:
+    last_fd, receipts = row["last_fd"], row["receipts"]
+    assert isinstance(last_fd, int)
+    assert isinstance(receipts, int)
+    return (last_fd, receipts)
+
+
+async def write_shift_reports(
+    conn: AsyncConnection,
+    club: str,
+    agent: str,
+    batch: Sequence[ShiftReport],
+    received_at: datetime,
+) -> None:
+    """Store open and Z reports once and the furthest X report of each shift."""
+    rows: dict[tuple[int, str], dict[str, object]] = {}
+    for report in batch:
+        key = (report.shift, report.kind)
+        row = _report_row(club, agent, report, received_at)
+        held = rows.get(key)
+        if held is None or (report.kind == "x" and _x_progress(row) >= _x_progress(held)):
+            rows[key] = row
+    if not rows:
+        return
+    stmt = upsert(conn, shift_reports)
+    new = stmt.excluded
+    stored = shift_reports.c
+    further = or_(
+        new.last_fd > stored.last_fd,
+        and_(new.last_fd == stored.last_fd, new.receipts >= stored.receipts),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["club", "agent", "shift", "kind"],
+        set_={
+            "fn": new.fn,
+            "last_fd": new.last_fd,
+            "receipts": new.receipts,
+            "payload": new.payload,
+            "received_at": new.received_at,
+        },
+        where=and_(stored.kind == "x", further, stored.payload != new.payload),
+    )
+    await conn.execute(stmt, list(rows.values()))
+
+
+async def write_transactions(
+    conn: AsyncConnection, club: str, batch: Sequence[Transaction], received_at: datetime
+) -> None:
+    """Store each CRM transaction once by (club, id)."""
+    rows: dict[str, dict[str, object]] = {}
+    for tx in batch:
+        rows.setdefault(
+            tx.id,
+            {
+                "club": club,
+                "id": tx.id,
+                "amount": money_to_kopecks(tx.amount),
+                "kind": tx.kind,
+                "at": tx.at,
+                "received_at": received_at,
+            },
+        )
+    if rows:
+        stmt = upsert(conn, transactions).on_conflict_do_nothing(index_elements=["club", "id"])
+        await conn.execute(stmt, list(rows.values()))
