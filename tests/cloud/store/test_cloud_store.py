@@ -6,6 +6,8 @@ and compares every read.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -241,3 +243,40 @@ async def _state(store: CloudStore) -> str:
 
 def _at() -> datetime:
     return datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+async def test_two_instances_on_one_database_keep_the_newest_health(store_url: str) -> None:
+    # Two cloud instances open a fresh database at once (both migrate), then race healths.
+    first, second = await asyncio.gather(CloudStore.open(store_url), CloudStore.open(store_url))
+    try:
+        healths = [health(5, seq) for seq in range(40)]
+        random.Random(7).shuffle(healths)
+        await asyncio.gather(
+            *(
+                (first if i % 2 else second).record_health(C, A, body)
+                for i, body in enumerate(healths)
+            )
+        )
+        (agent,) = await first.agents()
+        assert (agent.health.boot, agent.health.seq) == (5, 39)
+        # One state change: the first health stored; the rest only moved (boot, seq) on.
+        (change,) = await second.health_history(C, A)
+        assert change[:3] == (None, "online", 5)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_an_agent_without_boot_and_seq_is_taken_in_arrival_order(store: CloudStore) -> None:
+    assert await store.record_health(C, A, {"state": "online", "version": "0.1.0"})
+    assert await store.record_health(C, A, {"state": "offline"})  # its will
+    assert await store.record_health(C, A, {"state": "degraded"})
+    assert await _state(store) == "degraded"
+    assert await store.record_health(C, A, health(1, 0))  # upgraded to v1.1
+    assert not await store.record_health(C, A, will(0))
+    assert [change[:2] for change in await store.health_history(C, A)] == [
+        (None, "online"),
+        ("online", "offline"),
+        ("offline", "degraded"),
+        ("degraded", "online"),
+    ]
