@@ -199,42 +199,55 @@ def _request_rows(
     outcomes: dict[str, RequestOutcome],
     by_mark: dict[str, RegisterDocument],
     out: _Rows,
-) -> _Sum:
-    """A row for every request of the shift; returns what the CRM sent in it."""
-    crm = _Sum()
-    club, agent = shift.club, shift.agent
+) -> PaymentTotals:
+    """A row for every request of the shift; returns what the CRM sent in it.
+
+    The window and shift tests of :class:`ShiftWindow` are inlined here: this loop runs once
+    per request of the shift, and a call per test would double its time.
+    """
+    club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
+    start = shift.claims_from if shift.claims_from is not None else shift.opened_at
+    end = shift.closed_at
+    seen, rows, printed = out.seen, out.rows, out.printed
+    get_outcome, get_marked = outcomes.get, by_mark.get
+    cash = card = prepaid = 0
+    matched, crm_only, refund = RowStatus.MATCHED, RowStatus.CRM_ONLY, Kind.REFUND
     for req in requests:
-        if req.club != club or req.agent != agent or req.id in out.seen:
+        request_id = req.id
+        if req.club != club or req.agent != agent or request_id in seen:
             continue
-        out.seen.add(req.id)
-        outcome = outcomes.get(req.id)
+        seen.add(request_id)
+        outcome = get_outcome(request_id)
         fiscal = outcome.fiscal if outcome is not None and outcome.status == DONE else None
         if fiscal is None:
-            marked = by_mark.get(req.id)
+            marked = get_marked(request_id)
             fiscal = document_fiscal(marked) if marked is not None else None
-        in_window = shift.claims(req.at)
-        fiscal_here = fiscal is not None and shift.holds_document(fiscal.fn, fiscal.shift)
+        when = req.paid_at if req.paid_at is not None else req.received_at
+        in_window = start <= when and (end is None or when < end)
+        fiscal_here = (
+            fiscal is not None
+            and fiscal.shift == number
+            and (shift_fn is None or fiscal.fn == shift_fn)
+        )
         if not (in_window or fiscal_here):
             continue
         if in_window:
             pay = req.payments
-            crm.add(req.kind, pay.cash, pay.card, pay.prepaid, req.total)
+            paid_cash: int = pay.cash
+            change = paid_cash + pay.card + pay.prepaid - req.total
+            if change > 0:
+                paid_cash -= min(change, paid_cash)
+            if req.kind is refund:
+                cash, card, prepaid = cash - paid_cash, card - pay.card, prepaid - pay.prepaid
+            else:
+                cash, card, prepaid = cash + paid_cash, card + pay.card, prepaid + pay.prepaid
         if fiscal is None:
-            out.rows.append(
-                Row(id=req.id, status=RowStatus.CRM_ONLY, crm=req, fiscal=None, outcome=outcome)
-            )
+            rows.append(Row(request_id, crm_only, req, None, outcome))
             continue
-        out.printed.add((fiscal.fn, fiscal.fd))
-        out.rows.append(
-            Row(
-                id=req.id,
-                status=RowStatus.MATCHED,
-                crm=req,
-                fiscal=fiscal,
-                other_shift=in_window != fiscal_here,
-            )
-        )
-    return crm
+        printed.add((fiscal.fn, fiscal.fd))
+        # Positional: the fields are id, status, crm, fiscal, outcome, adopted, other_shift.
+        rows.append(Row(request_id, matched, req, fiscal, None, None, in_window != fiscal_here))
+    return PaymentTotals(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(prepaid))
 
 
 def _register_rows(
@@ -297,7 +310,7 @@ def reconcile(
     outcomes = _index_outcomes(results)
     calc_docs, by_mark = _calculation_documents(shift, documents)
     out = _Rows()
-    crm = _request_rows(shift, requests, outcomes, by_mark, out)
+    crm_register = _request_rows(shift, requests, outcomes, by_mark, out)
     adopted = _register_rows(shift, outcomes, calc_docs, out)
 
     app = _Sum()
@@ -308,7 +321,6 @@ def reconcile(
 
     rows = out.rows
     rows.sort(key=lambda row: (_row_time(row), row.id))
-    crm_register = crm.totals()
     counters = shift.counters
     z_register = z_total(counters) if counters is not None else None
     totals = Totals(

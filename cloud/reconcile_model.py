@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NewType
+from typing import NamedTuple, NewType
 
 __all__ = [
     "Adoption",
@@ -259,8 +259,7 @@ class Totals:
     adopted_total: Kopecks
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Row:
+class Row(NamedTuple):
     """One line of the reconciliation.
 
     ``id`` is the request id, or the document's ``doc_id`` for a register-only row.
@@ -270,6 +269,9 @@ class Row:
     reverse): the row is matched, and the totals of each shift show the gap.
     ``adopted`` is set on a register-only row a person took into the CRM; its status stays
     ``register_only``.
+
+    A NamedTuple rather than a frozen dataclass: a shift has one row per payment, and building
+    100,000 of them positionally takes a third of the time (bench/cloud_reconcile.py).
     """
 
     id: str
