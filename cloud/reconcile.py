@@ -1,0 +1,337 @@
+"""Reconciliation of one agent's shift: the CRM's payments against the register's documents.
+
+Pure: no I/O, no clock. The store gives the inputs (:mod:`cloud.reconcile_model`), this
+module gives rows and totals (docs/contract.md, cloud HTTP API, totals v1.1):
+
+- a request the register printed is ``matched`` (by its id: the agent's ``done`` result, or
+  a tape document carrying the id as its mark when the result has not come yet);
+- a request with no document (no result, or rejected / failed / unknown) is ``crm_only``;
+- a calculation document nobody sent (printed by hand, or by another program, or a result
+  for an id the cloud never sent) is ``register_only``. A person may adopt it into the CRM:
+  the row keeps status ``register_only`` and carries ``adopted`` (who, why, when), and its
+  amount is shown as ``adopted_total`` beside the difference, which it stays part of.
+
+Totals, per payment kind and summed, sales minus refunds, cash net of change:
+``crm_register_total`` is every request whose time (``paid_at``, else ``received_at``)
+falls in the shift, printed or not; ``z_register_total`` is the report's counters;
+``difference`` is the first minus the second; ``crm_grand_total`` adds the app transactions
+of the shift. Cash in and out are the report's, shown apart.
+
+Every step is a dict look-up by id or by ``(fn, fd)``: linear in the input, then one sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from cloud.fiscal_links import check_ofd_template
+from cloud.reconcile_model import (
+    AppTransaction,
+    CrmRequest,
+    Fiscal,
+    Kind,
+    Kopecks,
+    PaymentTotals,
+    Reconciliation,
+    RegisterDocument,
+    RequestOutcome,
+    Row,
+    RowStatus,
+    ShiftCounters,
+    ShiftWindow,
+    Totals,
+)
+
+__all__ = [
+    "AppTransaction",
+    "CrmRequest",
+    "Fiscal",
+    "Kind",
+    "Kopecks",
+    "PaymentTotals",
+    "Reconciliation",
+    "RegisterDocument",
+    "RequestOutcome",
+    "Row",
+    "RowStatus",
+    "ShiftCounters",
+    "ShiftWindow",
+    "Totals",
+    "chain_windows",
+    "document_fiscal",
+    "reconcile",
+    "shift_for",
+    "z_total",
+]
+
+DONE = "done"
+
+
+def chain_windows(windows: Iterable[ShiftWindow]) -> list[ShiftWindow]:
+    """One register's shifts in order, each claiming the gap since the previous one closed.
+
+    A payment taken while no shift was open is printed in the shift the register opens next,
+    so that shift claims it. The first shift claims from its own opening.
+    """
+    ordered = sorted(windows, key=lambda window: window.opened_at)
+    chained: list[ShiftWindow] = []
+    previous_close: datetime | None = None
+    for window in ordered:
+        claims_from = previous_close if previous_close is not None else window.claims_from
+        chained.append(replace(window, claims_from=claims_from))
+        previous_close = window.closed_at
+    return chained
+
+
+def shift_for(at: datetime, windows: Iterable[ShiftWindow]) -> ShiftWindow | None:
+    """The shift that claims a payment at ``at`` (see :meth:`ShiftWindow.claims`), if any."""
+    for window in windows:
+        if window.claims(at):
+            return window
+    return None
+
+
+def document_fiscal(doc: RegisterDocument) -> Fiscal:
+    """A tape document as the fiscal side of a row (its total is 0 when it carries none)."""
+    return Fiscal(
+        fn=doc.fn,
+        fd=doc.fd,
+        fp=doc.fp,
+        total=doc.total if doc.total is not None else Kopecks(0),
+        issued_at=doc.issued_at,
+        doc_id=doc.doc_id,
+        shift=doc.shift,
+        kind=doc.kind,
+        type=doc.type,
+        mark=doc.mark,
+    )
+
+
+def z_total(counters: ShiftCounters) -> PaymentTotals:
+    """Sales minus refunds by payment kind, as the register counted them (cash net of change)."""
+    sales, refunds = counters.sales, counters.refunds
+    return PaymentTotals(
+        cash=Kopecks(sales.cash - refunds.cash),
+        card=Kopecks(sales.card - refunds.card),
+        prepaid=Kopecks(sales.prepaid - refunds.prepaid),
+    )
+
+
+class _Sum:
+    """A running signed sum by payment kind (mutable; only inside :func:`reconcile`)."""
+
+    __slots__ = ("card", "cash", "prepaid")
+
+    def __init__(self) -> None:
+        self.cash = 0
+        self.card = 0
+        self.prepaid = 0
+
+    def add(self, kind: Kind, cash: int, card: int, prepaid: int, total: int | None) -> None:
+        """Add one payment; the change (tendered over ``total``) comes out of its cash."""
+        if total is not None:
+            change = cash + card + prepaid - total
+            if change > 0:
+                cash -= min(change, cash)
+        if kind is Kind.REFUND:
+            self.cash -= cash
+            self.card -= card
+            self.prepaid -= prepaid
+        else:
+            self.cash += cash
+            self.card += card
+            self.prepaid += prepaid
+
+    def totals(self) -> PaymentTotals:
+        return PaymentTotals(
+            cash=Kopecks(self.cash), card=Kopecks(self.card), prepaid=Kopecks(self.prepaid)
+        )
+
+
+def _index_outcomes(results: Iterable[RequestOutcome]) -> dict[str, RequestOutcome]:
+    """Results by request id; a ``done`` one with its document wins over any other."""
+    outcomes: dict[str, RequestOutcome] = {}
+    for result in results:
+        known = outcomes.get(result.id)
+        if known is None or not (known.status == DONE and known.fiscal is not None):
+            outcomes[result.id] = result
+    return outcomes
+
+
+def _row_time(row: Row) -> datetime:
+    if row.crm is not None:
+        return row.crm.at
+    assert row.fiscal is not None
+    return row.fiscal.issued_at
+
+
+def _calculation_documents(
+    shift: ShiftWindow, documents: Iterable[RegisterDocument]
+) -> tuple[list[RegisterDocument], dict[str, RegisterDocument]]:
+    """The shift's documents with a sign and a total, and those carrying a mark, by mark."""
+    calc_docs: list[RegisterDocument] = []
+    by_mark: dict[str, RegisterDocument] = {}
+    for doc in documents:
+        if doc.kind is None or doc.total is None or not shift.holds_document(doc.fn, doc.shift):
+            continue
+        calc_docs.append(doc)
+        if doc.mark is not None:
+            by_mark.setdefault(doc.mark, doc)
+    return calc_docs, by_mark
+
+
+class _Rows:
+    """The rows being built, the documents already on a row and the ids already seen."""
+
+    __slots__ = ("printed", "rows", "seen")
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.printed: set[tuple[str, int]] = set()
+        self.seen: set[str] = set()
+
+
+def _request_rows(
+    shift: ShiftWindow,
+    requests: Iterable[CrmRequest],
+    outcomes: dict[str, RequestOutcome],
+    by_mark: dict[str, RegisterDocument],
+    out: _Rows,
+) -> PaymentTotals:
+    """A row for every request of the shift; returns what the CRM sent in it.
+
+    The window and shift tests of :class:`ShiftWindow` are inlined here: this loop runs once
+    per request of the shift, and a call per test would double its time.
+    """
+    club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
+    start = shift.claims_from if shift.claims_from is not None else shift.opened_at
+    end = shift.closed_at
+    seen, rows, printed = out.seen, out.rows, out.printed
+    get_outcome, get_marked = outcomes.get, by_mark.get
+    cash = card = prepaid = 0
+    matched, crm_only, refund = RowStatus.MATCHED, RowStatus.CRM_ONLY, Kind.REFUND
+    for req in requests:
+        request_id = req.id
+        if req.club != club or req.agent != agent or request_id in seen:
+            continue
+        seen.add(request_id)
+        outcome = get_outcome(request_id)
+        fiscal = outcome.fiscal if outcome is not None and outcome.status == DONE else None
+        if fiscal is None:
+            marked = get_marked(request_id)
+            fiscal = document_fiscal(marked) if marked is not None else None
+        when = req.paid_at if req.paid_at is not None else req.received_at
+        in_window = start <= when and (end is None or when < end)
+        fiscal_here = (
+            fiscal is not None
+            and fiscal.shift == number
+            and (shift_fn is None or fiscal.fn == shift_fn)
+        )
+        if not (in_window or fiscal_here):
+            continue
+        if in_window:
+            pay = req.payments
+            paid_cash: int = pay.cash
+            change = paid_cash + pay.card + pay.prepaid - req.total
+            if change > 0:
+                paid_cash -= min(change, paid_cash)
+            if req.kind is refund:
+                cash, card, prepaid = cash - paid_cash, card - pay.card, prepaid - pay.prepaid
+            else:
+                cash, card, prepaid = cash + paid_cash, card + pay.card, prepaid + pay.prepaid
+        if fiscal is None:
+            rows.append(Row(request_id, crm_only, req, None, outcome))
+            continue
+        printed.add((fiscal.fn, fiscal.fd))
+        # Positional: the fields are id, status, crm, fiscal, outcome, adopted, other_shift.
+        rows.append(Row(request_id, matched, req, fiscal, None, None, in_window != fiscal_here))
+    return PaymentTotals(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(prepaid))
+
+
+def _register_rows(
+    shift: ShiftWindow,
+    outcomes: dict[str, RequestOutcome],
+    calc_docs: list[RegisterDocument],
+    out: _Rows,
+) -> Kopecks:
+    """A row for every document of the shift nobody sent; returns the adopted ones' sum."""
+    # A result for an id the cloud never sent (a POS on the agent's local API): the register
+    # printed it, the CRM did not send it.
+    for request_id, outcome in outcomes.items():
+        fiscal = outcome.fiscal
+        if request_id in out.seen or outcome.status != DONE or fiscal is None:
+            continue
+        if not shift.holds_document(fiscal.fn, fiscal.shift):
+            continue
+        out.printed.add((fiscal.fn, fiscal.fd))
+        out.rows.append(Row(id=request_id, status=RowStatus.REGISTER_ONLY, crm=None, fiscal=fiscal))
+    adopted = 0
+    for doc in calc_docs:
+        key = (doc.fn, doc.fd)
+        if key in out.printed:
+            continue
+        out.printed.add(key)
+        if doc.adopted is not None and doc.total is not None:
+            adopted += -doc.total if doc.kind is Kind.REFUND else doc.total
+        out.rows.append(
+            Row(
+                id=doc.doc_id,
+                status=RowStatus.REGISTER_ONLY,
+                crm=None,
+                fiscal=document_fiscal(doc),
+                adopted=doc.adopted,
+            )
+        )
+    return Kopecks(adopted)
+
+
+def reconcile(
+    shift: ShiftWindow,
+    requests: Iterable[CrmRequest],
+    results: Iterable[RequestOutcome],
+    documents: Iterable[RegisterDocument],
+    transactions: Iterable[AppTransaction] = (),
+    *,
+    ofd_url_template: str | None = None,
+) -> Reconciliation:
+    """The rows and totals of one agent's shift.
+
+    ``requests`` may hold other agents' and other shifts' requests: only this agent's whose
+    time falls in the shift, or whose document was printed in it, become rows. ``results``
+    and ``documents`` are this agent's register's (a request id is one agent's). Every
+    ``transactions`` entry whose time falls in the shift counts in the grand total: the
+    caller passes those meant for this agent. A repeated request id counts once (the first).
+    Raises :class:`cloud.fiscal_links.OfdTemplateInvalid` for a bad template.
+    """
+    if ofd_url_template is not None:
+        check_ofd_template(ofd_url_template)
+    outcomes = _index_outcomes(results)
+    calc_docs, by_mark = _calculation_documents(shift, documents)
+    out = _Rows()
+    crm_register = _request_rows(shift, requests, outcomes, by_mark, out)
+    adopted = _register_rows(shift, outcomes, calc_docs, out)
+
+    app = _Sum()
+    for tx in transactions:
+        if shift.claims(tx.at):
+            pay = tx.payments
+            app.add(tx.kind, pay.cash, pay.card, pay.prepaid, tx.total)
+
+    rows = out.rows
+    rows.sort(key=lambda row: (_row_time(row), row.id))
+    counters = shift.counters
+    z_register = z_total(counters) if counters is not None else None
+    totals = Totals(
+        crm_register_total=crm_register,
+        crm_grand_total=crm_register + app.totals(),
+        z_register_total=z_register,
+        difference=crm_register - z_register if z_register is not None else None,
+        cash_in=counters.cash_in if counters is not None else None,
+        cash_out=counters.cash_out if counters is not None else None,
+        adopted_total=adopted,
+    )
+    return Reconciliation(
+        shift=shift, rows=tuple(rows), totals=totals, ofd_url_template=ofd_url_template
+    )
