@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agent.adapters.mqtt.errors import TlsSetupFailed
+from mqtt_link.errors import TlsSetupFailed
 
 __all__ = [
     "DEFAULT_PORTS",
