@@ -271,6 +271,8 @@ class Connection:
 
     async def _subscribe(self) -> None:
         filters = self.settings.subscriptions
+        if self.protocol is not Protocol.V5 and self.settings.subscriptions_v311 is not None:
+            filters = self.settings.subscriptions_v311
         if not filters:
             return
         rc, mid = self._client.subscribe([(topic, 1) for topic in filters])
