@@ -45,10 +45,10 @@ from agent.transport import Transport, TransportParams
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from agent.adapters.mqtt.link import MqttLink
     from agent.config import AgentConfig
     from agent.contract import Health
     from agent.fiscal.reports import ShiftReportData
+    from mqtt_link.link import MqttLink
 
 __all__ = [
     "HEALTH_REFRESH_TIMEOUT_S",

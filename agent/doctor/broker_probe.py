@@ -1,7 +1,7 @@
 """Can this computer reach the broker of ``[mqtt] url``: TCP, and for mqtts:// TLS.
 
 For ``mqtts://`` the handshake uses the TLS context the agent itself builds from ``[mqtt] ca``,
-``cert`` and ``key`` (:func:`agent.adapters.mqtt.settings.build_ssl_context`), so an expired
+``cert`` and ``key`` (:func:`mqtt_link.settings.build_ssl_context`), so an expired
 or untrusted certificate shows here as it would stop the agent. A broker that refuses the
 client's certificate says so with a TLS alert; under TLS 1.3 the alert comes after the
 client's side of the handshake is done, so the probe waits a moment for it. No MQTT packet
@@ -18,11 +18,11 @@ import ssl
 from typing import Final
 from urllib.parse import urlsplit
 
-from agent.adapters.mqtt.errors import TlsSetupFailed
 from agent.adapters.mqtt.service import link_settings
-from agent.adapters.mqtt.settings import DEFAULT_PORTS, build_ssl_context
 from agent.config import AgentConfig
 from agent.doctor.facts import BrokerFacts, BrokerOutcome
+from mqtt_link.errors import TlsSetupFailed
+from mqtt_link.settings import DEFAULT_PORTS, build_ssl_context
 
 __all__ = [
     "BROKER_ALERT_WAIT_S",

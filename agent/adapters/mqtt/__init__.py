@@ -1,16 +1,19 @@
-"""MQTT link: the agent's connection to the broker (docs/design.md, "The broker")."""
+"""The agent over MQTT: commands in, sync events and health out, over mqtt_link's link."""
 
-from agent.adapters.mqtt.errors import (
+from mqtt_link import (
+    Incoming,
     LinkClosed,
     LinkDown,
+    LinkSettings,
     MqttError,
+    MqttLink,
+    OnConnect,
+    Protocol,
     PublishRefused,
     TlsSetupFailed,
+    Will,
+    build_ssl_context,
 )
-from agent.adapters.mqtt.incoming import Incoming
-from agent.adapters.mqtt.link import MqttLink, OnConnect
-from agent.adapters.mqtt.policy import Protocol
-from agent.adapters.mqtt.settings import LinkSettings, Will, build_ssl_context
 
 __all__ = [
     "Incoming",

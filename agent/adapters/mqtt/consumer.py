@@ -20,10 +20,10 @@ from agent.outbox.crash_points import crash_point
 if TYPE_CHECKING:
     import structlog
 
-    from agent.adapters.mqtt.incoming import Incoming
-    from agent.adapters.mqtt.link import MqttLink
     from agent.adapters.mqtt.topics import Topics
     from agent.intake.remote import RemoteIntake
+    from mqtt_link.incoming import Incoming
+    from mqtt_link.link import MqttLink
 
 __all__ = ["MAX_PAYLOAD_BYTES", "CommandConsumer"]
 

@@ -20,15 +20,15 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from agent.adapters.mqtt.errors import LinkDown
+from mqtt_link.errors import LinkDown
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     import structlog
 
-    from agent.adapters.mqtt.link import MqttLink
     from agent.contract import Health
+    from mqtt_link.link import MqttLink
 
 __all__ = ["DEFAULT_INTERVAL_S", "HealthPublisher", "offline_payload"]
 

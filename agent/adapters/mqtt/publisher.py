@@ -20,19 +20,19 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Final
 
-from agent.adapters.mqtt.errors import LinkDown
 from agent.intake.receipt_mapping import row_to_outcome, row_to_result
 from agent.outbox.states import RowKind
 from agent.outbox.sync_queue import SyncTopic
+from mqtt_link.errors import LinkDown
 
 if TYPE_CHECKING:
     import structlog
     from pydantic import BaseModel
 
-    from agent.adapters.mqtt.link import MqttLink
     from agent.adapters.mqtt.topics import Topics
     from agent.outbox.store import Outbox
     from agent.outbox.sync_queue import SyncEntry, SyncQueue
+    from mqtt_link.link import MqttLink
 
 __all__ = ["DEFAULT_RATE_PER_S", "DEFAULT_WINDOW", "SyncPublisher"]
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Final
 
 from agent.adapters.mqtt.consumer import CommandConsumer
 from agent.adapters.mqtt.health_publisher import HealthPublisher, offline_payload
-from agent.adapters.mqtt.link import MqttLink
 from agent.adapters.mqtt.publisher import SyncPublisher
-from agent.adapters.mqtt.settings import LinkSettings, Will
 from agent.adapters.mqtt.topics import Topics
+from mqtt_link.link import MqttLink
+from mqtt_link.settings import LinkSettings, Will
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agent.adapters.mqtt.errors import MqttError
 from agent.drivers.errors import DriverError
 from agent.fiscal.errors import FiscalError
 from agent.intake.errors import IntakeError
 from agent.outbox.store import OutboxError
+from mqtt_link.errors import MqttError
 
 REPO = Path(__file__).resolve().parents[3]
 DOC = (REPO / "docs" / "errors.md").read_text(encoding="utf-8")

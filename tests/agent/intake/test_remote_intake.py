@@ -17,9 +17,6 @@ from typing import Any
 import structlog
 
 from agent.adapters.mqtt.consumer import CommandConsumer
-from agent.adapters.mqtt.incoming import Incoming
-from agent.adapters.mqtt.link import MqttLink
-from agent.adapters.mqtt.settings import LinkSettings
 from agent.adapters.mqtt.topics import Topics
 from agent.intake import Intake
 from agent.intake.remote import Answer, RemoteIntake
@@ -28,6 +25,9 @@ from agent.outbox.shift_commands import ShiftCommands
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox
 from agent.outbox.sync_queue import SyncEntry, SyncQueue, SyncTopic
+from mqtt_link.incoming import Incoming
+from mqtt_link.link import MqttLink
+from mqtt_link.settings import LinkSettings
 from tests.support.agent_rig import AgentRig, agent_rig, host_now
 from tests.support.by_hand import print_by_hand
 from tests.support.payloads import receipt

@@ -9,9 +9,9 @@ import json
 import structlog
 
 from agent.adapters.mqtt.health_publisher import HealthPublisher, offline_payload
-from agent.adapters.mqtt.link import MqttLink
-from agent.adapters.mqtt.settings import LinkSettings
 from agent.contract import Health
+from mqtt_link.link import MqttLink
+from mqtt_link.settings import LinkSettings
 
 
 async def test_a_link_that_is_down_is_waited_for_not_spun_on() -> None:

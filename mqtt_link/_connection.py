@@ -28,10 +28,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from agent.adapters.mqtt.errors import LinkDown, PublishRefused
-from agent.adapters.mqtt.incoming import Incoming
-from agent.adapters.mqtt.policy import UNSUPPORTED_PROTOCOL_VERSION, Outcome, Protocol
-from agent.adapters.mqtt.settings import LinkSettings
+from mqtt_link.errors import LinkDown, PublishRefused
+from mqtt_link.incoming import Incoming
+from mqtt_link.policy import UNSUPPORTED_PROTOCOL_VERSION, Outcome, Protocol
+from mqtt_link.settings import LinkSettings
 
 __all__ = ["CLOSE_TIMEOUT_S", "MISC_INTERVAL_S", "ConnectFailed", "Connection"]
 
@@ -271,6 +271,8 @@ class Connection:
 
     async def _subscribe(self) -> None:
         filters = self.settings.subscriptions
+        if self.protocol is not Protocol.V5 and self.settings.subscriptions_v311 is not None:
+            filters = self.settings.subscriptions_v311
         if not filters:
             return
         rc, mid = self._client.subscribe([(topic, 1) for topic in filters])

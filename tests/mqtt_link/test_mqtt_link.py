@@ -20,7 +20,7 @@ import aiomqtt
 import pytest
 import structlog
 
-from agent.adapters.mqtt import Incoming, LinkDown, LinkSettings, MqttLink, Protocol, Will
+from mqtt_link import Incoming, LinkDown, LinkSettings, MqttLink, Protocol, Will
 from tests.support.broker import Broker, BrokerFactory, require_mosquitto
 
 pytestmark = pytest.mark.broker
@@ -290,7 +290,7 @@ async def test_link_publish_in_flight_fails_when_the_connection_drops(broker: Br
 _WILL_SCRIPT = """
 import asyncio, sys
 import structlog
-from agent.adapters.mqtt import LinkSettings, MqttLink, Will
+from mqtt_link import LinkSettings, MqttLink, Will
 
 structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 

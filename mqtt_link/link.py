@@ -1,4 +1,4 @@
-"""MqttLink: the agent's one connection to the broker, kept up by itself for as long as it runs.
+"""MqttLink: one connection to the broker (agent's or cloud's), kept up by itself while it runs.
 
 An asyncio front for paho-mqtt 2.x (``CallbackAPIVersion.VERSION2``). paho is driven from
 the asyncio loop (``add_reader``/``add_writer`` and a ``loop_misc`` timer, as paho's own
@@ -35,11 +35,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 
-from agent.adapters.mqtt._connection import ConnectFailed, Connection
-from agent.adapters.mqtt.errors import LinkClosed, LinkDown, MqttError
-from agent.adapters.mqtt.incoming import Incoming
-from agent.adapters.mqtt.policy import Outcome, Protocol, backoff_delay, next_attempt
-from agent.adapters.mqtt.settings import LinkSettings, build_ssl_context
+from mqtt_link._connection import ConnectFailed, Connection
+from mqtt_link.errors import LinkClosed, LinkDown, MqttError
+from mqtt_link.incoming import Incoming
+from mqtt_link.policy import Outcome, Protocol, backoff_delay, next_attempt
+from mqtt_link.settings import LinkSettings, build_ssl_context
 
 __all__ = [
     "FINAL_PUBLISH_TIMEOUT_S",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from agent.adapters.mqtt import (
+from mqtt_link import (
     LinkDown,
     LinkSettings,
     MqttLink,
@@ -17,7 +17,7 @@ from agent.adapters.mqtt import (
     TlsSetupFailed,
     build_ssl_context,
 )
-from agent.adapters.mqtt.policy import NextAttempt, Outcome, backoff_delay, next_attempt
+from mqtt_link.policy import NextAttempt, Outcome, backoff_delay, next_attempt
 from tests.support.processes import free_port
 
 _SECRET = "pw-5e3"  # noqa: S105 - a made-up password for the repr check

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agent.adapters.mqtt.errors import TlsSetupFailed
+from mqtt_link.errors import TlsSetupFailed
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -44,6 +44,10 @@ class LinkSettings:
     ``connect_timeout_s`` bounds each step of an attempt (TCP and TLS, the CONNACK, the
     SUBACK); it is also how long a v5 CONNECT waits for its CONNACK before the link tries
     3.1.1 (a broker may swallow a v5 CONNECT without an answer, see ``policy.py``).
+
+    ``subscriptions_v311`` replaces ``subscriptions`` on a 3.1.1 connection when it is not
+    None: shared subscriptions (``$share/group/filter``) are MQTT 5's, so a 3.1.1 connection
+    subscribes to the plain filters instead.
     """
 
     url: str
@@ -57,6 +61,7 @@ class LinkSettings:
     session_expiry_s: int = 7 * 24 * 3600
     will: Will | None = None
     subscriptions: tuple[str, ...] = ()
+    subscriptions_v311: tuple[str, ...] | None = None
     backoff_min_s: float = 0.5
     backoff_max_s: float = 60.0
     connect_timeout_s: float = 5.0
