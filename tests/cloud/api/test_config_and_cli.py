@@ -144,3 +144,9 @@ def test_reconcile_reads_its_store_from_the_environment(
     out = capsys.readouterr().out
     assert "open" in out.splitlines()[1]
     assert "290.48" in out
+
+
+def test_the_example_config_loads_and_listens_on_loopback() -> None:
+    config = load_config(Path(__file__).parents[3] / "examples" / "cloud.toml", {})
+    assert config.http.loopback
+    config.check_access()
