@@ -1,0 +1,162 @@
+"""One agent's shift reconciled from the store: the windows from its reports, then reconcile.
+
+The API (``GET .../reconciliation``) and ``fiscal-cloud reconcile`` both call
+:func:`load_reconciliation`. The shifts come from the stored open, X and Z reports: a shift's
+counters are its Z's, else its latest X's, else none (an open report alone has no counters to
+compare). Without a shift number it is the agent's current shift (the newest still open),
+else the last closed one (docs/contract.md, cloud HTTP API).
+
+A CRM transaction posted to ``/transactions`` carries an amount and no payment kind: an app
+payment is paid online, so it counts as ``card`` in the grand total. The transactions are
+the club's; each agent's shift counts those whose time falls in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from agent.contract import money_to_kopecks
+from cloud.reconcile import chain_windows, reconcile
+from cloud.reconcile_contract import (
+    document_from_contract,
+    outcome_from_contract,
+    request_from_contract,
+    window_from_report,
+)
+from cloud.reconcile_model import (
+    Adoption,
+    AppTransaction,
+    Kind,
+    Kopecks,
+    Payments,
+    Reconciliation,
+    ShiftWindow,
+)
+from cloud.store import CloudStore, ShiftReportRecord, Transaction
+
+__all__ = [
+    "NoShift",
+    "app_transaction",
+    "club_agents",
+    "load_reconciliation",
+    "shift_windows",
+]
+
+
+class NoShift(LookupError):
+    """The agent has no stored shift report (for that number)."""
+
+    public_code: ClassVar[str] = "no_shift"
+
+    def __init__(self, club: str, agent: str, shift: int | None) -> None:
+        self.club = club
+        self.agent = agent
+        self.shift = shift
+        which = f"shift {shift}" if shift is not None else "any shift"
+        super().__init__(f"no shift report of {which} from agent {agent!r} in club {club!r}")
+
+
+_PRIORITY = {"open": 0, "x": 1, "z": 2}
+
+
+def shift_windows(club: str, agent: str, reports: Iterable[ShiftReportRecord]) -> list[ShiftWindow]:
+    """The agent's shifts in order of opening, each from its best report (Z, X, open)."""
+    best: dict[tuple[str, int], ShiftReportRecord] = {}
+    for record in reports:
+        key = (record.report.fn, record.report.shift)
+        known = best.get(key)
+        if known is None or _PRIORITY[record.report.kind] >= _PRIORITY[known.report.kind]:
+            best[key] = record
+    windows = []
+    for record in best.values():
+        window = window_from_report(record.report, club=club, agent=agent)
+        if record.report.kind == "open":
+            window = ShiftWindow(
+                club=club,
+                agent=agent,
+                number=window.number,
+                opened_at=window.opened_at,
+                fn=window.fn,
+            )
+        windows.append(window)
+    return chain_windows(windows)
+
+
+def _pick(windows: list[ShiftWindow], shift: int | None) -> ShiftWindow | None:
+    if shift is not None:
+        numbered = [window for window in windows if window.number == shift]
+        return numbered[-1] if numbered else None
+    open_now = [window for window in windows if window.closed_at is None]
+    if open_now:
+        return open_now[-1]
+    return windows[-1] if windows else None
+
+
+def app_transaction(tx: Transaction) -> AppTransaction:
+    """A posted CRM transaction for the grand total: an app payment, counted as card."""
+    return AppTransaction(
+        id=tx.id,
+        kind=Kind(tx.kind),
+        payments=Payments(card=Kopecks(money_to_kopecks(tx.amount))),
+        at=tx.at,
+    )
+
+
+async def load_reconciliation(
+    store: CloudStore,
+    club: str,
+    agent: str,
+    shift: int | None = None,
+    *,
+    ofd_url_template: str | None = None,
+) -> Reconciliation:
+    """Reconcile one agent's shift (None: the current one, else the last closed).
+
+    Raises:
+        NoShift: no report of that shift (or of any) is stored.
+    """
+    windows = shift_windows(club, agent, await store.shift_reports(club, agent))
+    window = _pick(windows, shift)
+    if window is None:
+        raise NoShift(club, agent, shift)
+    requests = [
+        request_from_contract(
+            rec.request,
+            club=club,
+            agent=agent,
+            received_at=rec.received_at,
+            paid_at=rec.paid_at,
+        )
+        for rec in await store.requests(club, agent)
+    ]
+    results = [outcome_from_contract(rec.result) for rec in await store.results(club, agent)]
+    documents = [
+        document_from_contract(
+            rec.document,
+            adopted=(
+                Adoption(
+                    by=rec.adoption.by,
+                    reason=rec.adoption.reason,
+                    at=rec.adoption.at,
+                    role=rec.adoption.role,
+                )
+                if rec.adoption is not None
+                else None
+            ),
+        )
+        for rec in await store.documents(club, agent, window.number)
+    ]
+    transactions = [app_transaction(tx) for tx in await store.transactions(club)]
+    return reconcile(
+        window, requests, results, documents, transactions, ofd_url_template=ofd_url_template
+    )
+
+
+async def club_agents(store: CloudStore, club: str) -> list[str]:
+    """The club's agents: those with a health, then those the CRM sent requests to."""
+    names = [record.agent for record in await store.agents() if record.club == club]
+    for rec in await store.requests(club):
+        if rec.agent not in names:
+            names.append(rec.agent)
+    return names
