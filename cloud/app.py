@@ -1,21 +1,25 @@
-"""The cloud's composition root: the store and the API, with the MQTT ingest as a seam.
+"""The cloud's composition root: the store, the MQTT ingest and the API.
 
-``run_cloud(config)`` opens the store, serves the API and waits until cancelled. The ingest
-(``evt/*`` and the CRM's ``cmd/receipt`` into the store) and the :class:`Publisher` for
-reissue come from the MQTT side; until it is wired here ``[mqtt]`` is read but not used, the
-API answers reissue with 503 ``mqtt_unavailable`` and the log says so.
+``run_cloud(config)`` opens the store, and with ``[mqtt] url`` connects to the broker: the
+ingest stores ``evt/*``, health and the CRM's ``cmd/receipt`` (acknowledging only after the
+store committed), and the same link publishes reissued receipts. Without ``[mqtt]`` the API
+serves what the store holds and answers reissue with 503 ``mqtt_unavailable``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 
 import structlog
 from aiohttp import web
 
 from cloud.api import Publisher, build_api
 from cloud.config import CloudConfig
+from cloud.ingest.consumer import Ingest, ingest_link_settings
 from cloud.store import CloudStore
+from mqtt_link import LinkSettings, MqttError, MqttLink
 
 __all__ = ["run_cloud"]
 
@@ -33,9 +37,19 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
         _log.warning(
             "no [auth] tokens: the API is open to this machine only", listen=config.http.listen
         )
-    if config.mqtt.url is not None and publisher is None:
-        _log.warning("the MQTT ingest is not wired yet: [mqtt] is not used", url=config.mqtt.url)
     async with await CloudStore.open(config.store.url) as store:
+        link: MqttLink | None = None
+        tasks: list[asyncio.Task[None]] = []
+        if config.mqtt.url is not None:
+            link = MqttLink(ingest_link_settings(_link_settings(config.mqtt.url)), log=_log)
+            ingest = Ingest(link, store, log=_log)
+            tasks = [
+                asyncio.create_task(link.run(), name="cloud.link"),
+                asyncio.create_task(ingest.run(), name="cloud.ingest"),
+            ]
+            publisher = publisher or _LinkPublisher(link)
+        else:
+            _log.warning("no [mqtt] url: nothing is ingested, reissue answers 503")
         api = build_api(
             store,
             auth=config.auth,
@@ -51,3 +65,28 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+            if link is not None:
+                await link.stop()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+class _LinkPublisher:
+    """Reissue over the ingest's own link (QoS 1, returns once the broker has it)."""
+
+    def __init__(self, link: MqttLink) -> None:
+        self._link = link
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        try:
+            await self._link.publish(topic, payload, qos=1)
+        except MqttError as exc:  # the API's contract: OSError when the broker is out of reach
+            raise OSError(str(exc)) from exc
+
+
+def _link_settings(url: str) -> LinkSettings:
+    """One client id per host: instances on several machines share the load ($share)."""
+    return LinkSettings(url=url, client_id=f"fiscal-cloud-{socket.gethostname()}")

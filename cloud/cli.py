@@ -1,7 +1,7 @@
 """``fiscal-cloud``: ``run`` serves the API; ``reconcile`` prints a shift's table from the store.
 
-``run`` serves the store's API (cloud.app); the MQTT ingest is not wired into it yet, and it
-says so. ``--config`` defaults to ``$FISCAL_CLOUD_CONFIG``, else /etc/fiscal-cloud/cloud.toml.
+``run`` ingests MQTT into the store (with ``[mqtt] url``) and serves the API (cloud.app).
+``--config`` defaults to ``$FISCAL_CLOUD_CONFIG``, else /etc/fiscal-cloud/cloud.toml.
 Exit status 2 is a configuration error, 1 a shift that cannot be found.
 """
 
@@ -82,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         except StoreError as exc:
             _err(f"store: {exc}")
             return 2
-    _err("run serves the API over the store; the MQTT ingest is not wired in yet")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_cloud(config))
     return 0

@@ -81,7 +81,7 @@ def chain_windows(windows: Iterable[ShiftWindow]) -> list[ShiftWindow]:
     for window in ordered:
         claims_from = previous_close if previous_close is not None else window.claims_from
         chained.append(replace(window, claims_from=claims_from))
-        previous_close = window.closed_at
+        previous_close = window.claims_until
     return chained
 
 
@@ -207,7 +207,7 @@ def _request_rows(
     """
     club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
     start = shift.claims_from if shift.claims_from is not None else shift.opened_at
-    end = shift.closed_at
+    end = shift.claims_until
     seen, rows, printed = out.seen, out.rows, out.printed
     get_outcome, get_marked = outcomes.get, by_mark.get
     cash = card = prepaid = 0

@@ -9,9 +9,9 @@ four totals, each ``{cash, card, prepaid, total}``. Nothing here does I/O or kno
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple, NewType
+from typing import Final, NamedTuple, NewType
 
 __all__ = [
     "Adoption",
@@ -35,6 +35,9 @@ __all__ = [
 
 Kopecks = NewType("Kopecks", int)
 """Money inside the reconciliation: integer kopecks, signed where a refund subtracts."""
+
+REGISTER_TIME_STEP: Final = timedelta(minutes=1)
+"""An FN's document times are whole minutes."""
 
 
 class Kind(StrEnum):
@@ -174,7 +177,7 @@ class ShiftCounters:
 class ShiftWindow:
     """One shift of one agent's register, and the time it claims CRM payments in.
 
-    A payment belongs to the shift open at its time: ``opened_at <= at < closed_at``
+    A payment belongs to the shift open at its time: ``opened_at <= at < claims_until``
     (``closed_at`` None: still open). ``claims_from`` widens the start back to the previous
     shift's close, so a payment taken while no shift was open counts in the shift the register
     opened next to print it (see :func:`cloud.reconcile.chain_windows`). ``fn`` None matches
@@ -194,7 +197,20 @@ class ShiftWindow:
     def claims(self, at: datetime) -> bool:
         """Whether a payment at ``at`` belongs to this shift."""
         start = self.claims_from if self.claims_from is not None else self.opened_at
-        return start <= at and (self.closed_at is None or at < self.closed_at)
+        end = self.claims_until
+        return start <= at and (end is None or at < end)
+
+    @property
+    def claims_until(self) -> datetime | None:
+        """Where the shift's claim ends: the end of the minute it closed in.
+
+        An FN keeps document times to the minute, so a Z at "14:48" may follow a payment taken
+        at 14:48:04; the shift claims that whole minute. A shift rotated within one minute
+        leaves that minute's payments to the closing shift (the next one claims from here).
+        """
+        if self.closed_at is None:
+            return None
+        return self.closed_at.replace(second=0, microsecond=0) + REGISTER_TIME_STEP
 
     def holds_document(self, fn: str, shift: int) -> bool:
         """Whether a document of FN ``fn`` in shift number ``shift`` was printed in this one."""

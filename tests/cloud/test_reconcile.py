@@ -375,3 +375,20 @@ def test_reconcile_refuses_a_bad_ofd_template(template):
     with pytest.raises(OfdTemplateInvalid) as caught:
         reconcile(window(), [], [], [], [], ofd_url_template=template)
     assert caught.value.public_code == "ofd_template_invalid"
+
+
+def test_a_shift_claims_the_whole_minute_it_closed_in():
+    """FN times are whole minutes: a payment at 14:48:04 belongs to a shift closed "at 14:48"."""
+    closed = CLOSED.replace(second=0, microsecond=0)
+    shift12 = window(number=12, closed=closed)
+    shift13 = window(number=13, opened=closed, closed=None)
+    chained = chain_windows([shift12, shift13])
+    within = closed + timedelta(seconds=4)
+    after = closed + timedelta(minutes=1)
+
+    assert shift12.claims(within)
+    assert not shift12.claims(after)
+    assert shift_for(within, chained) == chained[0]
+    assert shift_for(after, chained) == chained[1]
+    rec = reconcile(shift12, [request("late-second", card=700, received_at=within)], [], [], [])
+    assert rec.totals.crm_register_total == PaymentTotals(card=700)
