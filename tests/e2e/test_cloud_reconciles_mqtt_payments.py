@@ -8,17 +8,16 @@ the shift is ``matched`` and the Z's register total equals the CRM's cash-regist
 
 from __future__ import annotations
 
-import os
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cloud_process import Cloud
 from tests.support.mqtt_client import PREFIX, PlainClient
 from tests.support.payloads import receipt
-from tests.support.processes import BIN, free_port, http, wait_until
+from tests.support.processes import http, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -31,43 +30,14 @@ pytestmark = [
 PAYMENTS = 500
 
 
-def _start_cloud(workdir: Path, broker_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    config = workdir / "cloud.toml"
-    config.write_text(
-        "[mqtt]\n"
-        f'url = "{broker_url}"\n'
-        "[store]\n"
-        f'url = "sqlite:///{workdir}/cloud.db"\n'
-        "[http]\n"
-        f'listen = "127.0.0.1:{port}"\n'
-    )
-    log = (workdir / "cloud.log").open("ab")
-    proc = subprocess.Popen(
-        [str(BIN / "fiscal-cloud"), "run", "--config", str(config)],
-        stdout=log,
-        stderr=log,
-        env=dict(os.environ),
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(base), timeout_s=20, what="the cloud's API")
-    return proc, base
-
-
-def _answers(base: str) -> bool:
-    try:
-        return http("GET", f"{base}/healthz", timeout_s=2)[0] == 200
-    except OSError:
-        return False
-
-
 def test_500_mqtt_payments_are_all_matched_and_the_z_equals_the_crm_total(
     broker: Any, start_sim: Any, start_agent: Any, tmp_path: Path
 ) -> None:
     """500 payments: every row matched, difference 0, Z register total = CRM register total."""
     sim = start_sim()
     agent = start_agent(sim, settings={"mqtt": {"url": broker.url, "drain_rate": 5000}})
-    cloud, base = _start_cloud(tmp_path, broker.url)
+    cloud = Cloud(tmp_path / "cloud", broker.url).start()
+    base = cloud.base
     crm = PlainClient(broker.url, "crm-e2e", subscribe=(PREFIX + "evt/receipt",)).connect()
     try:
         ids = [f"e2e-{i:03d}" for i in range(PAYMENTS)]
@@ -100,8 +70,7 @@ def test_500_mqtt_payments_are_all_matched_and_the_z_equals_the_crm_total(
         assert Decimal(totals["difference"]["total"]) == 0
         expected = sum(Decimal(10_000 + i) / 100 for i in range(PAYMENTS))
         assert Decimal(totals["crm_register_total"]["total"]) == expected
-        assert cloud.poll() is None, "the cloud died"
+        assert cloud.is_alive(), "the cloud died"
     finally:
         crm.close()
-        cloud.terminate()
-        cloud.wait(timeout=10)
+        cloud.stop()

@@ -1,0 +1,71 @@
+"""``fiscal-cloud run --config FILE`` as a child process, with its HTTP API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.processes import BIN, free_port, http, wait_until
+
+__all__ = ["Cloud"]
+
+
+@dataclass
+class Cloud:
+    """The cloud service on a SQLite file (or ``store_url``) in ``workdir``."""
+
+    workdir: Path
+    mqtt_url: str
+    store_url: str | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        """The API's base URL (``/healthz`` and ``/api/v1/...`` below it)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Cloud:
+        """Write cloud.toml, start the process, return once ``/healthz`` answers."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        store = self.store_url or f"sqlite:///{self.workdir}/cloud.db"
+        config = self.workdir / "cloud.toml"
+        config.write_text(
+            f'[mqtt]\nurl = "{self.mqtt_url}"\n[store]\nurl = "{store}"\n'
+            f'[http]\nlisten = "127.0.0.1:{self.port}"\n'
+        )
+        log = (self.workdir / "cloud.log").open("ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "fiscal-cloud"), "run", "--config", str(config)],
+            stdout=log,
+            stderr=log,
+            env=dict(os.environ),
+        )
+        wait_until(self._answers, timeout_s=20, what="the cloud's API")
+        return self
+
+    def _answers(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            msg = f"fiscal-cloud exited with {self.proc.returncode}; see {self.workdir}/cloud.log"
+            raise RuntimeError(msg)
+        try:
+            return http("GET", f"{self.base}/healthz", timeout_s=2)[0] == 200
+        except OSError:
+            return False
+
+    def is_alive(self) -> bool:
+        """The process is still running."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM and wait (SIGKILL after 10 s)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
