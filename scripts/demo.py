@@ -13,21 +13,32 @@ register's own counters.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import structlog
+
+from agent.app import build_driver
+from agent.config import load_config
+from agent.contract import ReceiptRequest
+from agent.intake.receipt_mapping import receipt_to_domain
 from tests.support.broker import Broker
+from tests.support.cloud_process import Cloud
 from tests.support.mqtt_client import PREFIX, PlainClient
 from tests.support.processes import Agent, Simulator, http, wait_until
 
 STATE = Path("demo-state")
+CLUB = "/api/v1/clubs/club-1"
 
 
 def say(text: str) -> None:
@@ -98,12 +109,14 @@ def main() -> int:
         workdir=STATE.resolve(), register_url=sim.url, settings={"mqtt": {"url": broker.url}}
     )
     agent.start()
+    cloud = Cloud(STATE.resolve() / "cloud", broker.url).start()
     crm = PlainClient(broker.url, "demo-crm", persistent=True).connect()
     print(f"  broker {broker.kind} at {broker.url}, register {sim.url}, agent API {agent.base}")
     try:
-        return run(sim, agent, crm)
+        return run(sim, agent, crm, cloud)
     finally:
         crm.close()
+        cloud.stop()
         agent.stop()
         sim.stop()
         broker.stop()
@@ -120,7 +133,7 @@ def mqtt_result(crm: PlainClient, request_id: str) -> dict[str, Any]:
     return wait_until(result, timeout_s=60, what=f"{request_id} on evt/receipt")
 
 
-def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
+def run(sim: Simulator, agent: Agent, crm: PlainClient, cloud: Cloud) -> int:
     """The story."""
     say(f"The CRM publishes four payments on {PREFIX}cmd/receipt (QoS 1)")
     for payment in PAYMENTS:
@@ -159,8 +172,9 @@ def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
         "items": [{"name": "Пицца", "qty": "1", "price": "390.00", "vat": "vat22"}],
         "payments": {"cash": "400.00"},
     }
-    show("crm-1005", *http("POST", f"{agent.base}/receipts", crash))
-    time.sleep(0.005)
+    crm.publish(PREFIX + "cmd/receipt", crash)
+    print("  crm-1005 published")
+    time.sleep(0.02)
     agent.kill()
     print("  agent killed; starting it again (systemd would)")
     agent.start()
@@ -173,7 +187,8 @@ def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
     say("Paper runs out: the receipt waits and health says why")
     sim.post("/paper/out")
     late = {**PAYMENTS[0], "id": "crm-1006"}
-    show("crm-1006", *http("POST", f"{agent.base}/receipts", late))
+    crm.publish(PREFIX + "cmd/receipt", late)
+    print("  crm-1006 published")
     health = wait_until(
         lambda: (h := http("GET", f"{agent.base}/health")[1])["register"].get("error") and h,
         timeout_s=30,
@@ -186,29 +201,103 @@ def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
     sim.post("/paper/back")
     print(f"  paper loaded: crm-1006 {final(agent, 'crm-1006')['status']}")
 
-    say("End of the shift: Z report (the agent closes shifts itself before 24 hours, too)")
-    _, z_report = http("POST", f"{agent.base}/shift", {"action": "close"})
+    say("A cash collection over MQTT (cmd/cash), and an app payment the register never sees")
+    crm.publish(PREFIX + "cmd/cash", {"id": "cash-1", "direction": "out", "amount": "100.00"})
+    outcome = wait_until(
+        lambda: crm.by_id("evt/command").get("cash-1"), timeout_s=30, what="the collection"
+    )[-1]
+    print(f"  cash-1 (100.00 out of the drawer): {outcome['status']}")
+    app_payment = {"id": "app-1", "amount": "250.00", "kind": "sale", "at": _now()}
+    show(
+        "app-1 posted to the cloud",
+        *http("POST", f"{cloud.base}{CLUB}/transactions", {"transactions": [app_payment]}),
+    )
+
+    say("Two exceptions: a payment that never reached the agent, a receipt it never printed")
+    agent.stop()
+    lost = {
+        **PAYMENTS[0],
+        "id": "crm-1007",
+        "items": [{**PAYMENTS[0]["items"][0], "price": "300.00"}],
+        "payments": {"card": "300.00"},
+    }
+    crm.publish(PREFIX + "cmd/receipt", lost, qos=0)  # QoS 0 while the agent is away: lost
+    print(
+        "  crm-1007 published at QoS 0 while the agent was down: the cloud has it, the agent never will"
+    )
+    fd = asyncio.run(_print_by_another_program(agent))
+    print(f"  another program on the same FN printed FD {fd} (a sale of 75.00, marked pos-7)")
+    agent.start()
+    crm.publish(PREFIX + "cmd/shift", {"id": "tape-1", "action": "sync_tape"})
+    wait_until(lambda: crm.by_id("evt/command").get("tape-1"), timeout_s=60, what="sync_tape")
+    current = reconciliation(cloud)
+    for row in current["rows"]:
+        if row["status"] != "matched":
+            print(f"  {row['status']:>13}: {row['id']}")
+
+    say(
+        "Fixed from the cloud: issue the receipt (same id, no new payment), add the other to the CRM"
+    )
+    show(
+        "reissue crm-1007",
+        *http(
+            "POST",
+            f"{cloud.base}{CLUB}/agents/desk-1/reissue/crm-1007",
+            {"by": "support", "reason": "never reached the register"},
+        ),
+    )
+    wait_until(lambda: crm.all_done(["crm-1007"]), timeout_s=60, what="crm-1007 printed")
+    doc_id = next(
+        r["id"] for r in current["rows"] if r["status"] == "register_only" and ":" in r["id"]
+    )
+    show(
+        f"adopt {doc_id}",
+        *http(
+            "POST",
+            f"{cloud.base}{CLUB}/agents/desk-1/adopt/{doc_id}",
+            {"by": "manager", "reason": "sold at the counter by the POS"},
+        ),
+    )
+
+    say("End of the shift over MQTT: cmd/shift close; the Z report comes back on evt/shift")
+    crm.publish(PREFIX + "cmd/shift", {"id": "z-1", "action": "close"})
+    z_report = wait_until(
+        lambda: next(
+            (m.json() for m in crm.received("evt/shift") if m.json().get("request_id") == "z-1"),
+            None,
+        ),
+        timeout_s=60,
+        what="the Z report",
+    )
     counters = z_report["counters"]
     print(
         f"  shift {z_report['shift']} closed at {z_report['closed_at']}, FD {counters['first_fd']}..{counters['last_fd']}"
     )
-    print(
-        f"  sales {counters['sales']}  refunds {counters['refunds']}  drawer {counters['cash_in_drawer']}"
-    )
 
     say("Health on the broker (retained, so a support tool sees it the moment it subscribes)")
-    health = [m.json() for m in crm.received("health")][-1]
+    health = wait_until(
+        lambda: next(
+            (
+                m.json()
+                for m in reversed(crm.received("health"))
+                if (m.json().get("register") or {}).get("link") == "up"
+                and not m.json()["shift"]["open"]
+            ),
+            None,
+        ),
+        timeout_s=60,
+        what="a health after the Z, with the register up",
+    )
     print(
         f"  state {health['state']}, boot {health.get('boot')}, seq {health.get('seq')}, "
         f"register {health['register']['link']}, shift open {health['shift']['open']}, "
         f"sync queue {health['sync']['pending']}"
+        + (
+            f", why degraded: {health['register'].get('error') or health.get('last_error')}"
+            if health["state"] == "degraded"
+            else ""
+        )
     )
-    z_on_mqtt = wait_until(
-        lambda: [m.json() for m in crm.received("evt/shift") if m.json()["kind"] == "z"],
-        timeout_s=30,
-        what="the Z report on evt/shift",
-    )[-1]
-    print(f"  the Z report reached evt/shift too: shift {z_on_mqtt['shift']}")
 
     say("The FN tape (firmware-sim tape)")
     for doc in sim.tape():
@@ -219,21 +308,69 @@ def run(sim: Simulator, agent: Agent, crm: PlainClient) -> int:
         }
         print(f"  {json.dumps(line, ensure_ascii=False)}")
 
-    say("Reconciliation: the CRM's payments against the register's Z counters")
-    crm_ids = [p["id"] for p in PAYMENTS] + ["crm-1005", "crm-1006"]
-    results = {rid: final(agent, rid) for rid in crm_ids}
-    sales = sum(Decimal(r["fiscal"]["total"]) for rid, r in results.items() if rid != "crm-1004")
-    refunds = Decimal(results["crm-1004"]["fiscal"]["total"])
-    z_sales = sum(Decimal(counters["sales"][k]) for k in ("cash", "card", "prepaid"))
-    z_refunds = sum(Decimal(counters["refunds"][k]) for k in ("cash", "card", "prepaid"))
-    receipts = sum(1 for doc in sim.tape() if doc["type"] == "receipt")
-    print(
-        f"  CRM sales {sales}  register sales {z_sales}   CRM refunds {refunds}  register refunds {z_refunds}"
+    say("The cloud's reconciliation of the shift")
+    final_rec = wait_until(
+        lambda: (
+            (r := reconciliation(cloud, shift=z_report["shift"]))["totals"].get("z_register_total")
+            and r
+        ),
+        timeout_s=60,
+        what="the Z in the cloud",
     )
-    print(f"  {len(crm_ids)} payments, {receipts} receipts on the FN")
-    is_balanced = sales == z_sales and refunds == z_refunds and receipts == len(crm_ids)
+    counts: dict[str, int] = {}
+    for row in final_rec["rows"]:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        fiscal = row.get("fiscal") or {}
+        print(
+            f"  {row['status']:>13}  {row['id']:<26} {fiscal.get('doc_id', '')}"
+            + ("  (adopted)" if row.get("adopted") else "")
+        )
+    totals = final_rec["totals"]
+    for name in ("crm_register_total", "crm_grand_total", "z_register_total", "difference"):
+        t = totals[name]
+        print(
+            f"  {name:<19} cash {t['cash']:>8}  card {t['card']:>8}  prepaid {t['prepaid']:>8}  total {t['total']:>8}"
+        )
+    adopted = Decimal(final_rec.get("adopted_total", "0.00"))
+    unexplained = Decimal(totals["difference"]["total"]) + adopted
+    print(
+        f"  adopted into the CRM {adopted}; difference not explained by adopted documents: {unexplained}"
+    )
+    is_balanced = counts.get("crm_only", 0) == 0 and unexplained == 0
     print("  \033[1mbalanced\033[0m" if is_balanced else "  \033[1mNOT BALANCED\033[0m")
     return 0 if is_balanced else 1
+
+
+def reconciliation(cloud: Cloud, shift: int | None = None) -> dict[str, Any]:
+    """The cloud's reconciliation of desk-1's current (or a given) shift."""
+    query = "?agent=desk-1&limit=1000" + (f"&shift={shift}" if shift is not None else "")
+    status, body = http("GET", f"{cloud.base}{CLUB}/reconciliation{query}")
+    assert status == 200, body
+    return body  # type: ignore[no-any-return]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def _print_by_another_program(agent: Agent) -> int:
+    """A receipt printed past the agent (a POS on the same FN), with the agent stopped."""
+    config = load_config(agent.workdir / "agent.toml", {})
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    driver = build_driver(config, structlog.get_logger("other-program"))
+    body = {
+        **PAYMENTS[2],
+        "id": "pos-7",
+        "items": [{"name": "Кофе", "qty": "1", "price": "75.00", "vat": "vat22"}],
+        "payments": {"cash": "75.00"},
+    }
+    receipt = receipt_to_domain(ReceiptRequest.model_validate(body), config=config)
+    try:
+        await driver.connect()
+        issued = await driver.register(receipt, mark="pos-7")
+    finally:
+        await driver.aclose()
+    return issued.fd
 
 
 if __name__ == "__main__":
