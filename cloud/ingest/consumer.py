@@ -10,6 +10,8 @@ idempotent writes take the copies without a change.
   with its reason, counted per reason, and acknowledged: it never stops the ingest.
 - A store failure (the database is down) acknowledges nothing: the batch is written again
   after a jittered backoff, for as long as it takes. Nothing is dropped.
+- After the store committed a batch, the :class:`~cloud.ingest.waiters.ShiftWaiters` given
+  (if any) are told of it: the close-shift check waits there for its X report.
 - With MQTT 5 the subscriptions are shared (``$share/fiscal-cloud/...``): the broker splits
   the messages among the instances. A 3.1.1 broker gets plain subscriptions, and every
   instance would get every message, so only one instance may run there (it says so).
@@ -30,6 +32,7 @@ import structlog
 
 from cloud.ingest.parse import Malformed, Parsed, parse
 from cloud.ingest.topics import filters
+from cloud.ingest.waiters import ShiftWaiters
 from cloud.ingest.writer import STORED_KINDS, write_batch
 from cloud.store import CloudStore
 from mqtt_link import Incoming, LinkClosed, LinkSettings, MqttLink, Protocol
@@ -100,8 +103,10 @@ class Ingest:
         *,
         log: structlog.typing.FilteringBoundLogger | None = None,
         rng: random.Random | None = None,
+        waiters: ShiftWaiters | None = None,
     ) -> None:
         self._link = link
+        self._waiters = waiters
         self._store = store
         self._settings = settings or IngestSettings()
         base = log if log is not None else structlog.get_logger("fiscal-cloud")
@@ -166,6 +171,8 @@ class Ingest:
                 continue
             parsed.append(outcome)
         await self._write(parsed)
+        if self._waiters is not None:
+            self._waiters.notify(parsed)
         for item in parsed:
             kind = item.source.kind
             if kind in STORED_KINDS:
