@@ -20,6 +20,7 @@ from cloud.api import Publisher, build_api
 from cloud.config import CloudConfig
 from cloud.ingest.consumer import Ingest, ingest_link_settings
 from cloud.ingest.waiters import ShiftWaiters
+from cloud.metrics import CloudMetrics
 from cloud.store import CloudStore
 from mqtt_link import LinkSettings, MqttError, MqttLink
 
@@ -43,10 +44,14 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
         link: MqttLink | None = None
         tasks: list[asyncio.Task[None]] = []
         waiters: ShiftWaiters | None = None
+        metrics = CloudMetrics(store)
         if config.mqtt.url is not None:
             link = MqttLink(ingest_link_settings(_link_settings(config.mqtt.url)), log=_log)
             waiters = ShiftWaiters()
-            ingest = Ingest(link, store, log=_log, waiters=waiters)
+            ingest = Ingest(
+                link, store, log=_log, waiters=waiters, on_batch=metrics.batch_committed
+            )
+            metrics.watch_ingest(ingest.stats)
             tasks = [
                 asyncio.create_task(link.run(), name="cloud.link"),
                 asyncio.create_task(ingest.run(), name="cloud.ingest"),
@@ -60,6 +65,7 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
             publisher=publisher,
             ofd_url_template=config.ofd.url_template,
             waiters=waiters,
+            metrics=metrics,
         )
         runner = web.AppRunner(api, access_log=None)
         await runner.setup()

@@ -24,6 +24,7 @@ from cloud.api.errors import ApiError, error_middleware
 from cloud.api.publisher import Publisher, receipt_topic
 from cloud.config import AuthConfig
 from cloud.ingest.waiters import ShiftWaiters
+from cloud.metrics import METRICS_CONTENT_TYPE, CloudMetrics
 from cloud.reconcile_contract import to_contract
 from cloud.reconcile_model import Reconciliation, RowStatus
 from cloud.shift_check import DEFAULT_TIMEOUT_S, check_current_shift
@@ -46,6 +47,7 @@ _PUBLISHER: web.AppKey[Publisher | None] = web.AppKey("publisher")
 _OFD: web.AppKey[str | None] = web.AppKey("ofd")
 _WAITERS: web.AppKey[ShiftWaiters | None] = web.AppKey("waiters")
 _CHECK_TIMEOUT: web.AppKey[float] = web.AppKey("check_timeout", float)
+_METRICS: web.AppKey[CloudMetrics] = web.AppKey("metrics", CloudMetrics)
 
 
 def _json_default(value: object) -> object:
@@ -296,9 +298,17 @@ async def shift_check(request: web.Request) -> web.Response:
     return _ok(check.to_contract())
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics: behind the same tokens as every read (crm or support)."""
+    _role(request, _READERS, "read")
+    body = await request.app[_METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+
 _Route = tuple[str, str, Callable[[web.Request], Any]]
 _ROUTES: tuple[_Route, ...] = (
     ("GET", "/healthz", healthz),
+    ("GET", "/metrics", metrics),
     ("GET", "/api/v1/agents", agents),
     ("GET", "/api/v1/clubs/{club}/receipts", receipts),
     ("GET", "/api/v1/clubs/{club}/reconciliation", reconciliation),
@@ -317,10 +327,12 @@ def build_api(
     ofd_url_template: str | None = None,
     waiters: ShiftWaiters | None = None,
     check_timeout_s: float = DEFAULT_TIMEOUT_S,
+    metrics: CloudMetrics | None = None,
 ) -> web.Application:
     """The aiohttp application over an open store.
 
     The close-shift check needs both ``publisher`` and the ingest's ``waiters`` (503 without).
+    ``metrics`` are the process's (with the ingest's counters); without, the agents only.
     """
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     app[_STORE] = store
@@ -329,6 +341,7 @@ def build_api(
     app[_OFD] = ofd_url_template
     app[_WAITERS] = waiters
     app[_CHECK_TIMEOUT] = check_timeout_s
+    app[_METRICS] = metrics if metrics is not None else CloudMetrics(store)
     for method, path, handler in _ROUTES:
         app.router.add_route(method, path, handler)
     return app
