@@ -2,7 +2,8 @@
 
 ``run_cloud(config)`` opens the store, and with ``[mqtt] url`` connects to the broker: the
 ingest stores ``evt/*``, health and the CRM's ``cmd/receipt`` (acknowledging only after the
-store committed), and the same link publishes reissued receipts. Without ``[mqtt]`` the API
+store committed), and the same link publishes reissued receipts and the close-shift check's
+``cmd/shift``. Without ``[mqtt]`` the API
 serves what the store holds and answers reissue with 503 ``mqtt_unavailable``.
 """
 
@@ -18,6 +19,8 @@ from aiohttp import web
 from cloud.api import Publisher, build_api
 from cloud.config import CloudConfig
 from cloud.ingest.consumer import Ingest, ingest_link_settings
+from cloud.ingest.waiters import ShiftWaiters
+from cloud.metrics import CloudMetrics
 from cloud.store import CloudStore
 from mqtt_link import LinkSettings, MqttError, MqttLink
 
@@ -40,9 +43,15 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
     async with await CloudStore.open(config.store.url) as store:
         link: MqttLink | None = None
         tasks: list[asyncio.Task[None]] = []
+        waiters: ShiftWaiters | None = None
+        metrics = CloudMetrics(store)
         if config.mqtt.url is not None:
             link = MqttLink(ingest_link_settings(_link_settings(config.mqtt.url)), log=_log)
-            ingest = Ingest(link, store, log=_log)
+            waiters = ShiftWaiters()
+            ingest = Ingest(
+                link, store, log=_log, waiters=waiters, on_batch=metrics.batch_committed
+            )
+            metrics.watch_ingest(ingest.stats)
             tasks = [
                 asyncio.create_task(link.run(), name="cloud.link"),
                 asyncio.create_task(ingest.run(), name="cloud.ingest"),
@@ -55,6 +64,8 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
             auth=config.auth,
             publisher=publisher,
             ofd_url_template=config.ofd.url_template,
+            waiters=waiters,
+            metrics=metrics,
         )
         runner = web.AppRunner(api, access_log=None)
         await runner.setup()

@@ -14,9 +14,10 @@ the club's; each agent's shift counts those whose time falls in it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import ClassVar
 
-from agent.contract import money_to_kopecks
+from agent.contract import ShiftReport, money_to_kopecks
 from cloud.reconcile import chain_windows, reconcile
 from cloud.reconcile_contract import (
     document_from_contract,
@@ -110,13 +111,22 @@ async def load_reconciliation(
     shift: int | None = None,
     *,
     ofd_url_template: str | None = None,
+    latest: ShiftReport | None = None,
 ) -> Reconciliation:
     """Reconcile one agent's shift (None: the current one, else the last closed).
+
+    ``latest`` is a report just received (the close-shift check's X report): it is taken as
+    the newest of its shift, whatever the store holds, and its shift is the one reconciled.
 
     Raises:
         NoShift: no report of that shift (or of any) is stored.
     """
-    windows = shift_windows(club, agent, await store.shift_reports(club, agent))
+    reports = await store.shift_reports(club, agent)
+    if latest is not None:
+        now = datetime.now(UTC)
+        reports.append(ShiftReportRecord(club=club, agent=agent, report=latest, received_at=now))
+        shift = latest.shift
+    windows = shift_windows(club, agent, reports)
     window = _pick(windows, shift)
     if window is None:
         raise NoShift(club, agent, shift)

@@ -341,7 +341,7 @@ def openapi() -> dict[str, Any]:
             "description": (
                 "Two servers: the agent's local HTTP API (tag agent; 127.0.0.1 by default, for a"
                 " POS on the same machine, support on site and tests) and the cloud's (tag cloud;"
-                " not built yet, documented as docs/contract.md promises it). Errors are"
+                " its GET /metrics shares the agent's path and is described in docs/contract.md). Errors are"
                 ' {"error": {"code", "message", "field"?}}; docs/errors.md lists every code.'
                 " Generated from the models by scripts/gen_api_docs.py."
             ),
@@ -349,7 +349,7 @@ def openapi() -> dict[str, Any]:
         "servers": AGENT_SERVER + CLOUD_SERVER,
         "tags": [
             {"name": "agent", "description": "the agent's local HTTP API"},
-            {"name": "cloud", "description": "the cloud service (not built yet)"},
+            {"name": "cloud", "description": "the cloud service"},
         ],
         "paths": paths,
         "components": {

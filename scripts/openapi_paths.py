@@ -227,7 +227,11 @@ def agent_paths() -> dict[str, Any]:
 
 
 def cloud_paths() -> dict[str, Any]:
-    """The cloud's HTTP API as docs/contract.md documents it (the cloud is not built yet)."""
+    """The cloud's HTTP API as docs/contract.md documents it.
+
+    The cloud's ``GET /metrics`` is not here: its path is the agent's ``GET /metrics`` (one
+    path item per path in OpenAPI), and docs/contract.md lists its metrics.
+    """
     money = {"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$"}
     totals = {
         "type": "object",
@@ -256,8 +260,18 @@ def cloud_paths() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "result": {"enum": ["match", "discrepancy", "register_unavailable"]},
-            "difference": totals,
-            "rows": {"type": "array", "items": {"type": "object"}},
+            "request_id": {"type": "string", "description": "the cmd/shift id of the X report"},
+            "difference": {**totals, "type": ["object", "null"]},
+            "rows": {
+                "type": "array",
+                "description": "the crm_only and register_only rows; none for a match",
+                "items": reconciliation["properties"]["rows"]["items"],
+            },
+            "shift": {
+                "type": ["object", "null"],
+                "properties": {"number": {"type": "integer"}, "fn": {"type": "string"}},
+            },
+            "reason": {"type": "string", "description": "why the register is unavailable"},
         },
     }
     who = {

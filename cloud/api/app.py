@@ -1,7 +1,8 @@
 """The cloud's HTTP API (docs/contract.md, cloud HTTP API): aiohttp, parses and formats only.
 
 :func:`build_api` takes the store, the ``[auth]`` tokens, an optional :class:`Publisher`
-(reissue needs MQTT: without one it answers 503) and the OFD link template.
+(reissue needs MQTT: without one it answers 503), the OFD link template, and the ingest's
+:class:`~cloud.ingest.waiters.ShiftWaiters` for the close-shift check.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from cloud.api.bodies import ActionBody, TransactionsBody
 from cloud.api.errors import ApiError, error_middleware
 from cloud.api.publisher import Publisher, receipt_topic
 from cloud.config import AuthConfig
+from cloud.ingest.waiters import ShiftWaiters
+from cloud.metrics import METRICS_CONTENT_TYPE, CloudMetrics
 from cloud.reconcile_contract import to_contract
 from cloud.reconcile_model import Reconciliation, RowStatus
+from cloud.shift_check import DEFAULT_TIMEOUT_S, check_current_shift
 from cloud.shift_reconciliation import NoShift, club_agents, load_reconciliation
 from cloud.store import CloudStore
 
@@ -41,6 +45,9 @@ _STORE: web.AppKey[CloudStore] = web.AppKey("store", CloudStore)
 _AUTH: web.AppKey[AuthConfig] = web.AppKey("auth", AuthConfig)
 _PUBLISHER: web.AppKey[Publisher | None] = web.AppKey("publisher")
 _OFD: web.AppKey[str | None] = web.AppKey("ofd")
+_WAITERS: web.AppKey[ShiftWaiters | None] = web.AppKey("waiters")
+_CHECK_TIMEOUT: web.AppKey[float] = web.AppKey("check_timeout", float)
+_METRICS: web.AppKey[CloudMetrics] = web.AppKey("metrics", CloudMetrics)
 
 
 def _json_default(value: object) -> object:
@@ -269,15 +276,46 @@ async def adopt(request: web.Request) -> web.Response:
     )
 
 
+async def shift_check(request: web.Request) -> web.Response:
+    """The close-shift check: an X report asked for now, the current shift reconciled on it."""
+    _role(request, _READERS, "read")
+    club, agent = _name(request, "club"), _name(request, "agent")
+    publisher = request.app[_PUBLISHER]
+    waiters = request.app[_WAITERS]
+    if publisher is None or waiters is None:
+        raise ApiError(
+            503, "mqtt_unavailable", "the cloud runs without [mqtt]: cannot ask for an X report"
+        )
+    check = await check_current_shift(
+        request.app[_STORE],
+        publisher.publish,
+        waiters,
+        club,
+        agent,
+        timeout_s=request.app[_CHECK_TIMEOUT],
+        ofd_url_template=request.app[_OFD],
+    )
+    return _ok(check.to_contract())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics: behind the same tokens as every read (crm or support)."""
+    _role(request, _READERS, "read")
+    body = await request.app[_METRICS].exposition()
+    return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+
 _Route = tuple[str, str, Callable[[web.Request], Any]]
 _ROUTES: tuple[_Route, ...] = (
     ("GET", "/healthz", healthz),
+    ("GET", "/metrics", metrics),
     ("GET", "/api/v1/agents", agents),
     ("GET", "/api/v1/clubs/{club}/receipts", receipts),
     ("GET", "/api/v1/clubs/{club}/reconciliation", reconciliation),
     ("POST", "/api/v1/clubs/{club}/transactions", transactions),
     ("POST", "/api/v1/clubs/{club}/agents/{agent}/reissue/{id}", reissue),
     ("POST", "/api/v1/clubs/{club}/agents/{agent}/adopt/{doc_id}", adopt),
+    ("GET", "/api/v1/clubs/{club}/agents/{agent}/shifts/current/check", shift_check),
 )
 
 
@@ -287,13 +325,23 @@ def build_api(
     auth: AuthConfig | None = None,
     publisher: Publisher | None = None,
     ofd_url_template: str | None = None,
+    waiters: ShiftWaiters | None = None,
+    check_timeout_s: float = DEFAULT_TIMEOUT_S,
+    metrics: CloudMetrics | None = None,
 ) -> web.Application:
-    """The aiohttp application over an open store."""
+    """The aiohttp application over an open store.
+
+    The close-shift check needs both ``publisher`` and the ingest's ``waiters`` (503 without).
+    ``metrics`` are the process's (with the ingest's counters); without, the agents only.
+    """
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     app[_STORE] = store
     app[_AUTH] = auth if auth is not None else AuthConfig()
     app[_PUBLISHER] = publisher
     app[_OFD] = ofd_url_template
+    app[_WAITERS] = waiters
+    app[_CHECK_TIMEOUT] = check_timeout_s
+    app[_METRICS] = metrics if metrics is not None else CloudMetrics(store)
     for method, path, handler in _ROUTES:
         app.router.add_route(method, path, handler)
     return app

@@ -10,6 +10,10 @@ idempotent writes take the copies without a change.
   with its reason, counted per reason, and acknowledged: it never stops the ingest.
 - A store failure (the database is down) acknowledges nothing: the batch is written again
   after a jittered backoff, for as long as it takes. Nothing is dropped.
+- ``on_batch`` (the metrics' histogram) gets each batch's age once it is acknowledged: from
+  its first delivery to the commit, retries included.
+- After the store committed a batch, the :class:`~cloud.ingest.waiters.ShiftWaiters` given
+  (if any) are told of it: the close-shift check waits there for its X report.
 - With MQTT 5 the subscriptions are shared (``$share/fiscal-cloud/...``): the broker splits
   the messages among the instances. A 3.1.1 broker gets plain subscriptions, and every
   instance would get every message, so only one instance may run there (it says so).
@@ -24,12 +28,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import structlog
 
 from cloud.ingest.parse import Malformed, Parsed, parse
 from cloud.ingest.topics import filters
+from cloud.ingest.waiters import ShiftWaiters
 from cloud.ingest.writer import STORED_KINDS, write_batch
 from cloud.store import CloudStore
 from mqtt_link import Incoming, LinkClosed, LinkSettings, MqttLink, Protocol
@@ -100,8 +106,13 @@ class Ingest:
         *,
         log: structlog.typing.FilteringBoundLogger | None = None,
         rng: random.Random | None = None,
+        waiters: ShiftWaiters | None = None,
+        on_batch: Callable[[float], None] | None = None,
     ) -> None:
         self._link = link
+        self._waiters = waiters
+        self._on_batch = on_batch
+        self._batch_started = 0.0
         self._store = store
         self._settings = settings or IngestSettings()
         base = log if log is not None else structlog.get_logger("fiscal-cloud")
@@ -140,7 +151,8 @@ class Ingest:
             return [], True
         batch = [first]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.batch_window_s
+        self._batch_started = loop.time()
+        deadline = self._batch_started + self._settings.batch_window_s
         while len(batch) < self._settings.batch_size:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -166,6 +178,8 @@ class Ingest:
                 continue
             parsed.append(outcome)
         await self._write(parsed)
+        if self._waiters is not None:
+            self._waiters.notify(parsed)
         for item in parsed:
             kind = item.source.kind
             if kind in STORED_KINDS:
@@ -183,6 +197,8 @@ class Ingest:
         for message in batch:
             if self._link.ack(message):
                 self.stats.acked += 1
+        if self._on_batch is not None:
+            self._on_batch(asyncio.get_running_loop().time() - self._batch_started)
 
     async def _write(self, parsed: list[Parsed]) -> None:
         """Write until the store takes it: a failure is retried after a backoff, never dropped."""
