@@ -1,4 +1,4 @@
-"""One batch of parsed messages into the store: one call per kind and agent, healths in order.
+"""One batch of parsed messages into the store: one transaction for all, healths in order.
 
 The store's writes are idempotent (cloud.store.writes), so a batch written again after a
 failure or a redelivery changes nothing. ``evt/command`` and ``evt/rejected`` have no place in
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from agent.contract import FiscalDocument, Health, ReceiptRequest, ReceiptResult, ShiftReport
 from cloud.ingest.parse import Parsed
 from cloud.ingest.topics import Kind
 from cloud.store import CloudStore
+from cloud.store.store import AgentKey
 
 __all__ = ["STORED_KINDS", "write_batch"]
 
@@ -27,22 +28,20 @@ async def write_batch(store: CloudStore, batch: Sequence[Parsed]) -> Counter[Kin
     Raises whatever the store raises (the database is down): nothing of the batch may then
     be taken as stored, and the caller writes it all again.
     """
-    grouped: dict[tuple[Kind, str, str], list[Parsed]] = defaultdict(list)
-    for parsed in batch:
-        if parsed.source.kind in STORED_KINDS and parsed.source.kind is not Kind.HEALTH:
-            grouped[parsed.source.kind, parsed.source.club, parsed.source.agent].append(parsed)
+    grouped: dict[Kind, dict[tuple[str, str], list[Any]]] = defaultdict(lambda: defaultdict(list))
     written: Counter[Kind] = Counter()
-    for (kind, club, agent), group in grouped.items():
-        models = [parsed.model for parsed in group]
-        if kind is Kind.REQUEST:
-            await store.record_requests(club, agent, cast("list[ReceiptRequest]", models))
-        elif kind is Kind.RESULT:
-            await store.record_results(club, agent, cast("list[ReceiptResult]", models))
-        elif kind is Kind.DOCUMENT:
-            await store.record_documents(club, agent, cast("list[FiscalDocument]", models))
-        else:
-            await store.record_shift_reports(club, agent, cast("list[ShiftReport]", models))
-        written[kind] += len(group)
+    for parsed in batch:
+        kind = parsed.source.kind
+        if kind in STORED_KINDS and kind is not Kind.HEALTH:
+            grouped[kind][parsed.source.club, parsed.source.agent].append(parsed.model)
+            written[kind] += 1
+    if grouped:  # one transaction for every agent of the batch, not one per agent and kind
+        await store.record_batch(
+            requests=cast("dict[AgentKey, list[ReceiptRequest]]", grouped.get(Kind.REQUEST)),
+            results=cast("dict[AgentKey, list[ReceiptResult]]", grouped.get(Kind.RESULT)),
+            documents=cast("dict[AgentKey, list[FiscalDocument]]", grouped.get(Kind.DOCUMENT)),
+            shift_reports=cast("dict[AgentKey, list[ShiftReport]]", grouped.get(Kind.SHIFT)),
+        )
     # Healths one by one in arrival order: the store keeps the newest by (boot, seq).
     for parsed in batch:
         if parsed.source.kind is Kind.HEALTH:

@@ -31,9 +31,11 @@ from cloud.store.records import (
 )
 from cloud.store.schema import audit, documents
 
-__all__ = ["Clock", "CloudStore"]
+__all__ = ["AgentKey", "Clock", "CloudStore"]
 
 Clock = Callable[[], datetime]
+AgentKey = tuple[str, str]
+"""(club, agent)."""
 
 
 def _utc_now() -> datetime:
@@ -103,6 +105,30 @@ class CloudStore:
         """The agent's ``evt/shift`` payloads."""
         async with self._engine.begin() as conn:
             await writes.write_shift_reports(conn, club, agent, batch, self._clock())
+
+    async def record_batch(
+        self,
+        *,
+        requests: Mapping[AgentKey, Sequence[ReceiptRequest]] | None = None,
+        results: Mapping[AgentKey, Sequence[ReceiptResult]] | None = None,
+        documents: Mapping[AgentKey, Sequence[FiscalDocument]] | None = None,
+        shift_reports: Mapping[AgentKey, Sequence[ShiftReport]] | None = None,
+    ) -> None:
+        """Many agents' payloads in one transaction (the ingest's batch): all or nothing.
+
+        Each part is written as its ``record_*`` method writes it, with the same rules; one
+        commit for the lot instead of one per agent and kind.
+        """
+        at = self._clock()
+        async with self._engine.begin() as conn:
+            for (club, agent), batch in (requests or {}).items():
+                await writes.write_requests(conn, club, agent, batch, at)
+            for (club, agent), result_batch in (results or {}).items():
+                await writes.write_results(conn, club, agent, result_batch, at)
+            for (club, agent), doc_batch in (documents or {}).items():
+                await writes.write_documents(conn, club, agent, doc_batch, at)
+            for (club, agent), report_batch in (shift_reports or {}).items():
+                await writes.write_shift_reports(conn, club, agent, report_batch, at)
 
     async def record_transactions(self, club: str, batch: Sequence[Transaction]) -> None:
         """The CRM's transactions posted to ``/transactions``."""

@@ -48,6 +48,45 @@ async def test_redelivered_batches_change_nothing(store: CloudStore) -> None:
     assert first["transactions"] == txs
 
 
+async def test_one_batch_of_many_agents_is_written_as_their_own_batches_would_be(
+    store: CloudStore,
+) -> None:
+    """record_batch (the ingest's one transaction) keeps each agent's rows and the same rules."""
+    agents = [("club-1", "desk-1"), ("club-1", "desk-2"), ("club-2", "desk-1")]
+    requests = {key: [request(f"{key[0]}-{key[1]}-r{i}") for i in range(2)] for key in agents}
+    results = {
+        key: [
+            result(f"{key[0]}-{key[1]}-r0", "done", fd=n + 1),
+            result(f"{key[0]}-{key[1]}-r1", "failed"),
+        ]
+        for n, key in enumerate(agents)
+    }
+    await store.record_batch(
+        requests=requests,
+        results=results,
+        documents={agents[0]: [document(900)]},
+        shift_reports={agents[2]: [report("open")]},
+    )
+    await store.record_batch(results=results)  # a redelivery changes nothing
+    later = {
+        agents[0]: [result("club-1-desk-1-r0", "failed"), result("club-1-desk-1-r1", "done", fd=50)]
+    }
+    await store.record_batch(results=later)  # a done one stays; a failed one is replaced
+    for club, agent in agents:
+        got = await store.results(club, agent)
+        assert [r.result.id for r in got] == [f"{club}-{agent}-r0", f"{club}-{agent}-r1"]
+        assert [r.request.id for r in await store.requests(club, agent)] == [
+            f"{club}-{agent}-r0",
+            f"{club}-{agent}-r1",
+        ]
+    first = await store.results("club-1", "desk-1")
+    assert [r.result.status for r in first] == ["done", "done"]
+    assert [r.result.status for r in await store.results("club-2", "desk-1")] == ["done", "failed"]
+    assert [d.document.fd for d in await store.documents("club-1", "desk-1")] == [900]
+    assert [r.report.kind for r in await store.shift_reports("club-2", "desk-1")] == ["open"]
+    assert await store.shift_reports("club-1", "desk-1") == []
+
+
 async def test_a_later_result_replaces_a_non_final_one_never_a_done_one(store: CloudStore) -> None:
     for status in ("pending", "printing", "unknown", "failed"):
         rid = f"id-{status}"

@@ -1,0 +1,374 @@
+"""The cloud's ingest rate against a bare MQTT subscriber, and one large shift reconciled.
+
+One real Mosquitto for the whole run. N done results (``--results``, realistic ReceiptResult
+bodies with their fiscal fields) are spread over ``--clubs`` x ``--desks`` agents on
+``fiscal/v1/club-X/desk-Y/evt/receipt``. Each consumer first subscribes with a persistent
+session and goes away; the N results are then published at QoS 1 and queued by the broker for
+it (the backlog an outage leaves); then the consumer comes back and the clock runs until it
+has all N:
+
+- a bare paho subscriber (QoS 1, counting messages, nothing else): N / (connect -> last message);
+- ``python -m cloud.ingest`` on SQLite, then on PostgreSQL (when one is reachable): N / (process
+  start -> all N rows in the store's ``results`` table), and the steady rate from the first
+  stored row to the last.
+
+Then one agent's shift of ``--rows`` CRM requests is seeded through the store's ``record_*``
+batch methods and :func:`cloud.shift_reconciliation.load_reconciliation` is timed end to end
+(the store's reads and the reconciliation), with the reads timed apart.
+
+    .venv/bin/python bench/cloud_ingest.py [--results 20000] [--rows 100000]
+
+The last line of stdout is a JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from bench.cloud_seed import result_payloads, seed_shift, shift_clock
+from cloud.shift_reconciliation import load_reconciliation
+from cloud.store import CloudStore
+from cloud.store.engine import create_engine, migrate
+from cloud.store.schema import results
+from tests.support.broker import Broker
+from tests.support.postgres import Postgres, postgres_server, throwaway_database
+
+FILTER = "fiscal/v1/+/+/evt/receipt"
+TIMEOUT_S = 600.0
+
+
+class BenchBroker(Broker):
+    """The tests' Mosquitto with ``max_inflight_messages`` set (the tests' broker uses 20)."""
+
+    def __init__(self, workdir: Path, inflight: int) -> None:
+        super().__init__(workdir, kind="mosquitto")
+        self.inflight = inflight
+
+    def _mosquitto_command(self) -> list[str]:
+        command = super()._mosquitto_command()
+        conf = Path(command[-1])
+        text = conf.read_text().replace(
+            "max_inflight_messages 20", f"max_inflight_messages {self.inflight}"
+        )
+        conf.write_text(text)
+        return command
+
+
+def _client(client_id: str, *, clean: bool) -> mqtt.Client:
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv311,
+        clean_session=clean,
+    )
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    return client
+
+
+def _connect(client: mqtt.Client, broker: Broker) -> None:
+    client.connect("127.0.0.1", broker.port, keepalive=30)
+
+
+def publish_all(broker: Broker, payloads: list[tuple[str, bytes]]) -> float:
+    """Publish every payload at QoS 1; seconds until the broker acknowledged the last."""
+    client = _client("bench-publisher", clean=True)
+    _connect(client, broker)
+    client.loop_start()
+    start = time.perf_counter()
+    infos = [client.publish(topic, body, qos=1) for topic, body in payloads]
+    for info in infos:
+        info.wait_for_publish(timeout=TIMEOUT_S)
+    elapsed = time.perf_counter() - start
+    client.disconnect()
+    client.loop_stop()
+    return elapsed
+
+
+def _subscribe_once(broker: Broker, client_id: str) -> None:
+    """Make the persistent session and its subscription, then leave."""
+    done = threading.Event()
+    client = _client(client_id, clean=False)
+    client.on_connect = lambda c, *_: c.subscribe(FILTER, qos=1)
+    client.on_subscribe = lambda *_: done.set()
+    _connect(client, broker)
+    client.loop_start()
+    if not done.wait(10):
+        raise TimeoutError("no SUBACK")
+    client.disconnect()
+    client.loop_stop()
+
+
+def bare_subscriber_rate(broker: Broker, payloads: list[tuple[str, bytes]]) -> dict[str, float]:
+    """A paho subscriber's drain of the queued backlog, messages/s."""
+    client_id = "bench-bare"
+    _subscribe_once(broker, client_id)
+    publish_s = publish_all(broker, payloads)
+    count = 0
+    all_in = threading.Event()
+    last = [0.0]
+
+    def on_message(*_: object) -> None:
+        nonlocal count
+        count += 1
+        if count >= len(payloads):
+            last[0] = time.perf_counter()
+            all_in.set()
+
+    client = _client(client_id, clean=False)
+    client.on_message = on_message
+    start = time.perf_counter()
+    _connect(client, broker)
+    client.loop_start()
+    if not all_in.wait(TIMEOUT_S):
+        raise TimeoutError(f"the bare subscriber got {count} of {len(payloads)}")
+    client.disconnect()
+    client.loop_stop()
+    return {
+        "rate_per_s": len(payloads) / (last[0] - start),
+        "seconds": last[0] - start,
+        "publish_s": publish_s,
+    }
+
+
+async def _stored(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(results))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def _wait_stored(
+    url: str, base: int, want: int, proc: subprocess.Popen[bytes]
+) -> tuple[float, int, float]:
+    """Poll the store: when rows past ``base`` first showed, how many then, when all were in."""
+    engine = create_engine(url)
+    first = 0.0
+    first_count = base
+    count: int | None = None
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the ingest exited with {proc.returncode}")
+            async with engine.connect() as conn:
+                count = (await conn.execute(select(func.count()).select_from(results))).scalar()
+            now = time.perf_counter()
+            if count is not None and not first and count > base:
+                first, first_count = now, count
+            if count is not None and count >= want:
+                return first or now, first_count - base, now
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"the store has {count} of {want} results")
+    finally:
+        await engine.dispose()
+
+
+def _ingest(broker: Broker, store_url: str, workdir: Path) -> subprocess.Popen[bytes]:
+    log = (workdir / "ingest.log").open("ab")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cloud.ingest",
+            "--mqtt",
+            broker.url,
+            "--store",
+            store_url,
+            "--client-id",
+            "bench-ingest",
+        ],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def ingest_rate(
+    broker: Broker, store_url: str, payloads: list[tuple[str, bytes]], workdir: Path
+) -> dict[str, float]:
+    """The cloud ingest's drain of the queued backlog into the store, results/s."""
+    probe = [("fiscal/v1/club-probe/desk-1/evt/receipt", payloads[0][1])]
+    proc = _ingest(broker, store_url, workdir)
+    try:  # its first run makes the session and the schema; the probe shows it is subscribed
+        deadline = time.monotonic() + 60
+        while asyncio.run(_stored(store_url)) < 1:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the ingest never stored the probe")
+            publish_all(broker, probe)
+            time.sleep(0.5)
+    finally:
+        _stop(proc)
+    base = asyncio.run(_stored(store_url))
+    publish_all(broker, payloads)
+    start = time.perf_counter()
+    proc = _ingest(broker, store_url, workdir)
+    try:
+        first, at_first, last = asyncio.run(
+            _wait_stored(store_url, base, base + len(payloads), proc)
+        )
+    finally:
+        _stop(proc)
+    steady = (last - first) or 1e-9
+    return {
+        "rate_per_s": len(payloads) / (last - start),
+        "seconds": last - start,
+        "startup_s": first - start,
+        "steady_rate_per_s": (len(payloads) - at_first) / steady,
+    }
+
+
+async def _reconcile_shift(store_url: str, rows: int, repeat: int) -> dict[str, Any]:
+    store = await CloudStore.open(store_url, clock=shift_clock(rows))
+    async with store:
+        seed_start = time.perf_counter()
+        seeded = await seed_shift(store, rows)
+        seed_s = time.perf_counter() - seed_start
+        best_total = best_reads = float("inf")
+        rec = None
+        for _ in range(repeat):
+            start = time.perf_counter()
+            rec = await load_reconciliation(store, seeded.club, seeded.agent, seeded.shift)
+            best_total = min(best_total, time.perf_counter() - start)
+            start = time.perf_counter()
+            await store.shift_reports(seeded.club, seeded.agent)
+            await store.requests(seeded.club, seeded.agent)
+            await store.results(seeded.club, seeded.agent)
+            await store.documents(seeded.club, seeded.agent, seeded.shift)
+            await store.transactions(seeded.club)
+            best_reads = min(best_reads, time.perf_counter() - start)
+    assert rec is not None
+    statuses: dict[str, int] = {}
+    for row in rec.rows:
+        statuses[row.status] = statuses.get(row.status, 0) + 1
+    return {
+        "rows": rows,
+        "seed_s": round(seed_s, 2),
+        "load_reconciliation_s": round(best_total, 3),
+        "store_reads_s": round(best_reads, 3),
+        "reconcile_share_s": round(max(best_total - best_reads, 0.0), 3),
+        "statuses": statuses,
+    }
+
+
+@contextlib.contextmanager
+def _postgres(enabled: bool) -> Iterator[Postgres | None]:
+    if not enabled:
+        yield None
+        return
+    with postgres_server() as server:
+        if isinstance(server, str):
+            print(f"PostgreSQL skipped: {server}", flush=True)
+            yield None
+        else:
+            yield server
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    return value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=int, default=20_000)
+    parser.add_argument("--clubs", type=int, default=100)
+    parser.add_argument("--desks", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--inflight",
+        type=int,
+        default=20,
+        help="the broker's max_inflight_messages (Mosquitto's default and the tests': 20)",
+    )
+    parser.add_argument("--skip-reconcile", action="store_true")
+    args = parser.parse_args()
+
+    payloads = result_payloads(args.results, args.clubs, args.desks)
+    figures: dict[str, Any] = {
+        "results": args.results,
+        "agents": args.clubs * args.desks,
+        "bytes_per_result": round(sum(len(body) for _, body in payloads) / len(payloads)),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="cloud-bench-") as tmp,
+        _postgres(not args.no_postgres) as pg,
+    ):
+        root = Path(tmp)
+        broker = BenchBroker(root / "broker", args.inflight).start()
+        figures["broker_max_inflight_messages"] = args.inflight
+        try:
+            bare = bare_subscriber_rate(broker, payloads)
+            figures["bare_subscriber"] = bare
+            print(f"bare paho subscriber: {bare['rate_per_s']:.0f} results/s", flush=True)
+            stores = {"sqlite": f"sqlite:///{root}/cloud.db"}
+            urls: dict[str, str] = {}
+            with contextlib.ExitStack() as stack:
+                if pg is not None:
+                    stores["postgresql"] = stack.enter_context(throwaway_database(pg))
+                    urls["postgresql_reconcile"] = stack.enter_context(throwaway_database(pg))
+                for name, url in stores.items():
+                    rate = ingest_rate(broker, url, payloads, root)
+                    rate["ratio_to_bare"] = rate["rate_per_s"] / bare["rate_per_s"]
+                    figures[f"ingest_{name}"] = rate
+                    print(
+                        f"ingest on {name}: {rate['rate_per_s']:.0f} results/s stored "
+                        f"(ratio {rate['ratio_to_bare']:.2f}, goal >= 0.5)",
+                        flush=True,
+                    )
+                recon_stores = {"sqlite": f"sqlite:///{root}/shift.db"}
+                if "postgresql_reconcile" in urls:
+                    recon_stores["postgresql"] = urls["postgresql_reconcile"]
+                for name, url in recon_stores.items() if not args.skip_reconcile else ():
+                    shift = asyncio.run(_reconcile_shift(url, args.rows, args.repeat))
+                    figures[f"reconcile_{name}"] = shift
+                    print(
+                        f"{args.rows} rows on {name}: load_reconciliation "
+                        f"{shift['load_reconciliation_s']} s, of it store reads "
+                        f"{shift['store_reads_s']} s (goal < 1 s)",
+                        flush=True,
+                    )
+        finally:
+            broker.stop()
+    print(json.dumps(_rounded(figures)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
