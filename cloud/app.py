@@ -46,7 +46,10 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
         waiters: ShiftWaiters | None = None
         metrics = CloudMetrics(store)
         if config.mqtt.url is not None:
-            link = MqttLink(ingest_link_settings(_link_settings(config.mqtt.url)), log=_log)
+            settings = ingest_link_settings(
+                _link_settings(config.mqtt.url), shared=config.mqtt.shared
+            )
+            link = MqttLink(settings, log=_log)
             waiters = ShiftWaiters()
             ingest = Ingest(
                 link, store, log=_log, waiters=waiters, on_batch=metrics.batch_committed

@@ -67,6 +67,11 @@ class MqttConfig(BaseModel):
     model_config = _SECTION
 
     url: str | None = None
+    shared: bool = False
+    """Several cloud instances: subscribe with ``$share/fiscal-cloud/...`` (MQTT 5) so they
+    split the load. Off (one instance): plain subscriptions, whose persistent session the
+    broker keeps across its own restarts; Mosquitto 2.0 does not restore an offline session's
+    shared subscription and drops what arrives meanwhile (README, Known gaps)."""
 
     @field_validator("url", mode="before")
     @classmethod

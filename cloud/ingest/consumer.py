@@ -14,9 +14,10 @@ idempotent writes take the copies without a change.
   its first delivery to the commit, retries included.
 - After the store committed a batch, the :class:`~cloud.ingest.waiters.ShiftWaiters` given
   (if any) are told of it: the close-shift check waits there for its X report.
-- With MQTT 5 the subscriptions are shared (``$share/fiscal-cloud/...``): the broker splits
-  the messages among the instances. A 3.1.1 broker gets plain subscriptions, and every
-  instance would get every message, so only one instance may run there (it says so).
+- With ``[mqtt] shared`` on an MQTT 5 broker the subscriptions are shared
+  (``$share/fiscal-cloud/...``): the broker splits the messages among the instances. Without it
+  (one instance, the default) or on a 3.1.1 broker they are plain, and every instance would get
+  every message, so only one instance may run then (it says so).
 
 Use: ``group.create_task(link.run())``, then ``await Ingest(link, store).run()``; it ends
 when the link is stopped (or when cancelled, e.g. while the store is down: nothing of the
@@ -84,14 +85,16 @@ class IngestStats:
         }
 
 
-def ingest_link_settings(base: LinkSettings) -> LinkSettings:
+def ingest_link_settings(base: LinkSettings, *, shared: bool = True) -> LinkSettings:
     """``base`` (broker, identity, TLS) with the ingest's subscriptions.
 
-    Shared ones on MQTT 5, plain ones on 3.1.1. Each instance needs its own client id: the
-    broker keeps each one's session, and with it the messages it had not acknowledged.
+    With ``shared``, shared ones on MQTT 5 (several instances split the load), plain ones on
+    3.1.1; without, plain ones everywhere (one instance; its offline queue survives a broker
+    restart). Each instance needs its own client id: the broker keeps each one's session, and
+    with it the messages it had not acknowledged.
     """
     return replace(
-        base, subscriptions=filters(shared=True), subscriptions_v311=filters(shared=False)
+        base, subscriptions=filters(shared=shared), subscriptions_v311=filters(shared=False)
     )
 
 
@@ -124,14 +127,16 @@ class Ingest:
         link.add_on_connect(self._on_connect)
 
     def _on_connect(self, session_present: bool) -> None:
-        if self._link.protocol is Protocol.V5:
+        subscriptions = self._link.settings.subscriptions
+        is_shared = any(topic.startswith("$share/") for topic in subscriptions)
+        if self._link.protocol is Protocol.V5 and is_shared:
             self._log.info("ingest_connected", protocol="5", shared=True, session=session_present)
         else:
             self._log.warning(
                 "ingest_connected_without_shared_subscriptions",
                 protocol=self._link.protocol.value,
                 session=session_present,
-                note="an MQTT 3.1.1 broker: every instance gets every message, run only one",
+                note="plain subscriptions: every instance gets every message, run only one",
             )
 
     async def run(self) -> None:
