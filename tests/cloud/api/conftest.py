@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from cloud.api import build_api
 from cloud.config import AuthConfig
 from cloud.store import CloudStore
 from tests.cloud.api.seed import fixed_clock
-from tests.support.postgres import admin_sql, postgres_server, run_apart, throwaway_database
 
 CRM = "crm-token-0123456789abcdef"
 SUPPORT = "support-token-0123456789abcdef"
@@ -35,32 +33,9 @@ class FakePublisher:
         self.sent.append((topic, payload))
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    with postgres_server() as server:
-        if isinstance(server, str):
-            pytest.skip(server)
-        with throwaway_database(server) as url:
-            yield url
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cloud.db'}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cloud.db'}"
-        return
-    base: str = request.getfixturevalue("postgres_database")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    run_apart(admin_sql(base, f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        run_apart(admin_sql(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -17,17 +17,7 @@ from cloud.ingest import Ingest, IngestSettings, ingest_link_settings
 from cloud.store import CloudStore
 from mqtt_link import LinkSettings, MqttLink
 from tests.support.mqtt_client import PlainClient
-from tests.support.postgres import admin_sql, postgres_server, run_apart, throwaway_database
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """One throwaway PostgreSQL database for the session (the admin database of the tests)."""
-    with postgres_server() as server:
-        if isinstance(server, str):
-            pytest.skip(server)
-        with throwaway_database(server) as url:
-            yield url
+from tests.support.postgres import admin_sql, run_apart
 
 
 @pytest.fixture
