@@ -39,6 +39,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -167,9 +168,8 @@ class Outbox:
         self._retention = retention
         self._lock = threading.Lock()
         self._queue_listeners: list[Callable[[], None]] = []
-        self._has_queued = False  # the open transaction queued something for the cloud
         self._result_listeners: list[Callable[[RowKind, RowState], None]] = []
-        self._results: list[tuple[RowKind, RowState]] = []  # rows the open transaction published
+        self._after_commit: list[Callable[[], None]] = []  # what the open transaction will tell
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
@@ -498,7 +498,8 @@ class Outbox:
 
     def mark_queued(self) -> None:
         """Inside a transaction: it queued something; listeners hear of it after the commit."""
-        self._has_queued = True
+        if self._tell_queue_listeners not in self._after_commit:
+            self._after_commit.append(self._tell_queue_listeners)
 
     def add_queue_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (from the committing thread) after each commit that queued."""
@@ -530,8 +531,7 @@ class Outbox:
             if self._db is None:
                 raise OutboxClosed
             conn = self._db.conn
-            self._has_queued = False
-            self._results.clear()
+            self._after_commit.clear()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -545,14 +545,17 @@ class Outbox:
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise
                 raise StorageUnavailable(self.path, exc) from exc
-            if self._has_queued:
-                self._has_queued = False
-                for listener in self._queue_listeners:
-                    listener()
-            results, self._results = self._results, []
-            for kind, state in results:
-                for result_listener in self._result_listeners:
-                    result_listener(kind, state)
+            notices, self._after_commit = self._after_commit, []
+            for notice in notices:
+                notice()
+
+    def _tell_queue_listeners(self) -> None:
+        for listener in self._queue_listeners:
+            listener()
+
+    def _tell_result_listeners(self, kind: RowKind, state: RowState) -> None:
+        for listener in self._result_listeners:
+            listener(kind, state)
 
     def _move(self, row_id: str, event: RowEvent, **columns: object) -> OutboxRow:
         with self._write() as db:
@@ -576,8 +579,8 @@ class Outbox:
         db.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*values, row.id])  # noqa: S608 - column names are ours
         if state is not row.state and state in PUBLISHED_STATES:
             enqueue_row_in(db, row.id, row.kind, values[1])  # one transaction: never lost
-            self._has_queued = True
-            self._results.append((row.kind, state))
+            self.mark_queued()
+            self._after_commit.append(partial(self._tell_result_listeners, row.kind, state))
         return self._get(db, row.id)
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:
