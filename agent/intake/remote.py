@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
@@ -232,7 +231,7 @@ class RemoteIntake:
                 self._commands.finish,
                 command.id,
                 state=state,
-                outcome=_json_object(outcome.model_dump_json(exclude_none=True)),
+                outcome=outcome.model_dump(mode="json", exclude_none=True),
                 report=report,
             )
         except StorageUnavailable as exc:
@@ -271,10 +270,8 @@ class RemoteIntake:
 
         def outcome(row: ShiftCommandRow) -> dict[str, Any]:
             error = ErrorDetail(code=INTERRUPTED, message=INTERRUPTED_MESSAGE)
-            body = CommandOutcome(id=row.id, status="failed", error=error).model_dump_json(
-                exclude_none=True
-            )
-            return _json_object(body)
+            outcome = CommandOutcome(id=row.id, status="failed", error=error)
+            return outcome.model_dump(mode="json", exclude_none=True)
 
         for row in await asyncio.to_thread(self._commands.settle_interrupted, outcome):
             self._log.warning("shift_command_interrupted", request_id=row.id, action=row.action)
@@ -314,9 +311,3 @@ def readable_id(data: object) -> str | None:
         return _REQUEST_ID.validate_python(value)
     except ValidationError:
         return None
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    assert isinstance(value, dict)
-    return value

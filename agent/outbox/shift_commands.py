@@ -135,19 +135,11 @@ class ShiftCommands:
     ) -> list[ShiftCommandRow]:
         """At start: commands a crash left running are failed (``interrupted``) and queued."""
         with self._store.reading() as db:
-            cursor = db.conn.execute(
-                "SELECT id FROM shift_commands WHERE state = ?", [CommandState.RUNNING.value]
-            )
-            ids = [str(values[0]) for values in cursor.fetchall()]
-        settled = []
-        for command_id in ids:
-            with self._store.reading() as db:
-                row = _find(db.conn, command_id)
-            assert row is not None
-            settled.append(
-                self.finish(command_id, state=CommandState.FAILED, outcome=outcome_for(row))
-            )
-        return settled
+            running = _select(db.conn, "WHERE state = ?", [CommandState.RUNNING.value])
+        return [
+            self.finish(row.id, state=CommandState.FAILED, outcome=outcome_for(row))
+            for row in running
+        ]
 
     def get(self, command_id: str) -> ShiftCommandRow | None:
         """The command with this id, if known."""
@@ -156,17 +148,22 @@ class ShiftCommands:
 
 
 def _find(conn: sqlite3.Connection, command_id: str) -> ShiftCommandRow | None:
-    values = conn.execute(
-        "SELECT id, action, fingerprint, state, outcome FROM shift_commands WHERE id = ?",
-        [command_id],
-    ).fetchone()
-    if values is None:
-        return None
-    row_id, action, fingerprint, state, outcome = values
-    return ShiftCommandRow(
-        id=row_id,
-        action=action,
-        fingerprint=fingerprint,
-        state=CommandState(state),
-        outcome=json.loads(outcome) if outcome else None,
+    found = _select(conn, "WHERE id = ?", [command_id])
+    return found[0] if found else None
+
+
+def _select(conn: sqlite3.Connection, where: str, params: list[str]) -> list[ShiftCommandRow]:
+    cursor = conn.execute(
+        f"SELECT id, action, fingerprint, state, outcome FROM shift_commands {where}",  # noqa: S608 - our own constant clauses
+        params,
     )
+    return [
+        ShiftCommandRow(
+            id=row_id,
+            action=action,
+            fingerprint=fingerprint,
+            state=CommandState(state),
+            outcome=json.loads(outcome) if outcome else None,
+        )
+        for row_id, action, fingerprint, state, outcome in cursor.fetchall()
+    ]
