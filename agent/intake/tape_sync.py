@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["TapeSync"]
 
 _ALL_FDS: Final = (1, 2**62)
+"""Without a report the shift's range is known only once the tape is read: every FD of the FN."""
 _SHIFT_DOCUMENTS: Final = frozenset({DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT})
 
 
@@ -60,7 +61,9 @@ class TapeSync:
         fn = report.fn if report is not None else self._worker.fn_serial
         issued: set[int] = set()
         if fn:
-            issued = await asyncio.to_thread(self._outbox.issued_fds, fn, *_ALL_FDS)
+            # After a Z only that shift's FDs can be skipped; its report names the range.
+            fds = (report.first_fd or 1, report.last_fd) if report is not None else _ALL_FDS
+            issued = await asyncio.to_thread(self._outbox.issued_fds, fn, *fds)
         tape = await self._worker.execute(
             lambda service: service.documents_of_shift(report, skip=issued)
         )
