@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,6 +54,22 @@ async def _rows(
     return list((await conn.execute(query)).all())
 
 
+async def _scoped_rows(
+    conn: AsyncConnection,
+    table: Table,
+    club: str,
+    agent: str | None = None,
+    shift: int | None = None,
+) -> list[Row[tuple[object, ...]]]:
+    """A table's rows of one club (and agent, and shift, when given), in the order received."""
+    query = select(table).where(table.c.club == club)
+    if agent is not None:
+        query = query.where(table.c.agent == agent)
+    if shift is not None:
+        query = query.where(table.c.shift == shift)
+    return await _rows(conn, query.order_by(table.c.pk))
+
+
 async def read_agents(conn: AsyncConnection) -> list[AgentRecord]:
     """Every agent that sent a health, with its newest."""
     rows = await _rows(conn, select(agents).where(agents.c.state != "").order_by(agents.c.pk))
@@ -70,10 +86,7 @@ async def read_agents(conn: AsyncConnection) -> list[AgentRecord]:
 
 async def read_requests(conn: AsyncConnection, club: str, agent: str | None) -> list[RequestRecord]:
     """The club's CRM requests, of one agent or all."""
-    query = select(crm_requests).where(crm_requests.c.club == club)
-    if agent is not None:
-        query = query.where(crm_requests.c.agent == agent)
-    rows = await _rows(conn, query.order_by(crm_requests.c.pk))
+    rows = await _scoped_rows(conn, crm_requests, club, agent)
     return [
         RequestRecord(
             club=row.club,
@@ -90,12 +103,7 @@ async def read_results(
     conn: AsyncConnection, club: str, agent: str | None, shift: int | None
 ) -> list[ResultRecord]:
     """The club's results; with ``shift``, the done ones of that shift."""
-    query = select(results).where(results.c.club == club)
-    if agent is not None:
-        query = query.where(results.c.agent == agent)
-    if shift is not None:
-        query = query.where(results.c.shift == shift)
-    rows = await _rows(conn, query.order_by(results.c.pk))
+    rows = await _scoped_rows(conn, results, club, agent, shift)
     return [
         ResultRecord(
             club=row.club,
@@ -119,12 +127,7 @@ async def read_documents(
     conn: AsyncConnection, club: str, agent: str | None, shift: int | None
 ) -> list[DocumentRecord]:
     """The club's FN documents reported by ``evt/document``, with their adoption."""
-    query = select(documents).where(documents.c.club == club)
-    if agent is not None:
-        query = query.where(documents.c.agent == agent)
-    if shift is not None:
-        query = query.where(documents.c.shift == shift)
-    rows = await _rows(conn, query.order_by(documents.c.pk))
+    rows = await _scoped_rows(conn, documents, club, agent, shift)
     return [
         DocumentRecord(
             club=row.club,
@@ -141,12 +144,7 @@ async def read_shift_reports(
     conn: AsyncConnection, club: str, agent: str, shift: int | None
 ) -> list[ShiftReportRecord]:
     """One agent's shift reports (open, the latest X, Z), of one shift or all."""
-    query = select(shift_reports).where(
-        shift_reports.c.club == club, shift_reports.c.agent == agent
-    )
-    if shift is not None:
-        query = query.where(shift_reports.c.shift == shift)
-    rows = await _rows(conn, query.order_by(shift_reports.c.pk))
+    rows = await _scoped_rows(conn, shift_reports, club, agent, shift)
     return [
         ShiftReportRecord(
             club=row.club,
