@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.cloud_process import Cloud
-from tests.support.mqtt_client import PREFIX, PlainClient
+from tests.support.mqtt_client import PREFIX, PlainClient, wait_agent_subscribed
 from tests.support.payloads import receipt
 from tests.support.processes import http, wait_until
 
@@ -36,6 +36,7 @@ def test_500_mqtt_payments_are_all_matched_and_the_z_equals_the_crm_total(
     """500 payments: every row matched, difference 0, Z register total = CRM register total."""
     sim = start_sim()
     agent = start_agent(sim, settings={"mqtt": {"url": broker.url, "drain_rate": 5000}})
+    wait_agent_subscribed(broker.url)
     cloud = Cloud(tmp_path / "cloud", broker.url).start()
     base = cloud.base
     crm = PlainClient(broker.url, "crm-e2e", subscribe=(PREFIX + "evt/receipt",)).connect()

@@ -120,3 +120,20 @@ class PlainClient:
             time.sleep(0.05)
         msg = f"timed out after {timeout_s} s waiting for {what}"
         raise TimeoutError(msg)
+
+
+def wait_agent_subscribed(url: str, *, timeout_s: float = 30) -> None:
+    """Return once the agent's health is on the broker: it is connected and subscribed then.
+
+    A CRM's commands wait at the broker only for a session that exists: before the agent's
+    first connect (on a 3.1.1 broker, after its MQTT 5 attempt timed out) they are dropped.
+    """
+    watcher = PlainClient(url, "wait-agent", subscribe=(PREFIX + "health",)).connect()
+    try:
+        watcher.wait_for(
+            lambda: any(m.json().get("state") != "offline" for m in watcher.received("health")),
+            timeout_s=timeout_s,
+            what="the agent's health on the broker",
+        )
+    finally:
+        watcher.close()

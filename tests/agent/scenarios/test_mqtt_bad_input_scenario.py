@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.mqtt_client import PREFIX, PlainClient
+from tests.support.mqtt_client import PREFIX, PlainClient, wait_agent_subscribed
 from tests.support.payloads import receipt
 
 pytestmark = [pytest.mark.sim, pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -69,6 +69,7 @@ def test_a_thousand_malformed_commands_never_stop_the_agent(
     agent = start_agent(
         sim, settings={"mqtt": {"url": broker.url, "keepalive_s": 5, "drain_rate": 5000}}
     )
+    wait_agent_subscribed(broker.url)
     crm = PlainClient(broker.url, "crm-test", subscribe=(PREFIX + "evt/#",)).connect()
     try:
         bad = _bad_payloads(rng)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.broker import require_mosquitto
-from tests.support.mqtt_client import PREFIX, PlainClient
+from tests.support.mqtt_client import PREFIX, PlainClient, wait_agent_subscribed
 from tests.support.payloads import receipt
 from tests.support.processes import http, wait_until
 
@@ -38,6 +38,7 @@ def test_broker_restarts_under_load_lose_nothing(
     require_mosquitto("amqtt loses QoS 1 messages queued for a persistent session", broker)
     sim = start_sim()
     start_agent(sim, settings=_settings(broker))
+    wait_agent_subscribed(broker.url)
     # The CRM keeps its session too: results published while it reconnects wait for it.
     crm = PlainClient(broker.url, "crm-outage", persistent=True).connect()
     ids = [f"out-{i:03d}" for i in range(150)]
@@ -69,6 +70,7 @@ def test_5000_results_queued_while_the_broker_is_down_all_arrive_in_order(
     """The broker down, 5,000 entries queued; back up: all arrive in queue order, queue empty."""
     sim = start_sim()
     agent = start_agent(sim, settings=_settings(broker))
+    wait_agent_subscribed(broker.url)
     wait_until(
         lambda: http("GET", f"{agent.base}/health")[1].get("state") != "offline",
         timeout_s=20,

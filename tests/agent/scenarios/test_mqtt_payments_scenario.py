@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.broker import require_mosquitto
-from tests.support.mqtt_client import PlainClient
+from tests.support.mqtt_client import PlainClient, wait_agent_subscribed
 from tests.support.payloads import receipt
 
 pytestmark = [pytest.mark.sim, pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -48,6 +48,7 @@ def test_500_payments_over_mqtt_each_done_once(
     """500 payments from a plain client: 500 done results, one receipt each; a retry repeats."""
     sim = start_sim()
     start_agent(sim, settings=_mqtt(broker))
+    wait_agent_subscribed(broker.url)
     crm = PlainClient(broker.url, "crm-test").connect()
     try:
         ids = [f"mq-{i:04d}" for i in range(PAYMENTS)]
@@ -93,6 +94,7 @@ def test_killed_between_commit_and_puback_the_broker_delivers_again(
         settings=_mqtt(broker),
         env={"FISCAL_EDGE_CRASH_POINTS": "before_puback=0.3"},
     )
+    wait_agent_subscribed(broker.url)
     crm = PlainClient(broker.url, "crm-test").connect()
     ids = [f"kill-{i:03d}" for i in range(40)]
     try:
@@ -121,6 +123,7 @@ def test_no_room_is_not_acknowledged_and_the_broker_delivers_it_later(
     require_mosquitto("redelivery of unacknowledged QoS 1 messages on a new connection", broker)
     sim = start_sim()
     agent = start_agent(sim, settings={**_mqtt(broker), "outbox": {"max_pending": 2}})
+    wait_agent_subscribed(broker.url)
     sim.post("/paper/out")
     crm = PlainClient(broker.url, "crm-test").connect()
     ids = [f"room-{i}" for i in range(6)]
