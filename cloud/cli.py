@@ -1,8 +1,9 @@
 """``fiscal-cloud``: ``run`` serves the API; ``reconcile`` prints a shift's table from the store.
 
-``run`` ingests MQTT into the store (with ``[mqtt] url``) and serves the API (cloud.app).
-``--config`` defaults to ``$FISCAL_CLOUD_CONFIG``, else /etc/fiscal-cloud/cloud.toml.
-Exit status 2 is a configuration error, 1 a shift that cannot be found.
+``run`` ingests MQTT into the store (from ``[mqtt] url``, or a broker of its own) and serves
+the API (cloud.app). ``--config`` defaults to ``$FISCAL_CLOUD_CONFIG``, else
+/etc/fiscal-cloud/cloud.toml. Exit status 2 is a configuration error or a broker of its own
+that cannot run, 1 a shift that cannot be found.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from cloud.app import run_cloud
 from cloud.config import CONFIG_PATH_ENV, ConfigError, load_config
+from cloud.local_broker import LocalBrokerError
 from cloud.reconcile_model import Reconciliation
 from cloud.reconcile_render import render_reconciliations
 from cloud.shift_reconciliation import NoShift, club_agents, load_reconciliation
@@ -83,5 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             _err(f"store: {exc}")
             return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_cloud(config))
+        try:
+            asyncio.run(run_cloud(config))
+        except LocalBrokerError as exc:
+            _err(f"broker: {exc}")
+            return 2
     return 0

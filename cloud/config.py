@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -61,8 +61,32 @@ def _none_if_empty(value: object) -> object:
     return None if value == "" else value
 
 
+def _check_listen(value: str) -> str:
+    match = _LISTEN.match(value)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise ValueError('expected "host:port", such as "127.0.0.1:8760" or "[::1]:8760"')
+    return value
+
+
+def _listen_host(listen: str) -> str:
+    return listen.rpartition(":")[0].strip("[]")
+
+
+def _listen_port(listen: str) -> int:
+    return int(listen.rpartition(":")[2])
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class MqttConfig(BaseModel):
-    """``[mqtt]``: the broker the agents publish to (optional: no ingest without it)."""
+    """``[mqtt]``: the broker the agents publish to; with no ``url``, the cloud's own."""
 
     model_config = _SECTION
 
@@ -73,6 +97,15 @@ class MqttConfig(BaseModel):
     broker keeps across its own restarts; Mosquitto 2.0 does not restore an offline session's
     shared subscription and drops what arrives meanwhile (README, Known gaps)."""
 
+    local_listen: str | None = "127.0.0.1:1883"
+    """With no ``url``: where the cloud's own broker listens (cloud/local_broker.py), loopback
+    only. Empty: no broker at all; the API serves what the store holds."""
+    local_broker: Literal["auto", "mosquitto", "amqtt"] = "auto"
+    """Which broker of its own: Mosquitto where the machine has it, else amqtt (``auto``)."""
+    local_dir: str | None = None
+    """Mosquitto's config and persistence; default: beside the SQLite store, else
+    /var/lib/fiscal-cloud/broker."""
+
     @field_validator("url", mode="before")
     @classmethod
     def _scheme(cls, value: object) -> object:
@@ -81,13 +114,44 @@ class MqttConfig(BaseModel):
             raise ValueError('expected "mqtt://host:port" or "mqtts://host:port"')
         return value
 
+    @field_validator("local_listen", mode="before")
+    @classmethod
+    def _loopback_listen(cls, value: object) -> object:
+        value = _none_if_empty(value)
+        if isinstance(value, str):
+            _check_listen(value)
+            if not _is_loopback(_listen_host(value)):
+                raise ValueError(
+                    "the cloud's own broker lets anyone in without a password, so it listens "
+                    "on a loopback address only; for agents on other machines run the shipped "
+                    "broker (deploy/mosquitto) and set [mqtt] url"
+                )
+        return value
+
+    @field_validator("local_dir", mode="before")
+    @classmethod
+    def _dir(cls, value: object) -> object:
+        return _none_if_empty(value)
+
+    @property
+    def local_host(self) -> str:
+        """The own broker's address, without brackets."""
+        assert self.local_listen is not None
+        return _listen_host(self.local_listen)
+
+    @property
+    def local_port(self) -> int:
+        """The own broker's port."""
+        assert self.local_listen is not None
+        return _listen_port(self.local_listen)
+
 
 class StoreConfig(BaseModel):
     """``[store]``: ``sqlite:///path`` (the default) or ``postgresql://user@host/db``."""
 
     model_config = _SECTION
 
-    url: str = "sqlite:///var/lib/fiscal-cloud/cloud.db"
+    url: str = "sqlite:////var/lib/fiscal-cloud/cloud.db"
 
     @field_validator("url")
     @classmethod
@@ -107,30 +171,22 @@ class HttpConfig(BaseModel):
     @field_validator("listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        match = _LISTEN.match(value)
-        if not match or not 0 < int(match.group(2)) < 65536:
-            raise ValueError('expected "host:port", such as "127.0.0.1:8760" or "[::1]:8760"')
-        return value
+        return _check_listen(value)
 
     @property
     def host(self) -> str:
         """The address to bind, without brackets."""
-        return self.listen.rpartition(":")[0].strip("[]")
+        return _listen_host(self.listen)
 
     @property
     def port(self) -> int:
         """The port to bind."""
-        return int(self.listen.rpartition(":")[2])
+        return _listen_port(self.listen)
 
     @property
     def loopback(self) -> bool:
         """True when only this machine can reach the address."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return _is_loopback(self.host)
 
 
 class AuthConfig(BaseModel):

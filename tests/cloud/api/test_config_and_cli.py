@@ -24,7 +24,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_and_the_file_and_env_overrides(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, ""), {})
-    assert config.store.url == "sqlite:///var/lib/fiscal-cloud/cloud.db"
+    assert config.store.url == "sqlite:////var/lib/fiscal-cloud/cloud.db"
     assert config.http.listen == "127.0.0.1:8760"
     assert config.mqtt.url is None
     assert not config.auth.enabled

@@ -24,6 +24,7 @@ async def test_run_serves_healthz_and_the_api_over_a_new_sqlite_file(tmp_path: P
     port = _free_port()
     path = tmp_path / "cloud.toml"
     path.write_text(
+        '[mqtt]\nlocal_listen = ""\n'  # the API alone: tests/cloud/test_local_broker.py
         f'[store]\nurl = "sqlite:///{tmp_path / "state" / "cloud.db"}"\n'
         f'[http]\nlisten = "127.0.0.1:{port}"\n[auth]\ncrm_token = "{CRM}"\n',
         encoding="utf-8",
