@@ -60,7 +60,7 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
             ingest = Ingest(
                 link, store, log=_log, waiters=waiters, on_batch=metrics.batch_committed
             )
-            metrics.watch_ingest(ingest.stats)
+            metrics.watch_ingest(ingest.stats, connected=lambda: link.is_connected)
             tasks = [
                 asyncio.create_task(link.run(), name="cloud.link"),
                 asyncio.create_task(ingest.run(), name="cloud.ingest"),

@@ -16,7 +16,7 @@ the process-wide default one, so a test may build as many clouds as it likes.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
@@ -72,9 +72,13 @@ class CloudMetrics:
         self.registry.register(self._ingest)
         self.registry.register(self._agents)
 
-    def watch_ingest(self, stats: IngestStats) -> None:
-        """Count what this ingest does (its stats are read at each scrape)."""
+    def watch_ingest(self, stats: IngestStats, *, connected: Callable[[], bool]) -> None:
+        """Count what this ingest does (its stats are read at each scrape).
+
+        ``connected`` says whether its link is connected to the broker and subscribed.
+        """
         self._ingest.stats = stats
+        self._ingest.connected = connected
 
     def batch_committed(self, age_s: float) -> None:
         """A batch was written and acknowledged ``age_s`` after its first delivery."""
@@ -92,11 +96,18 @@ class _IngestCollector(Collector):
 
     def __init__(self) -> None:
         self.stats: IngestStats | None = None
+        self.connected: Callable[[], bool] = lambda: False
 
     def collect(self) -> Iterator[Metric]:
         stats = self.stats
         if stats is None:
             return
+        yield GaugeMetricFamily(
+            f"{_PREFIX}_broker_connected",
+            "1 while the ingest is connected to the broker and subscribed, else 0 (what it"
+            " misses then waits in its persistent session, or is lost at QoS 0).",
+            value=1 if self.connected() else 0,
+        )
         stored = CounterMetricFamily(
             f"{_PREFIX}_ingest_stored_messages",
             "Messages the ingest wrote to the store, by kind (a redelivery counts again).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,19 @@ class Cloud:
             env=dict(os.environ),
         )
         wait_until(self._answers, timeout_s=20, what="the cloud's API")
+        # A CRM's commands published before the cloud's session exists are not kept for it
+        # (on a 3.1.1 broker the link subscribes only after its MQTT 5 attempt timed out).
+        wait_until(self.broker_connected, timeout_s=30, what="the cloud subscribed on the broker")
         return self
+
+    def broker_connected(self) -> bool:
+        """Whether the cloud's ingest is connected and subscribed (its /metrics gauge)."""
+        try:
+            with urllib.request.urlopen(f"{self.base}/metrics", timeout=2) as resp:  # noqa: S310
+                text = resp.read().decode()
+        except OSError:
+            return False
+        return "\nfiscal_cloud_broker_connected 1.0\n" in text
 
     def _answers(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:

@@ -43,7 +43,7 @@ async def cloud_with_ingest(url: str, store: CloudStore) -> AsyncIterator[TestCl
     )
     metrics = CloudMetrics(store)
     ingest = Ingest(link, store, IngestSettings(), on_batch=metrics.batch_committed)
-    metrics.watch_ingest(ingest.stats)
+    metrics.watch_ingest(ingest.stats, connected=lambda: link.is_connected)
     tasks = [asyncio.create_task(link.run()), asyncio.create_task(ingest.run())]
     try:
         await link.wait_connected(10)
@@ -110,6 +110,26 @@ async def test_metrics_count_what_the_ingest_stored_and_refused(
     assert got[("fiscal_cloud_agents", (("state", "online"),))] == 1
     assert got[("fiscal_cloud_agents", (("state", "offline"),))] == 1
     assert got[("fiscal_cloud_agents", (("state", "degraded"),))] == 0
+    assert got[("fiscal_cloud_broker_connected", ())] == 1
+
+
+async def test_the_broker_connected_gauge_falls_when_the_broker_goes(
+    broker: Any, store: CloudStore
+) -> None:
+    async with cloud_with_ingest(broker.url, store) as client:
+        assert (await scrape(client))[("fiscal_cloud_broker_connected", ())] == 1
+        broker.stop()
+
+        async def down() -> bool:
+            return (await scrape(client))[("fiscal_cloud_broker_connected", ())] == 0
+
+        await eventually(down, timeout_s=20, what="the gauge to fall to 0")
+        broker.start()
+
+        async def back() -> bool:
+            return (await scrape(client))[("fiscal_cloud_broker_connected", ())] == 1
+
+        await eventually(back, timeout_s=30, what="the gauge back at 1")
 
 
 async def test_metrics_need_a_token_and_without_an_ingest_show_the_agents_only(

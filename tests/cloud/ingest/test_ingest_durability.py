@@ -17,7 +17,7 @@ from cloud.ingest import IngestSettings
 from cloud.store import CloudStore
 from tests.cloud.ingest.conftest import Publisher, eventually, running_ingest
 from tests.cloud.store.samples import health, result
-from tests.support.broker import Broker, BrokerFactory
+from tests.support.broker import Broker, BrokerFactory, require_mosquitto
 from tests.support.postgres import admin_sql
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
@@ -116,6 +116,7 @@ async def _wait_ready(store: CloudStore, publisher: Publisher, seq: int) -> None
 async def test_an_ingest_killed_mid_load_loses_nothing(
     broker: Broker, publisher: Publisher, tmp_path: Path
 ) -> None:
+    require_mosquitto("the killed ingest's queued QoS 1 messages delivered after it", broker)
     store_url = f"sqlite:///{tmp_path / 'cloud.db'}"
     n = 3000
     async with await CloudStore.open(store_url) as store:
@@ -157,6 +158,7 @@ async def test_an_ingest_killed_mid_load_loses_nothing(
 async def test_two_instances_share_the_load_and_store_each_message_once(
     broker: Broker, publisher: Publisher, new_postgres_url: Callable[[], str]
 ) -> None:
+    require_mosquitto("MQTT 5 shared subscriptions ($share)", broker)
     url = new_postgres_url()
     n = 600
     async with (
