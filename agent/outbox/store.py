@@ -369,6 +369,18 @@ class Outbox:
         """Given up: nothing was issued (or a person decided so)."""
         return self._move(id, RowEvent.FAIL, error_code=code, error_message=message)
 
+    def withdraw(self, id: str, *, code: str, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Fail a row only while it is still ``pending`` (nothing sent); else leave it as it is.
+
+        One write transaction against the worker's :meth:`mark_printing`: either the row is
+        withdrawn and never printed, or it reached the register and is never withdrawn.
+        """
+        with self._write() as db:
+            row = self._get(db, id)
+            if row.state is not RowState.PENDING:
+                return row
+            return self._move_in(db, row, RowEvent.FAIL, error_code=code, error_message=message)
+
     def mark_unknown(self, id: str, *, reason: str) -> OutboxRow:  # noqa: A002 - the contract's name
         """Cannot tell whether a document was issued: park it for a person."""
         return self._move(
