@@ -7,9 +7,11 @@ from the agent's code: plain JSON over ``POST /Execute``, a fresh GUID per comma
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import time
+import urllib.request
 import uuid
 from typing import Any
 
@@ -127,6 +129,27 @@ def test_a_crm_session_against_the_agent(start_sim: Any, start_agent: Any) -> No
     sim, _agent, crm = _start(start_sim, start_agent)
     status, body = crm.execute({"Command": "List"}, auth=False)
     assert status == 401
+    preflight = urllib.request.Request(  # noqa: S310 - local test URL
+        f"{crm.base}/Execute",
+        method="OPTIONS",
+        headers={
+            "Origin": "https://crm.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    )
+    with urllib.request.urlopen(preflight, timeout=10) as answer:  # noqa: S310 - before auth
+        assert answer.status == 200
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://crm.example"
+        assert answer.headers["Access-Control-Allow-Headers"] == "authorization,content-type"
+        assert answer.headers["Access-Control-Allow-Private-Network"] == "true"
+    with urllib.request.urlopen(f"{crm.base}/Version", timeout=10) as answer:  # noqa: S310
+        assert json.loads(answer.read())["Version"]
+    status, body = crm.post_raw(
+        codecs.BOM_UTF8 + b'{"command": "GetLineLength", "kassa_ip_port": 1}', path="/Execute/sync"
+    )
+    assert (status, body["Status"], body["LineLength"]) == (200, 0, 48)
     units = crm.run("List")["ListUnit"]
     assert units
     assert units[0]["IsRegisterCheck"] is True
