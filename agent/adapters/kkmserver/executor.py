@@ -223,6 +223,8 @@ class Executor:
         async def withdraw() -> None:
             await asyncio.sleep(delay_s)
             try:
+                if (await self._intake.row(rid)).state is not RowState.PENDING:
+                    return  # printed, or on the register: never withdrawn (a read, no write)
                 await self._intake.withdraw(rid, code=WITHDRAWN, message=QUEUE_EXPIRED)
             except (OutboxError, RequestNotFound) as exc:
                 self._log.warning("withdraw_failed", request_id=rid, error=str(exc))
