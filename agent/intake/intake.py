@@ -43,6 +43,7 @@ from agent.intake.errors import (
 )
 from agent.intake.receipt_mapping import cash_to_domain, receipt_to_domain
 from agent.intake.report_mapping import shift_report_json
+from agent.outbox.codes import QUEUE_EXPIRED
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.states import RowKind, RowState
 from agent.outbox.store import FdTaken, SubmissionStatus
@@ -186,15 +187,15 @@ class Intake:
             pass
         return row
 
-    async def withdraw(self, request_id: str, *, code: str, message: str) -> OutboxRow:
+    async def withdraw(self, request_id: str, *, message: str) -> OutboxRow:
         """Fail the request if it is still waiting (``pending``); once printing, it stays.
 
         For adapters whose callers give up on a queued command and send it again under a new
         id (KkmServer's queue limit): the withdrawn request must never print later.
         """
-        row = await asyncio.to_thread(self._outbox.withdraw, request_id, code=code, message=message)
-        if row.state is RowState.FAILED and row.error_code == code:
-            self._log.warning("withdrawn", request_id=request_id, error=code)
+        row = await asyncio.to_thread(self._outbox.withdraw, request_id, message=message)
+        if row.state is RowState.FAILED and row.error_code == QUEUE_EXPIRED:
+            self._log.warning("withdrawn", request_id=request_id, error=QUEUE_EXPIRED)
         return row
 
     async def waiting(self, limit: int = 10_000) -> list[OutboxRow]:

@@ -32,7 +32,6 @@ from agent.adapters.kkmserver.requests import (
 )
 from agent.adapters.kkmserver.results import (
     LINE_LENGTH,
-    WITHDRAWN,
     UnitFacts,
     get_rezult,
     kkt_info,
@@ -225,7 +224,7 @@ class Executor:
             try:
                 if (await self._intake.row(rid)).state is not RowState.PENDING:
                     return  # printed, or on the register: never withdrawn (a read, no write)
-                await self._intake.withdraw(rid, code=WITHDRAWN, message=QUEUE_EXPIRED)
+                await self._intake.withdraw(rid, message=QUEUE_EXPIRED)
             except (OutboxError, RequestNotFound) as exc:
                 self._log.warning("withdraw_failed", request_id=rid, error=str(exc))
 

@@ -21,6 +21,7 @@ from agent.adapters.kkmserver.envelope import (
 )
 from agent.contract import kopecks_to_money
 from agent.intake.receipt_mapping import qr_string
+from agent.outbox.codes import QUEUE_EXPIRED as WITHDRAWN
 from agent.outbox.states import RowKind, RowState
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NO_DATE",
-    "WITHDRAWN",
     "UnitFacts",
     "get_rezult",
     "kkt_info",
@@ -39,8 +39,6 @@ __all__ = [
     "shift_reply",
 ]
 
-WITHDRAWN: Final = "kkmserver_queue_expired"
-"""The error code of a request withdrawn after KkmServer's queue limit (docs/errors.md)."""
 NO_DATE: Final = "0001-01-01T00:00:00"
 SESSION_CLOSED, SESSION_OPEN, SESSION_EXPIRED = 1, 2, 3
 LINE_LENGTH: Final = 48
@@ -113,7 +111,7 @@ def row_reply(
 
 
 def _error_text(row: OutboxRow) -> str:
-    if row.error_code == WITHDRAWN:
+    if row.error_code == WITHDRAWN:  # withdrawn after the queue limit (docs/errors.md)
         return QUEUE_EXPIRED
     what = (
         "Ошибка регистрации чека" if row.kind is RowKind.RECEIPT else "Ошибка операции с наличными"

@@ -25,12 +25,14 @@ def outbox(path: Path, clock: FakeClock) -> Iterator[Outbox]:
 def test_pending_row_is_withdrawn_and_cannot_be_taken_to_print(outbox: Outbox) -> None:
     receipt = goods_receipt((15000, VatRate.NONE))
     outbox.submit_receipt("kkm-1", receipt, "f1")
-    row = outbox.withdraw("kkm-1", code="kkmserver_queue_expired", message="expired")
-    assert (row.state, row.error_code) == (RowState.FAILED, "kkmserver_queue_expired")
+    row = outbox.withdraw("kkm-1", message="expired")
+    assert (row.state, row.error_code) == (RowState.FAILED, "queue_expired")
     assert outbox.next_work() is None
     with pytest.raises(IllegalTransition):  # the worker's intent after a withdrawal
         outbox.mark_printing("kkm-1", fn_serial="9289000100346765", last_fd=1)
     # The same request again (KkmServer runs an id again after an error): pending once more.
+    stats = outbox.stats()
+    assert (stats.failed, stats.withdrawn) == (0, 1)  # the caller was told: not a failed payment
     again = outbox.submit_receipt("kkm-1", receipt, "f1")
     assert again.status is SubmissionStatus.RETAKEN
 
@@ -38,6 +40,6 @@ def test_pending_row_is_withdrawn_and_cannot_be_taken_to_print(outbox: Outbox) -
 def test_printing_row_is_never_withdrawn(outbox: Outbox) -> None:
     outbox.submit_receipt("kkm-2", goods_receipt((15000, VatRate.NONE)), "f2")
     outbox.mark_printing("kkm-2", fn_serial="9289000100346765", last_fd=1)
-    row = outbox.withdraw("kkm-2", code="kkmserver_queue_expired", message="expired")
+    row = outbox.withdraw("kkm-2", message="expired")
     assert row.state is RowState.PRINTING
     assert row.error_code is None

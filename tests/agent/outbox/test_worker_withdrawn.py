@@ -40,7 +40,7 @@ async def test_withdrawn_between_prepare_and_intent_is_never_printed(rig: AgentR
         row = rig.outbox.get("late-1")
         if row is not None and row.state is RowState.PENDING:
             del rig.register.intercept[READ_TABLE]
-            rig.outbox.withdraw("late-1", code="kkmserver_queue_expired", message="expired")
+            rig.outbox.withdraw("late-1", message="expired")
 
     rig.register.intercept[READ_TABLE] = withdraw_while_preparing
     response = await rig.client.post("/api/v1/receipts", json=receipt("late-1", 15000))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support.kkmserver_client import KkmClient
-from tests.support.processes import free_port, wait_until
+from tests.support.processes import free_port, http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(120)]
 
@@ -343,6 +343,8 @@ def test_a_command_queued_past_the_limit_is_withdrawn_and_never_printed(
     assert totals.count("222.00") == 1  # the withdrawn one never printed, the resend once
     assert totals.count("111.00") <= 1
     assert agent.is_alive()
+    health = http("GET", f"{agent.base}/health")[1]
+    assert health["outbox"]["failed"] == 0  # withdrawn: the CRM was told, no payment is lost
 
 
 def _malformed(count: int) -> list[bytes]:

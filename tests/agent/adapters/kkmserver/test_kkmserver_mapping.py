@@ -17,7 +17,7 @@ from agent.adapters.kkmserver.requests import (
     receipt_request,
     request_id,
 )
-from agent.adapters.kkmserver.results import WITHDRAWN, get_rezult, row_reply
+from agent.adapters.kkmserver.results import get_rezult, row_reply
 from agent.contract import ReceiptRequest
 from agent.domain.money import Kopecks, Micros
 from agent.domain.receipt import (
@@ -32,6 +32,7 @@ from agent.domain.receipt import (
     TaxSystem,
     VatRate,
 )
+from agent.outbox.codes import QUEUE_EXPIRED as WITHDRAWN
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.rows import OutboxRow
 from agent.outbox.states import RowKind, RowState
