@@ -162,11 +162,14 @@ def test_a_crm_session_against_the_agent(start_sim: Any, start_agent: Any) -> No
         assert isinstance(info[key], kind), (key, info[key])
     assert info["SessionState"] == 1
 
-    opened = crm.run("OpenShift", CashierName="Петрова А.")
+    open_id = str(uuid.uuid4())
+    opened = crm.run("OpenShift", id_command=open_id, CashierName="Петрова А.")
     assert opened["Status"] == 0, opened
     assert opened["SessionNumber"] >= 1
     assert opened["CheckNumber"] >= 1
     assert opened["Info"]["SessionState"] == 2
+    resent = crm.run("OpenShift", id_command=open_id, CashierName="Петрова А.")
+    assert resent["Status"] == 5  # the same IdCommand: not run again
     again = crm.run("OpenShift", CashierName="Петрова А.")
     assert again["Status"] == 2
     assert "Смена" in again["Error"]
@@ -208,6 +211,15 @@ def test_a_crm_session_against_the_agent(start_sim: Any, start_agent: Any) -> No
         assert reply["SessionCheckNumber"] >= 1
         numbers.append(reply["CheckNumber"])
     assert numbers == sorted(numbers)
+
+    data = crm.run("GetDataCheck", FiscalNumber=numbers[0])
+    assert data["Status"] == 0
+    assert data["RegisterCheck"]["FiscalNumber"] == str(numbers[0])
+    assert len(data["RegisterCheck"]["Register"]) == 6
+    assert data["RegisterCheck"]["AllSumm"] == 600
+    missing = crm.run("GetDataCheck", FiscalNumber=999_999)
+    assert missing["Status"] == 2
+    assert missing["Error"].startswith("Не удалось получить данные чека")
 
     retired = crm.run("RegisterCheck", **check([register("Кофе", 100, 20)], Cash=100))
     assert retired["Status"] == 2
