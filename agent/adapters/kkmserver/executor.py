@@ -194,14 +194,20 @@ class Executor:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Withdraw this adapter's requests a restart left waiting past the queue limit."""
+        """Withdraw this adapter's requests a restart left waiting past the queue limit.
+
+        Called before the worker runs (agent.app), so none of them prints first.
+        """
         now = datetime.now(UTC)
         limit = self._params.queue_limit
         for row in await self._intake.waiting():
             if not row.id.startswith(ID_PREFIXES):
                 continue
             left = (row.accepted_at + limit - now).total_seconds()
-            self._withdraw_after(row.id, max(0.0, left))
+            if left <= 0:  # before the worker starts: it must not print it first
+                await self._intake.withdraw(row.id, message=QUEUE_EXPIRED)
+            else:
+                self._withdraw_after(row.id, left)
 
     async def close(self) -> None:
         """Cancel the timers and the commands still running."""

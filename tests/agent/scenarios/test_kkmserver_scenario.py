@@ -429,3 +429,35 @@ def test_500_malformed_bodies_each_get_an_envelope_with_a_reason(
     assert agent.is_alive()
     assert crm.run("List")["Status"] == 0
     assert receipts_on_tape(sim) == []
+
+
+def test_a_command_left_queued_over_a_restart_is_withdrawn_at_the_start(
+    start_sim: Any, start_agent: Any
+) -> None:
+    """The queue limit holds across a restart: past it, the waiting command never prints."""
+    sim, agent, crm = _start(start_sim, start_agent, queue_limit="2s")
+    assert crm.run("OpenShift")["Status"] == 0
+    sim.post("/paper/out")
+    waiting = str(uuid.uuid4())
+    reply = crm.run(
+        "RegisterCheck",
+        id_command=waiting,
+        Timeout=1,
+        **check([register("Сок", 333, 22, subject=1)], Cash=333),
+    )
+    assert reply["Status"] in (1, 4)
+    agent.kill()
+    time.sleep(2.5)
+    sim.post("/paper/back")
+    agent.start()
+    rezult = wait_until(
+        lambda: (r := crm.run("GetRezult", id_command=waiting)["Rezult"])["Status"] != 4 and r,
+        timeout_s=15,
+        what="the waiting command's outcome",
+    )
+    # Paper out stops a receipt before its intent is recorded: it had not reached the register.
+    assert rezult["Status"] == 2
+    assert rezult["Error"].startswith("Истек допустимый период")
+    time.sleep(1.0)
+    assert [doc["total"] for doc in receipts_on_tape(sim)].count("333.00") == 0
+    assert any(r.get("event") == "withdrawn" for r in agent.log_records())
