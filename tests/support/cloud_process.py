@@ -22,6 +22,8 @@ class Cloud:
     store_url: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
+    support_token: str | None = None
+    """With a token: ``[auth] support_token`` (and the page's HTTP Basic login)."""
 
     @property
     def base(self) -> str:
@@ -37,6 +39,7 @@ class Cloud:
         config.write_text(
             f'[mqtt]\nurl = "{self.mqtt_url}"\n[store]\nurl = "{store}"\n'
             f'[http]\nlisten = "127.0.0.1:{self.port}"\n'
+            + (f'[auth]\nsupport_token = "{self.support_token}"\n' if self.support_token else "")
         )
         log = (self.workdir / "cloud.log").open("ab")
         self.proc = subprocess.Popen(
