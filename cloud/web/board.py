@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
-from typing import Final
+from typing import Final, Literal
 
 from agent.contract import Health
 from cloud.fiscal_links import format_kopecks
@@ -21,7 +21,10 @@ from cloud.reconcile_model import Reconciliation, RowStatus
 from cloud.store import AgentRecord
 
 __all__ = [
+    "ADVISED_CODES",
+    "PENDING",
     "PROBLEMS",
+    "WHY_CODES",
     "AgentRow",
     "Cell",
     "Level",
@@ -36,6 +39,9 @@ __all__ = [
     "select_rows",
     "summarize_shift",
 ]
+
+PENDING: Final = "pending"
+"""An agent whose current shift has not been summarized yet (cloud.web.summaries)."""
 
 Tr = Callable[..., str]
 """A catalog: ``tr(key, **fields)`` (cloud.web.i18n.Catalog)."""
@@ -57,8 +63,8 @@ SHIFT_LIMIT_S: Final = 24 * 3600.0
 _REGISTER_NOW: Final = frozenset(
     {"link_down", "paper_out", "cover_open", "fn_failure", "wrong_password", "clock_skew"}
 )
-_WHY: Final = frozenset({*_REGISTER_NOW, "tz_mismatch", "shift_expired"})
-_KNOWN_CODES: Final = frozenset(
+WHY_CODES: Final = frozenset({*_REGISTER_NOW, "tz_mismatch", "shift_expired"})
+ADVISED_CODES: Final = frozenset(
     {
         *_REGISTER_NOW,
         "tz_mismatch",
@@ -185,7 +191,7 @@ def _since(at: datetime | None, now: datetime) -> float | None:
 
 def error_advice(code: str, tr: Tr) -> tuple[str, str]:
     """A code in plain words, and what to do about it."""
-    if code in _KNOWN_CODES:
+    if code in ADVISED_CODES:
         return tr(f"err.{code}"), tr(f"do.{code}")
     return tr("err.other", code=code), tr("do.other")
 
@@ -200,7 +206,7 @@ def _why(health: Health, tr: Tr) -> str:
         if register.state == "shift_expired":
             code = code or "shift_expired"
         if code is not None:
-            reasons.append(tr(f"why.{code}") if code in _WHY else tr("why.other"))
+            reasons.append(tr(f"why.{code}") if code in WHY_CODES else tr("why.other"))
     if health.sync is not None and health.sync.broker == "down":
         reasons.append(tr("why.broker"))
     return ", ".join(reasons) or tr("why.other")
@@ -321,9 +327,12 @@ def _error(health: Health, now: datetime, tr: Tr) -> Cell:
     return Cell(f"{words} {tr('error.when', age=duration(age, tr))}", level, advice)
 
 
-def _discrepancy(summary: ShiftSummary | None, tr: Tr) -> Cell:
+def _discrepancy(summary: ShiftSummary | Literal["pending"] | None, tr: Tr) -> Cell:
+    if summary == PENDING:
+        return Cell("…")
     if summary is None:
         return Cell(tr("discrepancy.none"))
+    assert isinstance(summary, ShiftSummary)
     if summary.matched:
         return Cell(tr("discrepancy.match", number=summary.number))
     return Cell(discrepancy_text(summary, tr), Level.LOOK)
@@ -341,7 +350,12 @@ def discrepancy_text(summary: ShiftSummary, tr: Tr) -> str:
     )
 
 
-def agent_row(record: AgentRecord, summary: ShiftSummary | None, now: datetime, tr: Tr) -> AgentRow:
+def agent_row(
+    record: AgentRecord,
+    summary: ShiftSummary | Literal["pending"] | None,
+    now: datetime,
+    tr: Tr,
+) -> AgentRow:
     """One agent's line: every cell with its level, and the problems the filter knows."""
     health = record.health
     offline = health.state == "offline"

@@ -9,7 +9,7 @@ Behind :func:`cloud.api.auth.authenticate_page` (HTTP Basic with the support tok
 
 from __future__ import annotations
 
-import asyncio
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,9 +26,10 @@ from cloud.api.auth import Caller, Role, authenticate_page
 from cloud.api.errors import ApiError
 from cloud.config import AuthConfig
 from cloud.shift_reconciliation import NoShift, load_reconciliation, shift_windows
-from cloud.store import AgentRecord, CloudStore
+from cloud.store import CloudStore
 from cloud.web import board, pages
 from cloud.web.i18n import LANGUAGES, Catalog, catalog, pick_language
+from cloud.web.summaries import ShiftSummaries
 
 __all__ = ["SupportPage", "add_support_page"]
 
@@ -48,6 +49,7 @@ class SupportPage:
     auth: AuthConfig
     publisher: Publisher | None
     ofd_url_template: str | None
+    summaries: ShiftSummaries
 
 
 _PAGE: web.AppKey[SupportPage] = web.AppKey("support_page", SupportPage)
@@ -116,11 +118,11 @@ def _caller(request: web.Request) -> Caller:
     return authenticate_page(request, request.app[_PAGE].auth)
 
 
-async def _summary(
-    page: SupportPage, record: AgentRecord, shift: int | None = None
+async def _current_summary(
+    page: SupportPage, club: str, agent: str, shift: int | None = None
 ) -> board.ShiftSummary | None:
     try:
-        rec = await load_reconciliation(page.store, record.club, record.agent, shift)
+        rec = await load_reconciliation(page.store, club, agent, shift)
     except NoShift:
         return None
     return board.summarize_shift(rec)
@@ -128,11 +130,14 @@ async def _summary(
 
 async def _rows(page: SupportPage, tr: Catalog) -> list[board.AgentRow]:
     records = await page.store.agents()
-    summaries = await asyncio.gather(*(_summary(page, record) for record in records))
+
+    async def compute(key: tuple[str, str]) -> board.ShiftSummary | None:
+        return await _current_summary(page, *key)
+
+    summaries = await page.summaries.get([(rec.club, rec.agent) for rec in records], compute)
     now = datetime.now(UTC)
     return [
-        board.agent_row(record, summary, now, tr)
-        for record, summary in zip(records, summaries, strict=True)
+        board.agent_row(record, summaries[record.club, record.agent], now, tr) for record in records
     ]
 
 
@@ -182,7 +187,7 @@ async def board_rows(request: web.Request) -> web.Response:
         "summary": context["summary"],
         "refreshed": context["refreshed"],
     }
-    response = web.json_response(body)
+    response = web.json_response(body, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -201,7 +206,7 @@ async def agent_page(request: web.Request) -> web.Response:
         raise ApiError(404, "unknown_agent", f"no health from agent {agent} of club {club}")
     windows = shift_windows(club, agent, await page.store.shift_reports(club, agent))
     recent = windows[-_SHIFTS_SUMMARIZED:]
-    summaries = await asyncio.gather(*(_summary(page, record, w.number) for w in recent))
+    summaries = [await _current_summary(page, club, agent, w.number) for w in recent]
     by_number = {
         window.number: summary
         for window, summary in zip(recent, summaries, strict=True)
@@ -348,6 +353,7 @@ def add_support_page(
         auth=auth if auth is not None else AuthConfig(),
         publisher=publisher,
         ofd_url_template=ofd_url_template,
+        summaries=ShiftSummaries(),
     )
     app.router.add_get("/", board_page)
     app.router.add_get("/board", board_rows)
