@@ -238,6 +238,8 @@ def _register(health: Health, tr: Tr) -> Cell:
         return Cell(f"{model}: {tr('register.link_down')}", Level.NOW, tr("do.link_down"))
     if register.error is not None:
         words, advice = error_advice(register.error, tr)
+        if register.error in WHY_CODES:
+            words = tr(f"why.{register.error}")
         level = Level.NOW if register.error in _REGISTER_NOW else Level.LOOK
         return Cell(f"{model}: {words}", level, advice)
     return Cell(tr("register.up", model=model), Level.OK, register.serial or "")
@@ -260,8 +262,13 @@ def _shift(health: Health, tr: Tr) -> Cell:
             tr("do.shift_expired"),
         )
     level = Level.NOW if left < SHIFT_NOW_S else Level.LOOK if left < SHIFT_LOOK_S else Level.OK
-    text = tr("shift.open", number=number, age=duration(age, tr), left=duration(left, tr))
-    return Cell(text, level, closes)
+    text = tr("shift.open", age=duration(age, tr), left=duration(left, tr))
+    hint = (
+        tr("shift.hint", number=number, closes=closes)
+        if closes
+        else tr("shift.number", number=number)
+    )
+    return Cell(text, level, hint)
 
 
 def _fn(health: Health, tr: Tr) -> Cell:

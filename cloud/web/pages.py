@@ -146,14 +146,14 @@ def _row(row: Row, template: str | None, tr: Tr) -> ShiftRowView:
     crm = ""
     if row.crm is not None:
         paid = row.crm.paid_at or row.crm.received_at
-        crm = f"{format_kopecks(row.crm.total)} · {paid.strftime('%H:%M:%S')}"
+        crm = f"{format_kopecks(row.crm.total)} · {paid.astimezone(UTC).strftime('%H:%M:%S')}"
     register = ""
     ofd_url = None
     if row.fiscal is not None:
         fiscal = row.fiscal
         register = (
             f"FD {fiscal.fd} · {format_kopecks(fiscal.total)} · "
-            f"{fiscal.issued_at.strftime('%H:%M')}"
+            f"{fiscal.issued_at.astimezone(UTC).strftime('%H:%M')}"
         )
         ofd_url = ofd_link(template, fiscal, row.kind)
     notes = []

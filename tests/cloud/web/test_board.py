@@ -52,7 +52,8 @@ def test_a_healthy_agent_is_calm_and_has_no_problem() -> None:
     assert row.problems == frozenset()
     assert row.state.text == "online"
     assert row.register.text == "ШТРИХ-М-01Ф"
-    assert row.shift.text == "No. 7: 1 h 0 min, 23 h 0 min to 24 h"
+    assert row.shift.text == "1 h 00, 23 h 00 left"
+    assert row.shift.hint == "No. 7"
     assert row.fn.text == "300 days left"
     assert row.discrepancy.text == "No. 7: matched"
 
@@ -89,6 +90,7 @@ def test_out_of_paper_is_red_with_what_to_do() -> None:
     row = agent_row(record(h), None, NOW, EN)
     assert row.state.text == "degraded: out of paper"
     assert row.register.level is Level.NOW
+    assert row.register.text == "ШТРИХ-М-01Ф: out of paper"
     assert row.register.hint == "Ask the club to load receipt paper."
     assert row.error.text == "The register ran out of paper. 2 min ago"
     assert row.error.level is Level.LOOK
@@ -112,7 +114,7 @@ def test_the_shift_turns_amber_then_red_as_the_24_hours_come_near() -> None:
     expired = agent_row(
         record(health(shift={"open": True, "number": 7, "age_s": 25 * 3600})), None, NOW, EN
     )
-    assert expired.shift.text == "No. 7: 25 h 0 min, over 24 h"
+    assert expired.shift.text == "No. 7: 25 h 00, over 24 h"
     assert expired.shift.level is Level.NOW
 
 
@@ -147,12 +149,12 @@ def test_queues_unknown_and_discrepancies() -> None:
     assert row.queues.level is Level.LOOK
     assert row.unknown.text == "2: a, b"
     assert row.unknown.level is Level.NOW
-    assert row.discrepancy.text == "No. 7: 2 rows differ, -299.50 ₽"
+    assert row.discrepancy.text == "No. 7: rows to settle 2, Δ -299.50 ₽"
     assert {Problem.QUEUES, Problem.UNKNOWN, Problem.DISCREPANCY} <= row.problems
     no_counters = agent_row(
         record(health()), ShiftSummary(number=7, rows_differ=1, difference=None), NOW, EN
     )
-    assert no_counters.discrepancy.text == "No. 7: 1 rows differ"
+    assert no_counters.discrepancy.text == "No. 7: rows to settle 1"
 
 
 def test_what_an_offline_agent_last_said_is_not_a_call_to_act() -> None:
@@ -198,7 +200,7 @@ def test_the_filter_picks_by_club_and_problem_most_urgent_first() -> None:
 def test_durations_read_short() -> None:
     assert duration(5, EN) == "5 s"
     assert duration(125, EN) == "2 min"
-    assert duration(3 * 3600 + 300, EN) == "3 h 5 min"
+    assert duration(3 * 3600 + 300, EN) == "3 h 05"
     assert duration(5 * 86400, EN) == "5 d"
     assert duration(5 * 86400, RU) == "5 дн."
 

@@ -72,7 +72,7 @@ async def test_the_board_shows_every_agent_and_filters(store: CloudStore) -> Non
         assert 'data-agent="desk-9"' in html
         assert "degraded: out of paper" in html
         assert "You act as anna (support)." in html
-        assert "No. 12: 2 rows differ" in html  # r4 crm_only, fd 104 register_only
+        assert "No. 12: rows to settle 2" in html  # r4 crm_only, fd 104 register_only
         only_paper = await (await client.get("/?problem=register", headers=ANNA)).text()
         assert 'data-agent="desk-1"' in only_paper
         assert 'data-agent="desk-9"' not in only_paper
