@@ -22,8 +22,10 @@ __all__ = ["ARTIFACTS", "browser", "screenshot"]
 ARTIFACTS = Path(
     os.environ.get("FISCAL_EDGE_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
 )
-_CHROMIUM = ("/usr/bin/chromium", "chromium")
-_DRIVER = ("/usr/bin/chromedriver", "chromedriver")
+# $FISCAL_EDGE_CHROMIUM and $FISCAL_EDGE_CHROMEDRIVER name other binaries (or none: a path that
+# does not exist shows the skip).
+_CHROMIUM = (os.environ.get("FISCAL_EDGE_CHROMIUM", "/usr/bin/chromium"),)
+_DRIVER = (os.environ.get("FISCAL_EDGE_CHROMEDRIVER", "/usr/bin/chromedriver"),)
 
 
 def _find(candidates: tuple[str, ...]) -> str | None:
