@@ -57,6 +57,9 @@ OFD_LOOK_S: Final = 5 * 86400.0
 OFD_NOW_S: Final = 25 * 86400.0
 """The oldest unsent document's age: at 30 days the FN blocks."""
 QUEUE_LOOK_S: Final = 300.0
+STALE_S: Final = 180.0
+"""No health for this long from an agent not offline: six of its 30-second healths missed, so
+what the page shows is old (the club's internet, the broker, or the cloud's ingest)."""
 ERROR_RECENT_S: Final = 3600.0
 SHIFT_LIMIT_S: Final = 24 * 3600.0
 
@@ -218,7 +221,10 @@ def _state(record: AgentRecord, now: datetime, tr: Tr) -> Cell:
         age = _since(record.seen_at, now) or 0.0
         text = tr("state.offline", since=_clock(record.seen_at), age=duration(age, tr))
         return Cell(text, Level.NOW if age > OFFLINE_NOW_S else Level.LOOK)
-    seen = tr("state.seen", age=duration(_since(record.seen_at, now) or 0.0, tr))
+    silent = _since(record.seen_at, now) or 0.0
+    seen = tr("state.seen", age=duration(silent, tr))
+    if silent > STALE_S:
+        return Cell(tr("state.stale", age=duration(silent, tr)), Level.LOOK, seen)
     if health.line is not None and health.line.stopped:
         line = tr("line.stopped", row=health.line.row or "?")
         since = _since(health.line.since, now)
@@ -386,7 +392,7 @@ def agent_row(
         for key in ("register", "shift", "fn", "ofd", "queues", "unknown", "error", "discrepancy")
         if cells[key].level > Level.OK
     }
-    if offline:
+    if offline or (_since(record.seen_at, now) or 0.0) > STALE_S:
         problems.add(Problem.OFFLINE)
     if health.line is not None and health.line.stopped:
         problems.add(Problem.LINE)

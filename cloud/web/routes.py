@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -50,6 +51,7 @@ class SupportPage:
     publisher: Publisher | None
     ofd_url_template: str | None
     summaries: ShiftSummaries
+    clock: Callable[[], datetime]
 
 
 _PAGE: web.AppKey[SupportPage] = web.AppKey("support_page", SupportPage)
@@ -71,6 +73,10 @@ def _templates() -> jinja2.Environment:
 @cache
 def _static(name: str) -> bytes:
     return resources.files("cloud.web").joinpath("static", name).read_bytes()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _name(request: web.Request, key: str) -> str:
@@ -135,7 +141,7 @@ async def _rows(page: SupportPage, tr: Catalog) -> list[board.AgentRow]:
         return await _current_summary(page, *key)
 
     summaries = await page.summaries.get([(rec.club, rec.agent) for rec in records], compute)
-    now = datetime.now(UTC)
+    now = page.clock()
     return [
         board.agent_row(record, summaries[record.club, record.agent], now, tr) for record in records
     ]
@@ -158,7 +164,9 @@ def _board_context(request: web.Request, rows: list[board.AgentRow], tr: Catalog
             now=sum(1 for row in shown if row.level is board.Level.NOW),
             warn=sum(1 for row in shown if row.level is board.Level.LOOK),
         ),
-        "refreshed": tr("board.refreshed", time=datetime.now(UTC).strftime("%H:%M:%S UTC")),
+        "refreshed": tr(
+            "board.refreshed", time=request.app[_PAGE].clock().strftime("%H:%M:%S UTC")
+        ),
     }
 
 
@@ -212,7 +220,7 @@ async def agent_page(request: web.Request) -> web.Response:
         for window, summary in zip(recent, summaries, strict=True)
         if summary is not None
     }
-    now = datetime.now(UTC)
+    now = page.clock()
     return _render(
         request,
         "agent.html",
@@ -346,14 +354,19 @@ def add_support_page(
     auth: AuthConfig | None = None,
     publisher: Publisher | None = None,
     ofd_url_template: str | None = None,
+    clock: Callable[[], datetime] = _utc_now,
 ) -> web.Application:
-    """Add the page's routes to the cloud's application (cloud.api.build_api's)."""
+    """Add the page's routes to the cloud's application (cloud.api.build_api's).
+
+    ``clock`` is what "now" is for ages and "offline since" (the tests' store has its own).
+    """
     app[_PAGE] = SupportPage(
         store=store,
         auth=auth if auth is not None else AuthConfig(),
         publisher=publisher,
         ofd_url_template=ofd_url_template,
         summaries=ShiftSummaries(),
+        clock=clock,
     )
     app.router.add_get("/", board_page)
     app.router.add_get("/board", board_rows)

@@ -13,6 +13,7 @@ from cloud.api import build_api
 from cloud.store import CloudStore
 from cloud.web import add_support_page
 from tests.cloud.api.conftest import AUTH, CRM, SUPPORT, FakePublisher, publisher, sqlite_url, store
+from tests.cloud.api.seed import fixed_clock
 
 __all__ = [
     "AUTH",
@@ -43,6 +44,7 @@ async def page(store: CloudStore, **kwargs: Any) -> AsyncIterator[TestClient[Any
         auth=kwargs.get("auth"),
         publisher=kwargs.get("publisher"),
         ofd_url_template=kwargs.get("ofd_url_template"),
+        clock=fixed_clock,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()

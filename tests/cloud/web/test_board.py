@@ -238,3 +238,11 @@ def test_both_catalogs_have_the_same_keys_and_fields() -> None:
     for key, text in en.items():
         fields = {part.split("}")[0] for part in text.split("{")[1:]}
         assert fields == {part.split("}")[0] for part in ru[key].split("{")[1:]}, key
+
+
+def test_an_agent_not_heard_from_for_minutes_is_flagged_whatever_it_last_said() -> None:
+    row = agent_row(record(health(), seen_s=600), None, NOW, EN)
+    assert row.state.text == "no health for 10 min"
+    assert row.state.level is Level.LOOK
+    assert Problem.OFFLINE in row.problems
+    assert agent_row(record(health(), seen_s=60), None, NOW, EN).state.text == "online"
