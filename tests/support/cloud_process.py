@@ -56,8 +56,11 @@ class Cloud:
 
     def broker_connected(self) -> bool:
         """Whether the cloud's ingest is connected and subscribed (its /metrics gauge)."""
+        request = urllib.request.Request(f"{self.base}/metrics")  # noqa: S310 - local test URL
+        if self.support_token:  # with [auth], /metrics needs a token like every read
+            request.add_header("Authorization", f"Bearer {self.support_token}")
         try:
-            with urllib.request.urlopen(f"{self.base}/metrics", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=2) as resp:  # noqa: S310
                 text = resp.read().decode()
         except OSError:
             return False
