@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from agent.adapters.kkmserver.commands import COMMANDS, KNOWN_ELSEWHERE
 from agent.adapters.kkmserver.envelope import ALREADY_DONE, QUEUE_EXPIRED, Status, envelope
 from agent.adapters.kkmserver.lenient import Fields
 from agent.adapters.kkmserver.requests import (
@@ -69,75 +70,6 @@ MAX_TIMEOUT_S: Final = 600
 REMEMBERED: Final = 1000
 WAIT_POLL_S: Final = 0.05
 
-COMMANDS: Final = frozenset(
-    {
-        "RegisterCheck",
-        "OpenShift",
-        "CloseShift",
-        "ZReport",
-        "XReport",
-        "OfdReport",
-        "DepositingCash",
-        "PaymentCash",
-        "GetDataKKT",
-        "GetDataCheck",
-        "List",
-        "GetRezult",
-        "GetLineLength",
-        "OpenCashDrawer",
-        "Version",
-    }
-)
-"""Commands the agent answers (some with a clear refusal, see docs/kkmserver.md)."""
-KNOWN_ELSEWHERE: Final = frozenset(
-    {
-        "InitDevice",
-        "RequestCash",
-        "ValidationMarkingCode",
-        "KkmRegOfd",
-        "GetCounters",
-        "PrintDocument",
-        "PrintLineLength",
-        "PrintOpenCashDrawer",
-        "OutputOnCustomerDisplay",
-        "ClearCustomerDisplay",
-        "OptionsCustomerDisplay",
-        "GetBarcode",
-        "OpenBarcode",
-        "CloseBarcode",
-        "Calibrate",
-        "GetWeight",
-        "PayByPaymentCard",
-        "ReturnPaymentByPaymentCard",
-        "CancelPaymentByPaymentCard",
-        "AuthorisationByPaymentCard",
-        "AuthConfirmationByPaymentCard",
-        "CancelAuthorisationByPaymentCard",
-        "EmergencyReversal",
-        "Settlement",
-        "TerminalReport",
-        "TransactionDetails",
-        "PrintSlipOnTerminal",
-        "OnOffUnut",
-        "GetServerData",
-        "GetGoodCodeData",
-        "GetSettingsServer",
-        "SetSettingsServer",
-        "GetDeviceParamets",
-        "GetDeviceSettings",
-        "SetDeviceSettings",
-        "GetTypesDevice",
-        "GetDataLicense",
-        "GetLicense",
-        "FreeLicense",
-        "TrackingStatusCommand",
-        "CancelCommand",
-        "DoAdditionalAction",
-        "AddInGetSettings",
-        "Exit",
-    }
-)
-"""KkmServer's other commands: answered Status 2 "not supported" (HTTP 200), not 501."""
 _NO_DUPLICATE_CHECK: Final = frozenset(
     {"GetRezult", "TrackingStatusCommand", "CancelCommand", "AddInGetSettings"}
 )
