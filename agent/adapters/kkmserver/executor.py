@@ -249,7 +249,7 @@ class Executor:
         if name == "OfdReport":
             return await self._ofd_report(id_command, wait_s)
         if name == "OpenCashDrawer":
-            return await self._open_drawer(id_command)
+            return await self._open_drawer(id_command, wait_s)
         return await self._read(name, command, id_command)
 
     async def _read(self, name: str, command: Fields, id_command: str) -> dict[str, Any]:
@@ -466,12 +466,24 @@ class Executor:
             fields["SessionNumber"] = health.shift.number
         return envelope("OfdReport", status=Status.OK, id_command=id_command, **fields)
 
-    async def _open_drawer(self, id_command: str) -> dict[str, Any]:
-        """``OpenCashDrawer``: no document, so nothing is kept beyond the reply in memory."""
+    async def _open_drawer(self, id_command: str, wait_s: float) -> dict[str, Any]:
+        """``OpenCashDrawer``: no document, so nothing is kept beyond the reply in memory.
+
+        It waits its turn behind receipts like any register command: ``Timeout − 1`` s, then
+        ``Status 1`` and ``GetRezult``.
+        """
+        return await self._in_background(
+            "OpenCashDrawer", self._run_open_drawer(id_command), id_command, wait_s
+        )
+
+    async def _run_open_drawer(self, id_command: str) -> dict[str, Any]:
         try:
             await self._intake.open_drawer()
         except (DriverError, FiscalError) as exc:
-            raise Refused(f"Ошибка открытия денежного ящика ( {error_code(exc)} : {exc} )") from exc
+            text = f"Ошибка открытия денежного ящика ( {error_code(exc)} : {exc} )"
+            return envelope(
+                "OpenCashDrawer", status=Status.ERROR, id_command=id_command, error=text
+            )
         return envelope("OpenCashDrawer", status=Status.OK, id_command=id_command)
 
     # -- reading --------------------------------------------------------------------------
