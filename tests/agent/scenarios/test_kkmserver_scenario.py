@@ -309,6 +309,16 @@ def test_an_ofd_report_id_survives_a_restart_and_receipts_after_it_count_right(
     assert types.count("calculation_state") == 1
     assert types[-3:] == ["receipt", "calculation_state", "receipt"]
 
+    refused_id = str(uuid.uuid4())  # the register refuses it once: nothing printed, runs again
+    sim.post("/faults/refuse", {"on_command": "FF38", "code": 0x37, "count": 1})
+    refused = crm.run("OfdReport", id_command=refused_id)
+    assert refused["Status"] == 2
+    assert "not_supported" in refused["Error"]
+    again = crm.run("OfdReport", id_command=refused_id)
+    assert (again["Status"], again["CheckNumber"]) == (0, second["CheckNumber"] + 1)
+    assert crm.run("OfdReport", id_command=refused_id)["Status"] == 5
+    assert [doc["type"] for doc in sim.tape()].count("calculation_state") == 2
+
 
 def test_the_same_id_command_after_a_kill_answers_already_done(
     start_sim: Any, start_agent: Any
