@@ -20,6 +20,7 @@ from agent.drivers.errors import (
     ShiftNotOpen,
 )
 from agent.drivers.interface import (
+    CalculationStateReport,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -350,6 +351,28 @@ class FiscalService:
         self._emit(report)
         return report
 
+    async def calculation_state_report(self) -> CalculationStateReport:
+        """Print the FN's calculation-state report (an FN document with an FD, no receipt).
+
+        Recovery decides a receipt by its mark, so a report FD in the shift changes nothing
+        there; the receipt count of a shift never comes from FD arithmetic (docs/exactly-once.md).
+        """
+        await self._require_info()
+        report = await self._driver.calculation_state_report()
+        self._log.info(
+            "calculation_state_report",
+            fd=report.fd,
+            unsent=report.unsent_docs,
+            oldest_unsent=report.oldest_unsent.isoformat() if report.oldest_unsent else None,
+        )
+        return report
+
+    async def open_drawer(self) -> None:
+        """Open the cash drawer (no document, no money moves)."""
+        await self._require_info()
+        await self._driver.open_drawer()
+        self._log.info("cash_drawer_opened")
+
     async def guard(self) -> None:
         """Run the shift guard with no receipt waiting (the worker calls this when idle).
 
@@ -494,16 +517,21 @@ class FiscalService:
     async def _receipt_number(
         self, document: FiscalDocument, known: list[FiscalDocument], state: ShiftView
     ) -> int:
-        """The receipt's number within its shift: receipts since the open-shift document."""
+        """The receipt's number within its shift: the receipts since the open-shift document.
+
+        Counted one FD at a time, never as ``FD - open-shift FD``: a shift holds documents
+        that are no receipts (a calculation-state report, FD type 21), so FD arithmetic
+        would number the receipt after one wrong. Only reached for a receipt read without
+        its number (tag 1042); FDs already read are not asked again.
+        """
         open_doc = await self._shift_open_document(state)
         is_shift_changed = any(
             doc.fd > document.fd and doc.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT)
             for doc in known
         )
-        if open_doc is not None and open_doc.fd < document.fd and not is_shift_changed:
-            # Same shift, and only receipts follow the open-shift document (see above).
-            return document.fd - open_doc.fd
         by_fd = {doc.fd: doc for doc in known}
+        if open_doc is not None and not is_shift_changed:
+            by_fd.setdefault(open_doc.fd, open_doc)
         number = 1
         lowest = max(1, document.fd - MAX_SCAN_DOCUMENTS)
         for fd in range(document.fd - 1, lowest - 1, -1):

@@ -28,7 +28,13 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
+from agent.drivers.shtrih.drawer import OpenDrawerRequest, OpenDrawerResponse, decode_open_drawer
 from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
+from agent.drivers.shtrih.state_report import (
+    StateReportRequest,
+    StateReportResponse,
+    decode_state_report,
+)
 from agent.drivers.shtrih.tables import (
     ReadTableRequest,
     ReadTableResponse,
@@ -90,6 +96,8 @@ __all__ = [
     "FnWarningFlags",
     "Mode",
     "OfdExchangeFlags",
+    "OpenDrawerRequest",
+    "OpenDrawerResponse",
     "OpenShiftRequest",
     "OpenShiftResponse",
     "OperationType",
@@ -123,6 +131,8 @@ __all__ = [
     "ReadUnconfirmedCountResponse",
     "Request",
     "Response",
+    "StateReportRequest",
+    "StateReportResponse",
     "StatusFlags",
     "Submode",
     "Tag",
@@ -272,6 +282,7 @@ class FnDocumentType(IntEnum):
     RECEIPT = 3
     BSO = 4
     CLOSE_SHIFT = 5
+    CALCULATION_STATE = 21  # отчёт о текущем состоянии расчётов (FF38)
 
 
 class OperationType(IntEnum):
@@ -910,6 +921,8 @@ Request = (
     | BeginCloseShiftRequest
     | CloseReceiptRequest
     | AddOperationRequest
+    | OpenDrawerRequest
+    | StateReportRequest
 )
 
 
@@ -1241,6 +1254,8 @@ Response = (
     | BeginCloseShiftResponse
     | CloseReceiptResponse
     | AddOperationResponse
+    | OpenDrawerResponse
+    | StateReportResponse
 )
 
 _E = TypeVar("_E", bound=IntEnum)
@@ -1579,6 +1594,8 @@ _DECODERS: dict[Command, Callable[[Reader], Response]] = {
     Command.BEGIN_CLOSE_SHIFT: _empty(BeginCloseShiftResponse),
     Command.CLOSE_RECEIPT: _decode_close_receipt,
     Command.ADD_OPERATION: _empty(AddOperationResponse),
+    Command.OPEN_DRAWER: decode_open_drawer,
+    Command.STATE_REPORT: decode_state_report,
 }
 
 
