@@ -108,6 +108,11 @@ MAX_LIST_LIMIT: Final = 10_000
 PAGE_SIZE_BYTES: Final = 1024
 """SQLite page size of a new file (an existing file keeps its own): a receipt's three commits
 write about a quarter of what 4 KiB pages cost."""
+WAL_CHECKPOINT_BYTES: Final = 4 * 1024 * 1024
+"""How large the WAL grows before SQLite copies it into the file (its default is 1,000 pages,
+1 MiB at 1 KiB pages). A checkpoint writes every page the WAL changed once, so a longer
+interval writes the hot pages (indexes, the queue, the header) fewer times: about 0.5 KiB
+less per receipt, for a WAL file of at most a few MiB."""
 
 
 _FINAL_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES, key=str))
@@ -185,6 +190,8 @@ class Outbox:
             self._db.execute(f"PRAGMA page_size = {PAGE_SIZE_BYTES}")
             self._db.enable_wal()
             self._db.execute("PRAGMA synchronous=FULL")
+            page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_BYTES // page_size}")
             self._migrate(self._db)
         except sqlite3.OperationalError as exc:
             conn.close()
