@@ -105,9 +105,13 @@ DEFAULT_RETENTION: Final = timedelta(days=90)
 BUSY_TIMEOUT_S: Final = 5.0
 """How long a write waits for another connection's write lock on the same file."""
 MAX_LIST_LIMIT: Final = 10_000
-PAGE_SIZE_BYTES: Final = 1024
-"""SQLite page size of a new file (an existing file keeps its own): a receipt's three commits
-write about a quarter of what 4 KiB pages cost."""
+PAGE_SIZE_BYTES: Final = 512
+"""SQLite page size of a new file (an existing file keeps its own: SQLite cannot change it in
+WAL mode). Each commit writes every page it changed to the WAL, whole: the header, the
+sequence, an index leaf are 512 bytes each instead of 1 or 4 KiB. A row is longer than a
+page and spills into an overflow page, which SQLite handles within the same transaction.
+Measured on the worker's commits: 17.3 KiB per receipt, against 21.6 KiB with 1 KiB pages and
+about 57 KiB with 4 KiB pages; no measurable CPU difference."""
 WAL_CHECKPOINT_BYTES: Final = 4 * 1024 * 1024
 """How large the WAL grows before SQLite copies it into the file (its default is 1,000 pages,
 1 MiB at 1 KiB pages). A checkpoint writes every page the WAL changed once, so a longer
