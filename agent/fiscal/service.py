@@ -173,9 +173,7 @@ class FiscalService:
         await self._check_tax_setup()
         ledger = await self._driver.read_ledger()
         last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
-        opened_at = await self._opened_at(ledger)
-        is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
-        if ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at):
+        if not await self._is_steady(ledger):
             state = await self._driver.read_state()
             if state.is_receipt_open:
                 self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
@@ -187,6 +185,29 @@ class FiscalService:
             last_fd = state.last_fd
         drawer = await self._driver.read_cash_drawer() if with_drawer else None
         return PrintTicket(fn_serial=fn_serial, last_fd=last_fd, cash_in_drawer=drawer)
+
+    async def prepare_next_receipt(self) -> PrintTicket | None:
+        """:meth:`prepare_receipt` for a receipt that follows another at once, steady state only.
+
+        One round trip: the ledger (the FN's last FD, fresh). None, having changed nothing on
+        the register, when it needs more than that (the VAT check of a new link, a receipt
+        left open, the shift guard, a shift whose age cannot be told): then the caller stores
+        what it holds and calls :meth:`prepare_receipt`.
+        """
+        if self._info is None or not self._is_tax_checked:
+            return None
+        ledger = await self._driver.read_ledger()
+        if not await self._is_steady(ledger):
+            return None
+        return PrintTicket(fn_serial=ledger.fn_serial, last_fd=ledger.last_fd, cash_in_drawer=None)
+
+    async def _is_steady(self, ledger: LedgerState) -> bool:
+        """No receipt is open, the shift's age is known and the guard has nothing to do."""
+        opened_at = await self._opened_at(ledger)
+        is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
+        return not (
+            ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at)
+        )
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""

@@ -118,8 +118,12 @@ def _opt_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
-    """One row of the outbox table, as a dict of its columns, back as an :class:`OutboxRow`."""
+def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = None) -> OutboxRow:
+    """One row of the outbox table, as a dict of its columns, back as an :class:`OutboxRow`.
+
+    ``decoded``: the payload as the caller already holds it (a row it just stored), so it
+    is not decoded again.
+    """
     kind = RowKind(raw["kind"])
     fiscal = None
     if raw["fiscal_fd"] is not None:
@@ -146,8 +150,8 @@ def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
         id=raw["id"],
         kind=kind,
         state=RowState(raw["state"]),
-        receipt=receipt_from_json(raw["payload"]) if kind is RowKind.RECEIPT else None,
-        cash=cash_from_json(raw["payload"]) if kind is RowKind.CASH else None,
+        receipt=_receipt(raw["payload"], decoded) if kind is RowKind.RECEIPT else None,
+        cash=_cash(raw["payload"], decoded) if kind is RowKind.CASH else None,
         fingerprint=raw["fingerprint"],
         accepted_at=datetime.fromisoformat(raw["accepted_at"]),
         updated_at=datetime.fromisoformat(raw["updated_at"]),
@@ -161,3 +165,11 @@ def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
         delivered_at=_opt_time(raw["delivered_at"]),
         settlement=settlement,
     )
+
+
+def _receipt(payload: str, decoded: Receipt | CashOrder | None) -> Receipt:
+    return decoded if isinstance(decoded, Receipt) else receipt_from_json(payload)
+
+
+def _cash(payload: str, decoded: Receipt | CashOrder | None) -> CashOrder:
+    return decoded if isinstance(decoded, CashOrder) else cash_from_json(payload)

@@ -64,6 +64,12 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     + """
     CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 5: the sync queue's index holds droppable entries only (the bound's count and its oldest):
+    # a fiscal entry, one per receipt, no longer writes an index page to the WAL.
+    """
+    DROP INDEX sync_queue_droppable;
+    CREATE INDEX sync_queue_droppable_seq ON sync_queue (seq) WHERE droppable = 1;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

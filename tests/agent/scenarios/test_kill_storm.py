@@ -39,7 +39,7 @@ ATTEMPTS = 3  # low, so refusals use them up and the give-up path runs
 REFUSALS = 4  # arm a run of ATTEMPTS refusals of the close this many times
 OPEN_RECEIPT_KILLS = 3  # kills aimed at a receipt left open on the register
 RECEIPT_NOT_OPEN = 0x55  # a refusal the worker retries (RETRY)
-CRASH_POINTS = "after_issue=0.04,after_mark_printing=0.04"
+CRASH_POINTS = "after_issue=0.04,after_mark_printing=0.04,before_group_commit=0.04"
 
 
 class Supervisor:
@@ -285,6 +285,9 @@ def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_ag
     )
     assert points["after_mark_printing"] > 0, "never killed right after the intent was stored"
     assert points["after_issue"] > 0, "never killed between the register's answer and done"
+    assert points["before_group_commit"] > 0, (
+        "never killed with a receipt signed and its done waiting for the next intent's commit"
+    )
     assert supervisor.open_receipt_kills >= OPEN_RECEIPT_KILLS
     not_issued = [r for r in records if r.get("event") == "receipt_not_issued_will_print"]
     assert events["receipt_recovered"] > 0, "no receipt was proven issued by its mark"
