@@ -186,11 +186,19 @@ async def _wait_stored(
         await engine.dispose()
 
 
-def _ingest(broker: Broker, store_url: str, workdir: Path) -> subprocess.Popen[bytes]:
+PROFILE: list[str] = []
+"""``--profile-ingest FILE``: the measured ingest runs under cProfile, written to FILE.<store>."""
+
+
+def _ingest(
+    broker: Broker, store_url: str, workdir: Path, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     log = (workdir / "ingest.log").open("ab")
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     return subprocess.Popen(
         [
             sys.executable,
+            *profiler,
             "-m",
             "cloud.ingest",
             "--mqtt",
@@ -233,7 +241,8 @@ def ingest_rate(
     base = asyncio.run(_stored(store_url))
     publish_all(broker, payloads)
     start = time.perf_counter()
-    proc = _ingest(broker, store_url, workdir)
+    profile = f"{PROFILE[0]}.{store_url.split(':', 1)[0]}" if PROFILE else None
+    proc = _ingest(broker, store_url, workdir, profile)
     try:
         first, at_first, last = asyncio.run(
             _wait_stored(store_url, base, base + len(payloads), proc)
@@ -318,7 +327,19 @@ def main() -> int:
         help="the broker's max_inflight_messages (Mosquitto's default and the tests': 20)",
     )
     parser.add_argument("--skip-reconcile", action="store_true")
+    parser.add_argument(
+        "--profile-ingest",
+        metavar="FILE",
+        help="run the measured ingest under cProfile into FILE.sqlite / FILE.postgresql",
+    )
+    parser.add_argument(
+        "--skip-ingest",
+        action="store_true",
+        help="only the 100,000-row shift reconciled (no bare subscriber, no ingest)",
+    )
     args = parser.parse_args()
+    if args.profile_ingest:
+        PROFILE.append(args.profile_ingest)
 
     payloads = result_payloads(args.results, args.clubs, args.desks)
     figures: dict[str, Any] = {
@@ -334,16 +355,18 @@ def main() -> int:
         broker = BenchBroker(root / "broker", args.inflight).start()
         figures["broker_max_inflight_messages"] = args.inflight
         try:
-            bare = bare_subscriber_rate(broker, payloads)
-            figures["bare_subscriber"] = bare
-            print(f"bare paho subscriber: {bare['rate_per_s']:.0f} results/s", flush=True)
+            bare = {"rate_per_s": 0.0}
+            if not args.skip_ingest:
+                bare = bare_subscriber_rate(broker, payloads)
+                figures["bare_subscriber"] = bare
+                print(f"bare paho subscriber: {bare['rate_per_s']:.0f} results/s", flush=True)
             stores = {"sqlite": f"sqlite:///{root}/cloud.db"}
             urls: dict[str, str] = {}
             with contextlib.ExitStack() as stack:
                 if pg is not None:
                     stores["postgresql"] = stack.enter_context(throwaway_database(pg))
                     urls["postgresql_reconcile"] = stack.enter_context(throwaway_database(pg))
-                for name, url in stores.items():
+                for name, url in stores.items() if not args.skip_ingest else ():
                     rate = ingest_rate(broker, url, payloads, root)
                     rate["ratio_to_bare"] = rate["rate_per_s"] / bare["rate_per_s"]
                     figures[f"ingest_{name}"] = rate

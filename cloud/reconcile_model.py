@@ -146,6 +146,7 @@ class RegisterDocument:
     mark: str | None = None
     fp: int | None = None
     adopted: Adoption | None = None
+    payments: Payments | None = None  # the split the FN holds (contract v1.1), when reported
 
     @property
     def doc_id(self) -> str:

@@ -30,6 +30,7 @@ from cloud.store.records import (
     Transaction,
 )
 from cloud.store.schema import audit, documents
+from cloud.store.shift_reads import ShiftInputs, read_shift_inputs
 
 __all__ = ["AgentKey", "Clock", "CloudStore"]
 
@@ -237,6 +238,21 @@ class CloudStore:
         """The club's FN documents from ``evt/document``."""
         async with self._engine.connect() as conn:
             return await reads.read_documents(conn, club, agent, shift)
+
+    async def shift_inputs(
+        self, club: str, agent: str, *, shift: int, start: datetime, end: datetime | None
+    ) -> ShiftInputs:
+        """What the reconciliation of one agent's shift reads (cloud.store.shift_reads).
+
+        ``start`` and ``end`` are the window the shift claims payments in (end None: open).
+        """
+        async with self._engine.connect() as conn:
+            return await read_shift_inputs(conn, club, agent, shift=shift, start=start, end=end)
+
+    async def request_agents(self, club: str) -> list[str]:
+        """The agents the club's CRM sent requests to, in the order first seen."""
+        async with self._engine.connect() as conn:
+            return await reads.read_request_agents(conn, club)
 
     async def shift_reports(
         self, club: str, agent: str, shift: int | None = None

@@ -12,12 +12,16 @@ SQLAlchemy's dialect ``insert()``), so a redelivered message changes nothing:
 
 A batch is folded by key first by the same rules (PostgreSQL refuses one statement that
 updates a row twice), then written by one executemany.
+
+Beside each payload go the typed columns the reconciliation reads (schema version 2): the
+row functions here are also what the migration fills an older database's rows with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import Table, and_, or_
@@ -31,11 +35,15 @@ from agent.contract import (
     ShiftReport,
     money_to_kopecks,
 )
+from cloud.reconcile_contract import request_total
 from cloud.store.records import Transaction
 from cloud.store.schema import crm_requests, documents, results, shift_reports, transactions
 
 __all__ = [
     "FINAL_STATUSES",
+    "document_row",
+    "request_row",
+    "result_row",
     "write_documents",
     "write_requests",
     "write_results",
@@ -53,6 +61,33 @@ def upsert(conn: AsyncConnection, table: Table) -> Any:  # noqa: ANN401
     return sqlite.insert(table)
 
 
+def _kopecks(value: Decimal | None) -> int | None:
+    return money_to_kopecks(value) if value is not None else None
+
+
+def request_row(
+    club: str, agent: str, request: ReceiptRequest, received_at: datetime
+) -> dict[str, object]:
+    """A ``cmd/receipt`` as stored: its payload and what the reconciliation reads of it."""
+    # paid_at is v1.1 of docs/contract.md; a model without the field gives None.
+    paid_at = getattr(request, "paid_at", None)
+    pay = request.payments
+    return {
+        "club": club,
+        "agent": agent,
+        "id": request.id,
+        "payload": request.model_dump_json(exclude_none=True),
+        "received_at": received_at,
+        "paid_at": paid_at,
+        "kind": request.kind,
+        "cash": money_to_kopecks(pay.cash) if pay.cash is not None else 0,
+        "card": money_to_kopecks(pay.card) if pay.card is not None else 0,
+        "prepaid": money_to_kopecks(pay.prepaid) if pay.prepaid is not None else 0,
+        "total": request_total(request),
+        "placed_at": paid_at if paid_at is not None else received_at,
+    }
+
+
 async def write_requests(
     conn: AsyncConnection,
     club: str,
@@ -63,19 +98,8 @@ async def write_requests(
     """Store each ``cmd/receipt``; the first copy of an id stays."""
     rows: dict[str, dict[str, object]] = {}
     for request in batch:
-        # paid_at is v1.1 of docs/contract.md; a model without the field gives None.
-        paid_at = getattr(request, "paid_at", None)
-        rows.setdefault(
-            request.id,
-            {
-                "club": club,
-                "agent": agent,
-                "id": request.id,
-                "payload": request.model_dump_json(exclude_none=True),
-                "received_at": received_at,
-                "paid_at": paid_at,
-            },
-        )
+        if request.id not in rows:
+            rows[request.id] = request_row(club, agent, request, received_at)
     if rows:
         stmt = upsert(conn, crm_requests).on_conflict_do_nothing(
             index_elements=["club", "agent", "id"]
@@ -83,7 +107,8 @@ async def write_requests(
         await conn.execute(stmt, list(rows.values()))
 
 
-def _result_row(club: str, agent: str, result: ReceiptResult, at: datetime) -> dict[str, object]:
+def result_row(club: str, agent: str, result: ReceiptResult, at: datetime) -> dict[str, object]:
+    """An ``evt/receipt`` as stored: its payload, its fiscal fields and its error code."""
     fiscal = result.fiscal
     return {
         "club": club,
@@ -97,6 +122,9 @@ def _result_row(club: str, agent: str, result: ReceiptResult, at: datetime) -> d
         "total": money_to_kopecks(fiscal.total) if fiscal else None,
         "issued_at": fiscal.issued_at if fiscal else None,
         "doc_id": fiscal.doc_id if fiscal else None,
+        "type": fiscal.type if fiscal else None,
+        "mark": fiscal.mark if fiscal else None,
+        "error_code": result.error.code if result.error is not None else None,
         "payload": result.model_dump_json(exclude_none=True),
         "received_at": at,
     }
@@ -114,12 +142,25 @@ async def write_results(
     for result in batch:
         held = rows.get(result.id)
         if held is None or held["status"] not in FINAL_STATUSES:
-            rows[result.id] = _result_row(club, agent, result, received_at)
+            rows[result.id] = result_row(club, agent, result, received_at)
     if not rows:
         return
     stmt = upsert(conn, results)
     new = stmt.excluded
-    replace = ("status", "fn", "fd", "fp", "shift", "total", "issued_at", "doc_id", "payload")
+    replace = (
+        "status",
+        "fn",
+        "fd",
+        "fp",
+        "shift",
+        "total",
+        "issued_at",
+        "doc_id",
+        "type",
+        "mark",
+        "error_code",
+        "payload",
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["club", "agent", "id"],
         set_={**{name: new[name] for name in replace}, "received_at": new.received_at},
@@ -142,27 +183,37 @@ async def write_documents(
     """Store each FN document once; (fn, fd) names it, whoever reports it again."""
     rows: dict[tuple[str, int], dict[str, object]] = {}
     for doc in batch:
-        rows.setdefault(
-            (doc.fn, doc.fd),
-            {
-                "fn": doc.fn,
-                "fd": doc.fd,
-                "doc_id": doc.doc_id,
-                "club": club,
-                "agent": agent,
-                "type": doc.type,
-                "kind": doc.kind,
-                "total": money_to_kopecks(doc.total) if doc.total is not None else None,
-                "shift": doc.shift,
-                "issued_at": doc.issued_at,
-                "mark": doc.mark,
-                "payload": doc.model_dump_json(exclude_none=True),
-                "received_at": received_at,
-            },
-        )
+        if (doc.fn, doc.fd) not in rows:
+            rows[doc.fn, doc.fd] = document_row(club, agent, doc, received_at)
     if rows:
         stmt = upsert(conn, documents).on_conflict_do_nothing(index_elements=["fn", "fd"])
         await conn.execute(stmt, list(rows.values()))
+
+
+def document_row(
+    club: str, agent: str, doc: FiscalDocument, received_at: datetime
+) -> dict[str, object]:
+    """An ``evt/document`` as stored, with its payment split when the agent reported one."""
+    # payments is v1.1 of docs/contract.md; a model without the field gives None.
+    pay = getattr(doc, "payments", None)
+    return {
+        "fn": doc.fn,
+        "fd": doc.fd,
+        "doc_id": doc.doc_id,
+        "club": club,
+        "agent": agent,
+        "type": doc.type,
+        "kind": doc.kind,
+        "total": _kopecks(doc.total),
+        "shift": doc.shift,
+        "issued_at": doc.issued_at,
+        "mark": doc.mark,
+        "payload": doc.model_dump_json(exclude_none=True),
+        "received_at": received_at,
+        "cash": (_kopecks(pay.cash) or 0) if pay is not None else None,
+        "card": (_kopecks(pay.card) or 0) if pay is not None else None,
+        "prepaid": (_kopecks(pay.prepaid) or 0) if pay is not None else None,
+    }
 
 
 def _report_row(club: str, agent: str, report: ShiftReport, at: datetime) -> dict[str, object]:
