@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, String, Table, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cloud.reconcile_model import (
@@ -43,20 +44,25 @@ __all__ = ["ShiftInputs", "read_shift_inputs"]
 _IDS_PER_QUERY: Final = 1_000
 _KINDS: Final = {kind.value: kind for kind in Kind}
 _DONE: Final = "done"
+_ZERO: Final = Kopecks(0)
+
+
+def _time(column: Any) -> Any:  # noqa: ANN401 - a column
+    """A time column read without UtcDateTime's per-value step (see :class:`_Times`)."""
+    return type_coerce(column, String).label(column.name)
+
 
 _REQUEST_COLUMNS: Final = (
-    crm_requests.c.pk,
     crm_requests.c.id,
     crm_requests.c.kind,
     crm_requests.c.cash,
     crm_requests.c.card,
     crm_requests.c.prepaid,
     crm_requests.c.total,
-    crm_requests.c.received_at,
-    crm_requests.c.paid_at,
+    _time(crm_requests.c.received_at),
+    _time(crm_requests.c.paid_at),
 )
 _RESULT_COLUMNS: Final = (
-    results.c.pk,
     results.c.id,
     results.c.status,
     results.c.fn,
@@ -64,12 +70,39 @@ _RESULT_COLUMNS: Final = (
     results.c.fp,
     results.c.shift,
     results.c.total,
-    results.c.issued_at,
+    _time(results.c.issued_at),
     results.c.doc_id,
     results.c.type,
     results.c.mark,
     results.c.error_code,
 )
+
+
+class _Times:
+    """Stored times back as aware UTC datetimes, each distinct value parsed once.
+
+    SQLite keeps a time as text (``2026-01-05 06:33:00.000000``, UTC) and PostgreSQL gives a
+    datetime; the columns are read as they come (``_time``) and turned into aware datetimes
+    here. A batch's rows share one ``received_at`` and an FN's times are whole minutes, so a
+    shift of 100,000 rows has a few thousand distinct times: each is converted once.
+    """
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[object, datetime] = {}
+        """Every value converted so far: look here first, call only on a miss."""
+
+    def __call__(self, value: object) -> datetime:
+        known = self.seen.get(value)
+        if known is not None:
+            return known
+        if isinstance(value, datetime):
+            at = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        else:
+            at = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+        self.seen[value] = at
+        return at
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,45 +135,69 @@ async def _by_ids(
     rows: list[Any] = []
     for chunk in _chunks(ids):
         rows += await _all(conn, select(*columns).where(scope, table.c.id.in_(chunk)))
-    rows.sort(key=lambda row: row.pk)
     return rows
 
 
-def _requests(club: str, agent: str, rows: Iterable[Any]) -> list[CrmRequest]:
-    kinds = _KINDS
-    return [
-        CrmRequest(
-            club=club,
-            agent=agent,
-            id=row.id,
-            kind=kinds[row.kind],
-            payments=Payments(cash=row.cash, card=row.card, prepaid=row.prepaid),
-            total=row.total,
-            received_at=row.received_at,
-            paid_at=row.paid_at,
+def _requests(club: str, agent: str, rows: Iterable[Any], times: _Times) -> list[CrmRequest]:
+    """Each request row as the reconciliation's record.
+
+    This and :func:`_outcomes` run once per row of the shift: tuples are unpacked, the
+    records built with ``tuple.__new__`` (a NamedTuple's own ``__new__`` is a Python call
+    more) and the times looked up in the cache before any call.
+    """
+    kinds, new, seen = _KINDS, tuple.__new__, times.seen
+    out = []
+    for request_id, kind, cash, card, prepaid, total, received_at, paid_at in rows:
+        received = seen.get(received_at) or times(received_at)
+        paid = (seen.get(paid_at) or times(paid_at)) if paid_at is not None else None
+        pay = new(Payments, (cash, card, prepaid))
+        out.append(
+            new(CrmRequest, (club, agent, request_id, kinds[kind], pay, total, received, paid))
         )
-        for row in rows
-    ]
+    return out
 
 
-def _outcome(row: Any) -> RequestOutcome:  # noqa: ANN401 - a result row
-    fiscal = None
-    if row.fn is not None:
-        fiscal = Fiscal(
-            fn=row.fn,
-            fd=row.fd,
-            fp=row.fp,
-            total=Kopecks(row.total or 0),
-            issued_at=row.issued_at,
-            doc_id=row.doc_id or f"{row.fn}:{row.fd}",
-            shift=row.shift,
-            type=row.type or "receipt",
-            mark=row.mark,
-        )
-    return RequestOutcome(id=row.id, status=row.status, fiscal=fiscal, error_code=row.error_code)
+def _outcomes(rows: Iterable[Any], times: _Times) -> list[RequestOutcome]:
+    """Each result row as the reconciliation's outcome (with its Fiscal when it has one)."""
+    new, seen = tuple.__new__, times.seen
+    out = []
+    for (
+        result_id,
+        status,
+        fn,
+        fd,
+        fp,
+        shift,
+        total,
+        issued_at,
+        doc_id,
+        doc_type,
+        mark,
+        error_code,
+    ) in rows:
+        fiscal = None
+        if fn is not None:
+            issued = seen.get(issued_at) or times(issued_at)
+            fiscal = new(
+                Fiscal,
+                (
+                    fn,
+                    fd,
+                    fp,
+                    total if total is not None else _ZERO,
+                    issued,
+                    doc_id or f"{fn}:{fd}",
+                    shift,
+                    None,
+                    doc_type or "receipt",
+                    mark,
+                ),
+            )
+        out.append(new(RequestOutcome, (result_id, status, fiscal, error_code)))
+    return out
 
 
-def _document(row: Any) -> RegisterDocument:  # noqa: ANN401 - a document row
+def _document(row: Any, times: _Times) -> RegisterDocument:  # noqa: ANN401 - a document row
     adopted = None
     if row.adopted_at is not None:
         adopted = Adoption(
@@ -154,7 +211,7 @@ def _document(row: Any) -> RegisterDocument:  # noqa: ANN401 - a document row
         fd=row.fd,
         type=row.type,
         shift=row.shift,
-        issued_at=row.issued_at,
+        issued_at=times(row.issued_at),
         kind=_KINDS[row.kind] if row.kind is not None else None,
         total=row.total,
         mark=row.mark,
@@ -180,17 +237,14 @@ async def read_shift_inputs(
     in_window = req.placed_at >= start
     if end is not None:
         in_window = in_window & (req.placed_at < end)
+    # Not ordered: the reconciliation sorts its rows by time and id, and an id is unique
+    # per agent in both tables; a sort of 100,000 rows would be a quarter of the read.
     request_rows = await _all(
-        conn,
-        select(*_REQUEST_COLUMNS)
-        .where(req.club == club, req.agent == agent, in_window)
-        .order_by(req.pk),
+        conn, select(*_REQUEST_COLUMNS).where(req.club == club, req.agent == agent, in_window)
     )
     result_rows = await _all(
         conn,
-        select(*_RESULT_COLUMNS)
-        .where(res.club == club, res.agent == agent, res.shift == shift)
-        .order_by(res.pk),
+        select(*_RESULT_COLUMNS).where(res.club == club, res.agent == agent, res.shift == shift),
     )
     document_rows = await _all(
         conn,
@@ -198,25 +252,27 @@ async def read_shift_inputs(
         .where(doc.club == club, doc.agent == agent, doc.shift == shift)
         .order_by(doc.pk),
     )
-    # Requests placed elsewhere whose document is in this shift.
-    have_requests = {row.id for row in request_rows}
-    printed_here = {row.id for row in result_rows if row.status == _DONE}
-    printed_here.update(row.mark for row in document_rows if row.mark is not None)
-    request_rows += await _by_ids(
+    # Requests placed elsewhere whose document is in this shift (a superset: a request read
+    # for a result of the shift that is not done makes no row, as before).
+    first = itemgetter(0)
+    window_ids = set(map(first, request_rows))
+    shift_ids = set(map(first, result_rows))
+    marks = {row.mark for row in document_rows if row.mark is not None}
+    extra_rows = await _by_ids(
         conn,
         crm_requests,
         _REQUEST_COLUMNS,
         (req.club == club) & (req.agent == agent),
-        printed_here - have_requests,
+        (shift_ids | marks) - window_ids,
     )
+    request_rows += extra_rows
     # Results of this shift's requests printed in another shift, or not printed.
-    have_results = {row.id for row in result_rows}
     result_rows += await _by_ids(
         conn,
         results,
         _RESULT_COLUMNS,
         (res.club == club) & (res.agent == agent),
-        {row.id for row in request_rows} - have_results,
+        (window_ids | set(map(first, extra_rows))) - shift_ids,
     )
     tx = transactions.c
     tx_window = tx.at >= start
@@ -226,10 +282,11 @@ async def read_shift_inputs(
         conn,
         select(tx.id, tx.kind, tx.amount, tx.at).where(tx.club == club, tx_window).order_by(tx.pk),
     )
+    times = _Times()
     return ShiftInputs(
-        requests=_requests(club, agent, request_rows),
-        results=[_outcome(row) for row in result_rows],
-        documents=[_document(row) for row in document_rows],
+        requests=_requests(club, agent, request_rows, times),
+        results=_outcomes(result_rows, times),
+        documents=[_document(row, times) for row in document_rows],
         # A posted transaction is an app payment, paid online: card (shift_reconciliation).
         transactions=[
             AppTransaction(
