@@ -186,6 +186,8 @@ async def _wait_stored(
         await engine.dispose()
 
 
+SHARED = False
+"""``--shared``: the ingest on shared subscriptions (MQTT 5) instead of fiscal-cloud's default."""
 PROFILE: list[str] = []
 """``--profile-ingest FILE``: the measured ingest runs under cProfile, written to FILE.<store>."""
 
@@ -207,6 +209,7 @@ def _ingest(
             store_url,
             "--client-id",
             "bench-ingest",
+            *([] if SHARED else ["--plain"]),
         ],
         stdout=log,
         stderr=log,
@@ -328,6 +331,12 @@ def main() -> int:
     )
     parser.add_argument("--skip-reconcile", action="store_true")
     parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="the ingest on shared subscriptions over MQTT 5 (default: plain, 3.1.1, as "
+        "fiscal-cloud runs with [mqtt] shared = false)",
+    )
+    parser.add_argument(
         "--profile-ingest",
         metavar="FILE",
         help="run the measured ingest under cProfile into FILE.sqlite / FILE.postgresql",
@@ -338,6 +347,9 @@ def main() -> int:
         help="only the 100,000-row shift reconciled (no bare subscriber, no ingest)",
     )
     args = parser.parse_args()
+    if args.shared:
+        global SHARED  # noqa: PLW0603 - a flag of this script's one run
+        SHARED = True
     if args.profile_ingest:
         PROFILE.append(args.profile_ingest)
 
