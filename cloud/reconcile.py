@@ -8,7 +8,9 @@ module gives rows and totals (docs/contract.md, cloud HTTP API, totals v1.1):
 - a request with no document (no result, or rejected / failed / unknown) is ``crm_only``;
 - a calculation document nobody sent (printed by hand, or by another program, or a result
   for an id the cloud never sent) is ``register_only``. A person may adopt it into the CRM:
-  the row keeps status ``register_only`` and carries ``adopted`` (who, why, when), and its
+  the row keeps status ``register_only`` and carries ``adopted`` (who, why, when). When the
+  agent reported the document's payment split (contract v1.1 ``payments``, as the FN keeps
+  it) the CRM's totals take it in by that split, so it leaves no difference; without one its
   amount is shown as ``adopted_total`` beside the difference, which it stays part of.
 
 Totals, per payment kind and summed, sales minus refunds, cash net of change:
@@ -264,8 +266,12 @@ def _register_rows(
     outcomes: dict[str, RequestOutcome],
     calc_docs: list[RegisterDocument],
     out: _Rows,
-) -> Kopecks:
-    """A row for every document of the shift nobody sent; returns the adopted ones' sum."""
+) -> tuple[PaymentTotals, Kopecks]:
+    """A row for every document of the shift nobody sent.
+
+    Returns what the adopted documents add to the CRM's side (those with a payment split)
+    and the sum of those adopted without one (they stay in the difference).
+    """
     # A result for an id the cloud never sent (a POS on the agent's local API): the register
     # printed it, the CRM did not send it.
     for request_id, outcome in outcomes.items():
@@ -280,13 +286,18 @@ def _register_rows(
             fiscal.issued_at,
         )
     adopted = 0
+    taken_in = _Sum()
     for doc in calc_docs:
         key = (doc.fn, doc.fd)
         if key in out.printed:
             continue
         out.printed.add(key)
-        if doc.adopted is not None and doc.total is not None:
-            adopted += -doc.total if doc.kind is Kind.REFUND else doc.total
+        if doc.adopted is not None and doc.kind is not None:
+            pay = doc.payments
+            if pay is not None:  # the FN's split (cash net of change): the CRM takes it in
+                taken_in.add(doc.kind, pay.cash, pay.card, pay.prepaid, None)
+            elif doc.total is not None:
+                adopted += -doc.total if doc.kind is Kind.REFUND else doc.total
         out.add(
             Row(
                 id=doc.doc_id,
@@ -297,7 +308,7 @@ def _register_rows(
             ),
             doc.issued_at,
         )
-    return Kopecks(adopted)
+    return taken_in.totals(), Kopecks(adopted)
 
 
 def reconcile(
@@ -324,7 +335,8 @@ def reconcile(
     calc_docs, by_mark = _calculation_documents(shift, documents)
     out = _Rows()
     crm_register = _request_rows(shift, requests, outcomes, by_mark, out)
-    adopted = _register_rows(shift, outcomes, calc_docs, out)
+    taken_in, adopted = _register_rows(shift, outcomes, calc_docs, out)
+    crm_register += taken_in
 
     app = _Sum()
     for tx in transactions:

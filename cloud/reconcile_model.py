@@ -264,8 +264,10 @@ class Totals:
 
     ``z_register_total`` and ``difference`` are None while the shift has no report.
     ``cash_in`` / ``cash_out`` are the register's cash deposits and withdrawals (not sales);
-    ``adopted_total`` is the register-only documents a person took into the CRM (they stay
-    in the difference, which is defined on what the CRM sent, so the reader sees both).
+    ``adopted_total`` is the register-only documents a person took into the CRM that carry
+    no payment split (they stay in the difference, which is defined on what the CRM sent,
+    so the reader sees both); an adopted document with its split counts in
+    ``crm_register_total`` instead.
     """
 
     crm_register_total: PaymentTotals

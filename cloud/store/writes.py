@@ -251,8 +251,7 @@ def document_row(
     club: str, agent: str, doc: FiscalDocument, received_at: datetime
 ) -> dict[str, object]:
     """An ``evt/document`` as stored, with its payment split when the agent reported one."""
-    # payments is v1.1 of docs/contract.md; a model without the field gives None.
-    pay = getattr(doc, "payments", None)
+    pay = doc.payments  # v1.1 of docs/contract.md: None from an older agent
     return {
         "fn": doc.fn,
         "fd": doc.fd,
