@@ -140,7 +140,7 @@ def render_reconciliation(
     if totals.adopted_total:
         lines.append(
             f"adopted into the CRM: {format_kopecks(totals.adopted_total)} "
-            "(register-only documents, still in the difference)"
+            "(register-only documents without a payment split, still in the difference)"
         )
     if totals.difference is not None:
         verdict = "match" if totals.difference == PaymentTotals() else "DISCREPANCY"
