@@ -389,7 +389,9 @@ def check_clock(register: RegisterFacts, limits: Limits) -> Finding:
                 seconds=round(off),
             ),
         )
-    diff = timedelta(seconds=round(off))
+    # To the second within two minutes; past that whole minutes, which is what a person reads
+    # (the measurement itself is good to about a second).
+    diff = timedelta(seconds=round(off)) if off < 120 else timedelta(minutes=round(off / 60))
     finding = (
         msg("the register's clock is {diff} ahead of this computer's", diff=diff)
         if skew > 0

@@ -50,6 +50,9 @@ def _quiet_log() -> structlog.typing.FilteringBoundLogger:
     return logger
 
 
+_HALF_SECOND: Final = timedelta(seconds=0.5)
+
+
 def _host_now() -> datetime:
     return datetime.now(UTC)
 
@@ -67,8 +70,11 @@ async def read_register(
     try:
         async with asyncio.timeout(REGISTER_READ_TIMEOUT_S):
             info = await driver.connect()
+            before = host_clock()
             state = await driver.read_state()
-            host_now = host_clock()
+            # The register read its clock somewhere in that round trip, in whole seconds
+            # (truncated): compare it with the round trip's middle, half a second earlier.
+            host_now = before + (host_clock() - before) / 2 - _HALF_SECOND
             fn = await driver.read_fn_state()
             opened_at = None
             if state.shift is not ShiftState.CLOSED:

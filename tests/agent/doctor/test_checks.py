@@ -407,6 +407,14 @@ def test_check_clock_says_ahead_or_behind() -> None:
     )
 
 
+@pytest.mark.parametrize("skew", [419.4, 420.0, 420.6, 449.0])
+def test_check_clock_past_two_minutes_says_whole_minutes(skew: float) -> None:
+    """A clock seven minutes off reads "7 min", not "6 min 59 s" from the read's latency."""
+    assert read(check_clock(register(clock_skew_s=skew), LIMITS))[0] == (
+        "the register's clock is 7 min ahead of this computer's"
+    )
+
+
 # --- disk and broker -------------------------------------------------------------------
 
 
