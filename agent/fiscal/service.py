@@ -20,6 +20,7 @@ from agent.drivers.errors import (
     ShiftNotOpen,
 )
 from agent.drivers.interface import (
+    RECEIPT_TYPES,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -63,6 +64,8 @@ class PrintTicket:
     fn_serial: str
     last_fd: int
     cash_in_drawer: Kopecks | None  # read only for a cash movement
+    clock: datetime | None = None  # the register's clock when the ticket was read
+    shift_opened_at: datetime | None = None  # the open shift's open document, register clock
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +169,9 @@ class FiscalService:
         shift that must be opened, rotated (before ``max_age`` or at the quiet hour) or
         recovered from the 24-hour lock, or whose age cannot be told (its open document could
         not be read), is handled on a full reading of the register.
-        ``with_drawer`` also reads the drawer's balance (a cash movement's intent).
+        ``with_drawer`` also reads the drawer's balance (a cash movement's intent). The ticket
+        carries the register's clock and the open shift's open time: what decides whether a
+        late payment's receipt is a correction (:mod:`agent.domain.late`).
         """
         await self._require_info()
         await self._check_tax_setup()
@@ -182,10 +187,19 @@ class FiscalService:
                 state = await self._driver.read_state()
                 if state.is_receipt_open:
                     raise RegisterBusyElsewhere
-            state = await self._guard(state)
+            guarded = await self._guard(state)
+            if guarded.shift_number != state.shift_number or guarded.last_fd != state.last_fd:
+                opened_at = await self._opened_at(guarded)  # the guard opened a new shift
+            state = guarded
             last_fd = state.last_fd
         drawer = await self._driver.read_cash_drawer() if with_drawer else None
-        return PrintTicket(fn_serial=fn_serial, last_fd=last_fd, cash_in_drawer=drawer)
+        return PrintTicket(
+            fn_serial=fn_serial,
+            last_fd=last_fd,
+            cash_in_drawer=drawer,
+            clock=ledger.clock,
+            shift_opened_at=opened_at,
+        )
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
@@ -510,7 +524,7 @@ class FiscalService:
             earlier = by_fd.get(fd) or await self._driver.find_document(fd)
             if earlier.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT):
                 return number
-            if earlier.type == DocumentType.RECEIPT:
+            if earlier.type in RECEIPT_TYPES:
                 number += 1
         return number
 

@@ -64,6 +64,14 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     + """
     CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 5: late payments (docs/corrections.md): when the CRM took the payment; the settlement
+    # date a correction receipt names, decided with the intent (NULL: an ordinary receipt);
+    # the type of the document signed ("receipt" | "correction").
+    """
+    ALTER TABLE outbox ADD COLUMN paid_at TEXT;
+    ALTER TABLE outbox ADD COLUMN correction_on TEXT;
+    ALTER TABLE outbox ADD COLUMN fiscal_type TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

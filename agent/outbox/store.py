@@ -46,7 +46,7 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Receipt, ReceiptKind
+from agent.domain.receipt import Correction, Receipt, ReceiptKind
 from agent.fiscal.reports import ShiftChange
 from agent.outbox.codec import cash_to_json, receipt_to_json
 from agent.outbox.errors import (
@@ -196,13 +196,28 @@ class Outbox:
 
     def submit_receipt(self, id: str, receipt: Receipt, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
         """Store a receipt request; committed and fsync'd before an ACCEPTED return."""
-        return self._submit(id, RowKind.RECEIPT, receipt_to_json(receipt), fingerprint)
+        paid_at = None if receipt.paid_at is None else aware(receipt.paid_at, "paid_at")
+        return self._submit(
+            id,
+            RowKind.RECEIPT,
+            receipt_to_json(receipt),
+            fingerprint,
+            paid_at=None if paid_at is None else paid_at.isoformat(),
+        )
 
     def submit_cash(self, id: str, order: CashOrder, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
         """Store a cash order; committed and fsync'd before an ACCEPTED return."""
         return self._submit(id, RowKind.CASH, cash_to_json(order), fingerprint)
 
-    def _submit(self, row_id: str, kind: RowKind, payload: str, fingerprint: str) -> Submission:
+    def _submit(
+        self,
+        row_id: str,
+        kind: RowKind,
+        payload: str,
+        fingerprint: str,
+        *,
+        paid_at: str | None = None,
+    ) -> Submission:
         if not row_id:
             msg = "the id must not be empty"
             raise ValueError(msg)
@@ -223,8 +238,17 @@ class Outbox:
             now = self._now()
             db.execute(
                 "INSERT INTO outbox (id, kind, state, payload, fingerprint, accepted_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [row_id, kind.value, RowState.PENDING.value, payload, fingerprint, now, now],
+                " updated_at, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row_id,
+                    kind.value,
+                    RowState.PENDING.value,
+                    payload,
+                    fingerprint,
+                    now,
+                    now,
+                    paid_at,
+                ],
             )
             return Submission(status=SubmissionStatus.ACCEPTED, row=self._get(db, row_id))
 
@@ -266,13 +290,21 @@ class Outbox:
         fn_serial: str,
         last_fd: int,
         drawer: int | None = None,
+        correction: Correction | None = None,
     ) -> OutboxRow:
         """Record the intent: about to send, with the FN and its last FD before sending.
 
-        A cash movement issues no FD, so its intent also records the drawer's balance.
+        A cash movement issues no FD, so its intent also records the drawer's balance. A
+        receipt printed late records the correction it is sent as (the settlement date it
+        names): recovery then looks for a correction receipt, and the row's receipt carries it.
         """
         return self._move(
-            id, RowEvent.PRINT, fn_serial=fn_serial, last_fd_before=last_fd, drawer_before=drawer
+            id,
+            RowEvent.PRINT,
+            fn_serial=fn_serial,
+            last_fd_before=last_fd,
+            drawer_before=drawer,
+            correction_on=None if correction is None else correction.settled_on.isoformat(),
         )
 
     def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name

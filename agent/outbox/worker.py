@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 import tenacity
 
+from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, correction_for
 from agent.drivers.errors import (
     Disposition,
     DriverError,
@@ -78,6 +79,7 @@ class WorkerParams:
     retry_attempts: int = RETRY_ATTEMPTS  # RETRY-class failures before a row fails
     wait_poll_s: float = WAIT_POLL_S  # how often a WAIT condition is re-checked
     idle_tick_s: float = IDLE_TICK_S  # guard and health refresh when there is no work
+    late: LatePolicy = DEFAULT_LATE_POLICY  # [receipts] late: when a receipt is a correction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,14 +360,29 @@ class FiscalWorker:
             ):
                 raise _RowFinished
             ticket = await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
+            correction = None
+            if row.receipt is not None and ticket.clock is not None:
+                # Decided now, on the register's clock and shift, and kept with the intent.
+                correction = correction_for(
+                    self._params.late,
+                    paid_at=row.receipt.paid_at,
+                    clock=ticket.clock,
+                    shift_opened_at=ticket.shift_opened_at,
+                )
             row = await asyncio.to_thread(
                 self._outbox.mark_printing,
                 row_id,
                 fn_serial=ticket.fn_serial,
                 last_fd=ticket.last_fd,
                 drawer=ticket.cash_in_drawer,
+                correction=correction,
             )
-            log.info("printing", fn=ticket.fn_serial, last_fd=ticket.last_fd)
+            log.info(
+                "printing",
+                fn=ticket.fn_serial,
+                last_fd=ticket.last_fd,
+                correction=None if correction is None else correction.settled_on.isoformat(),
+            )
             crash_point("after_mark_printing")
             if row.kind is RowKind.CASH:
                 await self._send_cash(row, log)
@@ -388,8 +405,9 @@ class FiscalWorker:
                 raise _RowFinished from exc
             raise
         crash_point("after_issue")
-        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=receipt_record(issued, row))
-        log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift)
+        record = receipt_record(issued, row)
+        await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
+        log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift, type=record.type)
 
     async def _send_cash(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:
         assert row.cash is not None

@@ -59,6 +59,8 @@ from agent.drivers.shtrih.commands import (
     AddOperationResponse,
     BeginCloseShiftRequest,
     BeginCloseShiftResponse,
+    BeginCorrectionRequest,
+    BeginCorrectionResponse,
     BeginOpenShiftRequest,
     BeginOpenShiftResponse,
     BeginReadDocumentRequest,
@@ -121,6 +123,7 @@ from agent.drivers.shtrih.commands import (
     tlv_stlv,
     tlv_string,
 )
+from agent.drivers.shtrih.correction_tags import correction_tags
 from agent.drivers.shtrih.device_errors import device_error
 from agent.drivers.shtrih.documents import attach_zone, decode_document
 from agent.drivers.shtrih.frame import Frame
@@ -609,7 +612,7 @@ class ShtrihDriver:
             self._clock_anchor = (self._aware(response.clock), time.monotonic())
         if isinstance(response, ReadShortStatusResponse | ReadStatusResponse):
             self._needs_ready_check = response.mode not in _IDLE_MODES
-        elif isinstance(response, AddOperationResponse):
+        elif isinstance(response, AddOperationResponse | BeginCorrectionResponse):
             self._needs_ready_check = True
         elif isinstance(response, CloseReceiptResponse | CancelReceiptResponse):
             self._needs_ready_check = False
@@ -633,7 +636,14 @@ class ShtrihDriver:
         return shift, number
 
     async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
+        """FF46 per line, FF0C, FF45; a correction receipt starts with FF35 and adds 1173/1174."""
         operation = _OPERATION_BY_KIND[receipt.kind]
+        tags = [*_cashier_tags(receipt.cashier), mark_tag]
+        if receipt.correction is not None:
+            await self._printing(
+                BeginCorrectionRequest(password=self._sys), BeginCorrectionResponse
+            )
+            tags = [*correction_tags(receipt.correction), *tags]
         for item in receipt.items:
             await self._printing(
                 AddOperationRequest(
@@ -650,7 +660,7 @@ class ShtrihDriver:
                 ),
                 AddOperationResponse,
             )
-        await self._write_tags([*_cashier_tags(receipt.cashier), mark_tag])
+        await self._write_tags(tags)
         if receipt.customer_contact:
             tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
             await self._write_tags([tag], is_sensitive=True)
@@ -785,7 +795,7 @@ class ShtrihDriver:
     def _fiscal_document(self, found: FindDocumentResponse) -> FiscalDocument:
         kind = None
         total = None
-        if found.document_type in {FnDocumentType.RECEIPT, FnDocumentType.BSO}:
+        if found.document_type in _MONEY_DOCUMENT_TYPES:
             kind = _KIND_BY_OPERATION.get(int(found.operation or 0))
             total = None if found.amount is None else Kopecks(found.amount)
         document_type: DocumentType | int = (
@@ -930,6 +940,11 @@ class ShtrihDriver:
             raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
         self._track(response)
         return response
+
+
+_MONEY_DOCUMENT_TYPES: Final = frozenset(
+    {FnDocumentType.RECEIPT, FnDocumentType.BSO, FnDocumentType.CORRECTION}
+)
 
 
 def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:

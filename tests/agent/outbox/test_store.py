@@ -24,6 +24,9 @@ from agent.outbox.store import (
 )
 from tests.support.receipts import goods_receipt
 
+LATE_COLUMNS = ("paid_at", "correction_on", "fiscal_type")
+"""The columns schema version 5 added (late payments): dropped to rebuild an older file."""
+
 MSK = timezone(timedelta(hours=3))
 
 
@@ -139,6 +142,8 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
+    for column in LATE_COLUMNS:  # version 5
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("PRAGMA user_version = 1")
