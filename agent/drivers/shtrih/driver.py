@@ -421,7 +421,8 @@ class ShtrihDriver:
             last_fd=fn.last_fd,
             shift=shift,
             shift_number=shift_number,
-            is_receipt_open=fn.current_document == FnDocument.RECEIPT,
+            # A correction receipt left open (FF35 ... killed before FF45) is open too.
+            is_receipt_open=fn.current_document in _OPEN_RECEIPT_DOCUMENTS,
             clock=clock,
         )
 
@@ -941,6 +942,8 @@ class ShtrihDriver:
         self._track(response)
         return response
 
+
+_OPEN_RECEIPT_DOCUMENTS: Final = frozenset({FnDocument.RECEIPT, FnDocument.CORRECTION_RECEIPT})
 
 _MONEY_DOCUMENT_TYPES: Final = frozenset(
     {FnDocumentType.RECEIPT, FnDocumentType.BSO, FnDocumentType.CORRECTION}
