@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint unit soak demo bench clean
+.PHONY: test lint unit soak demo bench clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required; set PYTHON=python3.11")'
@@ -20,7 +20,22 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The support page's browser tests need Debian's chromium and chromium-driver. Installed with
+# apt-get where this runs as root (CI); otherwise, or when apt-get fails, those tests are
+# skipped with the reason (tests/support/browser.py). Nothing to do when both are there.
+browser:
+	-@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: no chromium/chromedriver and not root with apt-get: the browser tests will be skipped"; \
+	else \
+	  echo "make: installing chromium and chromium-driver with apt-get (the browser tests)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null 2>&1 \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }; } \
+	  || echo "make: apt-get could not install chromium: the browser tests will be skipped"; \
+	fi
+
+test: lint browser
 	$(BIN)/pytest
 
 unit: $(STAMP)

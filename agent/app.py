@@ -22,6 +22,10 @@ import structlog
 from aiohttp import web
 
 from agent.adapters.http.routes import HttpDeps, build_app
+from agent.adapters.kkmserver.executor import Executor, ExecutorParams
+from agent.adapters.kkmserver.requests import TAX_VARIANTS
+from agent.adapters.kkmserver.results import UnitFacts
+from agent.adapters.kkmserver.routes import Credentials, build_kkmserver_app
 from agent.adapters.metrics import AgentMetrics
 from agent.adapters.mqtt.service import MqttAdapter
 from agent.adapters.systemd_notify import SystemdNotifier, ping_watchdog
@@ -32,6 +36,7 @@ from agent.fiscal.reports import ReportKind
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
+from agent.intake.kept_shifts import KeptShifts
 from agent.intake.remote import RemoteIntake
 from agent.intake.report_mapping import HealthInputs, health_to_contract, shift_report_json
 from agent.intake.tape_sync import TapeSync
@@ -289,6 +294,7 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
+    kkm_runner, kkm = await _start_kkmserver(config, agent, intake, log)
     await mqtt.start()
     log.info(
         "agent_started",
@@ -325,7 +331,57 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
             loop.remove_signal_handler(signum)
         await remote.close()
         await mqtt.stop()
+        if kkm is not None and kkm_runner is not None:
+            await kkm.close()
+            await kkm_runner.cleanup()
         await runner.cleanup()
         await agent.service.close()
         await asyncio.to_thread(agent.outbox.close)
         log.info("agent_stopped")
+
+
+async def _start_kkmserver(
+    config: AgentConfig, agent: Agent, intake: Intake, log: structlog.typing.FilteringBoundLogger
+) -> tuple[web.AppRunner | None, Executor | None]:
+    """The KkmServer-compatible API when ``[kkmserver]`` is configured (docs/kkmserver.md)."""
+    section = config.kkmserver
+    if section is None:
+        return None, None
+    names = {name: code for code, name in TAX_VARIANTS.items()}
+    systems: dict[str, str] = {
+        "top_up": config.tax.top_up,
+        "service": config.tax.service,
+        "goods": config.tax.goods,
+    }
+    executor = Executor(
+        intake=intake,
+        shifts=KeptShifts(intake=intake, commands=agent.commands, log=log),
+        health=agent.health,
+        params=ExecutorParams(
+            queue_limit=section.queue_limit,
+            tax_systems=systems,
+            shift_errors_ok=section.shift_already_open_ok,
+            facts=UnitFacts(
+                unit_name=f"{config.club}/{config.agent}",
+                tax_variants=",".join(sorted({names[name] for name in systems.values()})),
+                cash_in_drawer=None,
+                zone=config.register.zone,
+                version=agent_version(),
+            ),
+        ),
+        log=log,
+    )
+    await executor.start()
+    app = build_kkmserver_app(
+        executor,
+        Credentials(section.login, section.password.get_secret_value()),
+        agent_version(),
+        log,
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, section.host, section.port).start()
+    log.info(
+        "kkmserver_started", listen=section.listen, open=not section.password.get_secret_value()
+    )
+    return runner, executor

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -50,6 +50,7 @@ __all__ = [
     "ConfigError",
     "DoctorConfig",
     "HttpConfig",
+    "KkmServerConfig",
     "LogConfig",
     "MqttConfig",
     "OutboxConfig",
@@ -284,6 +285,15 @@ class MqttConfig(BaseModel):
         return value
 
 
+def _check_listen(value: str) -> str:
+    match = _LISTEN.match(value)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise PydanticCustomError(
+            "listen", 'expected "host:port", such as "127.0.0.1:8750" or "[::1]:8750"'
+        )
+    return value
+
+
 class HttpConfig(BaseModel):
     """``[http]``: the local API."""
 
@@ -294,12 +304,65 @@ class HttpConfig(BaseModel):
     @field_validator("listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        match = _LISTEN.match(value)
-        if not match or not 0 < int(match.group(2)) < 65536:
-            raise PydanticCustomError(
-                "listen", 'expected "host:port", such as "127.0.0.1:8750" or "[::1]:8750"'
-            )
+        return _check_listen(value)
+
+    @property
+    def host(self) -> str:
+        """The address to bind, without brackets."""
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        """The port to bind."""
+        return int(self.listen.rpartition(":")[2])
+
+
+_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class KkmServerConfig(BaseModel):
+    """``[kkmserver]``: the KkmServer-compatible ``POST /Execute`` (docs/kkmserver.md).
+
+    Absent from the file, it is off. KkmServer listens on every interface with no password;
+    the agent refuses a ``listen`` off the loopback without a ``password``: on a club's LAN
+    every customer's PC could otherwise print receipts. ``login`` is compared without regard
+    to case, ``password`` exactly; an empty password with the login ``Admin`` accepts every
+    request, as KkmServer's default install does (loopback only, see above).
+    """
+
+    model_config = _SECTION
+
+    listen: str = "127.0.0.1:5893"
+    login: str = "Admin"
+    password: SecretStr = SecretStr("")
+    queue_limit: Duration = timedelta(seconds=30)
+    """KkmServer's ``RemoveCommandInterval``: a command that has not reached the register
+    this long after it was taken is withdrawn and answered Status 2."""
+    shift_already_open_ok: bool = False
+    """KkmServer's ``NoErrorOnOpenCloseShift``: OpenShift/CloseShift errors answer Status 0."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        return _check_listen(value)
+
+    @field_validator("queue_limit")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise PydanticCustomError("queue_limit", "queue_limit must be above zero")
         return value
+
+    @model_validator(mode="after")
+    def _password_off_loopback(self) -> KkmServerConfig:
+        if self.host not in _LOOPBACK_HOSTS and not self.password.get_secret_value():
+            raise PydanticCustomError(
+                "kkmserver_open",
+                "listen {listen} is reachable from other machines: set a password (every PC on"
+                " the club's network could print receipts otherwise), or listen on 127.0.0.1",
+                {"listen": self.listen},
+            )
+        return self
 
     @property
     def host(self) -> str:
@@ -491,6 +554,7 @@ class AgentConfig(BaseModel):
     register: RegisterConfig
     mqtt: MqttConfig = MqttConfig()
     http: HttpConfig = HttpConfig()
+    kkmserver: KkmServerConfig | None = None  # absent: no KkmServer-compatible API
     shift: ShiftConfig = ShiftConfig()
     tax: TaxConfig
     cashier: CashierConfig = CashierConfig()
@@ -523,6 +587,9 @@ def env_names() -> dict[str, tuple[str, ...]]:
     names: dict[str, tuple[str, ...]] = {}
     for name, field in AgentConfig.model_fields.items():
         section = field.annotation
+        optional = [arg for arg in get_args(section) if arg is not type(None)]
+        if len(optional) == 1:  # an optional section such as [kkmserver]
+            section = optional[0]
         if isinstance(section, type) and issubclass(section, BaseModel):
             for key in section.model_fields:
                 names[f"{ENV_PREFIX}{name}_{key}".upper()] = (name, key)

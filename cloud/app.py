@@ -27,6 +27,7 @@ from cloud.ingest.waiters import ShiftWaiters
 from cloud.local_broker import local_broker
 from cloud.metrics import CloudMetrics
 from cloud.store import CloudStore
+from cloud.web import add_support_page
 from mqtt_link import LinkSettings, MqttError, MqttLink
 
 __all__ = ["run_cloud"]
@@ -75,6 +76,13 @@ async def run_cloud(config: CloudConfig, *, publisher: Publisher | None = None) 
             ofd_url_template=config.ofd.url_template,
             waiters=waiters,
             metrics=metrics,
+        )
+        add_support_page(
+            api,
+            store,
+            auth=config.auth,
+            publisher=publisher,
+            ofd_url_template=config.ofd.url_template,
         )
         runner = web.AppRunner(api, access_log=None)
         await runner.setup()

@@ -11,6 +11,7 @@ import pytest
 pytest_plugins = [
     "tests.support.broker",  # fixtures broker and broker_factory
     "tests.support.process_fixtures",  # fixtures start_sim and start_agent
+    "tests.support.browser",  # fixture browser (headless chromium, or a skip)
 ]
 
 

@@ -43,6 +43,7 @@ from agent.intake.errors import (
 )
 from agent.intake.receipt_mapping import cash_to_domain, receipt_to_domain
 from agent.intake.report_mapping import shift_report_json
+from agent.outbox.codes import QUEUE_EXPIRED
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.states import RowKind, RowState
 from agent.outbox.store import FdTaken, SubmissionStatus
@@ -185,6 +186,31 @@ class Intake:
         except TimeoutError:
             pass
         return row
+
+    async def withdraw(self, request_id: str, *, message: str) -> OutboxRow:
+        """Fail the request if it is still waiting (``pending``); once printing, it stays.
+
+        For adapters whose callers give up on a queued command and send it again under a new
+        id (KkmServer's queue limit): the withdrawn request must never print later.
+        """
+        row = await asyncio.to_thread(self._outbox.withdraw, request_id, message=message)
+        if row.state is RowState.FAILED and row.error_code == QUEUE_EXPIRED:
+            self._log.warning("withdrawn", request_id=request_id, error=QUEUE_EXPIRED)
+        return row
+
+    async def waiting(self, limit: int = 10_000) -> list[OutboxRow]:
+        """The rows still ``pending``, newest first."""
+        return await asyncio.to_thread(self._outbox.list, state=RowState.PENDING, limit=limit)
+
+    async def find_done(self, fd: int) -> OutboxRow | None:
+        """The done receipt with this FD on the current FN; ``0``: the last done receipt."""
+        if fd == 0:
+            rows = await asyncio.to_thread(self._outbox.list, state=RowState.DONE, limit=50)
+            return next((row for row in rows if row.kind is RowKind.RECEIPT), None)
+        fn = self._worker.fn_serial
+        if fn is None:
+            return None
+        return await asyncio.to_thread(self._outbox.find_by_fd, fn, fd)
 
     # -- register commands ----------------------------------------------------------------
 

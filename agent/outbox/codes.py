@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["REFUND_EXCEEDS_DRAWER", "REFUND_EXCEEDS_DRAWER_ADVICE", "error_code"]
+__all__ = [
+    "QUEUE_EXPIRED",
+    "REFUND_EXCEEDS_DRAWER",
+    "REFUND_EXCEEDS_DRAWER_ADVICE",
+    "error_code",
+]
 
 REFUND_EXCEEDS_DRAWER: Final = "refund_exceeds_drawer"
 REFUND_EXCEEDS_DRAWER_ADVICE: Final = (
     "the drawer holds less cash than this refund pays out: put cash in the drawer"
     " (POST /api/v1/cash, direction in), then send the same request again"
 )
+
+QUEUE_EXPIRED: Final = "queue_expired"
+"""A row withdrawn while still pending (:meth:`agent.outbox.store.Outbox.withdraw`): its caller
+was told it failed and sends it again itself, so it is not counted as a failed payment."""
 
 
 def error_code(exc: BaseException) -> str:

@@ -84,10 +84,11 @@ class OutboxStats:
     printing: int
     done: int
     rejected: int
-    failed: int
+    failed: int  # failed payments, without the withdrawn ones
     unknown: int
     oldest_pending_age_s: float | None  # over pending and printing rows; None when none
     undelivered: int
+    withdrawn: int = 0  # failed rows withdrawn while pending: their caller was told
 
 
 def fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:

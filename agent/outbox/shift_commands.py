@@ -122,6 +122,24 @@ class ShiftCommands:
             assert row is not None
             return row
 
+    def retake(self, command_id: str) -> ShiftCommandRow | None:
+        """A ``failed`` command taken again (running once more); None if it is not failed now.
+
+        Only for a failure where the register ran nothing (its refusal): the caller decides.
+        """
+        with self._store.transaction() as db:
+            cursor = db.conn.execute(
+                "UPDATE shift_commands SET state = ?, outcome = NULL, updated_at = ?"
+                " WHERE id = ? AND state = ?",
+                [
+                    CommandState.RUNNING.value,
+                    self._store.now_text(),
+                    command_id,
+                    CommandState.FAILED.value,
+                ],
+            )
+            return _find(db.conn, command_id) if cursor.rowcount else None
+
     def republish(self, row: ShiftCommandRow) -> None:
         """Queue a finished command's outcome again (the CRM asked again)."""
         if row.outcome is None:

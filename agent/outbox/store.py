@@ -49,6 +49,7 @@ from agent.domain.money import Kopecks
 from agent.domain.receipt import Correction, Receipt, ReceiptKind
 from agent.fiscal.reports import ShiftChange
 from agent.outbox.codec import cash_to_json, receipt_to_json
+from agent.outbox.codes import QUEUE_EXPIRED
 from agent.outbox.errors import (
     FdTaken,
     OutboxClosed,
@@ -115,6 +116,10 @@ _ACTIVE_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STA
 # Built once from constant enum values, never from input (hence the S608 waivers).
 _SQL_COUNT_ACTIVE: Final = f"SELECT COUNT(*) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
 _SQL_OLDEST_ACTIVE: Final = f"SELECT MIN(accepted_at) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
+_SQL_COUNT_WITHDRAWN: Final = (
+    f"SELECT COUNT(*) FROM outbox WHERE state = '{RowState.FAILED.value}'"  # noqa: S608
+    f" AND error_code = '{QUEUE_EXPIRED}'"
+)
 _SQL_NEXT_WORK: Final = (
     f"SELECT * FROM outbox WHERE state IN ('{RowState.PRINTING.value}', '{RowState.PENDING.value}')"  # noqa: S608
     f" ORDER BY state = '{RowState.PENDING.value}', seq LIMIT 1"
@@ -401,6 +406,23 @@ class Outbox:
         """Given up: nothing was issued (or a person decided so)."""
         return self._move(id, RowEvent.FAIL, error_code=code, error_message=message)
 
+    def withdraw(self, id: str, *, message: str) -> OutboxRow:  # noqa: A002 - the contract's name
+        """Fail a row only while it is still ``pending`` (nothing sent); else leave it as it is.
+
+        The row's code is :data:`~agent.outbox.codes.QUEUE_EXPIRED`; such rows are counted
+        apart from other failures (:attr:`OutboxStats.withdrawn`): the caller was told.
+
+        One write transaction against the worker's :meth:`mark_printing`: either the row is
+        withdrawn and never printed, or it reached the register and is never withdrawn.
+        """
+        with self._write() as db:
+            row = self._get(db, id)
+            if row.state is not RowState.PENDING:
+                return row
+            return self._move_in(
+                db, row, RowEvent.FAIL, error_code=QUEUE_EXPIRED, error_message=message
+            )
+
     def mark_unknown(self, id: str, *, reason: str) -> OutboxRow:  # noqa: A002 - the contract's name
         """Cannot tell whether a document was issued: park it for a person."""
         return self._move(
@@ -454,6 +476,7 @@ class Outbox:
                 for raw in _select(db, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
             }
             oldest = _scalar_text(db, _SQL_OLDEST_ACTIVE)
+            withdrawn = _scalar(db, _SQL_COUNT_WITHDRAWN)
             undelivered = _scalar(db, _SQL_COUNT_UNDELIVERED)
         age = None
         if oldest is not None:
@@ -463,7 +486,8 @@ class Outbox:
             printing=counts.get(RowState.PRINTING.value, 0),
             done=counts.get(RowState.DONE.value, 0),
             rejected=counts.get(RowState.REJECTED.value, 0),
-            failed=counts.get(RowState.FAILED.value, 0),
+            failed=counts.get(RowState.FAILED.value, 0) - withdrawn,
+            withdrawn=withdrawn,
             unknown=counts.get(RowState.UNKNOWN.value, 0),
             oldest_pending_age_s=age,
             undelivered=undelivered,

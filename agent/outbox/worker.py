@@ -50,7 +50,7 @@ from agent.outbox.codec import CashDirection
 from agent.outbox.codes import error_code
 from agent.outbox.crash_points import crash_point
 from agent.outbox.resolver import RowResolver, receipt_record
-from agent.outbox.states import RowKind, RowState
+from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import OutboxError
 
 if TYPE_CHECKING:
@@ -335,6 +335,12 @@ class FiscalWorker:
                         raise
         except _RowFinished:
             pass
+        except IllegalTransition:
+            # Withdrawn while it waited (Outbox.withdraw: never once it is printing).
+            current = await asyncio.to_thread(self._outbox.get, row.id)
+            if current is None or not current.state.is_final:
+                raise
+            log.info("row_withdrawn", state=current.state.value)
         except (DriverError, FiscalError) as exc:
             await self._give_up(row.id, exc, log)
 
@@ -457,7 +463,7 @@ class FiscalWorker:
         log: structlog.typing.FilteringBoundLogger,
     ) -> None:
         row = await asyncio.to_thread(self._outbox.get, row_id)
-        if row is None:
+        if row is None or row.state.is_final:  # withdrawn while it waited
             return
         code = error_code(exc)
         if exc.disposition is Disposition.REJECT and row.state is RowState.PENDING:

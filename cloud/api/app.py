@@ -18,10 +18,11 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from cloud.api import actions
 from cloud.api.auth import Role, authenticate, require
 from cloud.api.bodies import ActionBody, TransactionsBody
 from cloud.api.errors import ApiError, error_middleware
-from cloud.api.publisher import Publisher, receipt_topic
+from cloud.api.publisher import Publisher
 from cloud.config import AuthConfig
 from cloud.ingest.waiters import ShiftWaiters
 from cloud.metrics import METRICS_CONTENT_TYPE, CloudMetrics
@@ -221,34 +222,22 @@ async def transactions(request: web.Request) -> web.Response:
 async def reissue(request: web.Request) -> web.Response:
     """Send a ``crm_only`` request to its agent again as ``cmd/receipt``: no new payment."""
     role = _role(request, _ACTORS, "reissue")
-    store = request.app[_STORE]
     club, agent = _name(request, "club"), _name(request, "agent")
     request_id = request.match_info["id"]
     body = await _body(request, ActionBody)
-    publisher = request.app[_PUBLISHER]
-    if publisher is None:
-        raise ApiError(503, "mqtt_unavailable", "the cloud runs without [mqtt]: cannot reissue")
-    found = next(
-        (rec for rec in await store.requests(club, agent) if rec.request.id == request_id), None
-    )
-    if found is None:
-        raise ApiError(404, "unknown_request", f"agent {agent} was never sent {request_id!r}")
-    done = [
-        rec
-        for rec in await store.results(club, agent)
-        if rec.result.id == request_id and rec.result.status == "done"
-    ]
-    if done:
-        raise ApiError(409, "already_issued", f"{request_id!r} has a fiscal document already")
-    payload = found.request.model_dump_json(exclude_none=True).encode("utf-8")
     try:
-        await publisher.publish(receipt_topic(club, agent), payload)
-    except OSError as exc:
-        raise ApiError(503, "mqtt_unavailable", f"the broker did not take it: {exc}") from None
-    await store.record_reissue(
-        club, agent, request_id, role=role.value, by=body.by, reason=body.reason
-    )
-    _log.info("reissued", club=club, agent=agent, id=request_id, role=role.value, by=body.by)
+        await actions.reissue(
+            request.app[_STORE],
+            request.app[_PUBLISHER],
+            club,
+            agent,
+            request_id,
+            role=role.value,
+            by=body.by,
+            reason=body.reason,
+        )
+    except actions.ActionRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
     return _ok({"id": request_id, "status": "reissued"}, status=202)
 
 
@@ -258,11 +247,18 @@ async def adopt(request: web.Request) -> web.Response:
     club, agent = _name(request, "club"), _name(request, "agent")
     doc_id = request.match_info["doc_id"]
     body = await _body(request, ActionBody)
-    adoption = await request.app[_STORE].adopt_document(
-        club, agent, doc_id, role=role.value, by=body.by, reason=body.reason
-    )
-    if adoption is None:
-        raise ApiError(404, "unknown_document", f"agent {agent} reported no document {doc_id!r}")
+    try:
+        adoption = await actions.adopt(
+            request.app[_STORE],
+            club,
+            agent,
+            doc_id,
+            role=role.value,
+            by=body.by,
+            reason=body.reason,
+        )
+    except actions.ActionRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
     return _ok(
         {
             "doc_id": doc_id,

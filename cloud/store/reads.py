@@ -19,6 +19,7 @@ from cloud.store.records import (
     AgentRecord,
     AuditRecord,
     DocumentRecord,
+    HealthChangeRecord,
     RequestRecord,
     ResultRecord,
     ShiftReportRecord,
@@ -40,6 +41,7 @@ __all__ = [
     "read_agents",
     "read_audit",
     "read_documents",
+    "read_health_changes",
     "read_health_history",
     "read_requests",
     "read_results",
@@ -195,3 +197,26 @@ async def read_health_history(conn: AsyncConnection, club: str, agent: str) -> l
         .order_by(health_history.c.pk)
     )
     return [(row.previous, row.state, row.boot, row.seq) for row in await _rows(conn, query)]
+
+
+async def read_health_changes(
+    conn: AsyncConnection, club: str, agent: str, limit: int
+) -> list[HealthChangeRecord]:
+    """One agent's newest ``limit`` state changes with their times, newest first."""
+    query = (
+        select(health_history)
+        .where(health_history.c.club == club, health_history.c.agent == agent)
+        .order_by(health_history.c.pk.desc())
+        .limit(limit)
+    )
+    return [
+        HealthChangeRecord(
+            previous=row.previous,
+            state=row.state,
+            boot=row.boot,
+            seq=row.seq,
+            at=row.at,
+            seen_at=row.seen_at,
+        )
+        for row in await _rows(conn, query)
+    ]

@@ -17,6 +17,7 @@ __all__ = [
     "AgentRecord",
     "AuditRecord",
     "DocumentRecord",
+    "HealthChangeRecord",
     "RequestRecord",
     "ResultRecord",
     "ShiftReportRecord",
@@ -108,3 +109,15 @@ class AuditRecord:
     by: str
     reason: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthChangeRecord:
+    """One change of an agent's state, with the health's own time and when the cloud stored it."""
+
+    previous: str | None
+    state: str
+    boot: int | None
+    seq: int | None
+    at: datetime | None
+    seen_at: datetime

@@ -24,6 +24,7 @@ from cloud.store.records import (
     AgentRecord,
     AuditRecord,
     DocumentRecord,
+    HealthChangeRecord,
     RequestRecord,
     ResultRecord,
     ShiftReportRecord,
@@ -259,3 +260,10 @@ class CloudStore:
         """One agent's state changes: (previous, state, boot, seq)."""
         async with self._engine.connect() as conn:
             return await reads.read_health_history(conn, club, agent)
+
+    async def health_changes(
+        self, club: str, agent: str, limit: int = 100
+    ) -> list[HealthChangeRecord]:
+        """One agent's newest ``limit`` state changes with their times (the support page)."""
+        async with self._engine.connect() as conn:
+            return await reads.read_health_changes(conn, club, agent, limit)

@@ -22,6 +22,8 @@ class Cloud:
     store_url: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
+    support_token: str | None = None
+    """With a token: ``[auth] support_token`` (and the page's HTTP Basic login)."""
 
     @property
     def base(self) -> str:
@@ -37,6 +39,7 @@ class Cloud:
         config.write_text(
             f'[mqtt]\nurl = "{self.mqtt_url}"\n[store]\nurl = "{store}"\n'
             f'[http]\nlisten = "127.0.0.1:{self.port}"\n'
+            + (f'[auth]\nsupport_token = "{self.support_token}"\n' if self.support_token else "")
         )
         log = (self.workdir / "cloud.log").open("ab")
         self.proc = subprocess.Popen(
@@ -53,8 +56,11 @@ class Cloud:
 
     def broker_connected(self) -> bool:
         """Whether the cloud's ingest is connected and subscribed (its /metrics gauge)."""
+        request = urllib.request.Request(f"{self.base}/metrics")  # noqa: S310 - local test URL
+        if self.support_token:  # with [auth], /metrics needs a token like every read
+            request.add_header("Authorization", f"Bearer {self.support_token}")
         try:
-            with urllib.request.urlopen(f"{self.base}/metrics", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=2) as resp:  # noqa: S310
                 text = resp.read().decode()
         except OSError:
             return False

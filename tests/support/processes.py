@@ -180,6 +180,9 @@ class Agent:
             'level = "debug"',
             'format = "json"',
         ]
+        if "kkmserver" in self.settings:  # the KkmServer-compatible API (docs/kkmserver.md)
+            lines += ["[kkmserver]"]
+            lines += [f"{k} = {_toml(v)}" for k, v in self.settings["kkmserver"].items()]
         path = self.workdir / "agent.toml"
         path.write_text("\n".join(lines) + "\n")
         return path

@@ -1,0 +1,1 @@
+"""A KkmServer-compatible ``POST /Execute`` (docs/kkmserver.md): CRMs written for it, unchanged."""
