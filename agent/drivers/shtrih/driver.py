@@ -517,6 +517,10 @@ class ShtrihDriver:
     async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
 
+        A receipt with ``correction`` is a correction receipt: FF35 first, and 1173 and
+        1174/1178 in the same FF0C (docs/corrections.md; the sequence is unconfirmed on
+        hardware).
+
         The mark travels as tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
         FF0C as the cashier's tags; the buyer's contact (1008) goes in an FF0C of its own,
         masked in the frame log. In steady state a one-item receipt is three round trips
