@@ -110,10 +110,51 @@ class Killer:
                 self.kills += 1
                 self.agent.start(wait=False)
                 next_kill = time.monotonic() + self.rng.uniform(0.3, 1.5)
-            if not self.cut and self.kills >= 2:
-                self.cut = True
-                self.sim.post("/power/cut", {"on_command": "FF45", "after": True})
             time.sleep(0.02)
+
+
+def _storm(
+    agent: Agent, sim: Simulator, killer: Killer, rng: random.Random, expected: dict[str, str]
+) -> str:
+    """Warm up, then the payments under kills and one cut; returns the late ones' paid_at."""
+    # The shift opens for the first (ordinary) payment: "two days ago" is another shift.
+    wait_until(lambda: _submit(agent, receipt("warm-up", COFFEE)), timeout_s=30, what="warm-up")
+    wait_until(
+        lambda: (_result(agent, "warm-up") or {}).get("status") == "done",
+        timeout_s=30,
+        what="the warm-up receipt",
+    )
+    paid_at = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    sim.post("/power/cut", {"on_command": "FF45", "after": True})  # the next close, once
+    killer.cut = True
+    killer.armed.set()
+    try:
+        for i in range(RECEIPTS):
+            request_id = f"late-storm-{i:02d}"
+            body = receipt(request_id, COFFEE, pay=("cash", "card")[i % 2])
+            if _is_late(i):
+                body["paid_at"] = paid_at
+            wait_until(
+                lambda body=body: _submit(agent, body),
+                timeout_s=60,
+                interval_s=0.05,
+                what=request_id,
+            )
+            expected[request_id] = "correction" if _is_late(i) else "receipt"
+            time.sleep(rng.uniform(0, 0.05))
+        wait_until(lambda: killer.kills >= MIN_KILLS, timeout_s=60, what=f"{MIN_KILLS} kills")
+        wait_until(lambda: killer.is_power_back, timeout_s=60, what="the cut and power back")
+    finally:
+        killer.armed.clear()  # no more kills; crash points still fire, and it restarts the agent
+        sim.post("/power/disarm")
+        sim.post("/power/back")
+
+    def all_final() -> bool:
+        results = [_result(agent, request_id) for request_id in expected]
+        return all(r is not None and r["status"] not in {"pending", "printing"} for r in results)
+
+    wait_until(all_final, timeout_s=120, interval_s=0.5, what="every payment final")
+    return paid_at
 
 
 def test_late_and_ordinary_payments_under_kills_get_one_document_of_the_right_type(
@@ -131,44 +172,14 @@ def test_late_and_ordinary_payments_under_kills_get_one_document_of_the_right_ty
     killer.thread.start()  # restarts the agent after its crash points from the start
     expected: dict[str, str] = {"warm-up": "receipt"}
     try:
-        # The shift opens for the first (ordinary) payment: "two days ago" is another shift.
-        wait_until(lambda: _submit(agent, receipt("warm-up", COFFEE)), timeout_s=30, what="warm-up")
-        wait_until(
-            lambda: (_result(agent, "warm-up") or {}).get("status") == "done",
-            timeout_s=30,
-            what="the warm-up receipt",
-        )
-        paid_at = (datetime.now(UTC) - timedelta(days=2)).isoformat()
-        killer.armed.set()
-        for i in range(RECEIPTS):
-            request_id = f"late-storm-{i:02d}"
-            body = receipt(request_id, COFFEE, pay=("cash", "card")[i % 2])
-            if _is_late(i):
-                body["paid_at"] = paid_at
-            wait_until(
-                lambda body=body: _submit(agent, body),
-                timeout_s=60,
-                interval_s=0.05,
-                what=request_id,
-            )
-            expected[request_id] = "correction" if _is_late(i) else "receipt"
-            time.sleep(rng.uniform(0, 0.05))
-        wait_until(lambda: killer.kills >= MIN_KILLS, timeout_s=60, what=f"{MIN_KILLS} kills")
+        paid_at = _storm(agent, sim, killer, rng, expected)
     finally:
-        killer.armed.clear()  # no more kills; crash points still fire, and it restarts the agent
-        sim.post("/power/disarm")  # a cut armed but not fired: none may land later
-        sim.post("/power/back")
-
-    def all_final() -> bool:
-        results = [_result(agent, request_id) for request_id in expected]
-        return all(r is not None and r["status"] not in {"pending", "printing"} for r in results)
-
-    try:
-        wait_until(all_final, timeout_s=120, interval_s=0.5, what="every payment final")
-    finally:
+        # Whatever failed: no killer may outlive the test and restart an agent after it.
         killer.stop.set()
         killer.thread.join(timeout=10)
     assert not killer.errors, killer.errors
+    if not agent.is_alive():
+        agent.start()
     results = {request_id: _result(agent, request_id) for request_id in expected}
     assert {r["status"] for r in results.values() if r} == {"done"}, results
     assert "Traceback" not in (agent.workdir / "agent.log").read_text()
