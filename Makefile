@@ -5,6 +5,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# pytest on PYTEST_WORKERS processes (pytest-xdist; tests/support/parallel.py says how the
+# tests are spread). Most tests wait on real processes, so 3 workers beat 2 even on 2 cores.
+# PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 3
+PARALLEL := -n $(PYTEST_WORKERS)
+
 .PHONY: test lint unit soak demo bench clean browser
 
 $(STAMP): pyproject.toml
@@ -36,10 +42,10 @@ browser:
 	fi
 
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 unit: $(STAMP)
-	$(BIN)/pytest -m "not sim and not broker and not e2e and not slow"
+	$(BIN)/pytest $(PARALLEL) -m "not sim and not broker and not e2e and not slow"
 
 soak: $(STAMP)
 	FISCAL_EDGE_SOAK=1 $(BIN)/pytest -m soak tests/soak

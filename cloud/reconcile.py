@@ -8,7 +8,9 @@ module gives rows and totals (docs/contract.md, cloud HTTP API, totals v1.1):
 - a request with no document (no result, or rejected / failed / unknown) is ``crm_only``;
 - a calculation document nobody sent (printed by hand, or by another program, or a result
   for an id the cloud never sent) is ``register_only``. A person may adopt it into the CRM:
-  the row keeps status ``register_only`` and carries ``adopted`` (who, why, when), and its
+  the row keeps status ``register_only`` and carries ``adopted`` (who, why, when). When the
+  agent reported the document's payment split (contract v1.1 ``payments``, as the FN keeps
+  it) the CRM's totals take it in by that split, so it leaves no difference; without one its
   amount is shown as ``adopted_total`` beside the difference, which it stays part of.
 
 Totals, per payment kind and summed, sales minus refunds, cash net of change:
@@ -164,13 +166,6 @@ def _index_outcomes(results: Iterable[RequestOutcome]) -> dict[str, RequestOutco
     return outcomes
 
 
-def _row_time(row: Row) -> datetime:
-    if row.crm is not None:
-        return row.crm.at
-    assert row.fiscal is not None
-    return row.fiscal.issued_at
-
-
 def _calculation_documents(
     shift: ShiftWindow, documents: Iterable[RegisterDocument]
 ) -> tuple[list[RegisterDocument], dict[str, RegisterDocument]]:
@@ -189,10 +184,11 @@ def _calculation_documents(
 class _Rows:
     """The rows being built, the documents already on a row and the ids already seen."""
 
-    __slots__ = ("corrections", "fixed_later", "printed", "rows", "seen")
+    __slots__ = ("corrections", "fixed_later", "keys", "printed", "rows", "seen")
 
     def __init__(self) -> None:
         self.rows: list[Row] = []
+        self.keys: list[tuple[datetime, str]] = []  # each row's (time, id), to sort them by
         self.printed: set[tuple[str, int]] = set()
         self.seen: set[str] = set()
         self.fixed_later = PaymentTotals()  # this shift's payments printed as corrections
@@ -206,6 +202,20 @@ class _Rows:
             self.fixed_later = self.fixed_later + _paid(req)
         if is_printed_here:
             self.corrections = self.corrections + _paid(req)
+
+    def add(self, row: Row, at: datetime) -> None:
+        """Append a row and its sort key."""
+        self.rows.append(row)
+        self.keys.append((at, row.id))
+
+    def in_order(self) -> list[Row]:
+        """The rows by time, then id.
+
+        The key is kept as each row is built: a key function called on 100,000 rows would
+        cost as much as building them.
+        """
+        keys, rows = self.keys, self.rows
+        return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
 
 
 def _paid(req: CrmRequest) -> PaymentTotals:
@@ -244,7 +254,7 @@ def _request_rows(
     club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
     start = shift.claims_from if shift.claims_from is not None else shift.opened_at
     end = shift.claims_until
-    seen, rows, printed = out.seen, out.rows, out.printed
+    seen, rows, keys, printed = out.seen, out.rows, out.keys, out.printed
     get_outcome, get_marked = outcomes.get, by_mark.get
     cash = card = prepaid = 0
     matched, crm_only, refund = RowStatus.MATCHED, RowStatus.CRM_ONLY, Kind.REFUND
@@ -277,6 +287,7 @@ def _request_rows(
                 cash, card, prepaid = cash - paid_cash, card - pay.card, prepaid - pay.prepaid
             else:
                 cash, card, prepaid = cash + paid_cash, card + pay.card, prepaid + pay.prepaid
+        keys.append((when, request_id))
         if fiscal is None:
             rows.append(Row(request_id, crm_only, req, None, outcome))
             continue
@@ -296,8 +307,12 @@ def _register_rows(
     outcomes: dict[str, RequestOutcome],
     calc_docs: list[RegisterDocument],
     out: _Rows,
-) -> Kopecks:
-    """A row for every document of the shift nobody sent; returns the adopted ones' sum."""
+) -> tuple[PaymentTotals, Kopecks]:
+    """A row for every document of the shift nobody sent.
+
+    Returns what the adopted documents add to the CRM's side (those with a payment split)
+    and the sum of those adopted without one (they stay in the difference).
+    """
     # A result for an id the cloud never sent (a POS on the agent's local API): the register
     # printed it, the CRM did not send it.
     for request_id, outcome in outcomes.items():
@@ -307,25 +322,34 @@ def _register_rows(
         if not shift.holds_document(fiscal.fn, fiscal.shift):
             continue
         out.printed.add((fiscal.fn, fiscal.fd))
-        out.rows.append(Row(id=request_id, status=RowStatus.REGISTER_ONLY, crm=None, fiscal=fiscal))
+        out.add(
+            Row(id=request_id, status=RowStatus.REGISTER_ONLY, crm=None, fiscal=fiscal),
+            fiscal.issued_at,
+        )
     adopted = 0
+    taken_in = _Sum()
     for doc in calc_docs:
         key = (doc.fn, doc.fd)
         if key in out.printed:
             continue
         out.printed.add(key)
-        if doc.adopted is not None and doc.total is not None:
-            adopted += -doc.total if doc.kind is Kind.REFUND else doc.total
-        out.rows.append(
+        if doc.adopted is not None and doc.kind is not None:
+            pay = doc.payments
+            if pay is not None:  # the FN's split (cash net of change): the CRM takes it in
+                taken_in.add(doc.kind, pay.cash, pay.card, pay.prepaid, None)
+            elif doc.total is not None:
+                adopted += -doc.total if doc.kind is Kind.REFUND else doc.total
+        out.add(
             Row(
                 id=doc.doc_id,
                 status=RowStatus.REGISTER_ONLY,
                 crm=None,
                 fiscal=document_fiscal(doc),
                 adopted=doc.adopted,
-            )
+            ),
+            doc.issued_at,
         )
-    return Kopecks(adopted)
+    return taken_in.totals(), Kopecks(adopted)
 
 
 def reconcile(
@@ -352,7 +376,8 @@ def reconcile(
     calc_docs, by_mark = _calculation_documents(shift, documents)
     out = _Rows()
     crm_register = _request_rows(shift, requests, outcomes, by_mark, out)
-    adopted = _register_rows(shift, outcomes, calc_docs, out)
+    taken_in, adopted = _register_rows(shift, outcomes, calc_docs, out)
+    crm_register += taken_in
 
     app = _Sum()
     for tx in transactions:
@@ -360,8 +385,7 @@ def reconcile(
             pay = tx.payments
             app.add(tx.kind, pay.cash, pay.card, pay.prepaid, tx.total)
 
-    rows = out.rows
-    rows.sort(key=lambda row: (_row_time(row), row.id))
+    rows = out.in_order()
     counters = shift.counters
     z_register = z_total(counters) if counters is not None else None
     totals = Totals(

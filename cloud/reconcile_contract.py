@@ -145,6 +145,15 @@ def document_from_contract(
         total=_kopecks(document.total) if document.total is not None else None,
         mark=document.mark,
         adopted=adopted,
+        payments=(
+            Payments(
+                cash=_kopecks(document.payments.cash),
+                card=_kopecks(document.payments.card),
+                prepaid=_kopecks(document.payments.prepaid),
+            )
+            if document.payments is not None
+            else None
+        ),
     )
 
 

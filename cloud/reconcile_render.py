@@ -142,7 +142,7 @@ def render_reconciliation(
     if totals.adopted_total:
         lines.append(
             f"adopted into the CRM: {format_kopecks(totals.adopted_total)} "
-            "(register-only documents, still in the difference)"
+            "(register-only documents without a payment split, still in the difference)"
         )
     if totals.fixed_later_total.total:
         lines.append(

@@ -20,13 +20,9 @@ from typing import ClassVar
 from agent.contract import ShiftReport, money_to_kopecks
 from cloud.reconcile import chain_windows, reconcile
 from cloud.reconcile_contract import (
-    document_from_contract,
-    outcome_from_contract,
-    request_from_contract,
     window_from_report,
 )
 from cloud.reconcile_model import (
-    Adoption,
     AppTransaction,
     Kind,
     Kopecks,
@@ -130,43 +126,24 @@ async def load_reconciliation(
     window = _pick(windows, shift)
     if window is None:
         raise NoShift(club, agent, shift)
-    requests = [
-        request_from_contract(
-            rec.request,
-            club=club,
-            agent=agent,
-            received_at=rec.received_at,
-            paid_at=rec.paid_at,
-        )
-        for rec in await store.requests(club, agent)
-    ]
-    results = [outcome_from_contract(rec.result) for rec in await store.results(club, agent)]
-    documents = [
-        document_from_contract(
-            rec.document,
-            adopted=(
-                Adoption(
-                    by=rec.adoption.by,
-                    reason=rec.adoption.reason,
-                    at=rec.adoption.at,
-                    role=rec.adoption.role,
-                )
-                if rec.adoption is not None
-                else None
-            ),
-        )
-        for rec in await store.documents(club, agent, window.number)
-    ]
-    transactions = [app_transaction(tx) for tx in await store.transactions(club)]
+    start = window.claims_from if window.claims_from is not None else window.opened_at
+    inputs = await store.shift_inputs(
+        club, agent, shift=window.number, start=start, end=window.claims_until
+    )
     return reconcile(
-        window, requests, results, documents, transactions, ofd_url_template=ofd_url_template
+        window,
+        inputs.requests,
+        inputs.results,
+        inputs.documents,
+        inputs.transactions,
+        ofd_url_template=ofd_url_template,
     )
 
 
 async def club_agents(store: CloudStore, club: str) -> list[str]:
     """The club's agents: those with a health, then those the CRM sent requests to."""
     names = [record.agent for record in await store.agents() if record.club == club]
-    for rec in await store.requests(club):
-        if rec.agent not in names:
-            names.append(rec.agent)
+    for name in await store.request_agents(club):
+        if name not in names:
+            names.append(name)
     return names

@@ -50,6 +50,7 @@ from firmware_sim.state import (
     DocumentTags,
     FnDocument,
     Item,
+    OfdBacklog,
     OpenReceipt,
     ReceiptKind,
     ShiftCounters,
@@ -154,6 +155,7 @@ class Device:
         self._reading: list[bytes] = []  # FF3B answers left of the document FF3A chose
         self._now: datetime | None = None
         self._revision = 0
+        self._drawer_openings = 0  # 0x28 pulses since start (not durable: no document)
         self.last_refusal: Refusal | None = None
         self._handlers: dict[int, Callable[[bytes], bytes]] = {
             Command.SHORT_STATUS: self._short_status,
@@ -163,6 +165,7 @@ class Device:
             Command.READ_OPERATING_REGISTER: self._read_operating_register,
             Command.WRITE_TABLE: self._write_table,
             Command.READ_TABLE: self._read_table,
+            Command.OPEN_DRAWER: self._open_drawer,
             Command.X_REPORT: self._x_report,
             Command.Z_REPORT: self._z_report,
             Command.CASH_IN: self._cash_in,
@@ -180,6 +183,7 @@ class Device:
             Command.FN_FIND_DOCUMENT: self._fn_find_document,
             Command.FN_WRITE_TLV: self._fn_write_tlv,
             Command.FN_BEGIN_CORRECTION: self._fn_begin_correction,
+            Command.FN_STATE_REPORT: self._fn_state_report,
             Command.FN_EXCHANGE_STATUS: self._fn_exchange_status,
             Command.FN_READ_DOCUMENT: self._fn_read_document,
             Command.FN_READ_TLV: self._fn_read_tlv,
@@ -323,6 +327,7 @@ class Device:
             "unsent_docs": self._last_fd() - self._ofd_acked_fd,
             "paper": self._has_paper,
             "cash_in_drawer": self._money.get(241, 0),
+            "drawer_openings": self._drawer_openings,
             "tax_mode": self.tax_mode,
         }
 
@@ -614,6 +619,19 @@ class Device:
             self._check_paper()
             self._print_interrupted = False
             self._start_printing()
+        return bytes([op])
+
+    def _open_drawer(self, body: bytes) -> bytes:
+        """0x28: pwd, drawer(1) -> op. Pulses the drawer port: no document, no FD."""
+        reader = RequestReader(body, error=ErrorCode.BAD_PARAMETERS)
+        password = reader.uint(4)
+        drawer = reader.uint(1)
+        reader.end()
+        op = self._operator(password)
+        if drawer > 1:
+            raise Refusal(ErrorCode.BAD_PARAMETERS, f"no drawer {drawer}")
+        self._drawer_openings += 1
+        self._revision += 1
         return bytes([op])
 
     def _x_report(self, body: bytes) -> bytes:
@@ -992,6 +1010,48 @@ class Device:
             + le(min(unsent, 0xFFFF), 2)
             + le(first.fd if first else 0, 4)
             + (fn_datetime(first.issued_at) if first else bytes(5))
+        )
+
+    def _fn_state_report(self, body: bytes) -> bytes:
+        """FF38: the calculation-state report, an FD of type 21 recording the OFD backlog.
+
+        Answer: FD(4), FP(4), unsent FDs(4), the first unsent one's date YY MM DD (zeros
+        when none). Refused while printing, with a receipt or shift document open, without
+        paper, or in a shift past 24 hours (FN 0x16), as the FN refuses any document there.
+        """
+        self._fn_password(body)
+        self._check_not_busy()
+        self._check_no_receipt()
+        if self._pending_shift is not None:
+            raise Refusal(ErrorCode.FN_BAD_STATE, "a shift document is begun")
+        clock = self._clock()
+        self._check_fn_alive(clock)
+        if self._is_shift_open and self._is_expired(clock):
+            raise Refusal(ErrorCode.FN_SHIFT_OVER_24H, "shift open for more than 24 hours")
+        self._check_paper()
+        first = self._first_unsent()
+        unsent = self._last_fd() - self._ofd_acked_fd
+        doc = self._append(
+            FnDocument(
+                fd=self._last_fd() + 1,
+                type=DocType.CALCULATION_STATE,
+                fp=0,
+                issued_at=clock,
+                shift=self._shift_number,
+                backlog=OfdBacklog(
+                    count=unsent,
+                    first_fd=first.fd if first else 0,
+                    first_at=first.issued_at if first else None,
+                ),
+            )
+        )
+        self._bump(152)
+        self._start_printing()
+        return (
+            le(doc.fd, 4)
+            + le(doc.fp, 4)
+            + le(unsent, 4)
+            + (fn_date(first.issued_at.date()) if first else bytes(3))
         )
 
     def _check_can_read(self) -> None:

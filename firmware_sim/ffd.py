@@ -35,12 +35,15 @@ class Tag(IntEnum):
     USER_REQUISITE = 1084  # STLV: 1085 name, 1086 value
     USER_REQUISITE_NAME = 1085  # String <= 64
     USER_REQUISITE_VALUE = 1086  # String <= 256
+    UNSENT_COUNT = 1097  # U32: FDs without an OFD ticket (calculation-state report)
+    FIRST_UNSENT_AT = 1098  # UnixTime: the first of them
     VAT_STANDARD = 1102  # VLN: the receipt's VAT at 20 % (and 22 %)
     VAT_10 = 1103  # VLN: VAT at 10 %
     TURNOVER_VAT_0 = 1104  # VLN: the amount settled at 0 %
     TURNOVER_NO_VAT = 1105  # VLN: the amount settled without VAT
     VAT_STANDARD_CALCULATED = 1106  # VLN: VAT at 20/120 (and 22/122)
     VAT_10_110 = 1107  # VLN: VAT at 10/110
+    FIRST_UNSENT_FD = 1116  # U32: the first of them
     VAT_RATE = 1199  # Byte
     ITEM_VAT = 1200  # VLN: the VAT of one item line (tax mode 1: the host's sum)
     CORRECTION_TYPE = 1173  # Byte: 0 self-initiated, 1 by the tax authority's order

@@ -204,6 +204,18 @@ def _receipt_body(doc: FnDocument) -> list[bytes]:
     return out
 
 
+def _backlog_body(doc: FnDocument) -> list[bytes]:
+    """1097, then 1098 and 1116 when something is unsent: a calculation-state report."""
+    backlog = doc.backlog
+    assert backlog is not None
+    out = [tlv(Tag.UNSENT_COUNT, _u32(backlog.count))]
+    if backlog.first_at is not None:
+        wall_clock_as_utc = backlog.first_at.replace(tzinfo=UTC)
+        out.append(tlv(Tag.FIRST_UNSENT_AT, _u32(int(wall_clock_as_utc.timestamp()))))
+        out.append(tlv(Tag.FIRST_UNSENT_FD, _u32(backlog.first_fd)))
+    return out
+
+
 def document_tlvs(doc: FnDocument, *, fn_serial: str) -> list[bytes]:
     """The document's top-level TLVs in FF3B order (the document's own STLV header excluded)."""
     wall_clock_as_utc = doc.issued_at.replace(tzinfo=UTC)
@@ -220,6 +232,8 @@ def document_tlvs(doc: FnDocument, *, fn_serial: str) -> list[bytes]:
         out += _receipt_body(doc)
     if doc.type is DocType.CORRECTION:
         out += _correction_tags(doc.tags)
+    if doc.backlog is not None:
+        out += _backlog_body(doc)
     return out + _user_tags(doc.tags)
 
 

@@ -112,6 +112,7 @@ class DocType(Enum):
     RECEIPT = "receipt"
     CLOSE_SHIFT = "close_shift"
     CORRECTION = "correction"  # a correction receipt (FFD form 31)
+    CALCULATION_STATE = "calculation_state"  # FF38: отчёт о текущем состоянии расчётов
 
     @property
     def fn_code(self) -> int:
@@ -125,6 +126,7 @@ _FN_CODES = {
     DocType.RECEIPT: 3,
     DocType.CLOSE_SHIFT: 5,
     DocType.CORRECTION: 31,  # the FFD form code; what a real FF0A/FF3A gives is unconfirmed
+    DocType.CALCULATION_STATE: 21,
 }
 
 RECEIPT_TYPES = frozenset({DocType.RECEIPT, DocType.CORRECTION})
@@ -242,6 +244,15 @@ class ShiftCounters:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OfdBacklog:
+    """What a calculation-state report records: FDs without an OFD ticket when it was made."""
+
+    count: int  # tag 1097
+    first_fd: int  # tag 1116; 0 when nothing was unsent
+    first_at: datetime | None  # tag 1098; None when nothing was unsent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FnDocument:
     """One fiscal document on the FN tape."""
 
@@ -260,6 +271,7 @@ class FnDocument:
     tax_system: int | None = None  # tag 1055 bit (FF45 only)
     counters: ShiftCounters | None = None  # close-shift only
     vat: tuple[VatRow, ...] = ()  # receipt only: rows present, in row order; () before VAT
+    backlog: OfdBacklog | None = None  # calculation-state report only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -426,6 +438,14 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
     if doc.tags.mark is not None:
         entry["mark"] = doc.tags.mark.value
         entry["mark_name"] = doc.tags.mark.name
+    if doc.backlog is not None:
+        entry["backlog"] = {
+            "unsent_docs": doc.backlog.count,
+            "first_unsent_fd": doc.backlog.first_fd or None,
+            "first_unsent_at": None
+            if doc.backlog.first_at is None
+            else doc.backlog.first_at.isoformat(),
+        }
     if doc.counters is not None:
         c = doc.counters
         entry["counters"] = {

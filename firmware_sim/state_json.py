@@ -17,6 +17,7 @@ from firmware_sim.state import (
     FnDocument,
     Item,
     Mark,
+    OfdBacklog,
     ReceiptKind,
     ShiftCounters,
     SignTotals,
@@ -175,6 +176,7 @@ def document_to_json(doc: FnDocument) -> dict[str, Any]:
         "tax_system": doc.tax_system,
         "counters": None if doc.counters is None else _counters_to_json(doc.counters),
         "vat": _vat_to_json(doc.vat),
+        "backlog": None if doc.backlog is None else _backlog_to_json(doc.backlog),
     }
 
 
@@ -198,6 +200,23 @@ def document_from_json(raw: dict[str, Any]) -> FnDocument:
         tax_system=raw["tax_system"],
         counters=None if raw["counters"] is None else _counters_from_json(raw["counters"]),
         vat=_vat_from_json(raw.get("vat")),
+        backlog=_backlog_from_json(raw.get("backlog")),
+    )
+
+
+def _backlog_to_json(backlog: OfdBacklog) -> dict[str, Any]:
+    return {
+        "count": backlog.count,
+        "first_fd": backlog.first_fd,
+        "first_at": None if backlog.first_at is None else backlog.first_at.isoformat(),
+    }
+
+
+def _backlog_from_json(raw: dict[str, Any] | None) -> OfdBacklog | None:
+    if raw is None:
+        return None
+    return OfdBacklog(
+        count=raw["count"], first_fd=raw["first_fd"], first_at=_parse_dt(raw["first_at"])
     )
 
 

@@ -40,6 +40,7 @@ MISC_INTERVAL_S = 1.0
 CLOSE_TIMEOUT_S = 2.0
 """How long a clean DISCONNECT may take before the socket is closed anyway."""
 _SSL_READS_MAX = 1000  # bytes decrypted ahead of the socket's readiness; bounded to be safe
+_PLAIN_READS_MAX = 256  # packets read in one wake of a plain socket; then the loop runs others
 
 _T = TypeVar("_T")
 
@@ -63,6 +64,16 @@ def _fail(future: asyncio.Future[_T], exc: BaseException) -> None:
 async def _first(*futures: asyncio.Future[Any]) -> None:
     """Wait until one of ``futures`` is done; cancels none of them."""
     await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+
+
+def _has_bytes(sock: object) -> bool:
+    """Whether a plain socket has bytes to read now (a peek that never blocks)."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))  # type: ignore[attr-defined]
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # let paho's own read meet the error and report the loss
 
 
 def _close_abandoned_sockets(trace: TracebackType | None) -> None:
@@ -390,6 +401,13 @@ class Connection:
         client.loop_read()
         sock = client.socket()
         if not isinstance(sock, ssl.SSLSocket):
+            # paho reads one packet a call: take what else has arrived now, so a backlog
+            # costs one loop wake per burst rather than one per message.
+            for _ in range(_PLAIN_READS_MAX):
+                if client.socket() is not sock or not _has_bytes(sock):
+                    return
+                if client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    return
             return
         tls: ssl.SSLSocket = sock
         # TLS may have decrypted more than paho took; the fd will not signal it again.

@@ -87,7 +87,7 @@ class MqttLink:
         self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
         self._hooks: list[OnConnect] = []
         self._conn: Connection | None = None
-        self._protocol = Protocol.V5
+        self._protocol = settings.first_protocol
         self._has_v5_worked = False
         self._attempts = 0
         self._failures = 0
@@ -310,6 +310,31 @@ class MqttLink:
             self._queue.put_nowait(None)  # wake every other receiver too
             raise LinkClosed(self.settings.url)
         return message
+
+    @property
+    def pending(self) -> int:
+        """Deliveries received and not yet taken by ``receive``."""
+        return self._queue.qsize()
+
+    def receive_ready(self, limit: int) -> list[Incoming]:
+        """Up to ``limit`` deliveries already received, without waiting (maybe none).
+
+        For a consumer that batches: after one ``receive()`` it takes what else is there.
+
+        Raises:
+            LinkClosed: the link was stopped and nothing is left.
+        """
+        ready: list[Incoming] = []
+        queue = self._queue
+        while len(ready) < limit and not queue.empty():
+            message = queue.get_nowait()
+            if message is None:
+                queue.put_nowait(None)  # the stop mark stays for every other receiver
+                if not ready:
+                    raise LinkClosed(self.settings.url)
+                break
+            ready.append(message)
+        return ready
 
     async def messages(self) -> AsyncIterator[Incoming]:
         """Deliveries in order until the link is stopped (see ``receive``)."""

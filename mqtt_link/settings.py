@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mqtt_link.errors import TlsSetupFailed
+from mqtt_link.policy import Protocol
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -48,6 +49,10 @@ class LinkSettings:
     ``subscriptions_v311`` replaces ``subscriptions`` on a 3.1.1 connection when it is not
     None: shared subscriptions (``$share/group/filter``) are MQTT 5's, so a 3.1.1 connection
     subscribes to the plain filters instead.
+
+    ``first_protocol`` is what the link tries first (then the policy of ``policy.py``): a
+    client that needs nothing of MQTT 5 may start with 3.1.1, whose packets paho reads in
+    half the time (no properties to decode on every PUBLISH).
     """
 
     url: str
@@ -62,6 +67,7 @@ class LinkSettings:
     will: Will | None = None
     subscriptions: tuple[str, ...] = ()
     subscriptions_v311: tuple[str, ...] | None = None
+    first_protocol: Protocol = Protocol.V5
     backoff_min_s: float = 0.5
     backoff_max_s: float = 60.0
     connect_timeout_s: float = 5.0

@@ -187,6 +187,23 @@ def agent_paths() -> dict[str, Any]:
                 body="CashCommand",
             )
         },
+        "/api/v1/drawer": {
+            "post": operation(
+                "postDrawer",
+                "agent",
+                "Open the cash drawer",
+                {
+                    "200": ("CommandOutcome", "opened: status done"),
+                    "409": (ERROR, "the register refused it"),
+                    "503": (ERROR, UNAVAILABLE),
+                    "504": (ERROR, "the register did not finish in time (register_timeout)"),
+                },
+                description=(
+                    "No body. Between receipts, behind the register lock; no document and no"
+                    " outbox row, so a resend opens the drawer again."
+                ),
+            )
+        },
         "/api/v1/health": {
             "get": operation(
                 "getHealth",

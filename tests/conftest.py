@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.broker",  # fixtures broker and broker_factory
     "tests.support.process_fixtures",  # fixtures start_sim and start_agent
     "tests.support.browser",  # fixture browser (headless chromium, or a skip)
+    "tests.support.parallel",  # under pytest-xdist: long tests first, the heaviest one at a time
 ]
 
 
@@ -34,8 +35,23 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
 SOAK_ENV = "FISCAL_EDGE_SOAK"
 
 
+PROPERTY_TIMEOUT_S = 60
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Soak runs take many minutes: they run under ``make soak`` only (it sets FISCAL_EDGE_SOAK)."""
+    """Soak runs take many minutes: they run under ``make soak`` only (it sets FISCAL_EDGE_SOAK).
+
+    A property test (hypothesis) runs its body for a hundred examples or more, so its time is
+    that many times the body's and grows with the machine's load; the suite's 5 s timeout,
+    a guard against a hang, would cut it off on a busy machine (seen on 2 cores shared by the
+    parallel workers). One without a timeout of its own gets PROPERTY_TIMEOUT_S.
+    """
+    for item in items:
+        function = getattr(item, "obj", None)
+        if getattr(function, "is_hypothesis_test", False) and not item.get_closest_marker(
+            "timeout"
+        ):
+            item.add_marker(pytest.mark.timeout(PROPERTY_TIMEOUT_S))
     if os.environ.get(SOAK_ENV):
         return
     skip = pytest.mark.skip(reason=f"a soak run: `make soak` runs it (sets {SOAK_ENV}=1)")

@@ -25,6 +25,10 @@ SCRIPT = REPO / "scripts" / "gen_api_docs.py"
 CONTRACT = REPO / "docs" / "contract.md"
 FIX = "run .venv/bin/python scripts/gen_api_docs.py and commit the result"
 
+# Rendering both documents from the models takes a second or two of CPU, more on a busy
+# machine (the suite runs on parallel workers): more than the suite's 5 s guard allows.
+pytestmark = pytest.mark.timeout(60)
+
 
 @pytest.fixture(scope="module")
 def generator() -> ModuleType:

@@ -20,7 +20,7 @@ from agent.contract._types import (
     money_to_kopecks,
 )
 from agent.contract.commands import CashCommand, CommandOutcome, ResolveCommand, ShiftCommand
-from agent.contract.documents import DOCUMENT_TYPE_NAMES, FiscalDocument
+from agent.contract.documents import DOCUMENT_TYPE_NAMES, DocumentPayments, FiscalDocument
 from agent.contract.errors import ErrorBody, ErrorInfo, field_path
 from agent.contract.fingerprint import canonical_json, request_fingerprint
 from agent.contract.health import (
@@ -54,6 +54,7 @@ __all__ = [
     "CategoryName",
     "CommandOutcome",
     "Customer",
+    "DocumentPayments",
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",

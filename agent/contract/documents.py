@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.contract._types import Money, ReceiptKindName, Timestamp
 
-__all__ = ["DOCUMENT_TYPE_NAMES", "FiscalDocument"]
+__all__ = ["DOCUMENT_TYPE_NAMES", "DocumentPayments", "FiscalDocument"]
 
 DOCUMENT_TYPE_NAMES: Final[Mapping[int, str]] = MappingProxyType(
     {
@@ -34,17 +34,32 @@ DOCUMENT_TYPE_NAMES: Final[Mapping[int, str]] = MappingProxyType(
 """``type`` by FFD form code (tag 1000 values); another code is named ``"fd_type_<N>"``."""
 
 
+class DocumentPayments(BaseModel):
+    """A receipt's payment split as the FN keeps it (v1.1).
+
+    ``cash`` is tag 1031, the cash kept (net of change: the FN stores no change); ``card``
+    tag 1081, electronic; ``prepaid`` tag 1215, an earlier advance offset. Each is "0.00"
+    when the receipt has none of it.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    cash: Money
+    card: Money
+    prepaid: Money
+
+
 class FiscalDocument(BaseModel):
     """One document of the FN tape.
 
     docs/contract.md v1.1::
 
         fn, fd, doc_id, type ("receipt", "open_shift", "close_shift", ...), kind?, total?,
-        shift, issued_at, mark?
+        shift, issued_at, mark?, payments? {cash, card, prepaid}
 
     ``doc_id`` is ``"<FN>:<FD>"`` on a register with a Russian FN (as in ReceiptResult).
-    ``kind`` and ``total`` are a receipt's; ``mark`` is the request id a receipt carries
-    (absent on one printed by hand). ``type`` is a string so that a document type the agent
+    ``kind``, ``total`` and ``payments`` are a receipt's; ``mark`` is the request id a receipt
+    carries (absent on one printed by hand). ``type`` is a string so that a document type the agent
     learns later does not break an older reader.
     """
 
@@ -62,6 +77,7 @@ class FiscalDocument(BaseModel):
                     "total": "350.00",
                     "shift": 12,
                     "issued_at": "2026-01-05T14:02:00+03:00",
+                    "payments": {"cash": "350.00", "card": "0.00", "prepaid": "0.00"},
                 },
                 {
                     "fn": "9289000100346765",
@@ -84,3 +100,4 @@ class FiscalDocument(BaseModel):
     shift: int
     issued_at: Timestamp
     mark: str | None = None
+    payments: DocumentPayments | None = None  # v1.1: a receipt's split, read from the FN

@@ -34,6 +34,7 @@ __all__ = [
     "NO_VAT_RATES",
     "RECEIPT_TYPES",
     "VAT_RATE_HUNDREDTHS",
+    "CalculationStateReport",
     "CashMovement",
     "ClockZone",
     "DeviceInfo",
@@ -82,6 +83,7 @@ class DocumentType(IntEnum):
     RECEIPT = 3
     BSO = 4
     CLOSE_SHIFT = 5
+    CALCULATION_STATE = 21  # отчёт о текущем состоянии расчётов: the OFD backlog, no money
     CORRECTION = 31  # FFD form code; the number FF0A gives for it is unconfirmed
 
 
@@ -365,6 +367,21 @@ class CashMovement:
     cash_in_drawer: Kopecks
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalculationStateReport:
+    """The FN's calculation-state report (FD type 21): a fiscal document, but no receipt.
+
+    It takes the next FD like any document, so FD arithmetic never counts receipts alone
+    (docs/exactly-once.md). ``oldest_unsent`` is the date of the first document without an
+    OFD ticket (None when nothing waits).
+    """
+
+    fd: int
+    fp: int
+    unsent_docs: int
+    oldest_unsent: date | None
+
+
 class FiscalDriver(Protocol):
     """One fiscal register, one request in flight at a time.
 
@@ -444,6 +461,21 @@ class FiscalDriver(Protocol):
 
     async def x_report(self) -> None:
         """Print an X report (no fiscal document)."""
+        ...
+
+    async def calculation_state_report(self) -> CalculationStateReport:
+        """Make and print the FN's calculation-state report (a fiscal document, FD type 21).
+
+        Raises :class:`agent.drivers.errors.CommandNotSupported` on a register without one.
+        """
+        ...
+
+    async def open_drawer(self) -> None:
+        """Open the cash drawer (no document).
+
+        A register without a drawer port raises
+        :class:`agent.drivers.errors.CommandNotSupported`.
+        """
         ...
 
     async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:

@@ -21,6 +21,7 @@ from agent.drivers.errors import (
 )
 from agent.drivers.interface import (
     RECEIPT_TYPES,
+    CalculationStateReport,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -177,9 +178,8 @@ class FiscalService:
         await self._check_tax_setup()
         ledger = await self._driver.read_ledger()
         last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
-        opened_at = await self._opened_at(ledger)
-        is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
-        if ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at):
+        is_steady, opened_at = await self._steady(ledger)
+        if not is_steady:
             state = await self._driver.read_state()
             if state.is_receipt_open:
                 self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
@@ -200,6 +200,42 @@ class FiscalService:
             clock=ledger.clock,
             shift_opened_at=opened_at,
         )
+
+    async def prepare_next_receipt(self) -> PrintTicket | None:
+        """:meth:`prepare_receipt` for a receipt that follows another at once, steady state only.
+
+        One round trip: the ledger (the FN's last FD, fresh). None, having changed nothing on
+        the register, when it needs more than that (the VAT check of a new link, a receipt
+        left open, the shift guard, a shift whose age cannot be told): then the caller stores
+        what it holds and calls :meth:`prepare_receipt`. Like :meth:`prepare_receipt`'s, the
+        ticket carries the register's clock and the open shift's open time (the late decision).
+        """
+        if self._info is None or not self._is_tax_checked:
+            return None
+        ledger = await self._driver.read_ledger()
+        is_steady, opened_at = await self._steady(ledger)
+        if not is_steady:
+            return None
+        return PrintTicket(
+            fn_serial=ledger.fn_serial,
+            last_fd=ledger.last_fd,
+            cash_in_drawer=None,
+            clock=ledger.clock,
+            shift_opened_at=opened_at,
+        )
+
+    async def _steady(self, ledger: LedgerState) -> tuple[bool, datetime | None]:
+        """Whether the ledger is steady, and the open shift's open time.
+
+        Steady: no receipt is open, the shift's age is known and the guard has nothing to do.
+        The open time is None when the shift is closed or its open document unreadable.
+        """
+        opened_at = await self._opened_at(ledger)
+        is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
+        is_steady = not (
+            ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at)
+        )
+        return is_steady, opened_at
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
@@ -364,6 +400,28 @@ class FiscalService:
         self._emit(report)
         return report
 
+    async def calculation_state_report(self) -> CalculationStateReport:
+        """Print the FN's calculation-state report (an FN document with an FD, no receipt).
+
+        Recovery decides a receipt by its mark, so a report FD in the shift changes nothing
+        there; the receipt count of a shift never comes from FD arithmetic (docs/exactly-once.md).
+        """
+        await self._require_info()
+        report = await self._driver.calculation_state_report()
+        self._log.info(
+            "calculation_state_report",
+            fd=report.fd,
+            unsent=report.unsent_docs,
+            oldest_unsent=report.oldest_unsent.isoformat() if report.oldest_unsent else None,
+        )
+        return report
+
+    async def open_drawer(self) -> None:
+        """Open the cash drawer (no document, no money moves)."""
+        await self._require_info()
+        await self._driver.open_drawer()
+        self._log.info("cash_drawer_opened")
+
     async def guard(self) -> None:
         """Run the shift guard with no receipt waiting (the worker calls this when idle).
 
@@ -508,16 +566,21 @@ class FiscalService:
     async def _receipt_number(
         self, document: FiscalDocument, known: list[FiscalDocument], state: ShiftView
     ) -> int:
-        """The receipt's number within its shift: receipts since the open-shift document."""
+        """The receipt's number within its shift: the receipts since the open-shift document.
+
+        Counted one FD at a time, never as ``FD - open-shift FD``: a shift holds documents
+        that are no receipts (a calculation-state report, FD type 21), so FD arithmetic
+        would number the receipt after one wrong. Only reached for a receipt read without
+        its number (tag 1042); FDs already read are not asked again.
+        """
         open_doc = await self._shift_open_document(state)
         is_shift_changed = any(
             doc.fd > document.fd and doc.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT)
             for doc in known
         )
-        if open_doc is not None and open_doc.fd < document.fd and not is_shift_changed:
-            # Same shift, and only receipts follow the open-shift document (see above).
-            return document.fd - open_doc.fd
         by_fd = {doc.fd: doc for doc in known}
+        if open_doc is not None and not is_shift_changed:
+            by_fd.setdefault(open_doc.fd, open_doc)
         number = 1
         lowest = max(1, document.fd - MAX_SCAN_DOCUMENTS)
         for fd in range(document.fd - 1, lowest - 1, -1):

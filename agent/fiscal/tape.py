@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import structlog
 
     from agent.domain.money import Kopecks
-    from agent.domain.receipt import ReceiptKind
+    from agent.domain.receipt import Payments, ReceiptKind
 
 __all__ = [
     "MAX_TAPE_DOCUMENTS",
@@ -44,8 +44,10 @@ class TapeDocument:
     """One document of the FN tape, as read back whole.
 
     ``type`` is the FFD form code (a :class:`DocumentType`, or the number of one the agent
-    has no name for: 31 is a correction receipt). ``kind``, ``total`` and ``mark`` are a
-    receipt's; ``mark`` is None on a receipt printed past the agent.
+    has no name for: 31 is a correction receipt). ``kind``, ``total``, ``payments`` and
+    ``mark`` are a receipt's; ``mark`` is None on a receipt printed past the agent.
+    ``payments`` is the split the FN keeps (1031 cash net of change, 1081 electronic, 1215
+    prepaid).
     """
 
     fn: str
@@ -57,6 +59,7 @@ class TapeDocument:
     kind: ReceiptKind | None = None
     total: Kopecks | None = None
     mark: str | None = None
+    payments: Payments | None = None
 
     @property
     def doc_id(self) -> str:
@@ -153,4 +156,5 @@ def _tape_document(document: FiscalDocument, *, fn: str, shift: int) -> TapeDocu
         kind=document.kind,
         total=document.total,
         mark=document.mark,
+        payments=document.payments,
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.contract import DOCUMENT_TYPE_NAMES, FiscalDocument, ReceiptKindName, kopecks_to_money
+from agent.contract import (
+    DOCUMENT_TYPE_NAMES,
+    DocumentPayments,
+    FiscalDocument,
+    ReceiptKindName,
+    kopecks_to_money,
+)
 from agent.domain.receipt import ReceiptKind
 
 if TYPE_CHECKING:
@@ -38,4 +44,13 @@ def document_to_contract(document: TapeDocument) -> FiscalDocument:
         shift=document.shift,
         issued_at=document.issued_at,
         mark=document.mark,
+        payments=(
+            None
+            if document.payments is None
+            else DocumentPayments(
+                cash=kopecks_to_money(document.payments.cash),
+                card=kopecks_to_money(document.payments.card),
+                prepaid=kopecks_to_money(document.payments.prepaid),
+            )
+        ),
     )

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import structlog
 
     from agent.config import AgentConfig
-    from agent.drivers.interface import FiscalDocument
+    from agent.drivers.interface import CalculationStateReport, FiscalDocument
     from agent.fiscal.reports import ShiftReportData
     from agent.fiscal.service import FiscalService
     from agent.outbox.store import Outbox, OutboxRow
@@ -237,6 +237,23 @@ class Intake:
             body = shift_report_json(report, request_id=command.id)
             await asyncio.to_thread(self._queue.put, SyncTopic.SHIFT, body)
         return report
+
+    async def ofd_report(self) -> CalculationStateReport:
+        """Print the FN's calculation-state report between receipts (no outbox row).
+
+        An FN document, but no receipt: it has no request id of its own here (the KkmServer
+        adapter keeps it by id, agent.intake.kept_shifts). Raises as :meth:`shift`.
+        """
+        return await self._worker.execute(lambda service: service.calculation_state_report())
+
+    async def open_drawer(self) -> None:
+        """Open the cash drawer between receipts: no document, no outbox row.
+
+        Behind the register lock like every register command, and refused with
+        :class:`agent.fiscal.errors.LineStopped` while a receipt's outcome is open.
+        """
+        await self._worker.execute(lambda service: service.open_drawer())
+        self._log.info("drawer_opened")
 
     # -- a person settles an unknown row --------------------------------------------------
 

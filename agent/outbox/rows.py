@@ -119,21 +119,33 @@ def _opt_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _receipt(raw: dict[str, Any]) -> Receipt:
-    """The stored receipt with its ``paid_at`` and the correction decided with its intent."""
-    receipt = receipt_from_json(raw["payload"])
+def _receipt(raw: dict[str, Any], decoded: Receipt | CashOrder | None) -> Receipt:
+    """The stored receipt with its ``paid_at`` and the correction decided with its intent.
+
+    ``decoded``: the payload as the caller already holds it; the columns still decide its
+    ``paid_at`` and correction (the caller may hold the receipt from before its intent).
+    """
+    receipt = decoded if isinstance(decoded, Receipt) else receipt_from_json(raw["payload"])
     paid_at = _opt_time(raw["paid_at"])
     correction = None
     if raw["correction_on"] is not None:
         settled_on = date.fromisoformat(raw["correction_on"])
         correction = Correction(type=CorrectionType.SELF, settled_on=settled_on)
-    if paid_at is None and correction is None:
+    if paid_at == receipt.paid_at and correction == receipt.correction:
         return receipt
     return replace(receipt, paid_at=paid_at, correction=correction)
 
 
-def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
-    """One row of the outbox table, as a dict of its columns, back as an :class:`OutboxRow`."""
+def _cash(payload: str, decoded: Receipt | CashOrder | None) -> CashOrder:
+    return decoded if isinstance(decoded, CashOrder) else cash_from_json(payload)
+
+
+def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = None) -> OutboxRow:
+    """One row of the outbox table, as a dict of its columns, back as an :class:`OutboxRow`.
+
+    ``decoded``: the payload as the caller already holds it (a row it just stored), so it
+    is not decoded again.
+    """
     kind = RowKind(raw["kind"])
     fiscal = None
     if raw["fiscal_fd"] is not None:
@@ -161,8 +173,8 @@ def row_from_sql(raw: dict[str, Any]) -> OutboxRow:
         id=raw["id"],
         kind=kind,
         state=RowState(raw["state"]),
-        receipt=_receipt(raw) if kind is RowKind.RECEIPT else None,
-        cash=cash_from_json(raw["payload"]) if kind is RowKind.CASH else None,
+        receipt=_receipt(raw, decoded) if kind is RowKind.RECEIPT else None,
+        cash=_cash(raw["payload"], decoded) if kind is RowKind.CASH else None,
         fingerprint=raw["fingerprint"],
         accepted_at=datetime.fromisoformat(raw["accepted_at"]),
         updated_at=datetime.fromisoformat(raw["updated_at"]),

@@ -64,7 +64,13 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     + """
     CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
-    # 5: late payments (docs/corrections.md): when the CRM took the payment; the settlement
+    # 5: the sync queue's index holds droppable entries only (the bound's count and its oldest):
+    # a fiscal entry, one per receipt, no longer writes an index page to the WAL.
+    """
+    DROP INDEX sync_queue_droppable;
+    CREATE INDEX sync_queue_droppable_seq ON sync_queue (seq) WHERE droppable = 1;
+    """,
+    # 6: late payments (docs/corrections.md): when the CRM took the payment; the settlement
     # date a correction receipt names, decided with the intent (NULL: an ordinary receipt);
     # the type of the document signed ("receipt" | "correction").
     """

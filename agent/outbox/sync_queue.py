@@ -41,6 +41,7 @@ __all__ = [
     "SyncStats",
     "SyncTopic",
     "enqueue_in",
+    "enqueue_result_in",
     "enqueue_row_in",
 ]
 
@@ -120,11 +121,20 @@ def row_topic(kind: RowKind) -> SyncTopic:
 
 def enqueue_row_in(db: Database, row_id: str, kind: RowKind, now: str) -> None:
     """Queue a row's result inside the caller's transaction; the row owes it afresh."""
+    enqueue_result_in(db, row_id, kind, now)
+    db.conn.execute("UPDATE outbox SET delivered_at = NULL WHERE id = ?", [row_id])
+
+
+def enqueue_result_in(db: Database, row_id: str, kind: RowKind, now: str) -> None:
+    """Queue a row's result inside the caller's transaction, its row already owing it.
+
+    The caller's own UPDATE of the row sets its ``delivered_at`` to NULL (a move of the row
+    does, in the same statement).
+    """
     db.conn.execute(
         "INSERT INTO sync_queue (topic, ref, queued_at) VALUES (?, ?, ?)",
         [row_topic(kind).value, row_id, now],
     )
-    db.conn.execute("UPDATE outbox SET delivered_at = NULL WHERE id = ?", [row_id])
 
 
 def enqueue_in(

@@ -9,6 +9,15 @@ HTTP adapter's shift and report commands take the same lock). For each row:
 2. store ``printing`` with the FN serial and that FD (the intent) — committed before sending;
 3. send the receipt; on the answer store ``done`` with FN, FD, FP.
 
+Group commit. When another receipt is waiting, the ``done`` of a receipt is stored in the same
+transaction as the next receipt's intent (one fsync, not two): the worker keeps the register's
+answer, reads the next receipt's last FD fresh (steady state only: one round trip that changes
+nothing on the register), and commits both moves at once before that receipt is sent. The
+result is reported only from that commit on. Anything else first stores the ``done`` alone: a
+register command, the guard, a cash movement, a failure, an empty queue. A crash before the
+commit leaves the receipt ``printing`` with its intent, and it is settled by its mark like any
+other (docs/exactly-once.md, "Group commit").
+
 Any failure after step 2 leaves the row in ``printing``; the next attempt (or the next start
 of the process) first asks the register what happened (``FiscalService.resolve``, which reads
 the documents after the intent back from the FN and looks for the row's mark): issued →
@@ -56,7 +65,9 @@ from agent.outbox.store import OutboxError
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from agent.fiscal.service import FiscalService, RegisterSnapshot
+    from agent.domain.receipt import Correction
+    from agent.fiscal.service import FiscalService, PrintTicket, RegisterSnapshot
+    from agent.outbox.orders import FiscalRecord
     from agent.outbox.store import Outbox, OutboxRow
 
 __all__ = ["Condition", "FiscalWorker", "LineStop", "WorkerParams"]
@@ -108,6 +119,15 @@ class _Attempts:
     fresh: OutboxRow | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OwedDone:
+    """A receipt the register signed; its ``done`` is stored with the next receipt's intent."""
+
+    row_id: str
+    record: FiscalRecord
+    next_row: OutboxRow  # the pending receipt whose intent commits it
+
+
 class _RowFinished(Exception):
     """The row reached a final state inside an attempt."""
 
@@ -148,6 +168,8 @@ class FiscalWorker:
         self.is_snapshot_stale = True  # the worker changed the register since the snapshot
         self.is_link_up = False
         self._connected = False
+        self._owed: _OwedDone | None = None  # a done waiting for the next intent's commit
+        self._maybe_more = False  # another row may wait: a commit since the last look, or seen
 
     @property
     def fn_serial(self) -> str | None:
@@ -160,6 +182,7 @@ class FiscalWorker:
 
     def notify(self) -> None:
         """A new row was committed: wake the worker."""
+        self._maybe_more = True
         self._wake.set()
 
     async def run(self) -> None:
@@ -183,7 +206,13 @@ class FiscalWorker:
                 await asyncio.sleep(self._params.wait_poll_s)
 
     async def _step(self, *, is_started: bool) -> None:
-        row = await asyncio.to_thread(self._outbox.next_work)
+        if self._owed is not None:
+            # The next receipt was read when the last one was signed: its intent stores both.
+            await self._process(self._owed.next_row)
+            return
+        self._maybe_more = False  # before the read: a commit during it sets it again
+        row, more = await asyncio.to_thread(self._outbox.next_work_and_more)
+        self._maybe_more = self._maybe_more or more
         if row is not None and row.state is RowState.PRINTING:
             await self._settle(row)
         elif not is_started:
@@ -201,6 +230,7 @@ class FiscalWorker:
         adapter) turns it into its own error answer.
         """
         async with self.register_lock:
+            await self._store_owed()  # a shift report counts every signed receipt
             if self.line is not None:
                 raise LineStopped(self.line.row, self.line.reason)
             await self._ensure_connected()
@@ -357,32 +387,20 @@ class FiscalWorker:
         fresh: OutboxRow | None = None,
     ) -> None:
         async with self.register_lock:
-            await self._ensure_connected()
-            row = fresh or await asyncio.to_thread(self._outbox.get, row_id)
-            if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
-                raise _RowFinished
-            if row.state is RowState.PRINTING and await self._resolver.resolve(
-                row, log, refused=None
-            ):
-                raise _RowFinished
-            ticket = await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
-            correction = None
-            if row.receipt is not None and ticket.clock is not None:
-                # Decided now, on the register's clock and shift, and kept with the intent.
-                correction = correction_for(
-                    self._params.late,
-                    paid_at=row.receipt.paid_at,
-                    clock=ticket.clock,
-                    shift_opened_at=ticket.shift_opened_at,
-                )
-            row = await asyncio.to_thread(
-                self._outbox.mark_printing,
-                row_id,
-                fn_serial=ticket.fn_serial,
-                last_fd=ticket.last_fd,
-                drawer=ticket.cash_in_drawer,
-                correction=correction,
-            )
+            try:
+                await self._ensure_connected()
+                row = fresh or await asyncio.to_thread(self._outbox.get, row_id)
+                if row is None or row.state not in (RowState.PENDING, RowState.PRINTING):
+                    raise _RowFinished
+                if row.state is RowState.PRINTING and await self._resolver.resolve(
+                    row, log, refused=None
+                ):
+                    raise _RowFinished
+                ticket = await self._prepare(row)
+                correction = self._correction(row, ticket)
+                row = await self._store_intent(row_id, ticket, correction)
+            finally:
+                await self._store_owed()  # unless the intent's commit stored it already
             log.info(
                 "printing",
                 fn=ticket.fn_serial,
@@ -412,8 +430,110 @@ class FiscalWorker:
             raise
         crash_point("after_issue")
         record = receipt_record(issued, row)
+        # After a doubt about this row (the line stopped for it), its done is stored at once.
+        following = await self._next_receipt() if self.line is None else None
+        if following is not None:
+            self._owed = _OwedDone(row_id=row.id, record=record, next_row=following)
+            return
         await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
         log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift, type=record.type)
+
+    # -- group commit -----------------------------------------------------------------------
+
+    async def _next_receipt(self) -> OutboxRow | None:
+        """The pending receipt to print next, when one may be waiting (read only then)."""
+        if not self._maybe_more:
+            return None
+        self._maybe_more = False  # before the read: a commit during it sets it again
+        row = await asyncio.to_thread(self._outbox.next_pending)
+        if row is None or row.kind is not RowKind.RECEIPT:
+            return None
+        self._maybe_more = True  # more may wait behind it
+        return row
+
+    async def _prepare(self, row: OutboxRow) -> PrintTicket:
+        """The intent's base; with a done owed, the steady-state read that changes nothing."""
+        if self._owed is not None and row.kind is RowKind.RECEIPT:
+            ticket = await self._service.prepare_next_receipt()
+            if ticket is not None:
+                return ticket
+            await self._store_owed()  # the guard or a cancel may act: the done is stored first
+        return await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
+
+    def _correction(self, row: OutboxRow, ticket: PrintTicket) -> Correction | None:
+        """Whether the receipt is sent as a correction (a late payment), and for which date.
+
+        Decided now, on the register's clock and its open shift as the ticket read them, and
+        kept with the intent (docs/corrections.md): recovery then looks for that document.
+        """
+        if row.receipt is None or ticket.clock is None:
+            return None
+        return correction_for(
+            self._params.late,
+            paid_at=row.receipt.paid_at,
+            clock=ticket.clock,
+            shift_opened_at=ticket.shift_opened_at,
+        )
+
+    async def _store_intent(
+        self, row_id: str, ticket: PrintTicket, correction: Correction | None
+    ) -> OutboxRow:
+        """Commit the intent, with the correction decided for it.
+
+        With a done owed, both in one transaction: the next receipt's intent carries its
+        correction exactly as :meth:`Outbox.mark_printing` would store it.
+        """
+        owed, self._owed = self._owed, None
+        if owed is None:
+            return await asyncio.to_thread(
+                self._outbox.mark_printing,
+                row_id,
+                fn_serial=ticket.fn_serial,
+                last_fd=ticket.last_fd,
+                drawer=ticket.cash_in_drawer,
+                correction=correction,
+            )
+        crash_point("before_group_commit")
+        try:
+            row = await asyncio.to_thread(
+                self._outbox.mark_done_and_printing,
+                owed.row_id,
+                fiscal=owed.record,
+                id=row_id,
+                fn_serial=ticket.fn_serial,
+                last_fd=ticket.last_fd,
+                correction=correction,
+            )
+        except Exception:
+            self._owed = owed  # rolled back: the done is stored alone (the caller's finally)
+            raise
+        self._log_done(owed)
+        return row
+
+    async def _store_owed(self) -> None:
+        """Store the owed done on its own (nothing to share the commit with)."""
+        owed, self._owed = self._owed, None
+        if owed is None:
+            return
+        try:
+            await asyncio.to_thread(self._outbox.mark_done, owed.row_id, fiscal=owed.record)
+        except IllegalTransition:
+            # Not printing any more: its outcome is stored (a commit that did go through).
+            self._log.warning("owed_done_already_stored", request_id=owed.row_id)
+            return
+        self._log_done(owed)
+
+    def _log_done(self, owed: _OwedDone) -> None:
+        record = owed.record
+        self._log.info(
+            "receipt_done",
+            request_id=owed.row_id,
+            kind=RowKind.RECEIPT.value,
+            fd=record.fd,
+            fp=record.fp,
+            shift=record.shift,
+            type=record.type,
+        )
 
     async def _send_cash(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:
         assert row.cash is not None

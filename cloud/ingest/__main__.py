@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--batch-window-ms", type=float, default=20.0)
     parser.add_argument("--stats-file", type=Path)
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain subscriptions over MQTT 3.1.1 (fiscal-cloud's default, [mqtt] shared = false);"
+        " without it, shared ones on MQTT 5",
+    )
     args = parser.parse_args(argv)
     settings = IngestSettings(
         batch_size=args.batch_size, batch_window_s=args.batch_window_ms / 1000
@@ -43,6 +49,7 @@ async def _run(args: argparse.Namespace, settings: IngestSettings) -> None:
         args.store,
         stop=stop,
         settings=settings,
+        shared=not args.plain,
     )
     if args.stats_file is not None:
         await asyncio.to_thread(

@@ -20,6 +20,7 @@ async def serve(
     stop: asyncio.Event,
     settings: IngestSettings | None = None,
     log: structlog.typing.FilteringBoundLogger | None = None,
+    shared: bool = True,
 ) -> IngestStats:
     """Open the store, connect, ingest until ``stop`` is set; returns what was done.
 
@@ -28,7 +29,7 @@ async def serve(
     """
     base = log if log is not None else structlog.get_logger("fiscal-cloud")
     async with await CloudStore.open(store_url) as store:
-        link = MqttLink(ingest_link_settings(link_settings), log=base)
+        link = MqttLink(ingest_link_settings(link_settings, shared=shared), log=base)
         ingest = Ingest(link, store, settings, log=base)
         async with asyncio.TaskGroup() as group:
             group.create_task(link.run(), name="ingest-link")

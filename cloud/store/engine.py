@@ -4,13 +4,17 @@
 ``postgresql://user@host/db`` on asyncpg; a URL that already names one of those drivers is
 taken as it is.
 
-Why a version table and not Alembic, for now: the schema has one version. ``MIGRATIONS`` maps
-each version to the step that reaches it from the one before; on open the store reads
-``schema_version``, runs the missing steps in one transaction (PostgreSQL's DDL is
-transactional, and SQLite's too), and refuses a database newer than itself. Concurrent opens
-by several cloud instances are serialised by a transaction-scoped advisory lock on PostgreSQL
-and by ``BEGIN IMMEDIATE`` on SQLite. When the steps grow past plain ``CREATE`` and ``ADD
-COLUMN``, Alembic can take over from this table's version.
+Why a version table and not Alembic, for now: the steps are plain ``CREATE``, ``ADD COLUMN``
+and a backfill. ``MIGRATIONS`` maps each version to the step that reaches it from the one
+before; on open the store reads ``schema_version``, runs the missing steps in one transaction
+(PostgreSQL's DDL is transactional, and SQLite's too), and refuses a database newer than
+itself. Concurrent opens by several cloud instances are serialised by a transaction-scoped
+advisory lock on PostgreSQL and by ``BEGIN IMMEDIATE`` on SQLite. When the steps grow past
+that, Alembic can take over from this table's version.
+
+- 1: the tables as first released (today's minus :data:`cloud.store.schema.ADDED_IN_V2`);
+- 2: the typed columns the reconciliation reads, filled from each stored payload
+  (cloud.store.backfill), and the indexes that read one shift.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import event, insert, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Column, MetaData, Table, UniqueConstraint, event, insert, select, text
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from cloud.store.backfill import backfill_v2
 from cloud.store.errors import StoreTooNew, StoreUrlError
-from cloud.store.schema import SCHEMA_VERSION, metadata, schema_version
+from cloud.store.schema import ADDED_IN_V2, SCHEMA_VERSION, metadata, schema_version
 
 __all__ = ["MIGRATIONS", "async_url", "create_engine", "migrate"]
 
@@ -85,11 +90,56 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(target, pool_pre_ping=True)
 
 
+def _v1_metadata() -> MetaData:
+    """The tables of schema version 1: today's without the columns and indexes v2 added."""
+    v1 = MetaData()
+    for table in metadata.sorted_tables:
+        added = ADDED_IN_V2.get(table.name, ())
+        columns: list[Column[Any]] = [
+            Column(
+                col.name,
+                col.type,
+                primary_key=col.primary_key,
+                autoincrement=col.autoincrement,
+                nullable=col.nullable,
+            )
+            for col in table.c
+            if col.name not in added
+        ]
+        uniques = [
+            UniqueConstraint(*(col.name for col in constraint.columns), name=constraint.name)
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)
+        ]
+        Table(table.name, v1, *columns, *uniques)
+    return v1
+
+
 async def _create_v1(conn: AsyncConnection) -> None:
-    await conn.run_sync(metadata.create_all)
+    await conn.run_sync(_v1_metadata().create_all)
 
 
-MIGRATIONS: Final[dict[int, Callable[[AsyncConnection], Awaitable[None]]]] = {1: _create_v1}
+async def _add_v2(conn: AsyncConnection) -> None:
+    """Add the typed columns, fill them from the payloads, then index."""
+    for table in metadata.sorted_tables:
+        for name in ADDED_IN_V2.get(table.name, ()):
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            await conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+    await backfill_v2(conn)
+
+    def create_indexes(sync: Connection) -> None:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(sync, checkfirst=True)
+
+    await conn.run_sync(create_indexes)
+
+
+MIGRATIONS: Final[dict[int, Callable[[AsyncConnection], Awaitable[None]]]] = {
+    1: _create_v1,
+    2: _add_v2,
+}
 """Version N -> the step from N-1 to N."""
 
 

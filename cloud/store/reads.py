@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,6 +43,7 @@ __all__ = [
     "read_documents",
     "read_health_changes",
     "read_health_history",
+    "read_request_agents",
     "read_requests",
     "read_results",
     "read_shift_reports",
@@ -99,6 +100,18 @@ async def read_requests(conn: AsyncConnection, club: str, agent: str | None) -> 
         )
         for row in rows
     ]
+
+
+async def read_request_agents(conn: AsyncConnection, club: str) -> list[str]:
+    """The agents the club's CRM sent requests to, in the order first seen."""
+    first = func.min(crm_requests.c.pk)
+    query = (
+        select(crm_requests.c.agent, first)
+        .where(crm_requests.c.club == club)
+        .group_by(crm_requests.c.agent)
+        .order_by(first)
+    )
+    return [row.agent for row in await _rows(conn, query)]
 
 
 async def read_results(

@@ -4,6 +4,13 @@ Every table has an integer ``pk`` that grows with each row stored: reads order b
 databases answer in the order the rows arrived (text collations differ between them; integers
 do not). Money is integer kopecks; payloads are the contract's JSON as text; times are stored
 in UTC and read back aware.
+
+Version 2 added typed columns, written at ingest beside the payload, for everything the
+reconciliation reads (a request's kind, payments and total and the time that places it in a
+shift; a result's type, mark and error code; a document's payment split), and the indexes
+that read one shift: requests by (club, agent, placed_at), results and documents by (club,
+agent, shift), transactions by (club, at). :data:`ADDED_IN_V2` names those columns for the
+migration (cloud.store.engine).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Index,
     Integer,
     MetaData,
     String,
@@ -27,6 +35,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "ADDED_IN_V2",
     "SCHEMA_VERSION",
     "agents",
     "audit",
@@ -40,7 +49,7 @@ __all__ = [
     "transactions",
 ]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The version :mod:`cloud.store.engine` migrates an opened database to."""
 
 
@@ -95,7 +104,15 @@ crm_requests = Table(
     Column("payload", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("paid_at", UtcDateTime),
+    # v2: the request as the reconciliation reads it (kopecks; total = the lines summed).
+    Column("kind", String(16)),
+    Column("cash", BigInteger),
+    Column("card", BigInteger),
+    Column("prepaid", BigInteger),
+    Column("total", BigInteger),
+    Column("placed_at", UtcDateTime),  # paid_at, else received_at: what places it in a shift
     UniqueConstraint("club", "agent", "id", name="uq_crm_requests"),
+    Index("ix_crm_requests_placed", "club", "agent", "placed_at"),
 )
 
 results = Table(
@@ -115,7 +132,12 @@ results = Table(
     Column("doc_id", String(128)),
     Column("payload", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    # v2: the rest of what the reconciliation reads of a result.
+    Column("type", String(32)),
+    Column("mark", String(_NAME)),
+    Column("error_code", String(64)),
     UniqueConstraint("club", "agent", "id", name="uq_results"),
+    Index("ix_results_shift", "club", "agent", "shift"),
 )
 
 documents = Table(
@@ -139,7 +161,13 @@ documents = Table(
     Column("adopted_role", String(16)),
     Column("adopted_at", UtcDateTime),
     Column("adopted_reason", Text),
+    # v2: the payment split of a receipt (contract v1.1 ``payments``), kopecks; null when the
+    # agent did not report it.
+    Column("cash", BigInteger),
+    Column("card", BigInteger),
+    Column("prepaid", BigInteger),
     UniqueConstraint("fn", "fd", name="uq_documents"),
+    Index("ix_documents_shift", "club", "agent", "shift"),
 )
 
 shift_reports = Table(
@@ -171,6 +199,7 @@ transactions = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     UniqueConstraint("club", "id", name="uq_transactions"),
+    Index("ix_transactions_at", "club", "at"),
 )
 
 agents = Table(
@@ -215,3 +244,10 @@ audit = Table(
     Column("reason", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
+
+ADDED_IN_V2: Final = {
+    crm_requests.name: ("kind", "cash", "card", "prepaid", "total", "placed_at"),
+    results.name: ("type", "mark", "error_code"),
+    documents.name: ("cash", "card", "prepaid"),
+}
+"""The columns schema version 2 added, by table (every index is version 2's too)."""

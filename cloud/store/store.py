@@ -31,12 +31,12 @@ from cloud.store.records import (
     Transaction,
 )
 from cloud.store.schema import audit, documents
+from cloud.store.shift_reads import ShiftInputs, read_shift_inputs
+from cloud.store.writes import AgentKey
 
 __all__ = ["AgentKey", "Clock", "CloudStore"]
 
 Clock = Callable[[], datetime]
-AgentKey = tuple[str, str]
-"""(club, agent)."""
 
 
 def _utc_now() -> datetime:
@@ -86,26 +86,26 @@ class CloudStore:
     async def record_requests(self, club: str, agent: str, batch: Sequence[ReceiptRequest]) -> None:
         """The CRM's ``cmd/receipt`` payloads to one agent."""
         async with self._engine.begin() as conn:
-            await writes.write_requests(conn, club, agent, batch, self._clock())
+            await writes.write_requests(conn, {(club, agent): batch}, self._clock())
 
     async def record_results(self, club: str, agent: str, batch: Sequence[ReceiptResult]) -> None:
         """The agent's ``evt/receipt`` payloads."""
         async with self._engine.begin() as conn:
-            await writes.write_results(conn, club, agent, batch, self._clock())
+            await writes.write_results(conn, {(club, agent): batch}, self._clock())
 
     async def record_documents(
         self, club: str, agent: str, batch: Sequence[FiscalDocument]
     ) -> None:
         """The agent's ``evt/document`` payloads."""
         async with self._engine.begin() as conn:
-            await writes.write_documents(conn, club, agent, batch, self._clock())
+            await writes.write_documents(conn, {(club, agent): batch}, self._clock())
 
     async def record_shift_reports(
         self, club: str, agent: str, batch: Sequence[ShiftReport]
     ) -> None:
         """The agent's ``evt/shift`` payloads."""
         async with self._engine.begin() as conn:
-            await writes.write_shift_reports(conn, club, agent, batch, self._clock())
+            await writes.write_shift_reports(conn, {(club, agent): batch}, self._clock())
 
     async def record_batch(
         self,
@@ -118,18 +118,18 @@ class CloudStore:
         """Many agents' payloads in one transaction (the ingest's batch): all or nothing.
 
         Each part is written as its ``record_*`` method writes it, with the same rules; one
-        commit for the lot instead of one per agent and kind.
+        commit for the lot, and one statement per kind for every agent of the batch.
         """
         at = self._clock()
         async with self._engine.begin() as conn:
-            for (club, agent), batch in (requests or {}).items():
-                await writes.write_requests(conn, club, agent, batch, at)
-            for (club, agent), result_batch in (results or {}).items():
-                await writes.write_results(conn, club, agent, result_batch, at)
-            for (club, agent), doc_batch in (documents or {}).items():
-                await writes.write_documents(conn, club, agent, doc_batch, at)
-            for (club, agent), report_batch in (shift_reports or {}).items():
-                await writes.write_shift_reports(conn, club, agent, report_batch, at)
+            if requests:
+                await writes.write_requests(conn, requests, at)
+            if results:
+                await writes.write_results(conn, results, at)
+            if documents:
+                await writes.write_documents(conn, documents, at)
+            if shift_reports:
+                await writes.write_shift_reports(conn, shift_reports, at)
 
     async def record_transactions(self, club: str, batch: Sequence[Transaction]) -> None:
         """The CRM's transactions posted to ``/transactions``."""
@@ -238,6 +238,21 @@ class CloudStore:
         """The club's FN documents from ``evt/document``."""
         async with self._engine.connect() as conn:
             return await reads.read_documents(conn, club, agent, shift)
+
+    async def shift_inputs(
+        self, club: str, agent: str, *, shift: int, start: datetime, end: datetime | None
+    ) -> ShiftInputs:
+        """What the reconciliation of one agent's shift reads (cloud.store.shift_reads).
+
+        ``start`` and ``end`` are the window the shift claims payments in (end None: open).
+        """
+        async with self._engine.connect() as conn:
+            return await read_shift_inputs(conn, club, agent, shift=shift, start=start, end=end)
+
+    async def request_agents(self, club: str) -> list[str]:
+        """The agents the club's CRM sent requests to, in the order first seen."""
+        async with self._engine.connect() as conn:
+            return await reads.read_request_agents(conn, club)
 
     async def shift_reports(
         self, club: str, agent: str, shift: int | None = None

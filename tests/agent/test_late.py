@@ -140,6 +140,7 @@ def test_paid_at_is_an_aware_time_in_the_past() -> None:
         ("2026-12-01T10:00:00", "timezone"),
         ("yesterday", "datetime"),
     ],
+    ids=["in-an-hour", "naive", "not-a-time"],  # stable ids: xdist workers collect alike
 )
 def test_paid_at_refused_naming_the_field(paid_at: str, message: str) -> None:
     with pytest.raises(ValidationError) as caught:

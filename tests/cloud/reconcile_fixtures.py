@@ -134,6 +134,7 @@ def document(
     mark: str | None = None,
     adopted: Adoption | None = None,
     doc_type: str = "receipt",
+    payments: Payments | None = None,
 ) -> RegisterDocument:
     return RegisterDocument(
         fn=FN,
@@ -145,6 +146,7 @@ def document(
         total=Kopecks(total) if total is not None else None,
         mark=mark,
         adopted=adopted,
+        payments=payments,
     )
 
 

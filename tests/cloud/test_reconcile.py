@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from cloud.fiscal_links import OfdTemplateInvalid, ofd_link, qr_string
 from cloud.reconcile import chain_windows, reconcile, shift_for
 from cloud.reconcile_contract import to_contract
-from cloud.reconcile_model import Adoption, Kind, PaymentTotals, RowStatus
+from cloud.reconcile_model import Adoption, Kind, Kopecks, Payments, PaymentTotals, RowStatus
 from tests.cloud.reconcile_fixtures import (
     CLOSED,
     FN,
@@ -128,6 +129,40 @@ def test_reconcile_adopted_document_stays_register_only_with_its_adoption():
     adopted_rows = [row for row in body["rows"] if "adopted" in row]
     assert adopted_rows[0]["status"] == "register_only"
     assert adopted_rows[0]["adopted"]["by"] == "Иванов"
+
+
+def test_reconcile_adopted_document_with_its_split_counts_in_the_crm_totals():
+    """An adopted document whose split the agent reported (v1.1) leaves no difference."""
+    adoption = Adoption(by="Иванов", reason="продажа у кассы", at=at(300), role="support")
+    docs = [
+        document(
+            102,
+            35000,
+            adopted=adoption,
+            payments=Payments(cash=Kopecks(20000), card=Kopecks(15000)),
+        ),
+        document(
+            103, 5000, kind=Kind.REFUND, adopted=adoption, payments=Payments(cash=Kopecks(5000))
+        ),
+        document(104, 1000, payments=Payments(prepaid=Kopecks(1000))),  # not adopted: a difference
+    ]
+    z = counters(sales=(20000, 15000, 1000), refunds=(5000, 0, 0))
+
+    rec = reconcile(window(counters=z), [], [], docs, [])
+
+    assert {row.id: row.status for row in rec.rows} == {
+        f"{FN}:102": RowStatus.REGISTER_ONLY,
+        f"{FN}:103": RowStatus.REGISTER_ONLY,
+        f"{FN}:104": RowStatus.REGISTER_ONLY,
+    }
+    taken_in = PaymentTotals(cash=Kopecks(15000), card=Kopecks(15000))
+    assert rec.totals.crm_register_total == taken_in
+    assert rec.totals.crm_grand_total == taken_in
+    assert rec.totals.difference == PaymentTotals(prepaid=Kopecks(-1000))
+    assert rec.totals.adopted_total == 0  # nothing adopted is left in the difference
+    adopt_104 = replace(docs[2], adopted=adoption)
+    balanced = reconcile(window(counters=z), [], [], [*docs[:2], adopt_104], [])
+    assert balanced.totals.difference == PaymentTotals()
 
 
 def test_reconcile_document_with_request_mark_matches_before_the_result_arrives():

@@ -8,7 +8,6 @@ document's mark (the request id), with ``late`` and the shift it was printed in.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from cloud.reconcile import PaymentTotals, RowStatus, reconcile
@@ -22,7 +21,8 @@ TODAY = CLOSED + timedelta(hours=2)
 def _correction_result(request_id: str, fd: int, total: int, *, shift: int = 13) -> object:
     result = done(request_id, fd, total, shift=shift, issued_at=TODAY)
     assert result.fiscal is not None
-    return replace(result, fiscal=replace(result.fiscal, type="correction"))
+    # NamedTuples (cloud/reconcile_model.py): ``_replace``, not dataclasses.replace
+    return result._replace(fiscal=result.fiscal._replace(type="correction"))
 
 
 def test_a_correction_printed_today_explains_both_shifts_with_difference_zero() -> None:

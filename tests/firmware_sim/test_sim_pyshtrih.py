@@ -298,3 +298,17 @@ def test_pyshtrih_begins_a_correction_and_finds_it_as_fd_type_31(dev: Any) -> No
     with pytest.raises(pyshtrih.Error) as ff36:
         dev.fs_correction_check(15000, 1)
     assert ff36.value.code == 0x01  # FN: unknown command
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_opens_the_drawer_and_makes_the_state_report(dev: Any) -> None:
+    """open_drawer (0x28) and fs_calculation_state_report (FF38), as pyshtrih decodes them."""
+    dev.open_shift()
+    assert dev.open_drawer(0)["Код ошибки"] == 0
+    assert dev.fs_state()["Номер последнего ФД"] == 2  # the drawer made no document
+    report = dev.fs_calculation_state_report()
+    assert report["Номер ФД"] == 3
+    assert report["Количество неподтверждённых документов"] == 1  # the open-shift FD
+    # the open-shift FD's date: today on the register's clock
+    assert report["Дата первого неподтверждённого документа"] == dev.full_state()["Дата"]
+    assert dev.fs_find_document_by_num(3)["Тип фискального документа"] == 21

@@ -17,6 +17,7 @@ from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier, Receipt, VatRate
 from agent.drivers.errors import DocumentNotFound, ShiftAlreadyOpen, ShiftNotOpen
 from agent.drivers.interface import (
+    CalculationStateReport,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -219,6 +220,14 @@ class FakeFiscalDriver:
 
     async def x_report(self) -> None:
         self._run("x_report")
+
+    async def calculation_state_report(self) -> CalculationStateReport:
+        self._run("calculation_state_report")
+        doc = self._append(DocumentType.CALCULATION_STATE, self.clock)
+        return CalculationStateReport(fd=doc.fd, fp=doc.fp, unsent_docs=0, oldest_unsent=None)
+
+    async def open_drawer(self) -> None:
+        self._run("open_drawer")
 
     async def register(self, receipt: Receipt, *, mark: str = "") -> IssuedReceipt:
         self._run("register")

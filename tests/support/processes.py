@@ -211,6 +211,13 @@ class Agent:
         except OSError:
             return False
 
+    def answers_quickly(self) -> bool:
+        """Whether its HTTP API answers ``/health`` at once (a short look, never a wait)."""
+        try:
+            return http("GET", f"{self.base}/health", timeout_s=0.5)[0] == 200
+        except OSError:
+            return False
+
     def kill(self) -> None:
         """SIGKILL: no chance to clean up, as a power loss of the Pi."""
         if self.proc and self.proc.poll() is None:

@@ -54,14 +54,19 @@ def venv_of_this_checkout() -> Path:
     return Path(sys.prefix)
 
 
-def install(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run deploy/install.sh --root ROOT ARGS; raises with its output when it fails."""
+def install(
+    root: Path, *args: str, check: bool = True, timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run deploy/install.sh --root ROOT ARGS; raises with its output when it fails.
+
+    ``timeout_s`` guards against a hang; a run that builds a venv with pip needs more.
+    """
     result = subprocess.run(
         ["bash", str(INSTALL), "--root", str(root), *args],
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=timeout_s,
     )
     if check and result.returncode != 0:
         msg = f"install.sh {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"

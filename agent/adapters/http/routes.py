@@ -78,6 +78,7 @@ def build_app(deps: HttpDeps) -> web.Application:
     app.router.add_post("/api/v1/receipts/{id}/resolve", handlers.post_resolve)
     app.router.add_post("/api/v1/shift", handlers.post_shift)
     app.router.add_post("/api/v1/cash", handlers.post_cash)
+    app.router.add_post("/api/v1/drawer", handlers.post_drawer)
     app.router.add_get("/api/v1/health", handlers.get_health)
     app.router.add_get("/api/v1/outbox", handlers.get_outbox)
     app.router.add_get("/metrics", handlers.get_metrics)
@@ -198,6 +199,15 @@ class _Handlers:
         if row.state in (RowState.PENDING, RowState.PRINTING):
             return _json(CommandOutcome(id=row.id, status="pending"), HTTPStatus.ACCEPTED)
         return _json(row_to_outcome(row))
+
+    async def post_drawer(self, _request: web.Request) -> web.Response:
+        try:
+            async with asyncio.timeout(COMMAND_TIMEOUT_S):
+                await self._intake.open_drawer()
+        except (DriverError, FiscalError) as exc:
+            self._log.warning("drawer_failed", error=error_code(exc), detail=str(exc))
+            raise
+        return _json(CommandOutcome(status="done"))
 
     async def get_health(self, _request: web.Request) -> web.Response:
         return _json(await self._deps.health())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from agent.adapters.kkmserver.commands import COMMANDS, KNOWN_ELSEWHERE
 from agent.adapters.kkmserver.envelope import ALREADY_DONE, QUEUE_EXPIRED, Status, envelope
 from agent.adapters.kkmserver.lenient import Fields
 from agent.adapters.kkmserver.requests import (
@@ -44,6 +45,7 @@ from agent.contract import ShiftCommand
 from agent.drivers.errors import DriverError
 from agent.fiscal.errors import FiscalError
 from agent.intake import IdConflict, InvalidRequest, OutboxFull, RequestNotFound, Taken
+from agent.intake.kept_shifts import STATE_REPORT_ACTION
 from agent.outbox.codes import error_code
 from agent.outbox.orders import CashDirection
 from agent.outbox.shift_commands import CommandState, Taking
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     import structlog
 
     from agent.contract import Health
+    from agent.drivers.interface import CalculationStateReport
     from agent.intake import Intake
     from agent.intake.kept_shifts import KeptShifts
     from agent.outbox.store import OutboxRow
@@ -67,81 +70,10 @@ MAX_TIMEOUT_S: Final = 600
 REMEMBERED: Final = 1000
 WAIT_POLL_S: Final = 0.05
 
-COMMANDS: Final = frozenset(
-    {
-        "RegisterCheck",
-        "OpenShift",
-        "CloseShift",
-        "ZReport",
-        "XReport",
-        "OfdReport",
-        "DepositingCash",
-        "PaymentCash",
-        "GetDataKKT",
-        "GetDataCheck",
-        "List",
-        "GetRezult",
-        "GetLineLength",
-        "OpenCashDrawer",
-        "Version",
-    }
-)
-"""Commands the agent answers (some with a clear refusal, see docs/kkmserver.md)."""
-KNOWN_ELSEWHERE: Final = frozenset(
-    {
-        "InitDevice",
-        "RequestCash",
-        "ValidationMarkingCode",
-        "KkmRegOfd",
-        "GetCounters",
-        "PrintDocument",
-        "PrintLineLength",
-        "PrintOpenCashDrawer",
-        "OutputOnCustomerDisplay",
-        "ClearCustomerDisplay",
-        "OptionsCustomerDisplay",
-        "GetBarcode",
-        "OpenBarcode",
-        "CloseBarcode",
-        "Calibrate",
-        "GetWeight",
-        "PayByPaymentCard",
-        "ReturnPaymentByPaymentCard",
-        "CancelPaymentByPaymentCard",
-        "AuthorisationByPaymentCard",
-        "AuthConfirmationByPaymentCard",
-        "CancelAuthorisationByPaymentCard",
-        "EmergencyReversal",
-        "Settlement",
-        "TerminalReport",
-        "TransactionDetails",
-        "PrintSlipOnTerminal",
-        "OnOffUnut",
-        "GetServerData",
-        "GetGoodCodeData",
-        "GetSettingsServer",
-        "SetSettingsServer",
-        "GetDeviceParamets",
-        "GetDeviceSettings",
-        "SetDeviceSettings",
-        "GetTypesDevice",
-        "GetDataLicense",
-        "GetLicense",
-        "FreeLicense",
-        "TrackingStatusCommand",
-        "CancelCommand",
-        "DoAdditionalAction",
-        "AddInGetSettings",
-        "Exit",
-    }
-)
-"""KkmServer's other commands: answered Status 2 "not supported" (HTTP 200), not 501."""
 _NO_DUPLICATE_CHECK: Final = frozenset(
     {"GetRezult", "TrackingStatusCommand", "CancelCommand", "AddInGetSettings"}
 )
 _REFUSALS: Final = {
-    "OfdReport": "Отчет о текущем состоянии расчетов (OfdReport) агент не печатает",
-    "OpenCashDrawer": "Открытие денежного ящика (OpenCashDrawer) агент не поддерживает",
     "KkmRegOfd": "Регистрация и перерегистрация ККТ (KkmRegOfd) через агента запрещены",
 }
 _SHIFT_ACTIONS: Final = {
@@ -314,6 +246,10 @@ class Executor:
             return await self._cash(name, command, id_command, wait_s)
         if name in _SHIFT_ACTIONS:
             return await self._shift(name, id_command, wait_s)
+        if name == "OfdReport":
+            return await self._ofd_report(id_command, wait_s)
+        if name == "OpenCashDrawer":
+            return await self._open_drawer(id_command, wait_s)
         return await self._read(name, command, id_command)
 
     async def _read(self, name: str, command: Fields, id_command: str) -> dict[str, Any]:
@@ -434,7 +370,15 @@ class Executor:
                 raise Refused(
                     "Ошибка закрытия смены ( 61 : Смена не открыта – операция невозможна )"
                 )
-        task = self._spawn(self._run_shift(name, action, id_command), f"kkmserver.{name}")
+        return await self._in_background(
+            name, self._run_shift(name, action, id_command), id_command, wait_s
+        )
+
+    async def _in_background(
+        self, name: str, run: Awaitable[dict[str, Any]], id_command: str, wait_s: float
+    ) -> dict[str, Any]:
+        """Run a register command, answer within ``wait_s`` (Status 1 while it still runs)."""
+        task = self._spawn(run, f"kkmserver.{name}")
         done, _ = await asyncio.wait({task}, timeout=wait_s)
         if task in done:
             result: dict[str, Any] = task.result()
@@ -475,6 +419,72 @@ class Executor:
             return envelope(name, status=Status.OK, id_command=id_command, warning=str(exc))
         text = f"Ошибка операции со сменой ( {error_code(exc)} : {exc} )"
         return shift_reply(name, id_command=id_command, report=None, error=text)
+
+    # -- the FN's calculation-state report and the drawer ------------------------------------
+
+    async def _ofd_report(self, id_command: str, wait_s: float) -> dict[str, Any]:
+        """``OfdReport``: an FN document, so an ``IdCommand`` prints it at most once."""
+        if id_command:
+            kept = await self._shifts.get(request_id(id_command))
+            if kept is not None and kept.state is not CommandState.FAILED:
+                return envelope(
+                    "OfdReport",
+                    status=Status.ALREADY_DONE,
+                    id_command=id_command,
+                    error=ALREADY_DONE,
+                )
+        return await self._in_background(
+            "OfdReport", self._run_ofd_report(id_command), id_command, wait_s
+        )
+
+    async def _run_ofd_report(self, id_command: str) -> dict[str, Any]:
+        name = "OfdReport"
+        if not id_command:
+            try:
+                report = await self._intake.ofd_report()
+            except (DriverError, FiscalError) as exc:
+                return _ofd_failed(id_command, exc)
+            return await self._ofd_reply(report, id_command)
+        kept = await self._shifts.run_state_report(request_id(id_command))
+        if kept.taking is not Taking.NEW:
+            if kept.row.state is CommandState.FAILED:
+                stored = await self.stored(id_command)
+                assert stored is not None
+                return stored
+            return envelope(
+                name, status=Status.ALREADY_DONE, id_command=id_command, error=ALREADY_DONE
+            )
+        if kept.error is not None:
+            return _ofd_failed(id_command, kept.error)
+        assert kept.report is not None
+        return await self._ofd_reply(kept.report, id_command)
+
+    async def _ofd_reply(self, report: CalculationStateReport, id_command: str) -> dict[str, Any]:
+        fields: dict[str, Any] = {"CheckNumber": report.fd}
+        health = await self._health()
+        if health.shift is not None and health.shift.number:
+            fields["SessionNumber"] = health.shift.number
+        return envelope("OfdReport", status=Status.OK, id_command=id_command, **fields)
+
+    async def _open_drawer(self, id_command: str, wait_s: float) -> dict[str, Any]:
+        """``OpenCashDrawer``: no document, so nothing is kept beyond the reply in memory.
+
+        It waits its turn behind receipts like any register command: ``Timeout − 1`` s, then
+        ``Status 1`` and ``GetRezult``.
+        """
+        return await self._in_background(
+            "OpenCashDrawer", self._run_open_drawer(id_command), id_command, wait_s
+        )
+
+    async def _run_open_drawer(self, id_command: str) -> dict[str, Any]:
+        try:
+            await self._intake.open_drawer()
+        except (DriverError, FiscalError) as exc:
+            text = f"Ошибка открытия денежного ящика ( {error_code(exc)} : {exc} )"
+            return envelope(
+                "OpenCashDrawer", status=Status.ERROR, id_command=id_command, error=text
+            )
+        return envelope("OpenCashDrawer", status=Status.OK, id_command=id_command)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -543,4 +553,15 @@ def _command_of(row: OutboxRow) -> str:
 
 
 def _shift_command(action: str) -> str:
-    return {"open": "OpenShift", "close": "CloseShift", "x_report": "XReport"}.get(action, action)
+    names = {
+        "open": "OpenShift",
+        "close": "CloseShift",
+        "x_report": "XReport",
+        STATE_REPORT_ACTION: "OfdReport",
+    }
+    return names.get(action, action)
+
+
+def _ofd_failed(id_command: str, exc: DriverError | FiscalError) -> dict[str, Any]:
+    text = f"Ошибка формирования отчета о состоянии расчетов ( {error_code(exc)} : {exc} )"
+    return envelope("OfdReport", status=Status.ERROR, id_command=id_command, error=text)

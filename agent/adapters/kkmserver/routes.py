@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
+from agent.adapters.kkmserver.commands import COMMANDS, KNOWN_ELSEWHERE
 from agent.adapters.kkmserver.envelope import (
     PARSE_ERROR,
     RUN_ERROR,
@@ -25,7 +26,6 @@ from agent.adapters.kkmserver.envelope import (
     envelope,
     unknown_command,
 )
-from agent.adapters.kkmserver.executor import COMMANDS, KNOWN_ELSEWHERE
 from agent.adapters.kkmserver.lenient import BodyError, FieldError, Fields, decode_body
 
 if TYPE_CHECKING:

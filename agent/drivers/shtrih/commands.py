@@ -28,7 +28,13 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Final, TypeVar
 
 from agent.drivers.errors import MalformedPayload, UnexpectedResponse
+from agent.drivers.shtrih.drawer import OpenDrawerRequest, OpenDrawerResponse, decode_open_drawer
 from agent.drivers.shtrih.frame import MAX_PAYLOAD_LEN
+from agent.drivers.shtrih.state_report import (
+    StateReportRequest,
+    StateReportResponse,
+    decode_state_report,
+)
 from agent.drivers.shtrih.tables import (
     ReadTableRequest,
     ReadTableResponse,
@@ -92,6 +98,8 @@ __all__ = [
     "FnWarningFlags",
     "Mode",
     "OfdExchangeFlags",
+    "OpenDrawerRequest",
+    "OpenDrawerResponse",
     "OpenShiftRequest",
     "OpenShiftResponse",
     "OperationType",
@@ -125,6 +133,8 @@ __all__ = [
     "ReadUnconfirmedCountResponse",
     "Request",
     "Response",
+    "StateReportRequest",
+    "StateReportResponse",
     "StatusFlags",
     "Submode",
     "Tag",
@@ -274,6 +284,7 @@ class FnDocumentType(IntEnum):
     RECEIPT = 3
     BSO = 4
     CLOSE_SHIFT = 5
+    CALCULATION_STATE = 21  # отчёт о текущем состоянии расчётов (FF38)
     CORRECTION = 31  # FFD form code of a correction receipt; what FF0A gives is unconfirmed
 
 
@@ -932,6 +943,8 @@ Request = (
     | BeginCorrectionRequest
     | CloseReceiptRequest
     | AddOperationRequest
+    | OpenDrawerRequest
+    | StateReportRequest
 )
 
 
@@ -1269,6 +1282,8 @@ Response = (
     | BeginCorrectionResponse
     | CloseReceiptResponse
     | AddOperationResponse
+    | OpenDrawerResponse
+    | StateReportResponse
 )
 
 _E = TypeVar("_E", bound=IntEnum)
@@ -1616,6 +1631,8 @@ _DECODERS: dict[Command, Callable[[Reader], Response]] = {
     Command.BEGIN_CORRECTION_RECEIPT: _empty(BeginCorrectionResponse),
     Command.CLOSE_RECEIPT: _decode_close_receipt,
     Command.ADD_OPERATION: _empty(AddOperationResponse),
+    Command.OPEN_DRAWER: decode_open_drawer,
+    Command.STATE_REPORT: decode_state_report,
 }
 
 

@@ -36,6 +36,7 @@ from agent.drivers.errors import (
 )
 from agent.drivers.interface import (
     MARK_NAME,
+    CalculationStateReport,
     CashMovement,
     DeviceInfo,
     DocumentType,
@@ -83,6 +84,8 @@ from agent.drivers.shtrih.commands import (
     FnDocumentType,
     FnErrorCode,
     Mode,
+    OpenDrawerRequest,
+    OpenDrawerResponse,
     OpenShiftRequest,
     OpenShiftResponse,
     OperationType,
@@ -112,6 +115,8 @@ from agent.drivers.shtrih.commands import (
     ReadStatusResponse,
     Request,
     Response,
+    StateReportRequest,
+    StateReportResponse,
     StatusFlags,
     Submode,
     Tag,
@@ -514,6 +519,35 @@ class ShtrihDriver:
             await self._ready_status(Command.PRINT_X_REPORT)
             await self._printing(PrintXReportRequest(password=self._sys), PrintXReportResponse)
 
+    async def calculation_state_report(self) -> CalculationStateReport:
+        """FF38: the FN's calculation-state report, a printed FN document (FD type 21).
+
+        It takes an FD but is no receipt: the count of receipts moves past it (the next
+        receipt's FD is two past the last one counted, not one).
+        """
+        async with self._lock:
+            await self._ready_status(Command.STATE_REPORT)
+            answer = await self._printing(
+                StateReportRequest(password=self._sys), StateReportResponse
+            )
+            cursor = self._cursor
+            if cursor is not None and answer.fd == cursor.fd + 1:
+                self._cursor = replace(cursor, fd=answer.fd)
+            else:
+                self._cursor = None
+        self._log.info("calculation state report", fd=answer.fd, unsent=answer.unconfirmed)
+        return CalculationStateReport(
+            fd=answer.fd,
+            fp=answer.fp,
+            unsent_docs=answer.unconfirmed,
+            oldest_unsent=answer.first_unconfirmed,
+        )
+
+    async def open_drawer(self) -> None:
+        """0x28: open cash drawer 0 with the operator's password (no document)."""
+        async with self._lock:
+            await self._call(OpenDrawerRequest(password=self._op, drawer=0), OpenDrawerResponse)
+
     async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
 
@@ -833,8 +867,9 @@ class ShtrihDriver:
     async def _find_open_shift(self, shift: int, last_fd: int) -> FindDocumentResponse:
         """Read back from the last FD to the open-shift document of ``shift``.
 
-        Every FD since the shift opened is a receipt, so the guess ``last FD - receipts in
-        the shift`` usually hits at once; otherwise the scan walks back one FD at a time.
+        Most FDs since the shift opened are receipts, so the guess ``last FD - receipts in
+        the shift`` usually hits at once; a calculation-state report in the shift makes it
+        miss, and then the scan walks back one FD at a time.
         """
         receipts = 0
         for register in RECEIPT_COUNTS:

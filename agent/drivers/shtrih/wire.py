@@ -50,6 +50,7 @@ class Command(IntEnum):
     READ_OPERATING_REGISTER = 0x1B  # Запрос операционного регистра
     WRITE_TABLE = 0x1E  # Запись таблицы
     READ_TABLE = 0x1F  # Чтение таблицы
+    OPEN_DRAWER = 0x28  # Открыть денежный ящик
     PRINT_X_REPORT = 0x40  # Суточный отчёт без гашения
     PRINT_Z_REPORT = 0x41  # Суточный отчёт с гашением
     CASH_IN = 0x50  # Внесение
@@ -63,6 +64,7 @@ class Command(IntEnum):
     FIND_DOCUMENT = 0xFF0A  # Найти фискальный документ по номеру
     WRITE_TLV = 0xFF0C  # Передать произвольную TLV структуру
     BEGIN_CORRECTION_RECEIPT = 0xFF35  # Начать формирование чека коррекции
+    STATE_REPORT = 0xFF38  # Сформировать отчёт о состоянии расчётов
     READ_EXCHANGE_STATUS = 0xFF39  # Получить статус информационного обмена
     BEGIN_READ_DOCUMENT = 0xFF3A  # Запросить фискальный документ в TLV формате
     READ_DOCUMENT_BLOCK = 0xFF3B  # Чтение TLV фискального документа

@@ -204,6 +204,20 @@ MALFORMED = [
         c.Command.BEGIN_READ_DOCUMENT, "FF 3A 00 03 00 A4 00 00", "trailing", id="ff3a-long"
     ),
     pytest.param(c.Command.WRITE_TLV, "FF 0C 00 01 02", "trailing", id="ff0c-extra-bytes"),
+    pytest.param(c.Command.OPEN_DRAWER, "28 00", "operator", id="28-no-operator"),
+    pytest.param(c.Command.OPEN_DRAWER, "28 00 01 00", "trailing", id="28-extra-byte"),
+    pytest.param(
+        c.Command.STATE_REPORT,
+        "FF 38 00 2A 00 00 00 44 33 22 11 03 00 00 00 1A 0C",
+        "first unconfirmed date",
+        id="ff38-date-cut",
+    ),
+    pytest.param(
+        c.Command.STATE_REPORT,
+        "FF 38 00 2A 00 00 00 44 33 22 11 03 00 00 00 1A 0D 01",
+        "not a date",
+        id="ff38-month-13",
+    ),
 ]
 
 
@@ -375,6 +389,7 @@ def test_decode_response_rejects_answer_to_another_command(
             ),
             id="tax-rate-over-u8",
         ),
+        pytest.param(lambda: c.OpenDrawerRequest(password=1, drawer=2), id="drawer-over-1"),
     ],
 )
 def test_request_rejects_out_of_range_fields(build: Any) -> None:

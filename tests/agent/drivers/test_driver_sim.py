@@ -507,3 +507,51 @@ async def test_sim_line_noise_is_bad_checksum_then_recovers(
         await driver.read_state()
     await _post(sim, "/faults/clear")
     assert (await driver.read_state()).shift is ShiftState.CLOSED
+
+
+async def _get(sim: SimProcess, path: str) -> Any:
+    def get() -> Any:
+        with urllib.request.urlopen(sim.control + path, timeout=5) as answer:  # noqa: S310 - local
+            return json.loads(answer.read())
+
+    return await asyncio.to_thread(get)
+
+
+@pytest.mark.timeout(40)
+async def test_sim_drawer_and_state_report_between_receipts(
+    start_sim: StartSim, drivers: Callable[..., ShtrihDriver]
+) -> None:
+    """0x28 opens the drawer without an FD; FF38 takes one, and receipts still count right."""
+    sim = start_sim()
+    driver = drivers(sim)
+    await driver.connect()
+    opened = await driver.open_shift(CASHIER)
+    first = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    await driver.open_drawer()
+    state = await _get(sim, "/state")
+    assert (state["drawer_openings"], state["last_fd"]) == (1, first.fd)
+
+    report = await driver.calculation_state_report()
+    assert report.fd == first.fd + 1
+    assert report.unsent_docs == first.fd - 1  # all but the registration report
+    assert report.oldest_unsent == opened.issued_at.date()
+    found = await driver.find_document(report.fd)
+    assert (found.type, found.fp) == (DocumentType.CALCULATION_STATE, report.fp)
+    whole = await driver.read_document(report.fd)
+    assert (whole.type, whole.shift, whole.mark) == (
+        DocumentType.CALCULATION_STATE,
+        opened.shift,
+        None,
+    )
+
+    second = await driver.register(_receipt(payments=Payments(card=Kopecks(15000))), mark=MARK)
+    assert (second.fd, second.number) == (report.fd + 1, 2)  # the report is no receipt
+    await driver.aclose()
+    fresh = drivers(sim)  # no cache: the guess "last FD - receipts" misses by the report
+    await fresh.connect()
+    found_open = await fresh.shift_open_document(await fresh.read_state())
+    assert found_open is not None
+    assert found_open.fd == opened.fd
+    tape = await asyncio.to_thread(sim.tape)
+    assert [doc["type"] for doc in tape][-3:] == ["receipt", "calculation_state", "receipt"]
+    assert tape[-2]["backlog"]["unsent_docs"] == report.unsent_docs

@@ -146,6 +146,8 @@ async def test_receipt_printed_by_hand_shows_up_as_foreign(tmp_path: Path) -> No
         "total": "100.00",
         "shift": opened.shift,
         "issued_at": sim.issued_at.isoformat(),
+        # 150.00 tendered in cash for 100.00: the FN keeps the cash net of change (1031).
+        "payments": {"cash": "100.00", "card": "0.00", "prepaid": "0.00"},
     }
 
 

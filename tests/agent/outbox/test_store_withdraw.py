@@ -27,7 +27,7 @@ def test_pending_row_is_withdrawn_and_cannot_be_taken_to_print(outbox: Outbox) -
     outbox.submit_receipt("kkm-1", receipt, "f1")
     row = outbox.withdraw("kkm-1", message="expired")
     assert (row.state, row.error_code) == (RowState.FAILED, "queue_expired")
-    assert outbox.next_work() is None
+    assert outbox.next_work_and_more() == (None, False)
     with pytest.raises(IllegalTransition):  # the worker's intent after a withdrawal
         outbox.mark_printing("kkm-1", fn_serial="9289000100346765", last_fd=1)
     # The same request again (KkmServer runs an id again after an error): pending once more.

@@ -3,8 +3,9 @@
 A shorter sibling of test_kill_storm.py. Every third payment was taken two days ago (its
 ``paid_at`` lies before the shift the agent prints in), so it must become a correction
 receipt (FD type 31); the others are ordinary receipts. The agent is SIGKILLed from outside
-at random moments and kills itself right after ``printing`` is committed and right after
-the register answered (crash points); the register's power is cut once after a close ran.
+at random moments and kills itself right after ``printing`` is committed, right after
+the register answered and just before a group commit (a done with the next intent, which
+carries its correction decision; crash points); the power is cut once after a close ran.
 Afterwards the FN holds exactly one document per accepted id, found by its mark, of the
 type the payment called for, and each result names that document and its type.
 """
@@ -27,7 +28,7 @@ pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(240)]
 
 RECEIPTS = 30
 MIN_KILLS = 5
-CRASH_POINTS = "after_issue=0.06,after_mark_printing=0.06"
+CRASH_POINTS = "after_issue=0.06,after_mark_printing=0.06,before_group_commit=0.06"
 COFFEE = 15_000
 
 

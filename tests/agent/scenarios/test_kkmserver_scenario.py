@@ -255,10 +255,20 @@ def test_a_crm_session_against_the_agent(start_sim: Any, start_agent: Any) -> No
     assert polled["Rezult"]["CheckNumber"] > numbers[-1]
 
     assert crm.run("XReport")["Status"] == 0
+    assert crm.run("OpenCashDrawer")["Status"] == 0
+    assert sim.state()["drawer_openings"] == 1
+    ofd_id = str(uuid.uuid4())
+    ofd = crm.run("OfdReport", id_command=ofd_id, CashierName="Петрова А.")
+    assert ofd["Status"] == 0, ofd
+    assert ofd["CheckNumber"] == polled["Rezult"]["CheckNumber"] + 1
+    assert crm.run("OfdReport", id_command=ofd_id)["Status"] == 5  # the same id: not twice
+    assert [doc["fd"] for doc in sim.tape() if doc["type"] == "calculation_state"] == [
+        ofd["CheckNumber"]
+    ]
     assert crm.run("GetLineLength")["LineLength"] > 0
     closed = crm.run("ZReport", CashierName="Петрова А.")
     assert closed["Status"] == 0
-    assert closed["CheckNumber"] > polled["Rezult"]["CheckNumber"]
+    assert closed["CheckNumber"] > ofd["CheckNumber"]
     assert crm.run("GetDataKKT")["Info"]["SessionState"] == 1
     assert crm.run("CloseShift")["Status"] == 2  # closed already, as KkmServer answers
 
@@ -274,6 +284,40 @@ def test_a_crm_session_against_the_agent(start_sim: Any, start_agent: Any) -> No
         "450.00",
         "600.00",
     ]
+
+
+def test_an_ofd_report_id_survives_a_restart_and_receipts_after_it_count_right(
+    start_sim: Any, start_agent: Any
+) -> None:
+    """OfdReport takes an FD in the shift; after a restart its id is still done, never reprinted,
+    and the next receipt is number 2 of the shift (the report is no receipt)."""
+    sim, agent, crm = _start(start_sim, start_agent)
+    assert crm.run("OpenShift")["Status"] == 0
+    first = crm.run("RegisterCheck", **check([register("Кофе", 100, 22, subject=1)], Cash=100))
+    assert first["Status"] == 0
+    ofd_id = str(uuid.uuid4())
+    ofd = crm.run("OfdReport", id_command=ofd_id)
+    assert (ofd["Status"], ofd["CheckNumber"]) == (0, first["CheckNumber"] + 1)
+    agent.stop()
+    agent.start()
+    assert crm.run("OfdReport", id_command=ofd_id)["Status"] == 5
+    assert crm.run("GetRezult", id_command=ofd_id)["Rezult"]["Status"] == 0
+    second = crm.run("RegisterCheck", **check([register("Чай", 50, 22, subject=1)], Cash=50))
+    assert (second["Status"], second["CheckNumber"]) == (0, ofd["CheckNumber"] + 1)
+    assert (first["SessionCheckNumber"], second["SessionCheckNumber"]) == (1, 2)
+    types = [doc["type"] for doc in sim.tape()]
+    assert types.count("calculation_state") == 1
+    assert types[-3:] == ["receipt", "calculation_state", "receipt"]
+
+    refused_id = str(uuid.uuid4())  # the register refuses it once: nothing printed, runs again
+    sim.post("/faults/refuse", {"on_command": "FF38", "code": 0x37, "count": 1})
+    refused = crm.run("OfdReport", id_command=refused_id)
+    assert refused["Status"] == 2
+    assert "not_supported" in refused["Error"]
+    again = crm.run("OfdReport", id_command=refused_id)
+    assert (again["Status"], again["CheckNumber"]) == (0, second["CheckNumber"] + 1)
+    assert crm.run("OfdReport", id_command=refused_id)["Status"] == 5
+    assert [doc["type"] for doc in sim.tape()].count("calculation_state") == 2
 
 
 def test_the_same_id_command_after_a_kill_answers_already_done(

@@ -111,7 +111,7 @@ def test_5000_results_queued_while_the_broker_is_down_all_arrive_in_order(
             what=f"{QUEUED} queued results",
         )
         seen = [m.json()["seq_check"] for m in crm.received("evt/shift")]
-        first = [n for i, n in enumerate(seen) if n not in seen[:i]]
+        first = list(dict.fromkeys(seen))  # each seq_check at its first arrival
         assert first == list(range(QUEUED)), "the queue drained out of order"
         wait_until(
             lambda: http("GET", f"{agent.base}/health")[1]["sync"]["pending"] == 0,

@@ -18,7 +18,7 @@ from tests.support.broker import require_mosquitto
 from tests.support.mqtt_client import PlainClient, wait_agent_subscribed
 from tests.support.payloads import receipt
 
-pytestmark = [pytest.mark.sim, pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.sim, pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(420)]
 
 PAYMENTS = 500
 RECEIPT_TOPIC = "fiscal/v1/club-1/desk-1/cmd/receipt"
@@ -106,7 +106,9 @@ def test_killed_between_commit_and_puback_the_broker_delivers_again(
             _revive(agent)
             return crm.all_done(ids)
 
-        crm.wait_for(all_done, timeout_s=180, what="every result after the kills")
+        # Each of a dozen kills costs an agent start (its imports, the pty, the broker
+        # session): about 80 s in all alone, minutes on a busy machine.
+        crm.wait_for(all_done, timeout_s=300, what="every result after the kills")
         kills = [r for r in agent.log_records() if r.get("event") == "crash_point"]
         assert kills, "the crash point never fired"
         duplicates = [r for r in agent.log_records() if r.get("event") == "duplicate"]

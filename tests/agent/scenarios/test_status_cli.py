@@ -27,6 +27,13 @@ def test_status_shows_register_shift_fn_and_queues(start_sim: Any, start_agent: 
     """A healthy agent: exit 0 and every line a support engineer looks for."""
     sim = start_sim()
     agent = start_agent(sim)
+    # The HTTP API answers before the driver has connected to the register; until then a
+    # shift command is 503 (seen on a loaded machine). A healthy agent says online first.
+    wait_until(
+        lambda: http("GET", f"{agent.base}/health")[1].get("state") == "online",
+        timeout_s=20,
+        what="the agent online",
+    )
     assert http("POST", f"{agent.base}/shift", {"action": "open"})[0] == 200
     result = _status(agent)
     assert result.returncode == 0, result.stdout + result.stderr

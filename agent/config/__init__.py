@@ -13,6 +13,10 @@ Environment values are strings, converted like the TOML value would be. The two 
 ``FISCAL_AGENT_CONFIG``, which the command line may use for the file's path.
 
 Durations are written ``"23h30m"``, ``"15m"``, ``"90s"`` (or an integer of seconds).
+
+The sections of the ways in (``[mqtt]``, ``[http]``, ``[kkmserver]``) live in
+:mod:`agent.config.adapters`, the value types every section shares in
+:mod:`agent.config.values`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,13 +35,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from agent.config.adapters import HttpConfig, KkmServerConfig, MqttConfig
+from agent.config.values import SECTION as _SECTION
+from agent.config.values import Duration, empty_is_none, parse_duration
 from agent.contract import TaxSystemName, VatName
 from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, parse_late_policy
 
@@ -90,13 +96,10 @@ MAX_SHIFT_AGE: Final = timedelta(hours=24)
 DATABASE_FILE: Final = "agent.sqlite3"
 
 _NAME = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
-_DURATION = re.compile(r"\A(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
 _HHMM = re.compile(r"\A([01]\d|2[0-3]):([0-5]\d)\Z")
 _COMMAND = re.compile(r"\A(?:0x)?([0-9a-f]{2}|[0-9a-f]{4})\Z")
 _INN = re.compile(r"\A\d{10}(\d{2})?\Z")
-_LISTEN = re.compile(r"\A(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})\Z")
 _BAUD_RATES = (2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-_MQTT_SCHEMES = ("mqtt://", "mqtts://")
 
 
 class ConfigError(Exception):
@@ -114,22 +117,6 @@ class ConfigError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
-def parse_duration(value: object) -> timedelta:
-    """``"23h30m"``, ``"15m"``, ``"90s"`` or an integer of seconds as a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise PydanticCustomError("duration", "a duration must not be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match and any(match.groups()):
-            hours, minutes, seconds = (int(part or 0) for part in match.groups())
-            return timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    raise PydanticCustomError("duration", 'expected a duration such as "23h30m", "15m" or "90s"')
-
-
 def _parse_hhmm(value: object) -> object:
     if isinstance(value, str):
         match = _HHMM.match(value.strip())
@@ -138,14 +125,6 @@ def _parse_hhmm(value: object) -> object:
         return time(int(match.group(1)), int(match.group(2)))
     return value
 
-
-def _empty_is_none(value: object) -> object:
-    return None if value == "" else value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
-_SECTION = ConfigDict(extra="forbid", frozen=True)
 
 # docs/contract.md names a section [register]; pydantic warns because its metaclass (an ABCMeta)
 # has a ``register`` method. Instances read the field as usual, so the warning is noise.
@@ -258,121 +237,6 @@ class RegisterConfig(BaseModel):
             int(key.lower().removeprefix("0x"), 16): value
             for key, value in self.answer_timeout_s.items()
         }
-
-
-class MqttConfig(BaseModel):
-    """``[mqtt]``: the broker. It may point nowhere: the agent works offline and catches up."""
-
-    model_config = _SECTION
-
-    url: str = "mqtt://127.0.0.1:1883"
-    username: str = ""
-    password: SecretStr = SecretStr("")
-    ca: OptionalPath = None
-    cert: OptionalPath = None
-    key: OptionalPath = None
-    client_id: str = ""  # empty: "fiscal-agent-{club}-{agent}" (deploy/mosquitto/: the CN)
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-    session_expiry_days: int = Field(default=7, ge=1, le=365)  # queued commands wait this long
-    drain_rate: float = Field(default=200.0, gt=0)  # results/s when a backlog drains
-    health_interval_s: float = Field(default=30.0, ge=1)
-
-    @field_validator("url")
-    @classmethod
-    def _scheme(cls, value: str) -> str:
-        if not value.startswith(_MQTT_SCHEMES) or len(value) <= len("mqtts://"):
-            raise PydanticCustomError("mqtt_url", "expected mqtt://host:port or mqtts://host:port")
-        return value
-
-
-def _check_listen(value: str) -> str:
-    match = _LISTEN.match(value)
-    if not match or not 0 < int(match.group(2)) < 65536:
-        raise PydanticCustomError(
-            "listen", 'expected "host:port", such as "127.0.0.1:8750" or "[::1]:8750"'
-        )
-    return value
-
-
-class HttpConfig(BaseModel):
-    """``[http]``: the local API."""
-
-    model_config = _SECTION
-
-    listen: str = "127.0.0.1:8750"
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        return _check_listen(value)
-
-    @property
-    def host(self) -> str:
-        """The address to bind, without brackets."""
-        return self.listen.rpartition(":")[0].strip("[]")
-
-    @property
-    def port(self) -> int:
-        """The port to bind."""
-        return int(self.listen.rpartition(":")[2])
-
-
-_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-class KkmServerConfig(BaseModel):
-    """``[kkmserver]``: the KkmServer-compatible ``POST /Execute`` (docs/kkmserver.md).
-
-    Absent from the file, it is off. KkmServer listens on every interface with no password;
-    the agent refuses a ``listen`` off the loopback without a ``password``: on a club's LAN
-    every customer's PC could otherwise print receipts. ``login`` is compared without regard
-    to case, ``password`` exactly; an empty password with the login ``Admin`` accepts every
-    request, as KkmServer's default install does (loopback only, see above).
-    """
-
-    model_config = _SECTION
-
-    listen: str = "127.0.0.1:5893"
-    login: str = "Admin"
-    password: SecretStr = SecretStr("")
-    queue_limit: Duration = timedelta(seconds=30)
-    """KkmServer's ``RemoveCommandInterval``: a command that has not reached the register
-    this long after it was taken is withdrawn and answered Status 2."""
-    shift_already_open_ok: bool = False
-    """KkmServer's ``NoErrorOnOpenCloseShift``: OpenShift/CloseShift errors answer Status 0."""
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        return _check_listen(value)
-
-    @field_validator("queue_limit")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise PydanticCustomError("queue_limit", "queue_limit must be above zero")
-        return value
-
-    @model_validator(mode="after")
-    def _password_off_loopback(self) -> KkmServerConfig:
-        if self.host not in _LOOPBACK_HOSTS and not self.password.get_secret_value():
-            raise PydanticCustomError(
-                "kkmserver_open",
-                "listen {listen} is reachable from other machines: set a password (every PC on"
-                " the club's network could print receipts otherwise), or listen on 127.0.0.1",
-                {"listen": self.listen},
-            )
-        return self
-
-    @property
-    def host(self) -> str:
-        """The address to bind, without brackets."""
-        return self.listen.rpartition(":")[0].strip("[]")
-
-    @property
-    def port(self) -> int:
-        """The port to bind."""
-        return int(self.listen.rpartition(":")[2])
 
 
 MIN_GUARD_MARGIN = timedelta(minutes=1)
@@ -517,7 +381,7 @@ class DoctorConfig(BaseModel):
 
     model_config = _SECTION
 
-    lang: Annotated[Literal["ru", "en"] | None, BeforeValidator(_empty_is_none)] = None
+    lang: Annotated[Literal["ru", "en"] | None, BeforeValidator(empty_is_none)] = None
 
 
 class AgentConfig(BaseModel):
