@@ -180,6 +180,7 @@ class Agent:
                 retry_max_s=config.worker.retry_max_s,
                 retry_attempts=config.worker.retry_attempts,
                 idle_tick_s=config.worker.idle_check_s,
+                late=config.receipts.late,
             ),
             log=log,
             clock=_now,

@@ -16,8 +16,12 @@ module gives rows and totals (docs/contract.md, cloud HTTP API, totals v1.1):
 Totals, per payment kind and summed, sales minus refunds, cash net of change:
 ``crm_register_total`` is every request whose time (``paid_at``, else ``received_at``)
 falls in the shift, printed or not; ``z_register_total`` is the report's counters;
-``difference`` is the first minus the second; ``crm_grand_total`` adds the app transactions
-of the shift. Cash in and out are the report's, shown apart.
+``difference`` is the first minus the payments of the shift printed late as correction
+receipts (``fixed_later_total``: a Z's sales leave corrections out) minus the second;
+``crm_grand_total`` adds the app transactions of the shift. Cash in and out are the
+report's, shown apart, as are the corrections printed in the shift (``corrections_total``).
+A request printed as a correction is ``matched`` with ``late`` set, and ``other_shift``
+when its payment's shift is not the one it was printed in.
 
 Every step is a dict look-up by id or by ``(fn, fd)``: linear in the input, then one sort.
 """
@@ -180,13 +184,24 @@ def _calculation_documents(
 class _Rows:
     """The rows being built, the documents already on a row and the ids already seen."""
 
-    __slots__ = ("keys", "printed", "rows", "seen")
+    __slots__ = ("corrections", "fixed_later", "keys", "printed", "rows", "seen")
 
     def __init__(self) -> None:
         self.rows: list[Row] = []
         self.keys: list[tuple[datetime, str]] = []  # each row's (time, id), to sort them by
         self.printed: set[tuple[str, int]] = set()
         self.seen: set[str] = set()
+        self.fixed_later = PaymentTotals()  # this shift's payments printed as corrections
+        self.corrections = PaymentTotals()  # corrections printed in this shift
+
+    def count_correction(
+        self, req: CrmRequest, *, is_payment_here: bool, is_printed_here: bool
+    ) -> None:
+        """A request printed as a correction: fixed later (its shift), a correction (printed)."""
+        if is_payment_here:
+            self.fixed_later = self.fixed_later + _paid(req)
+        if is_printed_here:
+            self.corrections = self.corrections + _paid(req)
 
     def add(self, row: Row, at: datetime) -> None:
         """Append a row and its sort key."""
@@ -203,6 +218,24 @@ class _Rows:
         return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
 
 
+def _paid(req: CrmRequest) -> PaymentTotals:
+    """What one request paid, signed by its kind, cash net of change."""
+    pay = req.payments
+    paid_cash: int = pay.cash
+    change = paid_cash + pay.card + pay.prepaid - req.total
+    if change > 0:
+        paid_cash -= min(change, paid_cash)
+    sign = -1 if req.kind is Kind.REFUND else 1
+    return PaymentTotals(
+        cash=Kopecks(sign * paid_cash),
+        card=Kopecks(sign * pay.card),
+        prepaid=Kopecks(sign * pay.prepaid),
+    )
+
+
+CORRECTION = "correction"
+
+
 def _request_rows(
     shift: ShiftWindow,
     requests: Iterable[CrmRequest],
@@ -211,6 +244,9 @@ def _request_rows(
     out: _Rows,
 ) -> PaymentTotals:
     """A row for every request of the shift; returns what the CRM sent in it.
+
+    A request printed as a correction receipt also goes into ``out.fixed_later`` when it is
+    this shift's payment and into ``out.corrections`` when it was printed in this shift.
 
     The window and shift tests of :class:`ShiftWindow` are inlined here: this loop runs once
     per request of the shift, and a call per test would double its time.
@@ -256,8 +292,13 @@ def _request_rows(
             rows.append(Row(request_id, crm_only, req, None, outcome))
             continue
         printed.add((fiscal.fn, fiscal.fd))
-        # Positional: the fields are id, status, crm, fiscal, outcome, adopted, other_shift.
-        rows.append(Row(request_id, matched, req, fiscal, None, None, in_window != fiscal_here))
+        is_late = fiscal.type == CORRECTION
+        if is_late:
+            out.count_correction(req, is_payment_here=in_window, is_printed_here=fiscal_here)
+        # Positional: id, status, crm, fiscal, outcome, adopted, other_shift, late.
+        rows.append(
+            Row(request_id, matched, req, fiscal, None, None, in_window != fiscal_here, is_late)
+        )
     return PaymentTotals(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(prepaid))
 
 
@@ -351,10 +392,14 @@ def reconcile(
         crm_register_total=crm_register,
         crm_grand_total=crm_register + app.totals(),
         z_register_total=z_register,
-        difference=crm_register - z_register if z_register is not None else None,
+        difference=(
+            crm_register - out.fixed_later - z_register if z_register is not None else None
+        ),
         cash_in=counters.cash_in if counters is not None else None,
         cash_out=counters.cash_out if counters is not None else None,
         adopted_total=adopted,
+        fixed_later_total=out.fixed_later,
+        corrections_total=out.corrections,
     )
     return Reconciliation(
         shift=shift, rows=tuple(rows), totals=totals, ofd_url_template=ofd_url_template

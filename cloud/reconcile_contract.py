@@ -244,6 +244,9 @@ def row_to_contract(row: Row, ofd_url_template: str | None = None) -> dict[str, 
     out: dict[str, Any] = {"id": row.id, "status": row.status.value, "crm": crm, "fiscal": fiscal}
     if row.other_shift:
         out["other_shift"] = True
+    if row.late:
+        out["late"] = True  # a correction receipt: printed in fiscal.shift, after its payment
+        out["printed_in_shift"] = row.fiscal.shift if row.fiscal is not None else None
     if row.adopted is not None:
         out["adopted"] = {
             "by": row.adopted.by,
@@ -287,4 +290,7 @@ def to_contract(result: Reconciliation) -> dict[str, Any]:
         "cash_in": format_kopecks(totals.cash_in) if totals.cash_in is not None else None,
         "cash_out": format_kopecks(totals.cash_out) if totals.cash_out is not None else None,
         "adopted_total": format_kopecks(totals.adopted_total),
+        # Late payments (docs/corrections.md), shown apart like the adopted documents.
+        "fixed_later_total": totals_to_contract(totals.fixed_later_total),
+        "corrections_total": totals_to_contract(totals.corrections_total),
     }

@@ -268,6 +268,10 @@ class Totals:
     no payment split (they stay in the difference, which is defined on what the CRM sent,
     so the reader sees both); an adopted document with its split counts in
     ``crm_register_total`` instead.
+    ``fixed_later_total`` is the shift's payments that were printed late as correction
+    receipts (docs/corrections.md): the Z's sales leave corrections out, so the difference
+    leaves these out too. ``corrections_total`` is the correction receipts printed in this
+    shift, whatever shift their payments belong to (shown apart: not in the Z's sales).
     """
 
     crm_register_total: PaymentTotals
@@ -277,6 +281,8 @@ class Totals:
     cash_in: Kopecks | None
     cash_out: Kopecks | None
     adopted_total: Kopecks
+    fixed_later_total: PaymentTotals = field(default_factory=PaymentTotals)
+    corrections_total: PaymentTotals = field(default_factory=PaymentTotals)
 
 
 class Row(NamedTuple):
@@ -288,7 +294,9 @@ class Row(NamedTuple):
     sides fall in different shifts (a payment of this shift printed in a later one, or the
     reverse): the row is matched, and the totals of each shift show the gap.
     ``adopted`` is set on a register-only row a person took into the CRM; its status stays
-    ``register_only``.
+    ``register_only``. ``late`` is True on a matched row whose document is a correction
+    receipt (the payment printed late, docs/corrections.md); the document's shift is where
+    it was printed.
 
     A NamedTuple rather than a frozen dataclass: a shift has one row per payment, and building
     100,000 of them positionally takes a third of the time (bench/cloud_reconcile.py).
@@ -301,6 +309,7 @@ class Row(NamedTuple):
     outcome: RequestOutcome | None = None
     adopted: Adoption | None = None
     other_shift: bool = False
+    late: bool = False
 
     @property
     def kind(self) -> Kind | None:

@@ -46,7 +46,9 @@ def _note(row: Row) -> str:
         notes.append(f"{row.outcome.status}{error}")
     if row.other_shift:
         notes.append("other shift")
-    if row.fiscal is not None and row.fiscal.type != "receipt":
+    if row.late and row.fiscal is not None:
+        notes.append(f"late: correction printed in shift {row.fiscal.shift}")
+    elif row.fiscal is not None and row.fiscal.type != "receipt":
         notes.append(row.fiscal.type)
     if row.adopted is not None:
         notes.append(f"adopted by {row.adopted.by}: {row.adopted.reason}")
@@ -141,6 +143,16 @@ def render_reconciliation(
         lines.append(
             f"adopted into the CRM: {format_kopecks(totals.adopted_total)} "
             "(register-only documents without a payment split, still in the difference)"
+        )
+    if totals.fixed_later_total.total:
+        lines.append(
+            f"fixed later: {format_kopecks(totals.fixed_later_total.total)} "
+            "(this shift's payments printed as correction receipts in a later shift)"
+        )
+    if totals.corrections_total.total:
+        lines.append(
+            f"corrections: {format_kopecks(totals.corrections_total.total)} "
+            "(correction receipts printed in this shift for earlier payments)"
         )
     if totals.difference is not None:
         verdict = "match" if totals.difference == PaymentTotals() else "DISCREPANCY"

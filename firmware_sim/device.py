@@ -38,6 +38,7 @@ from firmware_sim.commands import (
     parse_tlv,
     split_command,
 )
+from firmware_sim.corrections import check_correction_tags, correction_totals
 from firmware_sim.fn_documents import document_tlvs, find_answer, fiscal_sign, read_chunks
 from firmware_sim.fn_tags import MAX_TLV_BYTES, apply_writes, decode_writes
 from firmware_sim.state import (
@@ -181,6 +182,7 @@ class Device:
             Command.FN_EXPIRY: self._fn_expiry,
             Command.FN_FIND_DOCUMENT: self._fn_find_document,
             Command.FN_WRITE_TLV: self._fn_write_tlv,
+            Command.FN_BEGIN_CORRECTION: self._fn_begin_correction,
             Command.FN_STATE_REPORT: self._fn_state_report,
             Command.FN_EXCHANGE_STATUS: self._fn_exchange_status,
             Command.FN_READ_DOCUMENT: self._fn_read_document,
@@ -424,6 +426,10 @@ class Device:
     def _last_fd(self) -> int:
         return self._documents[-1].fd if self._documents else 0
 
+    def _shift_documents(self) -> list[FnDocument]:
+        """The documents of the open shift, from its open-shift report on."""
+        return [doc for doc in self._documents if doc.fd >= self._shift_first_fd]
+
     def _append(self, doc: FnDocument) -> FnDocument:
         signed = replace(doc, fp=fiscal_sign(self._config.fn_serial, doc))
         self._documents.append(signed)
@@ -661,6 +667,8 @@ class Device:
             last_fd=fd,
             sales_vat=shift_vat(self._money, self._config.tax_rates, ReceiptKind.SALE.op_index),
             refunds_vat=shift_vat(self._money, self._config.tax_rates, ReceiptKind.REFUND.op_index),
+            corrections=correction_totals(self._shift_documents(), ReceiptKind.SALE),
+            correction_refunds=correction_totals(self._shift_documents(), ReceiptKind.REFUND),
         )
         self._append(
             FnDocument(
@@ -735,7 +743,10 @@ class Device:
     # ---- receipts -------------------------------------------------------------------------
 
     def _check_receipt_kind(self, kind: ReceiptKind) -> None:
-        if self._receipt is not None and self._receipt.kind is not kind:
+        receipt = self._receipt
+        if receipt is not None and receipt.is_correction and not receipt.items:
+            return  # a correction begun with FF35 takes its sign from its first line
+        if receipt is not None and receipt.kind is not kind:
             raise Refusal(ErrorCode.WRONG_RECEIPT_TYPE, "the open receipt is of another type")
 
     def _add_item(self, op: int, kind: ReceiptKind, item: Item) -> None:
@@ -750,7 +761,7 @@ class Device:
         self._check_fn_alive(clock)
         self._check_paper()
         receipt = self._receipt or OpenReceipt(kind=kind, operator=op)
-        self._receipt = replace(receipt, items=(*receipt.items, item))
+        self._receipt = replace(receipt, kind=kind, items=(*receipt.items, item))  # kind: FF35
 
     def _open_receipt(self, body: bytes) -> bytes:
         """0x8D: pwd, type(1: 0 sale, 2 sale return) -> op."""
@@ -835,10 +846,12 @@ class Device:
             row_rates(self._tables, self._config.tax_rates),
             host_sums=is_host_tax,
         )
+        if receipt.is_correction:
+            check_correction_tags(receipt.tags)
         doc = self._append(
             FnDocument(
                 fd=self._last_fd() + 1,
-                type=DocType.RECEIPT,
+                type=DocType.CORRECTION if receipt.is_correction else DocType.RECEIPT,
                 fp=0,
                 issued_at=self._clock(),
                 shift=self._shift_number,
@@ -853,15 +866,16 @@ class Device:
                 vat=vat,
             )
         )
-        for register, amount in register_moves(vat, op):
-            self._add_money(register, amount)
-        for payment_type, amount in enumerate(kept, start=1):
-            if amount:
-                self._add_money(_payment_register(payment_type, op), amount)
+        if not receipt.is_correction:  # a correction counts apart: tag 1133 at the Z
+            for register, amount in register_moves(vat, op):
+                self._add_money(register, amount)
+            for payment_type, amount in enumerate(kept, start=1):
+                if amount:
+                    self._add_money(_payment_register(payment_type, op), amount)
+            self._bump(144 + op)
         if kept[0]:
             self._add_money(241, kept[0] if receipt.kind is ReceiptKind.SALE else -kept[0])
         self._receipts_in_shift = number
-        self._bump(144 + op)
         self._operating[148 + op] = number
         self._bump(152)
         self._receipt = None
@@ -922,7 +936,8 @@ class Device:
         self._fn_password(body)
         clock = self._clock()
         if self._receipt is not None:
-            current, has_data = 0x04, int(bool(self._receipt.items))
+            current = 0x14 if self._receipt.is_correction else 0x04
+            has_data = int(bool(self._receipt.items))
         elif self._pending_shift is _PendingShift.OPEN:
             current, has_data = 0x02, 0
         elif self._pending_shift is _PendingShift.CLOSE:
@@ -973,6 +988,16 @@ class Device:
             self._pending_tags = apply_writes(self._pending_tags, writes)
         else:
             raise Refusal(ErrorCode.FN_BAD_STATE, "no document open for tags")
+        return b""
+
+    def _fn_begin_correction(self, body: bytes) -> bytes:
+        """FF35: begin a correction receipt; FF46 lines, FF0C 1173/1174 and FF45 follow."""
+        password = self._password_only(body, error=ErrorCode.FN_BAD_PARAMETERS)
+        op, clock = self._begin_sale_document(password)
+        self._operator(password, sysadmin=True)
+        self._check_fn_alive(clock)
+        self._check_paper()
+        self._receipt = OpenReceipt(kind=ReceiptKind.SALE, operator=op, is_correction=True)
         return b""
 
     def _fn_exchange_status(self, body: bytes) -> bytes:

@@ -46,6 +46,9 @@ class Tag(IntEnum):
     FIRST_UNSENT_FD = 1116  # U32: the first of them
     VAT_RATE = 1199  # Byte
     ITEM_VAT = 1200  # VLN: the VAT of one item line (tax mode 1: the host's sum)
+    CORRECTION_TYPE = 1173  # Byte: 0 self-initiated, 1 by the tax authority's order
+    CORRECTION_BASIS = 1174  # STLV: 1177 description, 1178 date, 1179 order number
+    CORRECTION_BASIS_DATE = 1178  # UnixTime: the date of the settlement being corrected
     CASHIER_INN = 1203  # String 12
     SUBJECT = 1212  # Byte
     PAYMENT_METHOD = 1214  # Byte

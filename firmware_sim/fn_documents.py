@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC
+from datetime import UTC, datetime
 
 from firmware_sim.commands import fn_datetime, le
 from firmware_sim.ffd import RECEIPT_VAT_TAGS, VAT_RATE_CODES, Tag
-from firmware_sim.state import PAYMENT_TYPES, DocType, DocumentTags, FnDocument, Item, VatRow
+from firmware_sim.state import (
+    PAYMENT_TYPES,
+    RECEIPT_TYPES,
+    DocType,
+    DocumentTags,
+    FnDocument,
+    Item,
+    VatRow,
+)
 
 __all__ = [
     "MAX_FF3B_BYTES",
@@ -69,7 +77,7 @@ def find_answer(doc: FnDocument, *, is_acked: bool) -> bytes:
         + le(doc.fd, 4)
         + le(doc.fp, 4)
     )
-    if doc.type is DocType.RECEIPT:
+    if doc.type in RECEIPT_TYPES:
         assert doc.kind is not None
         assert doc.total is not None
         return head + bytes([doc.kind.sign]) + le(doc.total, 5)
@@ -126,6 +134,19 @@ def _item(item: Item) -> bytes:
     if item.subject is not None:
         children.append(tlv(Tag.SUBJECT, bytes([item.subject])))
     return tlv(Tag.ITEM, b"".join(children))
+
+
+def _correction_tags(tags: DocumentTags) -> list[bytes]:
+    """A correction receipt's 1173 and 1174 (holding 1178), when written with FF0C."""
+    out: list[bytes] = []
+    if tags.correction_type is not None:
+        out.append(tlv(Tag.CORRECTION_TYPE, bytes([tags.correction_type])))
+    if tags.correction_date is not None:
+        day = tags.correction_date
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        basis = tlv(Tag.CORRECTION_BASIS_DATE, _u32(int(midnight.timestamp())))
+        out.append(tlv(Tag.CORRECTION_BASIS, basis))
+    return out
 
 
 def _user_tags(tags: DocumentTags) -> list[bytes]:
@@ -207,8 +228,10 @@ def document_tlvs(doc: FnDocument, *, fn_serial: str) -> list[bytes]:
     if doc.type is DocType.REGISTRATION:
         return out
     out.append(tlv(Tag.SHIFT, _u32(doc.shift)))
-    if doc.type is DocType.RECEIPT:
+    if doc.type in RECEIPT_TYPES:
         out += _receipt_body(doc)
+    if doc.type is DocType.CORRECTION:
+        out += _correction_tags(doc.tags)
     if doc.backlog is not None:
         out += _backlog_body(doc)
     return out + _user_tags(doc.tags)

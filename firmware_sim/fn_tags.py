@@ -13,6 +13,7 @@ document-level tag ("не допускается повтор тега"); 1021 a
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from firmware_sim.commands import ErrorCode, Refusal, parse_tlv
 from firmware_sim.ffd import MARK_NAME_MAX, MARK_VALUE_MAX, Tag
@@ -25,8 +26,10 @@ MAX_TLV_BYTES = 250
 
 _STRING_LIMITS: dict[int, int] = {Tag.CONTACT: 64, Tag.CASHIER: 64, Tag.CASHIER_INN: 12}
 
-TagWrite = tuple[int, bytes | Mark]
-"""One checked FF0C TLV: its tag and raw value, or the decoded 1084 mark."""
+TagWrite = tuple[int, bytes | Mark | date]
+"""One checked FF0C TLV: its tag and raw value, the decoded 1084 mark or 1174's 1178 date."""
+
+_CORRECTION_TYPES = (0, 1)  # 1173: 0 self-initiated, 1 by the tax authority's order
 
 
 def _text(value: bytes) -> str:
@@ -52,14 +55,30 @@ def _decode_mark(value: bytes) -> Mark:
     return Mark(name=_text(name), value=_text(text))
 
 
+def _decode_basis(value: bytes) -> date:
+    """1174's value: it must hold 1178 (4-byte UnixTime, the day's midnight read as UTC)."""
+    children = dict(parse_tlv(value, error=ErrorCode.FN_BAD_PARAMETERS))
+    raw = children.get(Tag.CORRECTION_BASIS_DATE)
+    if raw is None or len(raw) != 4:
+        raise Refusal(ErrorCode.FN_BAD_PARAMETERS, "tag 1174 needs 1178, a 4-byte date")
+    return datetime.fromtimestamp(int.from_bytes(raw, "little"), UTC).date()
+
+
 def decode_writes(items: list[tuple[int, bytes]]) -> list[TagWrite]:
-    """Check one FF0C's TLVs (lengths, the 1084 structure); refuse with FN 0x09."""
+    """Check one FF0C's TLVs (lengths, the 1084 and 1174 structures); refuse with FN 0x09."""
     writes: list[TagWrite] = []
     for tag, value in items:
         limit = _STRING_LIMITS.get(tag)
         if limit is not None and not 1 <= len(value) <= limit:
             raise Refusal(ErrorCode.FN_BAD_PARAMETERS, f"tag {tag} length {len(value)}")
-        writes.append((tag, _decode_mark(value) if tag == Tag.USER_REQUISITE else value))
+        if tag == Tag.CORRECTION_TYPE and (len(value) != 1 or value[0] not in _CORRECTION_TYPES):
+            raise Refusal(ErrorCode.FN_BAD_PARAMETERS, f"tag 1173 value {value.hex()}")
+        if tag == Tag.USER_REQUISITE:
+            writes.append((tag, _decode_mark(value)))
+        elif tag == Tag.CORRECTION_BASIS:
+            writes.append((tag, _decode_basis(value)))
+        else:
+            writes.append((tag, value))
     return writes
 
 
@@ -70,6 +89,10 @@ def apply_writes(tags: DocumentTags, writes: list[TagWrite]) -> DocumentTags:
             if tags.mark is not None:
                 raise Refusal(ErrorCode.BAD_PARAMETERS, "tag 1084 is already in the document")
             tags = replace(tags, mark=value)
+        elif isinstance(value, date):
+            tags = replace(tags, correction_date=value)
+        elif tag == Tag.CORRECTION_TYPE:
+            tags = replace(tags, correction_type=value[0])
         elif tag == Tag.CONTACT:
             tags = replace(tags, has_contact=True)  # the value itself is never kept
         elif tag == Tag.CASHIER:

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_TAX_TABLE",
     "MSK",
     "PAYMENT_TYPES",
+    "RECEIPT_TYPES",
     "CashMovement",
     "DeviceConfig",
     "DeviceState",
@@ -110,6 +111,7 @@ class DocType(Enum):
     OPEN_SHIFT = "open_shift"
     RECEIPT = "receipt"
     CLOSE_SHIFT = "close_shift"
+    CORRECTION = "correction"  # a correction receipt (FFD form 31)
     CALCULATION_STATE = "calculation_state"  # FF38: отчёт о текущем состоянии расчётов
 
     @property
@@ -123,8 +125,12 @@ _FN_CODES = {
     DocType.OPEN_SHIFT: 2,
     DocType.RECEIPT: 3,
     DocType.CLOSE_SHIFT: 5,
+    DocType.CORRECTION: 31,  # the FFD form code; what a real FF0A/FF3A gives is unconfirmed
     DocType.CALCULATION_STATE: 21,
 }
+
+RECEIPT_TYPES = frozenset({DocType.RECEIPT, DocType.CORRECTION})
+"""Documents with lines, payments and a calculation sign."""
 
 
 class ReceiptKind(Enum):
@@ -192,6 +198,8 @@ class DocumentTags:
     cashier_inn: str | None = None  # 1203
     has_contact: bool = False  # 1008 was given; its value is never stored
     mark: Mark | None = None  # 1084
+    correction_type: int | None = None  # 1173 (correction receipts)
+    correction_date: date | None = None  # 1178 inside 1174 (correction receipts)
     other: tuple[int, ...] = ()  # other tags seen, numbers only
 
     @property
@@ -231,6 +239,8 @@ class ShiftCounters:
     last_fd: int
     sales_vat: tuple[VatRow, ...] = ()  # the shift's tax registers, rows with a turnover
     refunds_vat: tuple[VatRow, ...] = ()
+    corrections: SignTotals = SignTotals()  # tag 1133: correction receipts, sign приход
+    correction_refunds: SignTotals = SignTotals()  # tag 1133: sign возврат прихода
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -284,6 +294,7 @@ class OpenReceipt:
     items: tuple[Item, ...] = ()
     tags: DocumentTags = field(default_factory=DocumentTags)
     lines: tuple[str, ...] = ()  # 0x17 text printed inside the receipt
+    is_correction: bool = False  # begun with FF35: a correction receipt
 
     @property
     def total(self) -> int:
@@ -353,6 +364,10 @@ def _tags_json(tags: DocumentTags) -> dict[str, Any]:
         out["1021"] = tags.cashier
     if tags.cashier_inn is not None:
         out["1203"] = tags.cashier_inn
+    if tags.correction_type is not None:
+        out["1173"] = tags.correction_type
+    if tags.correction_date is not None:
+        out["1174"] = {"1178": tags.correction_date.isoformat()}
     if tags.has_contact:
         out["has_contact"] = True
     return out
@@ -385,7 +400,7 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
         "issued_at": doc.issued_at.isoformat(),
         "fp": doc.fp,
     }
-    if doc.type is DocType.RECEIPT:
+    if doc.type in RECEIPT_TYPES:
         assert doc.kind is not None
         assert doc.total is not None
         pays = doc.payments or (0,) * PAYMENT_TYPES
@@ -418,6 +433,8 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
         }
         if doc.tax_system is not None:
             entry["tax_system"] = doc.tax_system
+        if doc.tags.correction_date is not None:
+            entry["settled_on"] = doc.tags.correction_date.isoformat()
     if doc.tags.mark is not None:
         entry["mark"] = doc.tags.mark.value
         entry["mark_name"] = doc.tags.mark.name
@@ -442,6 +459,11 @@ def tape_entry(doc: FnDocument) -> dict[str, Any]:
             "first_fd": c.first_fd,
             "last_fd": c.last_fd,
             "vat": {"sales": _vat_tape(c.sales_vat), "refunds": _vat_tape(c.refunds_vat)},
+            "corrections": {  # tag 1133
+                "count": c.corrections.count + c.correction_refunds.count,  # 1144
+                "sales": _totals_tape(c.corrections),
+                "refunds": _totals_tape(c.correction_refunds),
+            },
         }
     entry["tags"] = _tags_json(doc.tags)
     return entry

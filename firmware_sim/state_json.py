@@ -6,7 +6,7 @@ after the first state files were written are read with a default, so older files
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from firmware_sim.state import (
@@ -88,6 +88,10 @@ def _tags_to_json(tags: DocumentTags) -> dict[str, Any]:
         "has_contact": tags.has_contact,
         "other": list(tags.other),
         "mark": None if tags.mark is None else {"name": tags.mark.name, "value": tags.mark.value},
+        "correction_type": tags.correction_type,
+        "correction_date": None
+        if tags.correction_date is None
+        else tags.correction_date.isoformat(),
     }
 
 
@@ -99,7 +103,13 @@ def _tags_from_json(raw: dict[str, Any]) -> DocumentTags:
         has_contact=raw["has_contact"],
         other=tuple(raw["other"]),
         mark=None if mark is None else Mark(name=mark["name"], value=mark["value"]),
+        correction_type=raw.get("correction_type"),  # absent before corrections were kept
+        correction_date=_parse_date(raw.get("correction_date")),
     )
+
+
+def _parse_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _totals_to_json(totals: SignTotals) -> dict[str, int]:
@@ -125,6 +135,8 @@ def _counters_to_json(c: ShiftCounters) -> dict[str, Any]:
         "last_fd": c.last_fd,
         "sales_vat": _vat_to_json(c.sales_vat),
         "refunds_vat": _vat_to_json(c.refunds_vat),
+        "corrections": _totals_to_json(c.corrections),
+        "correction_refunds": _totals_to_json(c.correction_refunds),
     }
 
 
@@ -141,6 +153,8 @@ def _counters_from_json(raw: dict[str, Any]) -> ShiftCounters:
         last_fd=raw["last_fd"],
         sales_vat=_vat_from_json(raw.get("sales_vat")),
         refunds_vat=_vat_from_json(raw.get("refunds_vat")),
+        corrections=SignTotals(**raw.get("corrections", {})),
+        correction_refunds=SignTotals(**raw.get("correction_refunds", {})),
     )
 
 

@@ -45,6 +45,7 @@ from agent.config.adapters import HttpConfig, KkmServerConfig, MqttConfig
 from agent.config.values import SECTION as _SECTION
 from agent.config.values import Duration, empty_is_none, parse_duration
 from agent.contract import TaxSystemName, VatName
+from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, parse_late_policy
 
 __all__ = [
     "AUTO_ZONE",
@@ -283,6 +284,29 @@ class TaxConfig(BaseModel):
     goods: TaxSystemName
 
 
+def _late_policy(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return parse_late_policy(value)
+        except ValueError as exc:
+            raise PydanticCustomError("late", str(exc)) from exc
+    return value
+
+
+class ReceiptsConfig(BaseModel):
+    """``[receipts]``: how receipts printed after their payment are issued (docs/corrections.md).
+
+    ``late = "other_shift"`` (default): a receipt whose ``paid_at`` is before the open shift
+    was opened is printed as a correction receipt naming the payment's date; ``"never"``:
+    always an ordinary receipt; ``"after:<duration>"`` (``"after:2h"``): a correction once
+    the register's clock is more than the duration past ``paid_at``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    late: Annotated[LatePolicy, BeforeValidator(_late_policy)] = DEFAULT_LATE_POLICY
+
+
 class CashierConfig(BaseModel):
     """``[cashier]``: the person on receipts that do not name one (tags 1021 / 1203)."""
 
@@ -398,6 +422,7 @@ class AgentConfig(BaseModel):
     shift: ShiftConfig = ShiftConfig()
     tax: TaxConfig
     cashier: CashierConfig = CashierConfig()
+    receipts: ReceiptsConfig = ReceiptsConfig()
     outbox: OutboxConfig = OutboxConfig()
     worker: WorkerConfig = WorkerConfig()
     log: LogConfig = LogConfig()

@@ -6,9 +6,11 @@ consumer keeps working when a newer agent adds a field. Every model is frozen.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from agent.contract._types import (
     CategoryName,
@@ -32,6 +34,9 @@ __all__ = [
     "ReceiptRequest",
     "ReceiptResult",
 ]
+
+PAID_AT_SKEW: Final = timedelta(minutes=5)
+"""How far ``paid_at`` may lie ahead of the agent's clock: the CRM's clock is not ours."""
 
 MAX_TEXT_CHARS = 1024
 """A guard against abuse only; the fiscal rules apply tighter limits with their own codes."""
@@ -106,6 +111,9 @@ class ReceiptRequest(BaseModel):
         payments    {cash?, card?, prepaid?}   cash may exceed the total: the rest is change
         customer?   {email?, phone?}           tag 1008
         cashier?    {name, inn?}               tags 1021 / 1203; falls back to the config
+        paid_at?    ISO 8601 with an offset    when the CRM took the payment (v1.1); a
+                                               receipt printed late for it is a correction
+                                               receipt (docs/corrections.md)
 
     Example::
 
@@ -172,6 +180,20 @@ class ReceiptRequest(BaseModel):
     payments: PaymentsRequest
     customer: Customer | None = None
     cashier: CashierInfo | None = None
+    paid_at: Timestamp | None = None  # v1.1: when the CRM took the payment
+
+    @field_validator("paid_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(UTC) + PAID_AT_SKEW:
+            minutes = int(PAID_AT_SKEW.total_seconds() // 60)
+            raise PydanticCustomError(
+                "paid_at_in_future",
+                "paid_at lies in the future (more than {minutes} minutes ahead of the agent's"
+                " clock): a payment is taken before its receipt",
+                {"minutes": minutes},
+            )
+        return value
 
 
 class FiscalResult(BaseModel):

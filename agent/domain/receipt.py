@@ -7,6 +7,7 @@ as they are; the contract's strings map onto them in the adapters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum, IntEnum, IntFlag
 
 from agent.domain.money import Kopecks, Micros, line_amount
@@ -16,6 +17,8 @@ __all__ = [
     "CATEGORY_DEFAULTS",
     "Cashier",
     "Category",
+    "Correction",
+    "CorrectionType",
     "Item",
     "PaymentMethod",
     "PaymentSubject",
@@ -165,6 +168,25 @@ class Cashier:
     inn: str | None = None
 
 
+class CorrectionType(IntEnum):
+    """Correction type, tag 1173 (FFD 1.2). Value: the tag's byte."""
+
+    SELF = 0  # самостоятельно: the user found the missing receipt itself
+    BY_ORDER = 1  # по предписанию: the tax authority ordered it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Correction:
+    """What makes a receipt a correction receipt (FD type 31, docs/corrections.md).
+
+    ``settled_on`` is the date of the settlement the correction makes up for (tag 1178
+    inside the basis 1174): the payment's date on the register's clock zone.
+    """
+
+    type: CorrectionType
+    settled_on: date
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Receipt:
     """A receipt ready for the register: every value resolved, every rule checked."""
@@ -176,6 +198,8 @@ class Receipt:
     payments: Payments
     cashier: Cashier
     customer_contact: str | None = None  # tag 1008: e-mail or +phone; never logged
+    paid_at: datetime | None = None  # when the CRM took the payment (aware); None: now
+    correction: Correction | None = None  # decided when printed: a correction receipt
 
     @property
     def total(self) -> Kopecks:

@@ -15,6 +15,7 @@ __all__ = [
     "AnswerTimeout",
     "BadChecksum",
     "CommandNotSupported",
+    "CorrectionNotSupported",
     "DeviceError",
     "Disposition",
     "DocumentNotFound",
@@ -241,3 +242,24 @@ class DocumentNotFound(DeviceError):
     def __init__(self, code: int, command: int, fd: int) -> None:
         self.fd = fd
         super().__init__(code, command, f"no fiscal document {fd} in the FN")
+
+
+class CorrectionNotSupported(DriverError):
+    """The driver cannot issue a correction receipt; nothing was sent to the register.
+
+    A receipt printed late must be a correction receipt (docs/corrections.md). A driver that
+    has no command for one refuses before it sends anything; the worker proves nothing was
+    issued and fails the row with this code for a person: issue the correction by hand and
+    settle the row, or set ``[receipts] late = "never"`` and send the request again.
+    """
+
+    disposition = Disposition.REJECT
+    public_code = "correction_unsupported"
+
+    def __init__(self, driver: str) -> None:
+        self.driver = driver
+        super().__init__(
+            f"the {driver} driver cannot issue a correction receipt (FD type 31) for a late"
+            ' payment; issue it by hand, or set [receipts] late = "never" and send the'
+            " request again"
+        )

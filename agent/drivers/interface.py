@@ -20,6 +20,7 @@ from agent.domain.money import Kopecks, Micros
 from agent.domain.receipt import (
     CALCULATED_RATES,
     Cashier,
+    Correction,
     Payments,
     Receipt,
     ReceiptKind,
@@ -31,6 +32,7 @@ from agent.drivers.clock_zone import ClockZone, ZoneSource
 __all__ = [
     "MARK_NAME",
     "NO_VAT_RATES",
+    "RECEIPT_TYPES",
     "VAT_RATE_HUNDREDTHS",
     "CalculationStateReport",
     "CashMovement",
@@ -82,6 +84,11 @@ class DocumentType(IntEnum):
     BSO = 4
     CLOSE_SHIFT = 5
     CALCULATION_STATE = 21  # отчёт о текущем состоянии расчётов: the OFD backlog, no money
+    CORRECTION = 31  # FFD form code; the number FF0A gives for it is unconfirmed
+
+
+RECEIPT_TYPES: Final = frozenset({DocumentType.RECEIPT, DocumentType.CORRECTION})
+"""Documents with lines and payments that the agent issues: receipts and correction receipts."""
 
 
 class FnWarning(IntFlag):
@@ -213,6 +220,7 @@ class FiscalDocument:
     items: tuple[DocumentLine, ...] | None = None  # receipts read whole
     payments: Payments | None = None  # receipts read whole; cash is net of change
     mark: str | None = None  # the request id the receipt carries, when read whole
+    correction: Correction | None = None  # a correction receipt read whole: 1173, 1178
     is_whole: bool = False  # read with read_document (the fields above are final)
 
 
@@ -476,6 +484,11 @@ class FiscalDriver(Protocol):
         ``mark`` names the request (its id): the driver stores it in the document itself, so
         that :meth:`read_document` proves later which request a receipt belongs to. A
         Russian FN keeps it as tag 1084 (1085 name :data:`MARK_NAME`, 1086 value).
+
+        A receipt with ``correction`` is issued as a correction receipt (FD type 31: tags
+        1173 and 1174 with the settlement date 1178, docs/corrections.md), with the same
+        lines, payments and mark. A driver that cannot issue one raises
+        :class:`agent.drivers.errors.CorrectionNotSupported` before it sends anything.
         """
         ...
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.domain.receipt import Receipt
-from agent.drivers.interface import DocumentType, FiscalDocument
+from agent.drivers.interface import RECEIPT_TYPES, DocumentType, FiscalDocument
 
 __all__ = ["Facts", "Intent", "Issued", "Reprint", "Resolution", "Unknown", "decide", "mismatch"]
 
@@ -125,15 +125,16 @@ def _first_unread(intent: Intent, facts: Facts) -> int | None:
 def mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
     """How the document differs from the receipt (None when it is that receipt).
 
-    Compares what the FN signs: the calculation sign, the total, each line's quantity, price,
+    Compares what the FN signs: receipt or correction receipt (with the correction's type
+    and settlement date), the calculation sign, the total, each line's quantity, price,
     amount and VAT rate, and the payments (cash net of change). Names are left out: the FN
     stores them in its own encoding and may cut them.
     """
     if not _is_receipt(document):
         return f"it is a document of type {document.type}, not a receipt"
-    if document.kind is not receipt.kind:
-        kind = document.kind.name.lower() if document.kind else "unknown"
-        return f"its kind is {kind}, not {receipt.kind.name.lower()}"
+    different = _correction_mismatch(receipt, document) or _kind_mismatch(receipt, document)
+    if different is not None:
+        return different
     if document.total != receipt.total:
         return f"its total is {document.total} kopecks, not {receipt.total}"
     lines = _lines_mismatch(receipt, document)
@@ -160,5 +161,24 @@ def _lines_mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
     return None
 
 
+def _kind_mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
+    if document.kind is receipt.kind:
+        return None
+    kind = document.kind.name.lower() if document.kind else "unknown"
+    return f"its kind is {kind}, not {receipt.kind.name.lower()}"
+
+
+def _correction_mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
+    """A correction receipt where a receipt was sent, or the other way, or another basis."""
+    is_correction = document.type == DocumentType.CORRECTION
+    if receipt.correction is None:
+        return "it is a correction receipt, not a receipt" if is_correction else None
+    if not is_correction:
+        return "it is a receipt, not a correction receipt"
+    if document.is_whole and document.correction != receipt.correction:
+        return f"its correction is {document.correction}, not {receipt.correction}"
+    return None
+
+
 def _is_receipt(document: FiscalDocument) -> bool:
-    return document.type == DocumentType.RECEIPT
+    return document.type in RECEIPT_TYPES

@@ -20,6 +20,7 @@ from agent.drivers.errors import (
     ShiftNotOpen,
 )
 from agent.drivers.interface import (
+    RECEIPT_TYPES,
     CalculationStateReport,
     CashMovement,
     DeviceInfo,
@@ -64,6 +65,8 @@ class PrintTicket:
     fn_serial: str
     last_fd: int
     cash_in_drawer: Kopecks | None  # read only for a cash movement
+    clock: datetime | None = None  # the register's clock when the ticket was read
+    shift_opened_at: datetime | None = None  # the open shift's open document, register clock
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,13 +170,16 @@ class FiscalService:
         shift that must be opened, rotated (before ``max_age`` or at the quiet hour) or
         recovered from the 24-hour lock, or whose age cannot be told (its open document could
         not be read), is handled on a full reading of the register.
-        ``with_drawer`` also reads the drawer's balance (a cash movement's intent).
+        ``with_drawer`` also reads the drawer's balance (a cash movement's intent). The ticket
+        carries the register's clock and the open shift's open time: what decides whether a
+        late payment's receipt is a correction (:mod:`agent.domain.late`).
         """
         await self._require_info()
         await self._check_tax_setup()
         ledger = await self._driver.read_ledger()
         last_fd, fn_serial = ledger.last_fd, ledger.fn_serial
-        if not await self._is_steady(ledger):
+        is_steady, opened_at = await self._steady(ledger)
+        if not is_steady:
             state = await self._driver.read_state()
             if state.is_receipt_open:
                 self._log.warning("open_receipt_cancelled", reason="left open before a new receipt")
@@ -181,10 +187,19 @@ class FiscalService:
                 state = await self._driver.read_state()
                 if state.is_receipt_open:
                     raise RegisterBusyElsewhere
-            state = await self._guard(state)
+            guarded = await self._guard(state)
+            if guarded.shift_number != state.shift_number or guarded.last_fd != state.last_fd:
+                opened_at = await self._opened_at(guarded)  # the guard opened a new shift
+            state = guarded
             last_fd = state.last_fd
         drawer = await self._driver.read_cash_drawer() if with_drawer else None
-        return PrintTicket(fn_serial=fn_serial, last_fd=last_fd, cash_in_drawer=drawer)
+        return PrintTicket(
+            fn_serial=fn_serial,
+            last_fd=last_fd,
+            cash_in_drawer=drawer,
+            clock=ledger.clock,
+            shift_opened_at=opened_at,
+        )
 
     async def prepare_next_receipt(self) -> PrintTicket | None:
         """:meth:`prepare_receipt` for a receipt that follows another at once, steady state only.
@@ -192,22 +207,35 @@ class FiscalService:
         One round trip: the ledger (the FN's last FD, fresh). None, having changed nothing on
         the register, when it needs more than that (the VAT check of a new link, a receipt
         left open, the shift guard, a shift whose age cannot be told): then the caller stores
-        what it holds and calls :meth:`prepare_receipt`.
+        what it holds and calls :meth:`prepare_receipt`. Like :meth:`prepare_receipt`'s, the
+        ticket carries the register's clock and the open shift's open time (the late decision).
         """
         if self._info is None or not self._is_tax_checked:
             return None
         ledger = await self._driver.read_ledger()
-        if not await self._is_steady(ledger):
+        is_steady, opened_at = await self._steady(ledger)
+        if not is_steady:
             return None
-        return PrintTicket(fn_serial=ledger.fn_serial, last_fd=ledger.last_fd, cash_in_drawer=None)
+        return PrintTicket(
+            fn_serial=ledger.fn_serial,
+            last_fd=ledger.last_fd,
+            cash_in_drawer=None,
+            clock=ledger.clock,
+            shift_opened_at=opened_at,
+        )
 
-    async def _is_steady(self, ledger: LedgerState) -> bool:
-        """No receipt is open, the shift's age is known and the guard has nothing to do."""
+    async def _steady(self, ledger: LedgerState) -> tuple[bool, datetime | None]:
+        """Whether the ledger is steady, and the open shift's open time.
+
+        Steady: no receipt is open, the shift's age is known and the guard has nothing to do.
+        The open time is None when the shift is closed or its open document unreadable.
+        """
         opened_at = await self._opened_at(ledger)
         is_age_unknown = ledger.shift is not ShiftState.CLOSED and opened_at is None
-        return not (
+        is_steady = not (
             ledger.is_receipt_open or is_age_unknown or self._guard_action(ledger, opened_at)
         )
+        return is_steady, opened_at
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
@@ -559,7 +587,7 @@ class FiscalService:
             earlier = by_fd.get(fd) or await self._driver.find_document(fd)
             if earlier.type in (DocumentType.OPEN_SHIFT, DocumentType.CLOSE_SHIFT):
                 return number
-            if earlier.type == DocumentType.RECEIPT:
+            if earlier.type in RECEIPT_TYPES:
                 number += 1
         return number
 

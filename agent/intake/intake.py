@@ -31,7 +31,7 @@ from agent.contract import (
 from agent.domain.errors import ReceiptRuleError
 from agent.domain.money import Kopecks
 from agent.drivers.errors import DocumentNotFound
-from agent.drivers.interface import DocumentType
+from agent.drivers.interface import RECEIPT_TYPES, DocumentType
 from agent.fiscal import recovery
 from agent.intake.errors import (
     IdConflict,
@@ -312,7 +312,7 @@ class Intake:
             raise SettlementRefused("invalid_request", "issued needs the document's fd")
         document = await self._read_document(command.fd)
         assert row.receipt is not None
-        if document.type != DocumentType.RECEIPT:
+        if document.type not in RECEIPT_TYPES:
             raise SettlementRefused(
                 "fd_not_a_receipt", f"FD {command.fd} is a type {document.type} document"
             )
@@ -337,6 +337,7 @@ class Intake:
             total=row.receipt.total,
             change=row.receipt.change,
             mark=document.mark,
+            type="correction" if document.type == DocumentType.CORRECTION else "receipt",
         )
 
     async def _read_document(self, fd: int) -> FiscalDocument:

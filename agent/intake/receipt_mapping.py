@@ -64,8 +64,8 @@ def receipt_to_domain(
 ) -> Receipt:
     """The request as a checked domain receipt.
 
-    ``on`` is the day the rules apply to (the VAT rates in force); by default today on the
-    register's clock zone.
+    ``on`` is the day the rules apply to (the VAT rates in force); by default the day of
+    ``paid_at``, else today, on the register's clock zone.
 
     Raises:
         ReceiptRuleError: the receipt breaks a fiscal rule; ``field`` is the request's path.
@@ -87,8 +87,11 @@ def receipt_to_domain(
         ),
         cashier=Cashier(name=cashier.name, inn=cashier.inn),
         customer_contact=contact,
+        paid_at=req.paid_at,
     )
-    day = on if on is not None else datetime.now(config.register.zone).date()
+    # The rules in force on the day of the payment: a late payment's correction keeps them.
+    paid_day = req.paid_at.astimezone(config.register.zone).date() if req.paid_at else None
+    day = on or paid_day or datetime.now(config.register.zone).date()
     try:
         check_receipt(receipt, on=day)
     except ReceiptRuleError as exc:
@@ -165,6 +168,7 @@ def fiscal_to_contract(
         qr=qr_string(record, kind),
         doc_id=f"{record.fn}:{record.fd}",
         mark=record.mark,
+        type=record.type,
         vat=vat,
     )
 

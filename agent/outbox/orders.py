@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Literal
 
 from agent.domain.money import Kopecks
 
@@ -33,7 +34,7 @@ class FiscalRecord:
 
     For a receipt: the FN serial, FD number, FPD, shift, number in the shift, the register's
     time (aware, in the register's zone), the total, the change and the mark the document
-    carries. A cash movement issues no
+    carries, and whether it is an ordinary or a correction receipt. A cash movement issues no
     FD: ``fd`` and ``fp`` are 0 and ``number`` is the register's document number.
     """
 
@@ -46,3 +47,4 @@ class FiscalRecord:
     total: Kopecks
     change: Kopecks
     mark: str | None = None  # the request id the FN document carries (None: no mark found)
+    type: Literal["receipt", "correction"] = "receipt"  # a correction receipt: FD type 31

@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from agent.domain.money import Kopecks
-from agent.drivers.errors import DriverError, NotEnoughCash
+from agent.drivers.errors import CorrectionNotSupported, DriverError, NotEnoughCash
 from agent.fiscal import recovery
 from agent.outbox.codes import REFUND_EXCEEDS_DRAWER, REFUND_EXCEEDS_DRAWER_ADVICE, error_code
 from agent.outbox.orders import CashDirection, FiscalRecord
@@ -138,6 +138,14 @@ class RowResolver:
             )
             log.warning("receipt_failed", error=REFUND_EXCEEDS_DRAWER)
             return True
+        if isinstance(refused, CorrectionNotSupported):
+            # Nothing is wrong with the request: this register's driver cannot issue the
+            # correction a late payment needs. Failed, for a person (docs/corrections.md).
+            await asyncio.to_thread(
+                self._outbox.mark_failed, row.id, code=error_code(refused), message=str(refused)
+            )
+            log.warning("receipt_failed", error=error_code(refused))
+            return True
         if refused is not None:
             await asyncio.to_thread(
                 self._outbox.mark_rejected,
@@ -180,4 +188,5 @@ def receipt_record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:
         total=row.receipt.total,
         change=issued.change,
         mark=issued.mark,
+        type="receipt" if row.receipt.correction is None else "correction",
     )

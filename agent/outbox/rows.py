@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Receipt
+from agent.domain.receipt import Correction, CorrectionType, Receipt
 from agent.outbox.codec import cash_from_json, receipt_from_json
 from agent.outbox.orders import CashOrder, FiscalRecord
 from agent.outbox.states import RowKind, RowState
@@ -103,6 +103,7 @@ def fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:
         "fiscal_total": fiscal.total,
         "fiscal_change": fiscal.change,
         "fiscal_mark": fiscal.mark,
+        "fiscal_type": fiscal.type,
     }
 
 
@@ -116,6 +117,27 @@ def aware(value: datetime, name: str) -> datetime:
 
 def _opt_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def _receipt(raw: dict[str, Any], decoded: Receipt | CashOrder | None) -> Receipt:
+    """The stored receipt with its ``paid_at`` and the correction decided with its intent.
+
+    ``decoded``: the payload as the caller already holds it; the columns still decide its
+    ``paid_at`` and correction (the caller may hold the receipt from before its intent).
+    """
+    receipt = decoded if isinstance(decoded, Receipt) else receipt_from_json(raw["payload"])
+    paid_at = _opt_time(raw["paid_at"])
+    correction = None
+    if raw["correction_on"] is not None:
+        settled_on = date.fromisoformat(raw["correction_on"])
+        correction = Correction(type=CorrectionType.SELF, settled_on=settled_on)
+    if paid_at == receipt.paid_at and correction == receipt.correction:
+        return receipt
+    return replace(receipt, paid_at=paid_at, correction=correction)
+
+
+def _cash(payload: str, decoded: Receipt | CashOrder | None) -> CashOrder:
+    return decoded if isinstance(decoded, CashOrder) else cash_from_json(payload)
 
 
 def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = None) -> OutboxRow:
@@ -137,6 +159,7 @@ def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = N
             total=Kopecks(raw["fiscal_total"]),
             change=Kopecks(raw["fiscal_change"]),
             mark=raw["fiscal_mark"],
+            type="correction" if raw["fiscal_type"] == "correction" else "receipt",
         )
     settlement = None
     if raw["settled_as"] is not None:
@@ -150,7 +173,7 @@ def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = N
         id=raw["id"],
         kind=kind,
         state=RowState(raw["state"]),
-        receipt=_receipt(raw["payload"], decoded) if kind is RowKind.RECEIPT else None,
+        receipt=_receipt(raw, decoded) if kind is RowKind.RECEIPT else None,
         cash=_cash(raw["payload"], decoded) if kind is RowKind.CASH else None,
         fingerprint=raw["fingerprint"],
         accepted_at=datetime.fromisoformat(raw["accepted_at"]),
@@ -165,11 +188,3 @@ def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = N
         delivered_at=_opt_time(raw["delivered_at"]),
         settlement=settlement,
     )
-
-
-def _receipt(payload: str, decoded: Receipt | CashOrder | None) -> Receipt:
-    return decoded if isinstance(decoded, Receipt) else receipt_from_json(payload)
-
-
-def _cash(payload: str, decoded: Receipt | CashOrder | None) -> CashOrder:
-    return decoded if isinstance(decoded, CashOrder) else cash_from_json(payload)

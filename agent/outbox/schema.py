@@ -70,6 +70,14 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     DROP INDEX sync_queue_droppable;
     CREATE INDEX sync_queue_droppable_seq ON sync_queue (seq) WHERE droppable = 1;
     """,
+    # 6: late payments (docs/corrections.md): when the CRM took the payment; the settlement
+    # date a correction receipt names, decided with the intent (NULL: an ordinary receipt);
+    # the type of the document signed ("receipt" | "correction").
+    """
+    ALTER TABLE outbox ADD COLUMN paid_at TEXT;
+    ALTER TABLE outbox ADD COLUMN correction_on TEXT;
+    ALTER TABLE outbox ADD COLUMN fiscal_type TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

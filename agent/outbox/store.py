@@ -46,7 +46,7 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Receipt, ReceiptKind
+from agent.domain.receipt import Correction, Receipt, ReceiptKind
 from agent.fiscal.reports import ShiftChange
 from agent.outbox.codec import cash_to_json, receipt_to_json
 from agent.outbox.codes import QUEUE_EXPIRED
@@ -213,7 +213,15 @@ class Outbox:
 
     def submit_receipt(self, id: str, receipt: Receipt, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
         """Store a receipt request; committed and fsync'd before an ACCEPTED return."""
-        return self._submit(id, RowKind.RECEIPT, receipt_to_json(receipt), fingerprint, receipt)
+        paid_at = None if receipt.paid_at is None else aware(receipt.paid_at, "paid_at")
+        return self._submit(
+            id,
+            RowKind.RECEIPT,
+            receipt_to_json(receipt),
+            fingerprint,
+            receipt,
+            paid_at=None if paid_at is None else paid_at.isoformat(),
+        )
 
     def submit_cash(self, id: str, order: CashOrder, fingerprint: str) -> Submission:  # noqa: A002 - the contract's name
         """Store a cash order; committed and fsync'd before an ACCEPTED return."""
@@ -226,6 +234,8 @@ class Outbox:
         payload: str,
         fingerprint: str,
         decoded: Receipt | CashOrder,
+        *,
+        paid_at: str | None = None,
     ) -> Submission:
         if not row_id:
             msg = "the id must not be empty"
@@ -248,8 +258,17 @@ class Outbox:
             inserted = _select(
                 db,
                 "INSERT INTO outbox (id, kind, state, payload, fingerprint, accepted_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                [row_id, kind.value, RowState.PENDING.value, payload, fingerprint, now, now],
+                " updated_at, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                [
+                    row_id,
+                    kind.value,
+                    RowState.PENDING.value,
+                    payload,
+                    fingerprint,
+                    now,
+                    now,
+                    paid_at,
+                ],
             )
             row = row_from_sql(inserted[0], decoded=decoded)
             return Submission(status=SubmissionStatus.ACCEPTED, row=row)
@@ -293,13 +312,21 @@ class Outbox:
         fn_serial: str,
         last_fd: int,
         drawer: int | None = None,
+        correction: Correction | None = None,
     ) -> OutboxRow:
         """Record the intent: about to send, with the FN and its last FD before sending.
 
-        A cash movement issues no FD, so its intent also records the drawer's balance.
+        A cash movement issues no FD, so its intent also records the drawer's balance. A
+        receipt printed late records the correction it is sent as (the settlement date it
+        names): recovery then looks for a correction receipt, and the row's receipt carries it.
         """
         return self._move(
-            id, RowEvent.PRINT, fn_serial=fn_serial, last_fd_before=last_fd, drawer_before=drawer
+            id,
+            RowEvent.PRINT,
+            fn_serial=fn_serial,
+            last_fd_before=last_fd,
+            drawer_before=drawer,
+            correction_on=None if correction is None else correction.settled_on.isoformat(),
         )
 
     def mark_done_and_printing(
@@ -310,12 +337,14 @@ class Outbox:
         id: str,  # noqa: A002 - the contract's name
         fn_serial: str,
         last_fd: int,
+        correction: Correction | None = None,
     ) -> OutboxRow:
         """:meth:`mark_done` of ``done_id`` and :meth:`mark_printing` of ``id``, one transaction.
 
         One commit (one fsync) for the result of a receipt and the intent of the next: no
         moment on disk has both rows in ``printing``, and neither move is stored without the
-        other (a failure rolls both back). Returns the row now ``printing``.
+        other (a failure rolls both back). Returns the row now ``printing``. ``correction``:
+        as for :meth:`mark_printing`, the correction the next receipt is sent as.
         """
         with self._write() as db:
             self._move_in_by_id(
@@ -324,7 +353,12 @@ class Outbox:
                 RowEvent.ISSUE,
                 {**fiscal_columns(fiscal), "error_code": None, "error_message": None},
             )
-            columns = {"fn_serial": fn_serial, "last_fd_before": last_fd, "drawer_before": None}
+            columns = {
+                "fn_serial": fn_serial,
+                "last_fd_before": last_fd,
+                "drawer_before": None,
+                "correction_on": None if correction is None else correction.settled_on.isoformat(),
+            }
             return self._move_in_by_id(db, id, RowEvent.PRINT, columns)
 
     def mark_done(self, id: str, *, fiscal: FiscalRecord) -> OutboxRow:  # noqa: A002 - the contract's name

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 import tenacity
 
+from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, correction_for
 from agent.drivers.errors import (
     Disposition,
     DriverError,
@@ -64,6 +65,7 @@ from agent.outbox.store import OutboxError
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from agent.domain.receipt import Correction
     from agent.fiscal.service import FiscalService, PrintTicket, RegisterSnapshot
     from agent.outbox.orders import FiscalRecord
     from agent.outbox.store import Outbox, OutboxRow
@@ -88,6 +90,7 @@ class WorkerParams:
     retry_attempts: int = RETRY_ATTEMPTS  # RETRY-class failures before a row fails
     wait_poll_s: float = WAIT_POLL_S  # how often a WAIT condition is re-checked
     idle_tick_s: float = IDLE_TICK_S  # guard and health refresh when there is no work
+    late: LatePolicy = DEFAULT_LATE_POLICY  # [receipts] late: when a receipt is a correction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,10 +397,16 @@ class FiscalWorker:
                 ):
                     raise _RowFinished
                 ticket = await self._prepare(row)
-                row = await self._store_intent(row_id, ticket)
+                correction = self._correction(row, ticket)
+                row = await self._store_intent(row_id, ticket, correction)
             finally:
                 await self._store_owed()  # unless the intent's commit stored it already
-            log.info("printing", fn=ticket.fn_serial, last_fd=ticket.last_fd)
+            log.info(
+                "printing",
+                fn=ticket.fn_serial,
+                last_fd=ticket.last_fd,
+                correction=None if correction is None else correction.settled_on.isoformat(),
+            )
             crash_point("after_mark_printing")
             if row.kind is RowKind.CASH:
                 await self._send_cash(row, log)
@@ -427,7 +436,7 @@ class FiscalWorker:
             self._owed = _OwedDone(row_id=row.id, record=record, next_row=following)
             return
         await asyncio.to_thread(self._outbox.mark_done, row.id, fiscal=record)
-        log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift)
+        log.info("receipt_done", fd=issued.fd, fp=issued.fp, shift=issued.shift, type=record.type)
 
     # -- group commit -----------------------------------------------------------------------
 
@@ -451,8 +460,29 @@ class FiscalWorker:
             await self._store_owed()  # the guard or a cancel may act: the done is stored first
         return await self._service.prepare_receipt(with_drawer=row.kind is RowKind.CASH)
 
-    async def _store_intent(self, row_id: str, ticket: PrintTicket) -> OutboxRow:
-        """Commit the intent; with a done owed, both in one transaction."""
+    def _correction(self, row: OutboxRow, ticket: PrintTicket) -> Correction | None:
+        """Whether the receipt is sent as a correction (a late payment), and for which date.
+
+        Decided now, on the register's clock and its open shift as the ticket read them, and
+        kept with the intent (docs/corrections.md): recovery then looks for that document.
+        """
+        if row.receipt is None or ticket.clock is None:
+            return None
+        return correction_for(
+            self._params.late,
+            paid_at=row.receipt.paid_at,
+            clock=ticket.clock,
+            shift_opened_at=ticket.shift_opened_at,
+        )
+
+    async def _store_intent(
+        self, row_id: str, ticket: PrintTicket, correction: Correction | None
+    ) -> OutboxRow:
+        """Commit the intent, with the correction decided for it.
+
+        With a done owed, both in one transaction: the next receipt's intent carries its
+        correction exactly as :meth:`Outbox.mark_printing` would store it.
+        """
         owed, self._owed = self._owed, None
         if owed is None:
             return await asyncio.to_thread(
@@ -461,6 +491,7 @@ class FiscalWorker:
                 fn_serial=ticket.fn_serial,
                 last_fd=ticket.last_fd,
                 drawer=ticket.cash_in_drawer,
+                correction=correction,
             )
         crash_point("before_group_commit")
         try:
@@ -471,6 +502,7 @@ class FiscalWorker:
                 id=row_id,
                 fn_serial=ticket.fn_serial,
                 last_fd=ticket.last_fd,
+                correction=correction,
             )
         except Exception:
             self._owed = owed  # rolled back: the done is stored alone (the caller's finally)
@@ -500,6 +532,7 @@ class FiscalWorker:
             fd=record.fd,
             fp=record.fp,
             shift=record.shift,
+            type=record.type,
         )
 
     async def _send_cash(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:

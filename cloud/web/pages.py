@@ -163,6 +163,8 @@ def _row(row: Row, template: str | None, tr: Tr) -> ShiftRowView:
         notes.append(tr("row.outcome", status=row.outcome.status))
     if row.other_shift:
         notes.append(tr("row.other_shift"))
+    if row.late and row.fiscal is not None:
+        notes.append(tr("row.late", shift=row.fiscal.shift))
     open_problem = row.status is RowStatus.CRM_ONLY or (
         row.status is RowStatus.REGISTER_ONLY and row.adopted is None
     )

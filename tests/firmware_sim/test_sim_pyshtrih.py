@@ -272,6 +272,34 @@ def test_pyshtrih_reads_and_writes_the_tax_tables(where: str) -> None:
         sim.close()
 
 
+def _tlv(tag: int, value: bytes) -> bytes:
+    return tag.to_bytes(2, "little") + len(value).to_bytes(2, "little") + value
+
+
+@pytest.mark.timeout(30)
+def test_pyshtrih_begins_a_correction_and_finds_it_as_fd_type_31(dev: Any) -> None:
+    """pyshtrih's FF35 opens a correction, its FF0C carries 1173/1174, FF0A says type 31.
+
+    pyshtrih has no FF46/FF45: the line and the close go by its classic 0x80/0x85 here (the
+    agent uses FF46/FF45). Its FF36 (the FFD 1.05 correction by sum alone) is not simulated.
+    """
+    dev.open_shift()
+    dev.fs_begin_correction_check()
+    assert dev.state()["Режим ФР"].num == 8
+    dev.sale(("Кофе", 1000, 15000), tax1=1)
+    basis = _tlv(1178, (1763596800).to_bytes(4, "little"))  # 2025-11-20 00:00 as UTC
+    mark = _tlv(1084, _tlv(1085, b"CRM ID") + _tlv(1086, b"late-1"))
+    dev.send_tlv_struct(_tlv(1173, b"\x00") + _tlv(1174, basis) + mark)
+    dev.close_check(15000)
+    fd = dev.fs_state()["Номер последнего ФД"]
+    found = dev.fs_find_document_by_num(fd)
+    assert found["Тип фискального документа"] == 31
+    assert int.from_bytes(found["Данные фискального документа"][14:19], "little") == 15000
+    with pytest.raises(pyshtrih.Error) as ff36:
+        dev.fs_correction_check(15000, 1)
+    assert ff36.value.code == 0x01  # FN: unknown command
+
+
 @pytest.mark.timeout(30)
 def test_pyshtrih_opens_the_drawer_and_makes_the_state_report(dev: Any) -> None:
     """open_drawer (0x28) and fs_calculation_state_report (FF38), as pyshtrih decodes them."""

@@ -174,6 +174,8 @@ class Agent:
             *(f"{k} = {v}" for k, v in worker.items()),
             "[outbox]",
             *(f"{k} = {_toml(v)}" for k, v in self.settings.get("outbox", {}).items()),
+            "[receipts]",
+            *(f"{k} = {_toml(v)}" for k, v in self.settings.get("receipts", {}).items()),
             "[log]",
             'level = "debug"',
             'format = "json"',

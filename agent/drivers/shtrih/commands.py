@@ -69,6 +69,8 @@ __all__ = [
     "AddOperationResponse",
     "BeginCloseShiftRequest",
     "BeginCloseShiftResponse",
+    "BeginCorrectionRequest",
+    "BeginCorrectionResponse",
     "BeginOpenShiftRequest",
     "BeginOpenShiftResponse",
     "BeginReadDocumentRequest",
@@ -283,6 +285,7 @@ class FnDocumentType(IntEnum):
     BSO = 4
     CLOSE_SHIFT = 5
     CALCULATION_STATE = 21  # отчёт о текущем состоянии расчётов (FF38)
+    CORRECTION = 31  # FFD form code of a correction receipt; what FF0A gives is unconfirmed
 
 
 class OperationType(IntEnum):
@@ -302,6 +305,9 @@ class Tag(IntEnum):
     USER_REQUISITE = 1084  # дополнительный реквизит пользователя (STLV of 1085 and 1086)
     USER_REQUISITE_NAME = 1085
     USER_REQUISITE_VALUE = 1086
+    CORRECTION_TYPE = 1173  # тип коррекции: 0 самостоятельно, 1 по предписанию
+    CORRECTION_BASIS = 1174  # основание для коррекции (STLV of 1177, 1178, 1179)
+    CORRECTION_BASIS_DATE = 1178  # дата совершения корректируемого расчета (UnixTime)
     CASHIER_INN = 1203
 
 
@@ -781,6 +787,21 @@ class BeginCloseShiftRequest(PasswordRequest):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BeginCorrectionRequest(PasswordRequest):
+    """FF35 Начать формирование чека коррекции (docs/corrections.md).
+
+    ::
+
+        FF 35 | password u32 (system administrator)
+
+    On an FFD 1.2 register the correction receipt then takes FF46 lines, FF0C tags (1173,
+    1174 with 1178, the mark) and closes with FF45, as a receipt does.
+    """
+
+    command: ClassVar[Command] = Command.BEGIN_CORRECTION_RECEIPT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CloseReceiptRequest(PasswordRequest):
     """FF45 Закрытие чека расширенное вариант №2, v1.17 layout, LEN 182 (§2.8).
 
@@ -919,6 +940,7 @@ Request = (
     | ReadShiftParamsRequest
     | BeginOpenShiftRequest
     | BeginCloseShiftRequest
+    | BeginCorrectionRequest
     | CloseReceiptRequest
     | AddOperationRequest
     | OpenDrawerRequest
@@ -1211,6 +1233,11 @@ class BeginCloseShiftResponse:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BeginCorrectionResponse:
+    """FF35 answer: ``err`` only."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CloseReceiptResponse:
     """FF45 answer (§2.8): ``err | change u40 | FD u32 | fiscal sign u32 [| YY MM DD HH MM]``."""
 
@@ -1252,6 +1279,7 @@ Response = (
     | ReadShiftParamsResponse
     | BeginOpenShiftResponse
     | BeginCloseShiftResponse
+    | BeginCorrectionResponse
     | CloseReceiptResponse
     | AddOperationResponse
     | OpenDrawerResponse
@@ -1458,7 +1486,9 @@ def _decode_fn_expiry(r: Reader) -> ReadFnExpiryResponse:
     )
 
 
-_MONEY_DOCUMENTS = frozenset({FnDocumentType.RECEIPT, FnDocumentType.BSO})
+_MONEY_DOCUMENTS = frozenset(
+    {FnDocumentType.RECEIPT, FnDocumentType.BSO, FnDocumentType.CORRECTION}
+)
 _SHIFT_DOCUMENTS = frozenset({FnDocumentType.OPEN_SHIFT, FnDocumentType.CLOSE_SHIFT})
 
 
@@ -1554,7 +1584,13 @@ def _decode_close_receipt(r: Reader) -> CloseReceiptResponse:
     return CloseReceiptResponse(change=change, fd=fd, fp=fp, issued_at=issued_at)
 
 
-_Empty = WriteTlvResponse | BeginOpenShiftResponse | BeginCloseShiftResponse | AddOperationResponse
+_Empty = (
+    WriteTlvResponse
+    | BeginOpenShiftResponse
+    | BeginCloseShiftResponse
+    | BeginCorrectionResponse
+    | AddOperationResponse
+)
 _EmptyT = TypeVar("_EmptyT", bound=_Empty)
 
 
@@ -1592,6 +1628,7 @@ _DECODERS: dict[Command, Callable[[Reader], Response]] = {
     Command.READ_SHIFT_PARAMS: _decode_shift_params,
     Command.BEGIN_OPEN_SHIFT: _empty(BeginOpenShiftResponse),
     Command.BEGIN_CLOSE_SHIFT: _empty(BeginCloseShiftResponse),
+    Command.BEGIN_CORRECTION_RECEIPT: _empty(BeginCorrectionResponse),
     Command.CLOSE_RECEIPT: _decode_close_receipt,
     Command.ADD_OPERATION: _empty(AddOperationResponse),
     Command.OPEN_DRAWER: decode_open_drawer,

@@ -12,11 +12,11 @@ an ``IndexError``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Final, TypeVar
 
 from agent.domain.money import QTY_SCALE, Kopecks, Micros
-from agent.domain.receipt import Payments, ReceiptKind, VatRate
+from agent.domain.receipt import Correction, CorrectionType, Payments, ReceiptKind, VatRate
 from agent.drivers.errors import MalformedPayload
 from agent.drivers.interface import MARK_NAME, DocumentLine, DocumentType, FiscalDocument
 from agent.drivers.shtrih.commands import Command, TlvItem, decode_tlv
@@ -49,6 +49,9 @@ _ELECTRONIC = 1081
 _USER_REQUISITE = 1084
 _USER_REQUISITE_NAME = 1085
 _USER_REQUISITE_VALUE = 1086
+_CORRECTION_TYPE = 1173
+_CORRECTION_BASIS = 1174
+_CORRECTION_BASIS_DATE = 1178
 _VAT = 1199
 _PREPAID = 1215
 
@@ -108,6 +111,7 @@ def decode_document(document_type: int, data: bytes, *, tz: tzinfo | None) -> Fi
             prepaid=fields.prepaid or Kopecks(0),
         ),
         mark=fields.mark(),
+        correction=fields.correction(),
         is_whole=True,
     )
 
@@ -128,6 +132,8 @@ class _Fields:
     prepaid: Kopecks | None = None
     lines: list[DocumentLine] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)
+    correction_type: int | None = None
+    basis_date: date | None = None
 
     def take(self, item: TlvItem) -> None:  # noqa: C901, PLR0912 one flat dispatch on the tag
         tag = item.tag
@@ -157,7 +163,19 @@ class _Fields:
             mark = _mark(item)
             if mark is not None:
                 self.marks.append(mark)
+        elif tag == _CORRECTION_TYPE:
+            self.correction_type = _first(self.correction_type, _byte(item))
+        elif tag == _CORRECTION_BASIS:
+            self.basis_date = _first(self.basis_date, _basis_date(item))
         # Any other tag (FN serial, tax system, cashier, 1216/1217, ...) is not ours to read.
+
+    def correction(self) -> Correction | None:
+        """1173 and 1178 as a correction; None unless both are there and 1173 is known."""
+        if self.correction_type is None or self.basis_date is None:
+            return None
+        if self.correction_type not in {int(t) for t in CorrectionType}:
+            return None
+        return Correction(type=CorrectionType(self.correction_type), settled_on=self.basis_date)
 
     def mark(self) -> str | None:
         """The value of the requisite named :data:`MARK_NAME`; two different ones are an error."""
@@ -261,6 +279,14 @@ def _line(item: TlvItem) -> DocumentLine:
     return DocumentLine(
         name=name, qty=qty, price=price, amount=amount, vat=_VAT_RATES.get(vat, vat)
     )
+
+
+def _basis_date(item: TlvItem) -> date | None:
+    """1174: the date of the corrected settlement (1178), None when the basis lacks it."""
+    for child in _split(item.value, "tag 1174"):
+        if child.tag == _CORRECTION_BASIS_DATE:
+            return _unixtime(child).date()
+    return None
 
 
 def _mark(item: TlvItem) -> str | None:

@@ -60,6 +60,8 @@ from agent.drivers.shtrih.commands import (
     AddOperationResponse,
     BeginCloseShiftRequest,
     BeginCloseShiftResponse,
+    BeginCorrectionRequest,
+    BeginCorrectionResponse,
     BeginOpenShiftRequest,
     BeginOpenShiftResponse,
     BeginReadDocumentRequest,
@@ -126,6 +128,7 @@ from agent.drivers.shtrih.commands import (
     tlv_stlv,
     tlv_string,
 )
+from agent.drivers.shtrih.correction_tags import correction_tags
 from agent.drivers.shtrih.device_errors import device_error
 from agent.drivers.shtrih.documents import attach_zone, decode_document
 from agent.drivers.shtrih.frame import Frame
@@ -423,7 +426,8 @@ class ShtrihDriver:
             last_fd=fn.last_fd,
             shift=shift,
             shift_number=shift_number,
-            is_receipt_open=fn.current_document == FnDocument.RECEIPT,
+            # A correction receipt left open (FF35 ... killed before FF45) is open too.
+            is_receipt_open=fn.current_document in _OPEN_RECEIPT_DOCUMENTS,
             clock=clock,
         )
 
@@ -547,6 +551,10 @@ class ShtrihDriver:
     async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
 
+        A receipt with ``correction`` is a correction receipt: FF35 first, and 1173 and
+        1174/1178 in the same FF0C (docs/corrections.md; the sequence is unconfirmed on
+        hardware).
+
         The mark travels as tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
         FF0C as the cashier's tags; the buyer's contact (1008) goes in an FF0C of its own,
         masked in the frame log. In steady state a one-item receipt is three round trips
@@ -643,7 +651,7 @@ class ShtrihDriver:
             self._clock_anchor = (self._aware(response.clock), time.monotonic())
         if isinstance(response, ReadShortStatusResponse | ReadStatusResponse):
             self._needs_ready_check = response.mode not in _IDLE_MODES
-        elif isinstance(response, AddOperationResponse):
+        elif isinstance(response, AddOperationResponse | BeginCorrectionResponse):
             self._needs_ready_check = True
         elif isinstance(response, CloseReceiptResponse | CancelReceiptResponse):
             self._needs_ready_check = False
@@ -667,7 +675,14 @@ class ShtrihDriver:
         return shift, number
 
     async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
+        """FF46 per line, FF0C, FF45; a correction receipt starts with FF35 and adds 1173/1174."""
         operation = _OPERATION_BY_KIND[receipt.kind]
+        tags = [*_cashier_tags(receipt.cashier), mark_tag]
+        if receipt.correction is not None:
+            await self._printing(
+                BeginCorrectionRequest(password=self._sys), BeginCorrectionResponse
+            )
+            tags = [*correction_tags(receipt.correction), *tags]
         for item in receipt.items:
             await self._printing(
                 AddOperationRequest(
@@ -684,7 +699,7 @@ class ShtrihDriver:
                 ),
                 AddOperationResponse,
             )
-        await self._write_tags([*_cashier_tags(receipt.cashier), mark_tag])
+        await self._write_tags(tags)
         if receipt.customer_contact:
             tag = tlv_string(Tag.CUSTOMER_CONTACT, receipt.customer_contact)
             await self._write_tags([tag], is_sensitive=True)
@@ -819,7 +834,7 @@ class ShtrihDriver:
     def _fiscal_document(self, found: FindDocumentResponse) -> FiscalDocument:
         kind = None
         total = None
-        if found.document_type in {FnDocumentType.RECEIPT, FnDocumentType.BSO}:
+        if found.document_type in _MONEY_DOCUMENT_TYPES:
             kind = _KIND_BY_OPERATION.get(int(found.operation or 0))
             total = None if found.amount is None else Kopecks(found.amount)
         document_type: DocumentType | int = (
@@ -965,6 +980,13 @@ class ShtrihDriver:
             raise UnexpectedResponse(command, f"decoded {type(response).__name__}")
         self._track(response)
         return response
+
+
+_OPEN_RECEIPT_DOCUMENTS: Final = frozenset({FnDocument.RECEIPT, FnDocument.CORRECTION_RECEIPT})
+
+_MONEY_DOCUMENT_TYPES: Final = frozenset(
+    {FnDocumentType.RECEIPT, FnDocumentType.BSO, FnDocumentType.CORRECTION}
+)
 
 
 def _shift_state(mode: Mode | int, *, is_fn_shift_open: bool) -> ShiftState:

@@ -63,6 +63,7 @@ class Command(IntEnum):
     READ_FN_EXPIRY = 0xFF03  # Запрос срока действия ФН
     FIND_DOCUMENT = 0xFF0A  # Найти фискальный документ по номеру
     WRITE_TLV = 0xFF0C  # Передать произвольную TLV структуру
+    BEGIN_CORRECTION_RECEIPT = 0xFF35  # Начать формирование чека коррекции
     STATE_REPORT = 0xFF38  # Сформировать отчёт о состоянии расчётов
     READ_EXCHANGE_STATUS = 0xFF39  # Получить статус информационного обмена
     BEGIN_READ_DOCUMENT = 0xFF3A  # Запросить фискальный документ в TLV формате

@@ -97,11 +97,19 @@ def test_decode_document_without_zone_uses_the_host_zone() -> None:
 
 
 def test_decode_document_unknown_form_code_kept_raw() -> None:
-    """A correction receipt (form 31) keeps its number and is read like a receipt."""
-    document = decode_document(31, _raw(DOCUMENTS[1]), tz=ZONE)
-    assert document.type == 31
+    """A form the agent has no name for (a BSO correction, 41) keeps its number as it is."""
+    document = decode_document(41, _raw(DOCUMENTS[1]), tz=ZONE)
+    assert document.type == 41
     assert type(document.type) is int
     assert document.items is not None
+
+
+def test_decode_document_correction_receipt_is_named() -> None:
+    """A correction receipt (form 31) is named and read like a receipt; no 1173: no basis."""
+    document = decode_document(31, _raw(DOCUMENTS[1]), tz=ZONE)
+    assert document.type is DocumentType.CORRECTION
+    assert document.items is not None
+    assert document.correction is None
 
 
 def test_decode_document_first_of_a_repeated_tag_counts() -> None:

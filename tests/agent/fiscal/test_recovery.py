@@ -1,12 +1,12 @@
 """Exactly-once decisions after a crash or a lost answer: by the mark, never by the total."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from agent.domain.money import Kopecks, Micros
-from agent.domain.receipt import Payments, ReceiptKind, VatRate
+from agent.domain.receipt import Correction, CorrectionType, Payments, ReceiptKind, VatRate
 from agent.drivers.interface import DocumentLine, DocumentType, FiscalDocument
 from agent.fiscal.recovery import Facts, Intent, Issued, Reprint, Unknown, decide, mismatch
 from tests.support.receipts import goods_receipt
@@ -181,3 +181,46 @@ def test_recovery_is_unknown_for_a_receipt_read_without_requisites() -> None:
     outcome = decide(INTENT, _facts(header_only))
     assert isinstance(outcome, Unknown)
     assert "read back whole" in outcome.reason
+
+
+LATE = replace(
+    COFFEE,
+    correction=Correction(type=CorrectionType.SELF, settled_on=date(2026, 11, 20)),
+)
+LATE_INTENT = replace(INTENT, receipt=LATE)
+
+
+def _correction(fd: int, **changes: object) -> FiscalDocument:
+    """The late coffee read back whole as a correction receipt naming Nov 20."""
+    return _receipt(
+        fd, **{"type": DocumentType.CORRECTION, "correction": LATE.correction} | changes
+    )
+
+
+def test_recovery_records_the_correction_that_carries_the_mark() -> None:
+    """A correction was intended and the FN holds it with the mark: issued."""
+    assert decide(LATE_INTENT, _facts(_correction(11))) == Issued(_correction(11))
+
+
+@pytest.mark.parametrize(
+    ("intent", "document", "said"),
+    [
+        pytest.param(LATE_INTENT, _receipt(11), "not a correction", id="receipt-for-correction"),
+        pytest.param(INTENT, _correction(11), "is a correction", id="correction-for-receipt"),
+        pytest.param(
+            LATE_INTENT,
+            _correction(
+                11, correction=Correction(type=CorrectionType.SELF, settled_on=date(2026, 11, 21))
+            ),
+            "its correction",
+            id="other-date",
+        ),
+    ],
+)
+def test_recovery_is_unknown_when_the_marked_document_is_of_the_other_type(
+    intent: Intent, document: FiscalDocument, said: str
+) -> None:
+    """The mark is ours but receipt and correction (or the date) disagree: a person decides."""
+    outcome = decide(intent, _facts(document))
+    assert isinstance(outcome, Unknown)
+    assert said in outcome.reason

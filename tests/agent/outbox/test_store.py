@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import Receipt, VatRate
+from agent.domain.receipt import Correction, CorrectionType, Receipt, VatRate
 from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
 from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import (
@@ -23,6 +24,9 @@ from agent.outbox.store import (
     SubmissionStatus,
 )
 from tests.support.receipts import goods_receipt
+
+LATE_COLUMNS = ("paid_at", "correction_on", "fiscal_type")
+"""The columns schema version 6 added (late payments): dropped to rebuild an older file."""
 
 MSK = timezone(timedelta(hours=3))
 
@@ -139,6 +143,8 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
+    for column in LATE_COLUMNS:  # version 6
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("PRAGMA user_version = 1")
@@ -159,6 +165,78 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     check.close()
+
+
+def test_store_migrates_a_version_5_file_to_the_late_columns(path: Path, clock: FakeClock) -> None:
+    """A file at version 5 (the sync queue's partial index) gains version 6's late columns.
+
+    Its rows are kept, a receipt left ``printing`` stays so with no correction decided, and
+    the partial index of version 5 is still there.
+    """
+    first = Outbox(path, clock=clock)
+    first.submit_receipt("crm-1", _receipt(), "fp-1")
+    first.submit_receipt("crm-2", _receipt(), "fp-2")
+    first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
+    first.close()
+    conn = sqlite3.connect(path)
+    for column in LATE_COLUMNS:
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
+    conn.execute("PRAGMA user_version = 5")
+    conn.commit()
+    conn.close()
+    second = Outbox(path, clock=clock)
+    try:
+        row = second.get("crm-1")
+        assert row is not None
+        assert row.receipt is not None
+        assert (row.state, row.last_fd_before) == (RowState.PRINTING, 5)
+        assert (row.receipt.paid_at, row.receipt.correction) == (None, None)
+        paid_at = datetime(2025, 11, 20, 21, 30, tzinfo=MSK)
+        second.submit_receipt("crm-3", replace(_receipt(), paid_at=paid_at), "fp-3")
+        late = second.get("crm-3")
+        assert late is not None
+        assert late.receipt is not None
+        assert late.receipt.paid_at == paid_at
+    finally:
+        second.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    indexes = {
+        name for (name,) in check.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    assert "sync_queue_droppable_seq" in indexes
+    assert "sync_queue_droppable" not in indexes
+    check.close()
+
+
+def test_store_group_commit_keeps_the_next_receipts_correction(outbox: Outbox) -> None:
+    """mark_done_and_printing stores the next intent's correction as mark_printing does."""
+    outbox.submit_receipt("crm-1", _receipt(), "fp-1")
+    paid_at = datetime(2025, 11, 20, 21, 30, tzinfo=MSK)
+    outbox.submit_receipt("crm-2", replace(_receipt(), paid_at=paid_at), "fp-2")
+    outbox.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=FISCAL.fd - 1)
+    correction = Correction(type=CorrectionType.SELF, settled_on=date(2025, 11, 20))
+    row = outbox.mark_done_and_printing(
+        "crm-1",
+        fiscal=FISCAL,
+        id="crm-2",
+        fn_serial=FISCAL.fn,
+        last_fd=FISCAL.fd,
+        correction=correction,
+    )
+    assert row.receipt is not None
+    assert (row.state, row.receipt.correction, row.receipt.paid_at) == (
+        RowState.PRINTING,
+        correction,
+        paid_at,
+    )
+    stored = outbox.in_flight()
+    assert [r.id for r in stored] == ["crm-2"]
+    assert stored[0].receipt is not None
+    assert stored[0].receipt.correction == correction
+    done = outbox.get("crm-1")
+    assert done is not None
+    assert done.state is RowState.DONE
 
 
 def test_store_cash_intent_records_the_drawer_and_release_forgets_it(outbox: Outbox) -> None:

@@ -10,7 +10,7 @@ from agent.outbox.shift_commands import CommandState, ShiftCommands, Taking
 from agent.outbox.states import RowState
 from agent.outbox.store import SCHEMA_VERSION, Outbox
 from agent.outbox.sync_queue import SyncQueue, SyncTopic
-from tests.agent.outbox.test_store import FISCAL, FakeClock, _receipt
+from tests.agent.outbox.test_store import FISCAL, LATE_COLUMNS, FakeClock, _receipt
 
 
 def _done(outbox: Outbox, request_id: str) -> None:
@@ -139,6 +139,8 @@ def test_a_version_3_file_queues_the_results_it_never_delivered(
     conn = sqlite3.connect(path)
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
+    for column in LATE_COLUMNS:  # version 6
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()

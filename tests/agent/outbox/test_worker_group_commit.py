@@ -7,16 +7,18 @@ a real SQLite file. The outbox's combined method is wrapped only to record its c
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import VatRate
+from agent.domain.receipt import Correction, CorrectionType, VatRate
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.states import IllegalTransition, RowState
 from agent.outbox.store import Outbox
+from firmware_sim.state import MSK, DocType
 from tests.support.agent_rig import AgentRig, agent_rig, host_now
 from tests.support.payloads import receipt
 from tests.support.receipts import goods_receipt
@@ -112,6 +114,48 @@ async def test_a_register_command_stores_the_owed_done_first(tmp_path: Path) -> 
         assert seen == [RowState.DONE]
         assert rig.worker._owed is None
         await _drain(rig, ["first", "second"])
+
+
+async def test_a_late_payment_in_a_burst_keeps_its_correction_in_the_combined_intent(
+    tmp_path: Path,
+) -> None:
+    """A late payment between two plain receipts: its intent, stored with the done before it,
+    carries the correction decided on the register's clock; it prints FD type 31 once."""
+    async with agent_rig(tmp_path) as rig:
+        await rig.service.connect()
+        await rig.service.open_shift()
+        await _submit(rig, ["warm"])
+        await _drain(rig, ["warm"])
+        corrections: list[tuple[str, Correction | None]] = []
+        real = rig.outbox.mark_done_and_printing
+
+        def recording(done_id: str, **kwargs: Any) -> Any:
+            row = real(done_id, **kwargs)
+            corrections.append((kwargs["id"], kwargs.get("correction")))
+            return row
+
+        rig.outbox.mark_done_and_printing = recording  # type: ignore[method-assign]
+        paid_at = datetime.now(UTC) - timedelta(days=1)
+        late = receipt("late-1", 15_000, pay="card") | {"paid_at": paid_at.isoformat()}
+        for body in (receipt("c-0", 15_000), late, receipt("c-2", 15_002)):
+            assert (await rig.client.post("/api/v1/receipts", json=body)).status == 202
+        await _drain(rig, ["c-0", "late-1", "c-2"])
+
+        settled_on = paid_at.astimezone(MSK).date()
+        expected = Correction(type=CorrectionType.SELF, settled_on=settled_on)
+        assert corrections == [("late-1", expected), ("c-2", None)]
+        row = rig.outbox.get("late-1")
+        assert row is not None
+        assert row.fiscal is not None
+        assert row.receipt is not None
+        assert (row.fiscal.type, row.receipt.correction) == ("correction", expected)
+        by_mark = {d.tags.mark.value: d for d in rig.register.device.state.documents if d.tags.mark}
+        assert by_mark["late-1"].type is DocType.CORRECTION
+        assert (by_mark["c-0"].type, by_mark["c-2"].type) == (DocType.RECEIPT, DocType.RECEIPT)
+        plain = rig.outbox.get("c-2")
+        assert plain is not None
+        assert plain.fiscal is not None
+        assert plain.fiscal.type == "receipt"
 
 
 def test_the_combined_commit_stores_both_or_neither(tmp_path: Path) -> None:
