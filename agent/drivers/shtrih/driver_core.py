@@ -71,7 +71,6 @@ from agent.drivers.shtrih.session import ShtrihSession
 from agent.transport import ByteStream
 
 PAPER_OUT_SUBMODES = frozenset({Submode.PAPER_OUT_PASSIVE, Submode.PAPER_OUT_ACTIVE})
-_REDACTED_COMMANDS = frozenset({Command.WRITE_TLV})
 _IDLE_MODES = frozenset({Mode.SHIFT_OPEN, Mode.SHIFT_EXPIRED, Mode.SHIFT_CLOSED})
 _MAX_DRAIN_BLOCKS = 4096
 
