@@ -33,7 +33,6 @@ from agent.drivers.shtrih.commands import (
     BeginCorrectionResponse,
     CancelReceiptResponse,
     CloseReceiptResponse,
-    Command,
     ContinuePrintRequest,
     ContinuePrintResponse,
     DeviceErrorCode,
