@@ -86,6 +86,9 @@ class AgentMetrics:
             buckets=ROUND_TRIP_BUCKETS_S,
             registry=self.registry,
         )
+        # One labelled child per command, looked up once: labels() costs a lock and a
+        # tuple build on every round trip (several per receipt).
+        self._round_trip_of: dict[str, Histogram] = {}
         self._health = _HealthCollector()
         self.registry.register(self._health)
 
@@ -100,7 +103,10 @@ class AgentMetrics:
 
     def round_trip(self, command: str, seconds: float) -> None:
         """One answered exchange with the register (the driver's ``on_round_trip``)."""
-        self._round_trips.labels(command=command).observe(seconds)
+        child = self._round_trip_of.get(command)
+        if child is None:
+            child = self._round_trip_of[command] = self._round_trips.labels(command=command)
+        child.observe(seconds)
 
     def exposition(self, health: Health) -> bytes:
         """Every metric in the Prometheus text format, the gauges read from ``health``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Callable
 
@@ -69,7 +70,8 @@ class ShtrihSession:
         self._pending_command = 0
         self._is_sensitive = False
         self._wakeup = asyncio.Event()
-        self._frames: deque[str] = deque(maxlen=params.frame_log_size)
+        # (direction, bytes, redact): formatted only for a DEBUG line or a link ERROR
+        self._frames: deque[tuple[str, bytes, bool]] = deque(maxlen=params.frame_log_size)
 
     async def aclose(self) -> None:
         """Stop the reader and close the transport."""
@@ -190,14 +192,15 @@ class ShtrihSession:
         return AnswerTimeout(command, round(event.waited_s, 3))
 
     def _note(self, direction: str, data: bytes) -> None:
-        """Log link traffic at DEBUG as hex and keep it for the next link ERROR."""
-        if self._is_sensitive and direction == ">>" and len(data) > 1:
-            head = data[:5].hex(" ")
-            text = f"{direction} {head} ... ({len(data)} bytes; customer contact redacted)"
-        else:
-            text = f"{direction} {data.hex(' ')}"
-        self._frames.append(text)
-        self._log.debug(text)
+        """Log link traffic at DEBUG as hex and keep it for the next link ERROR.
+
+        The hex text is built only when a line is written: at INFO every frame would
+        otherwise be formatted for nothing.
+        """
+        frame = (direction, data, self._is_sensitive and direction == ">>" and len(data) > 1)
+        self._frames.append(frame)
+        if self._log.is_enabled_for(logging.DEBUG):
+            self._log.debug(_frame_text(*frame))
 
     def log_failure(self, error: DriverError) -> None:
         """ERROR with the recent frames: what a person needs to see what the line did."""
@@ -205,5 +208,13 @@ class ShtrihSession:
             "register link failure",
             error=str(error),
             error_type=type(error).__name__,
-            recent_frames=list(self._frames),
+            recent_frames=[_frame_text(*frame) for frame in self._frames],
         )
+
+
+def _frame_text(direction: str, data: bytes, redact: bool) -> str:
+    """``>> 02 05 ...`` as hex; a frame carrying a customer contact shows its head only."""
+    if redact:
+        head = data[:5].hex(" ")
+        return f"{direction} {head} ... ({len(data)} bytes; customer contact redacted)"
+    return f"{direction} {data.hex(' ')}"
