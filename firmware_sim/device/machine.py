@@ -1,0 +1,196 @@
+"""The public :class:`Device`: the command families put together, and the dispatch.
+
+``handle(payload, now)`` routes a command to its handler; the control API and the
+server use the other public methods (paper, clock, OFD ack, state snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from firmware_sim.commands import Command, ErrorCode, Refusal, answer, split_command
+from firmware_sim.device.cash import CashCommands
+from firmware_sim.device.fn import FnCommands
+from firmware_sim.device.receipts import ReceiptCommands
+from firmware_sim.device.shift import ShiftCommands
+from firmware_sim.device.status import StatusCommands
+from firmware_sim.device.table_commands import TableCommands
+from firmware_sim.state import DeviceConfig, DeviceState, DocumentTags
+from firmware_sim.tables import TAX_MODE_KEY, TAX_MODES
+
+
+class Device(
+    StatusCommands, ShiftCommands, ReceiptCommands, FnCommands, CashCommands, TableCommands
+):
+    """A ШТРИХ-М-01Ф with its FN: ``handle(payload, now)`` answers one command."""
+
+    def __init__(self, *, config: DeviceConfig, state: DeviceState | None = None) -> None:
+        super().__init__(config=config, state=state)
+        self._handlers: dict[int, Callable[[bytes], bytes]] = {
+            Command.SHORT_STATUS: self._short_status,
+            Command.FULL_STATUS: self._full_status,
+            Command.PRINT_LINE: self._print_line,
+            Command.READ_MONEY_REGISTER: self._read_money_register,
+            Command.READ_OPERATING_REGISTER: self._read_operating_register,
+            Command.WRITE_TABLE: self._write_table,
+            Command.READ_TABLE: self._read_table,
+            Command.OPEN_DRAWER: self._open_drawer,
+            Command.X_REPORT: self._x_report,
+            Command.Z_REPORT: self._z_report,
+            Command.CASH_IN: self._cash_in,
+            Command.CASH_OUT: self._cash_out,
+            Command.SALE: self._sale,
+            Command.SALE_RETURN: self._sale_return,
+            Command.CLOSE_RECEIPT: self._close_receipt,
+            Command.CANCEL_RECEIPT: self._cancel_receipt,
+            Command.OPEN_RECEIPT: self._open_receipt,
+            Command.CONTINUE_PRINT: self._continue_print,
+            Command.OPEN_SHIFT: self._open_shift,
+            Command.DEVICE_TYPE: self._device_type,
+            Command.FN_STATUS: self._fn_status,
+            Command.FN_EXPIRY: self._fn_expiry,
+            Command.FN_FIND_DOCUMENT: self._fn_find_document,
+            Command.FN_WRITE_TLV: self._fn_write_tlv,
+            Command.FN_BEGIN_CORRECTION: self._fn_begin_correction,
+            Command.FN_STATE_REPORT: self._fn_state_report,
+            Command.FN_EXCHANGE_STATUS: self._fn_exchange_status,
+            Command.FN_READ_DOCUMENT: self._fn_read_document,
+            Command.FN_READ_TLV: self._fn_read_tlv,
+            Command.FN_UNCONFIRMED_COUNT: self._fn_unconfirmed_count,
+            Command.FN_SHIFT_PARAMS: self._fn_shift_params,
+            Command.FN_BEGIN_OPEN_SHIFT: self._fn_begin_open_shift,
+            Command.FN_BEGIN_CLOSE_SHIFT: self._fn_begin_close_shift,
+            Command.FN_CLOSE_RECEIPT_V2: self._fn_close_receipt_v2,
+            Command.FN_OPERATION_V2: self._fn_operation_v2,
+        }
+
+    @property
+    def config(self) -> DeviceConfig:
+        """The register's fixed configuration."""
+        return self._config
+
+    @property
+    def revision(self) -> int:
+        """Grows whenever durable state changed; persist :attr:`state` when it moves."""
+        return self._revision
+
+    @property
+    def state(self) -> DeviceState:
+        """A frozen snapshot of the whole register."""
+        return DeviceState(
+            clock_offset_s=self._clock_offset_s,
+            shift_number=self._shift_number,
+            is_shift_open=self._is_shift_open,
+            shift_opened_at=self._shift_opened_at,
+            shift_first_fd=self._shift_first_fd,
+            receipts_in_shift=self._receipts_in_shift,
+            documents=tuple(self._documents),
+            cash_movements=tuple(self._movements),
+            money=tuple(sorted((n, v) for n, v in self._money.items() if v)),
+            operating=tuple(sorted((n, v) for n, v in self._operating.items() if v)),
+            ofd_acked_fd=self._ofd_acked_fd,
+            tables=tuple(sorted(self._tables.items())),
+            open_receipt=self._receipt,
+            has_paper=self._has_paper,
+        )
+
+    def set_tax_mode(self, mode: int) -> None:
+        """Write the tax mode (0..3), as 0x1E to table 1 row 1 field 14 would."""
+        if mode not in TAX_MODES:
+            raise ValueError(f"tax mode must be 0..3, got {mode}")
+        self._tables[TAX_MODE_KEY] = mode
+        self._revision += 1
+
+    def handle(self, payload: bytes, now: datetime) -> bytes:
+        """Execute one command (a frame's LEN bytes); return the answer payload."""
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        self._now = now
+        self.last_refusal = None
+        if not payload:
+            return answer(0x00, ErrorCode.NOT_SUPPORTED)
+        code, body = split_command(payload)
+        handler = self._handlers.get(code)
+        if handler is None:
+            unknown = ErrorCode.FN_UNKNOWN_COMMAND if code > 0xFF else ErrorCode.NOT_SUPPORTED
+            self.last_refusal = Refusal(unknown, f"command 0x{code:02X} not implemented")
+            return answer(code, unknown)
+        self._ensure_registered(self._clock())
+        try:
+            data = handler(body)
+        except Refusal as refusal:
+            self.last_refusal = refusal
+            return answer(code, refusal.code)
+        return answer(code, ErrorCode.OK, data)
+
+    def power_cut(self) -> None:
+        """Power lost: the open receipt, a begun shift document, a read, the print job go."""
+        self._receipt = None
+        self._reading = []
+        self._pending_shift = None
+        self._pending_tags = DocumentTags()
+        self._busy_until = None
+        self._print_interrupted = False
+
+    def set_paper(self, present: bool) -> None:
+        """Load or take out the receipt roll."""
+        if not present and self._is_printing():
+            self._print_interrupted = True  # submode 2, then 3 until 0xB0
+            self._busy_until = None
+        self._has_paper = present
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the register's clock (not the host's) by ``seconds``."""
+        self._clock_offset_s += seconds
+        self._revision += 1
+
+    def ofd_ack(self, through_fd: int | None = None) -> int:
+        """Mark FDs up to ``through_fd`` (default: all) as acknowledged by the OFD."""
+        last = self._last_fd()
+        target = last if through_fd is None else max(0, min(through_fd, last))
+        if target > self._ofd_acked_fd:
+            self._ofd_acked_fd = target
+            self._revision += 1
+        return self._ofd_acked_fd
+
+    def start_aged_shift(self, now: datetime, age_s: float) -> None:
+        """Open a shift that has already been open ``age_s`` seconds (``--shift-age``)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        if self._is_shift_open:
+            raise ValueError("a shift is already open")
+        self._now = now
+        opened_at = self._clock() - timedelta(seconds=age_s)
+        self._ensure_registered(opened_at - timedelta(minutes=1))
+        self._do_open_shift(opened_at)
+        self._busy_until = None
+
+    def summary(self, now: datetime) -> dict[str, Any]:
+        """The register at ``now`` as plain JSON values (the control API's GET /state)."""
+        self._now = now
+        clock = self._clock()
+        opened = self._shift_opened_at
+        return {
+            "mode": int(self._mode()),
+            "mode_byte": self._mode_byte(),
+            "submode": int(self._submode()),
+            "clock": clock.isoformat(),
+            "shift": {
+                "open": self._is_shift_open,
+                "number": self._shift_number,
+                "opened_at": None if opened is None else opened.isoformat(),
+                "age_s": (clock - opened).total_seconds()
+                if opened and self._is_shift_open
+                else None,
+                "expired": self._is_shift_open and self._is_expired(clock),
+            },
+            "receipt_open": self._receipt is not None,
+            "last_fd": self._last_fd(),
+            "unsent_docs": self._last_fd() - self._ofd_acked_fd,
+            "paper": self._has_paper,
+            "cash_in_drawer": self._money.get(241, 0),
+            "drawer_openings": self._drawer_openings,
+            "tax_mode": self.tax_mode,
+        }
