@@ -38,7 +38,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -71,13 +71,27 @@ from agent.outbox.rows import (
 )
 from agent.outbox.schema import SCHEMA_VERSION, migrate
 from agent.outbox.states import (
-    ACTIVE_STATES,
-    FINAL_STATES,
     IllegalTransition,
     RowEvent,
     RowKind,
     RowState,
     transition,
+)
+from agent.outbox.store_sql import (
+    SQL_COUNT_ACTIVE,
+    SQL_COUNT_UNDELIVERED,
+    SQL_COUNT_WITHDRAWN,
+    SQL_DELIVERED,
+    SQL_ISSUED_FDS,
+    SQL_NEXT_WORK_AND_MORE,
+    SQL_OLDEST_ACTIVE,
+    SQL_PRUNE,
+    SQL_SHIFT_CHANGE,
+    Increment,
+    scalar,
+    scalar_text,
+    select,
+    utc_text,
 )
 from agent.outbox.sync_queue import PUBLISHED_STATES, enqueue_result_in
 
@@ -118,46 +132,6 @@ WAL_CHECKPOINT_BYTES: Final = 4 * 1024 * 1024
 1 MiB at 1 KiB pages). A checkpoint writes every page the WAL changed once, so a longer
 interval writes the hot pages (indexes, the queue, the header) fewer times: about 0.5 KiB
 less per receipt, for a WAL file of at most a few MiB."""
-
-
-_FINAL_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES, key=str))
-_ACTIVE_SQL: Final = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES, key=str))
-# Built once from constant enum values, never from input (hence the S608 waivers).
-_SQL_COUNT_ACTIVE: Final = f"SELECT COUNT(*) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
-_SQL_OLDEST_ACTIVE: Final = f"SELECT MIN(accepted_at) FROM outbox WHERE state IN ({_ACTIVE_SQL})"  # noqa: S608
-_SQL_COUNT_WITHDRAWN: Final = (
-    f"SELECT COUNT(*) FROM outbox WHERE state = '{RowState.FAILED.value}'"  # noqa: S608
-    f" AND error_code = '{QUEUE_EXPIRED}'"
-)
-_SQL_NEXT_WORK: Final = (
-    f"SELECT * FROM outbox WHERE state IN ('{RowState.PRINTING.value}', '{RowState.PENDING.value}')"  # noqa: S608
-    f" ORDER BY state = '{RowState.PENDING.value}', seq LIMIT 1"
-)
-_SQL_NEXT_WORK_AND_MORE: Final = _SQL_NEXT_WORK.replace("LIMIT 1", "LIMIT 2")
-_SQL_COUNT_UNDELIVERED: Final = (
-    f"SELECT COUNT(*) FROM outbox WHERE state IN ({_FINAL_SQL}) AND delivered_at IS NULL"  # noqa: S608
-)
-_SQL_DELIVERED: Final = (
-    "UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL"  # noqa: S608
-    f" AND state IN ({_FINAL_SQL})"
-)
-_SQL_PRUNE: Final = (
-    f"DELETE FROM outbox WHERE state IN ({_FINAL_SQL})"  # noqa: S608
-    " AND delivered_at IS NOT NULL AND updated_at < ?"
-)
-
-
-_SQL_SHIFT_CHANGE: Final = (
-    "SELECT json_extract(payload, '$.kind') AS receipt_kind,"  # noqa: S608
-    " COALESCE(SUM(fiscal_change), 0) AS change FROM outbox"
-    f" WHERE kind = '{RowKind.RECEIPT.value}' AND state = '{RowState.DONE.value}'"
-    " AND fiscal_fn = ? AND fiscal_shift = ? GROUP BY receipt_kind"
-)
-_SQL_ISSUED_FDS: Final = (
-    "SELECT fiscal_fd FROM outbox"  # noqa: S608
-    f" WHERE kind = '{RowKind.RECEIPT.value}' AND state = '{RowState.DONE.value}'"
-    " AND fiscal_fn = ? AND fiscal_fd BETWEEN ? AND ?"
-)
 
 
 class Outbox:
@@ -251,11 +225,11 @@ class Outbox:
                     db, existing, RowEvent.RESUBMIT, error_code=None, error_message=None
                 )
                 return Submission(status=SubmissionStatus.RETAKEN, row=retaken)
-            active = _scalar(db, _SQL_COUNT_ACTIVE)
+            active = scalar(db, SQL_COUNT_ACTIVE)
             if active >= self._max_pending:
                 return Submission(status=SubmissionStatus.FULL, row=None)
             now = self._now()
-            inserted = _select(
+            inserted = select(
                 db,
                 "INSERT INTO outbox (id, kind, state, payload, fingerprint, accepted_at,"
                 " updated_at, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
@@ -282,14 +256,14 @@ class Outbox:
         :meth:`in_flight` and :meth:`next_pending` answer together.
         """
         with self._read() as db:
-            rows = _select(db, _SQL_NEXT_WORK_AND_MORE)
+            rows = select(db, SQL_NEXT_WORK_AND_MORE)
             return (row_from_sql(rows[0]) if rows else None), len(rows) > 1
 
     def next_pending(self) -> OutboxRow | None:
         """The oldest pending row, in accept order (FIFO)."""
         with self._read() as db:
             rows = list(
-                _select(
+                select(
                     db,
                     "SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT 1",
                     [RowState.PENDING.value],
@@ -300,7 +274,7 @@ class Outbox:
     def in_flight(self) -> list[OutboxRow]:
         """Rows in printing, oldest first: what crash recovery must resolve."""
         with self._read() as db:
-            query = _select(
+            query = select(
                 db, "SELECT * FROM outbox WHERE state = ? ORDER BY seq", [RowState.PRINTING.value]
             )
             return [row_from_sql(raw) for raw in query]
@@ -418,7 +392,7 @@ class Outbox:
         The register keeps no shift total of change (see :class:`ShiftChange`): this is it.
         """
         with self._read() as db:
-            rows = _select(db, _SQL_SHIFT_CHANGE, [fn, shift])
+            rows = select(db, SQL_SHIFT_CHANGE, [fn, shift])
         by_kind = {row["receipt_kind"]: int(row["change"]) for row in rows}
         return ShiftChange(
             sales=Kopecks(by_kind.get(ReceiptKind.SALE.name, 0)),
@@ -428,12 +402,12 @@ class Outbox:
     def issued_fds(self, fn: str, first_fd: int, last_fd: int) -> set[int]:
         """FDs from ``first_fd`` to ``last_fd`` of one FN that are the result of a done row."""
         with self._read() as db:
-            rows = _select(db, _SQL_ISSUED_FDS, [fn, first_fd, last_fd])
+            rows = select(db, SQL_ISSUED_FDS, [fn, first_fd, last_fd])
         return {int(row["fiscal_fd"]) for row in rows}
 
     def _find_by_fd(self, db: Database, fn: str, fd: int) -> OutboxRow | None:
         rows = list(
-            _select(
+            select(
                 db, "SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn]
             )
         )
@@ -489,7 +463,7 @@ class Outbox:
         return self._move(
             id,
             RowEvent.ATTEMPT,
-            attempts=_Increment(),
+            attempts=Increment(),
             error_code=error_code,
             error_message=message,
         )
@@ -508,9 +482,9 @@ class Outbox:
             raise ValueError(msg)
         with self._read() as db:
             if state is None:
-                query = _select(db, "SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
+                query = select(db, "SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
             else:
-                query = _select(
+                query = select(
                     db,
                     "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?",
                     [state.value, limit],
@@ -522,11 +496,11 @@ class Outbox:
         with self._read() as db:
             counts = {
                 raw["state"]: raw["n"]
-                for raw in _select(db, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+                for raw in select(db, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
             }
-            oldest = _scalar_text(db, _SQL_OLDEST_ACTIVE)
-            withdrawn = _scalar(db, _SQL_COUNT_WITHDRAWN)
-            undelivered = _scalar(db, _SQL_COUNT_UNDELIVERED)
+            oldest = scalar_text(db, SQL_OLDEST_ACTIVE)
+            withdrawn = scalar(db, SQL_COUNT_WITHDRAWN)
+            undelivered = scalar(db, SQL_COUNT_UNDELIVERED)
         age = None
         if oldest is not None:
             age = max(0.0, (self._clock() - datetime.fromisoformat(oldest)).total_seconds())
@@ -547,9 +521,9 @@ class Outbox:
         with self._read() as db:
             return {
                 "path": str(self.path),
-                "schema_version": _scalar(db, "PRAGMA user_version"),
-                "journal_mode": str(_scalar_text(db, "PRAGMA journal_mode")),
-                "synchronous": _scalar(db, "PRAGMA synchronous"),  # 2 = FULL
+                "schema_version": scalar(db, "PRAGMA user_version"),
+                "journal_mode": str(scalar_text(db, "PRAGMA journal_mode")),
+                "synchronous": scalar(db, "PRAGMA synchronous"),  # 2 = FULL
             }
 
     # -- housekeeping ---------------------------------------------------------------------
@@ -559,15 +533,15 @@ class Outbox:
         with self._write() as db:
             now = self._now()
             db.conn.executemany(
-                _SQL_DELIVERED,
+                SQL_DELIVERED,
                 [(now, row_id) for row_id in ids],
             )
 
     def prune(self) -> int:
         """Delete final rows older than the retention AND delivered; return how many."""
         with self._write() as db:
-            cutoff = _utc_text(self._clock() - self._retention)
-            cursor = db.execute(_SQL_PRUNE, [cutoff])
+            cutoff = utc_text(self._clock() - self._retention)
+            cursor = db.execute(SQL_PRUNE, [cutoff])
             return cursor.rowcount
 
     def close(self) -> None:
@@ -701,12 +675,12 @@ class Outbox:
         if is_published:
             sets.append("delivered_at = NULL")  # its result is owed afresh (queued below)
         for name, value in columns.items():
-            if isinstance(value, _Increment):
+            if isinstance(value, Increment):
                 sets.append(f"{name} = {name} + 1")
             else:
                 sets.append(f"{name} = ?")
                 values.append(value)
-        updated = _select(
+        updated = select(
             db,
             f"UPDATE outbox SET {', '.join(sets)} WHERE id = ? RETURNING *",  # noqa: S608 - column names are ours
             [*values, row_id],
@@ -718,7 +692,7 @@ class Outbox:
         return row_from_sql(updated[0])
 
     def _find(self, db: Database, row_id: str) -> OutboxRow | None:
-        rows = list(_select(db, "SELECT * FROM outbox WHERE id = ?", [row_id]))
+        rows = list(select(db, "SELECT * FROM outbox WHERE id = ?", [row_id]))
         return row_from_sql(rows[0]) if rows else None
 
     def _get(self, db: Database, row_id: str) -> OutboxRow:
@@ -728,32 +702,7 @@ class Outbox:
         return row
 
     def _now(self) -> str:
-        return _utc_text(self._clock())
+        return utc_text(self._clock())
 
     def _migrate(self, db: Database) -> None:
         migrate(db.conn, self.path)
-
-
-class _Increment:
-    """Marker: add one to the column."""
-
-
-def _utc_text(value: datetime) -> str:
-    return aware(value, "the clock's time").astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _select(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    """Rows as dicts, straight from the connection (the hot path: no query tracing)."""
-    cursor = db.conn.execute(sql, params or [])
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-
-
-def _scalar(db: Database, sql: str) -> int:
-    value = db.execute(sql).fetchone()[0]
-    return int(value)
-
-
-def _scalar_text(db: Database, sql: str) -> str | None:
-    value = db.execute(sql).fetchone()[0]
-    return None if value is None else str(value)
