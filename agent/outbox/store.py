@@ -45,9 +45,18 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
-from agent.domain.money import Kopecks
-from agent.domain.receipt import Correction, Receipt, ReceiptKind
-from agent.fiscal.reports import ShiftChange
+from agent.domain.receipt import Correction, Receipt
+from agent.outbox._store_reads import OutboxReads
+from agent.outbox._store_sql import (
+    SQL_COUNT_ACTIVE,
+    SQL_DELIVERED,
+    SQL_NEXT_WORK_AND_MORE,
+    SQL_PRUNE,
+    Increment,
+    scalar,
+    select,
+    utc_text,
+)
 from agent.outbox.codec import cash_to_json, receipt_to_json
 from agent.outbox.codes import QUEUE_EXPIRED
 from agent.outbox.errors import (
@@ -77,22 +86,6 @@ from agent.outbox.states import (
     RowState,
     transition,
 )
-from agent.outbox.store_sql import (
-    SQL_COUNT_ACTIVE,
-    SQL_COUNT_UNDELIVERED,
-    SQL_COUNT_WITHDRAWN,
-    SQL_DELIVERED,
-    SQL_ISSUED_FDS,
-    SQL_NEXT_WORK_AND_MORE,
-    SQL_OLDEST_ACTIVE,
-    SQL_PRUNE,
-    SQL_SHIFT_CHANGE,
-    Increment,
-    scalar,
-    scalar_text,
-    select,
-    utc_text,
-)
 from agent.outbox.sync_queue import PUBLISHED_STATES, enqueue_result_in
 
 __all__ = [
@@ -119,7 +112,6 @@ DEFAULT_MAX_PENDING: Final = 10_000
 DEFAULT_RETENTION: Final = timedelta(days=90)
 BUSY_TIMEOUT_S: Final = 5.0
 """How long a write waits for another connection's write lock on the same file."""
-MAX_LIST_LIMIT: Final = 10_000
 PAGE_SIZE_BYTES: Final = 512
 """SQLite page size of a new file (an existing file keeps its own: SQLite cannot change it in
 WAL mode). Each commit writes every page it changed to the WAL, whole: the header, the
@@ -134,7 +126,7 @@ interval writes the hot pages (indexes, the queue, the header) fewer times: abou
 less per receipt, for a WAL file of at most a few MiB."""
 
 
-class Outbox:
+class Outbox(OutboxReads):
     """The durable outbox on one SQLite file (see the module docstring for the policy)."""
 
     def __init__(
@@ -381,38 +373,6 @@ class Outbox:
                 **self._settled("not_issued", by, reason),
             )
 
-    def find_by_fd(self, fn: str, fd: int) -> OutboxRow | None:
-        """The row whose result is this FN document, if any."""
-        with self._read() as db:
-            return self._find_by_fd(db, fn, fd)
-
-    def shift_change(self, fn: str, shift: int) -> ShiftChange:
-        """The change the agent's receipts gave in one shift of one FN, by sign (done rows).
-
-        The register keeps no shift total of change (see :class:`ShiftChange`): this is it.
-        """
-        with self._read() as db:
-            rows = select(db, SQL_SHIFT_CHANGE, [fn, shift])
-        by_kind = {row["receipt_kind"]: int(row["change"]) for row in rows}
-        return ShiftChange(
-            sales=Kopecks(by_kind.get(ReceiptKind.SALE.name, 0)),
-            refunds=Kopecks(by_kind.get(ReceiptKind.REFUND.name, 0)),
-        )
-
-    def issued_fds(self, fn: str, first_fd: int, last_fd: int) -> set[int]:
-        """FDs from ``first_fd`` to ``last_fd`` of one FN that are the result of a done row."""
-        with self._read() as db:
-            rows = select(db, SQL_ISSUED_FDS, [fn, first_fd, last_fd])
-        return {int(row["fiscal_fd"]) for row in rows}
-
-    def _find_by_fd(self, db: Database, fn: str, fd: int) -> OutboxRow | None:
-        rows = list(
-            select(
-                db, "SELECT * FROM outbox WHERE fiscal_fd = ? AND fiscal_fn = ? LIMIT 1", [fd, fn]
-            )
-        )
-        return row_from_sql(rows[0]) if rows else None
-
     def _settled(self, settled_as: str, by: str, reason: str) -> dict[str, object]:
         return {
             "settled_as": settled_as,
@@ -467,64 +427,6 @@ class Outbox:
             error_code=error_code,
             error_message=message,
         )
-
-    # -- reading --------------------------------------------------------------------------
-
-    def get(self, id: str) -> OutboxRow | None:  # noqa: A002 - the contract's name
-        """The row with this id, if known."""
-        with self._read() as db:
-            return self._find(db, id)
-
-    def list(self, *, state: RowState | None = None, limit: int = 100) -> list[OutboxRow]:
-        """Rows newest first, optionally in one state."""
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            msg = f"limit must be 1..{MAX_LIST_LIMIT}"
-            raise ValueError(msg)
-        with self._read() as db:
-            if state is None:
-                query = select(db, "SELECT * FROM outbox ORDER BY seq DESC LIMIT ?", [limit])
-            else:
-                query = select(
-                    db,
-                    "SELECT * FROM outbox WHERE state = ? ORDER BY seq DESC LIMIT ?",
-                    [state.value, limit],
-                )
-            return [row_from_sql(raw) for raw in query]
-
-    def stats(self) -> OutboxStats:
-        """Counts by state and the age of the oldest waiting row, by the injected clock."""
-        with self._read() as db:
-            counts = {
-                raw["state"]: raw["n"]
-                for raw in select(db, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-            }
-            oldest = scalar_text(db, SQL_OLDEST_ACTIVE)
-            withdrawn = scalar(db, SQL_COUNT_WITHDRAWN)
-            undelivered = scalar(db, SQL_COUNT_UNDELIVERED)
-        age = None
-        if oldest is not None:
-            age = max(0.0, (self._clock() - datetime.fromisoformat(oldest)).total_seconds())
-        return OutboxStats(
-            pending=counts.get(RowState.PENDING.value, 0),
-            printing=counts.get(RowState.PRINTING.value, 0),
-            done=counts.get(RowState.DONE.value, 0),
-            rejected=counts.get(RowState.REJECTED.value, 0),
-            failed=counts.get(RowState.FAILED.value, 0) - withdrawn,
-            withdrawn=withdrawn,
-            unknown=counts.get(RowState.UNKNOWN.value, 0),
-            oldest_pending_age_s=age,
-            undelivered=undelivered,
-        )
-
-    def describe(self) -> dict[str, str | int]:
-        """The file's durability settings and schema version, for status and support."""
-        with self._read() as db:
-            return {
-                "path": str(self.path),
-                "schema_version": scalar(db, "PRAGMA user_version"),
-                "journal_mode": str(scalar_text(db, "PRAGMA journal_mode")),
-                "synchronous": scalar(db, "PRAGMA synchronous"),  # 2 = FULL
-            }
 
     # -- housekeeping ---------------------------------------------------------------------
 
