@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,8 +24,9 @@ from typing import Literal
 
 import pytest
 
+from cloud.local_broker import find_mosquitto as find_installed_mosquitto
 from tests.support.pki import Pki, has_openssl, make_pki
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop_process
 
 __all__ = [
     "AMQTT_LIMITS",
@@ -64,8 +63,7 @@ def find_mosquitto() -> Path | None:
     """The ``mosquitto`` binary on PATH or in /usr/sbin (Debian's place), if any."""
     if os.environ.get(HIDE_MOSQUITTO_ENV) == "1":
         return None
-    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-    return Path(found) if found else None
+    return find_installed_mosquitto()
 
 
 def has_amqtt() -> bool:
@@ -169,16 +167,7 @@ class Broker:
 
     def stop(self) -> None:
         """SIGTERM and wait: Mosquitto writes its persistence file on the way out."""
-        proc = self.proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(STOP_TIMEOUT_S)
+        stop_process(self.proc, timeout_s=STOP_TIMEOUT_S)
         self.proc = None
 
     def kill(self) -> None:

@@ -8,7 +8,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.processes import BIN, free_port, http, wait_until
+from tests.support.processes import BIN, free_port, http, stop_process, wait_until
 
 __all__ = ["Cloud"]
 
@@ -81,10 +81,4 @@ class Cloud:
 
     def stop(self) -> None:
         """SIGTERM and wait (SIGKILL after 10 s)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=10)

@@ -25,6 +25,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen[Any] | None, timeout_s: float) -> None:
+    """SIGTERM and wait ``timeout_s``; SIGKILL if it is still there (a running process only)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout_s)
+
+
 def wait_until(
     predicate: Any, *, timeout_s: float, interval_s: float = 0.05, what: str = ""
 ) -> Any:
@@ -116,13 +128,7 @@ class Simulator:
 
     def stop(self) -> None:
         """Terminate it (the state file stays)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=5)
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
 
@@ -226,13 +232,7 @@ class Agent:
 
     def stop(self) -> None:
         """SIGTERM and wait."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout_s=10)
 
     def log_records(self) -> list[dict[str, Any]]:
         """Every JSON record in the agent's log, across all its restarts.
