@@ -401,16 +401,20 @@ class Executor:
             return shift_reply(name, id_command=id_command, report=report, info=await self._info())
         kept = await self._shifts.run(ShiftCommand(id=request_id(id_command), action=action))
         if kept.taking is not Taking.NEW:
-            if kept.row.state is CommandState.FAILED:
-                stored = await self.stored(id_command)
-                assert stored is not None
-                return stored
-            return envelope(
-                name, status=Status.ALREADY_DONE, id_command=id_command, error=ALREADY_DONE
-            )
+            return await self._answer_again(name, id_command, kept.row.state)
         if kept.error is not None:
             return self._shift_failed(name, id_command, kept.error)
         return shift_reply(name, id_command=id_command, report=kept.report, info=await self._info())
+
+    async def _answer_again(
+        self, name: str, id_command: str, state: CommandState
+    ) -> dict[str, Any]:
+        """A kept command's ``IdCommand`` sent again: its stored failure, else AlreadyDone."""
+        if state is CommandState.FAILED:
+            stored = await self.stored(id_command)
+            assert stored is not None
+            return stored
+        return envelope(name, status=Status.ALREADY_DONE, id_command=id_command, error=ALREADY_DONE)
 
     def _shift_failed(
         self, name: str, id_command: str, exc: DriverError | FiscalError
@@ -447,13 +451,7 @@ class Executor:
             return await self._ofd_reply(report, id_command)
         kept = await self._shifts.run_state_report(request_id(id_command))
         if kept.taking is not Taking.NEW:
-            if kept.row.state is CommandState.FAILED:
-                stored = await self.stored(id_command)
-                assert stored is not None
-                return stored
-            return envelope(
-                name, status=Status.ALREADY_DONE, id_command=id_command, error=ALREADY_DONE
-            )
+            return await self._answer_again(name, id_command, kept.row.state)
         if kept.error is not None:
             return _ofd_failed(id_command, kept.error)
         assert kept.report is not None
