@@ -21,6 +21,7 @@ from agent.app import build_driver
 from agent.config import AgentConfig, load_config
 from agent.contract import ReceiptRequest
 from agent.domain.receipt import Cashier, Receipt
+from agent.drivers.interface import ReceiptRef
 from agent.intake.receipt_mapping import receipt_to_domain
 from bench.wire import WireCount, WireMeter
 from bench.workload import AGENT_ENV, burst_receipts, fresh_simulator, new_agent
@@ -70,7 +71,9 @@ async def _print(
         wire_start = meter.mark()
         started, cpu_started = time.perf_counter(), time.process_time()
         for receipt, request_id in zip(receipts, ids, strict=True):
-            await driver.register(receipt, mark=request_id)
+            await driver.register(
+                receipt, ref=ReceiptRef(id=request_id, mark=request_id, attempt=1)
+            )
         wall_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         wire = await asyncio.to_thread(meter.since, wire_start)
     finally:

@@ -31,6 +31,7 @@ import structlog
 from agent.app import build_driver
 from agent.config import load_config
 from agent.contract import ReceiptRequest
+from agent.drivers.interface import ReceiptRef
 from agent.intake.receipt_mapping import receipt_to_domain
 from tests.support.broker import Broker
 from tests.support.cloud_process import Cloud
@@ -369,7 +370,7 @@ async def _print_by_another_program(agent: Agent) -> int:
     receipt = receipt_to_domain(ReceiptRequest.model_validate(body), config=config)
     try:
         await driver.connect()
-        issued = await driver.register(receipt, mark="pos-7")
+        issued = await driver.register(receipt, ref=ReceiptRef(id="pos-7", mark="pos-7", attempt=1))
     finally:
         await driver.aclose()
     return issued.fd

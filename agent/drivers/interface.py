@@ -47,6 +47,7 @@ __all__ = [
     "IssuedReceipt",
     "LedgerState",
     "PaymentTotals",
+    "ReceiptRef",
     "RegisterState",
     "ShiftCounters",
     "ShiftDocument",
@@ -124,8 +125,8 @@ class RegisterState:
     trip on every receipt, so :meth:`FiscalDriver.read_cash_drawer` reads it when asked.
     """
 
-    mode: int  # low nibble of the mode byte (docs/shtrih-wire-notes.md §2.4)
-    submode: int
+    device_mode: int | None  # the register's own mode code, for health's `mode` field only;
+    # nothing above the driver branches on it (Shtrih: the mode byte's low nibble)
     shift: ShiftState
     shift_number: int  # the open shift's number, or the last closed one's when closed
     is_receipt_open: bool
@@ -222,6 +223,27 @@ class FiscalDocument:
     mark: str | None = None  # the request id the receipt carries, when read whole
     correction: Correction | None = None  # a correction receipt read whole: 1173, 1178
     is_whole: bool = False  # read with read_document (the fields above are final)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiptRef:
+    """Which request a receipt belongs to, and which try of it this is.
+
+    ``id`` is the outbox row's request id; ``mark`` the value the receipt carries into the
+    FN (today the id itself: :data:`MARK_NAME`); ``attempt`` the try's number, 1-based: a
+    new number only for a new try after the earlier one is known final and not issued
+    (docs/exactly-once.md). A driver whose device side deduplicates requests derives its
+    request key from ``(id, attempt)``, so the same try sent again is deduplicated there.
+    """
+
+    id: str
+    mark: str
+    attempt: int
+
+    def __post_init__(self) -> None:
+        if self.attempt < 1:
+            msg = f"a receipt's attempt is 1-based, not {self.attempt}"
+            raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -478,17 +500,31 @@ class FiscalDriver(Protocol):
         """
         ...
 
-    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+    async def register(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         """Print and sign one receipt: items, tags, the mark, close with payments.
 
-        ``mark`` names the request (its id): the driver stores it in the document itself, so
-        that :meth:`read_document` proves later which request a receipt belongs to. A
-        Russian FN keeps it as tag 1084 (1085 name :data:`MARK_NAME`, 1086 value).
+        ``ref.mark`` names the request (its id): the driver stores it in the document
+        itself, so that :meth:`read_document` proves later which request a receipt belongs
+        to. A Russian FN keeps it as tag 1084 (1085 name :data:`MARK_NAME`, 1086 value).
+        ``ref.id`` and ``ref.attempt`` let a protocol whose device side deduplicates
+        requests (ATOL's task uuid) send the same try twice without a second receipt.
 
         A receipt with ``correction`` is issued as a correction receipt (FD type 31: tags
         1173 and 1174 with the settlement date 1178, docs/corrections.md), with the same
         lines, payments and mark. A driver that cannot issue one raises
         :class:`agent.drivers.errors.CorrectionNotSupported` before it sends anything.
+        """
+        ...
+
+    async def settle(self, ref: ReceiptRef) -> None:
+        """Wait until nothing the driver sent for this request can still run on the device.
+
+        Recovery calls it before it reads back the documents after the intent's FD: a
+        receipt still queued on the device side could otherwise be printed after recovery
+        decided it was not. Covers every try of the request up to ``ref.attempt``. Raises
+        :class:`agent.drivers.errors.DriverError` (a link or timeout kind) when that cannot
+        be established now. Returns at once when nothing can be pending (Shtrih: a command
+        ran or did not once the link answers).
         """
         ...
 

@@ -30,6 +30,7 @@ from agent.drivers.interface import (
     FnState,
     IssuedReceipt,
     LedgerState,
+    ReceiptRef,
     RegisterState,
     ShiftState,
     ShiftView,
@@ -237,19 +238,22 @@ class FiscalService:
         )
         return is_steady, opened_at
 
-    async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
-        """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
-        return await self._driver.register(receipt, mark=mark)
+    async def issue(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
+        """Print and sign the receipt carrying ``ref.mark``. Call :meth:`prepare_receipt` first."""
+        return await self._driver.register(receipt, ref=ref)
 
     async def resolve(
-        self, intent: recovery.Intent
+        self, intent: recovery.Intent, *, ref: ReceiptRef
     ) -> IssuedReceipt | recovery.Reprint | recovery.Unknown:
         """Ask the register what became of a receipt that was being printed.
 
-        Reads every document after the intent's FD back whole and lets
-        :func:`agent.fiscal.recovery.decide` judge by the mark. A driver error other than a
-        missing document propagates: the caller retries, and prints nothing else meanwhile.
+        First waits until nothing sent for ``ref`` (every try up to ``ref.attempt``) can
+        still run on the device (:meth:`FiscalDriver.settle`), then reads every document
+        after the intent's FD back whole and lets :func:`agent.fiscal.recovery.decide`
+        judge by the mark. A driver error other than a missing document propagates (settle's
+        included): the caller retries, and prints nothing else meanwhile.
         """
+        await self._driver.settle(ref)
         # The FN's serial, last FD and open document in one reading (FF01 on a Shtrih).
         state = await self._driver.read_ledger()
         documents: list[FiscalDocument] = []

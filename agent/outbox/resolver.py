@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from agent.domain.money import Kopecks
 from agent.drivers.errors import CorrectionNotSupported, DriverError, NotEnoughCash
+from agent.drivers.interface import ReceiptRef
 from agent.fiscal import recovery
 from agent.outbox.codes import REFUND_EXCEEDS_DRAWER, REFUND_EXCEEDS_DRAWER_ADVICE, error_code
 from agent.outbox.orders import CashDirection, FiscalRecord
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from agent.fiscal.service import FiscalService
     from agent.outbox.store import Outbox, OutboxRow
 
-__all__ = ["RowResolver", "receipt_record"]
+__all__ = ["RowResolver", "receipt_record", "receipt_ref"]
 
 
 class RowResolver:
@@ -62,10 +63,11 @@ class RowResolver:
                 self._outbox.mark_unknown, row.id, reason="no intent recorded for this row"
             )
             return True
+        ref = receipt_ref(row)
         intent = recovery.Intent(
-            fn_serial=row.fn_serial, last_fd=row.last_fd_before, mark=row.id, receipt=row.receipt
+            fn_serial=row.fn_serial, last_fd=row.last_fd_before, mark=ref.mark, receipt=row.receipt
         )
-        outcome = await self._service.resolve(intent)
+        outcome = await self._service.resolve(intent, ref=ref)
         if isinstance(outcome, recovery.Unknown):
             await asyncio.to_thread(self._outbox.mark_unknown, row.id, reason=outcome.reason)
             log.error("receipt_outcome_unknown", reason=outcome.reason)
@@ -173,6 +175,16 @@ class RowResolver:
             total=row.cash.amount,
             change=Kopecks(0),
         )
+
+
+def receipt_ref(row: OutboxRow) -> ReceiptRef:
+    """What the driver is told of a row's receipt: its id, its mark (the id) and its try.
+
+    The try is the row's ``print_attempt``: one more at each intent, so a new number only
+    after the try before was settled as not issued (docs/exactly-once.md). A row left
+    printing by an agent from before the column (0) is its first try.
+    """
+    return ReceiptRef(id=row.id, mark=row.id, attempt=max(1, row.print_attempt))
 
 
 def receipt_record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:

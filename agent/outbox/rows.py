@@ -56,6 +56,7 @@ class OutboxRow:
     error_message: str | None
     delivered_at: datetime | None
     settlement: Settlement | None = None
+    print_attempt: int = 0  # the current (or last) try's number; 0 before the first intent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,4 +188,5 @@ def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = N
         error_message=raw["error_message"],
         delivered_at=_opt_time(raw["delivered_at"]),
         settlement=settlement,
+        print_attempt=raw["print_attempt"],
     )

@@ -78,6 +78,12 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE outbox ADD COLUMN correction_on TEXT;
     ALTER TABLE outbox ADD COLUMN fiscal_type TEXT;
     """,
+    # 7: the number of the receipt's current try (ReceiptRef.attempt): one more at each
+    # intent (pending -> printing), so a try is numbered anew only after the one before it
+    # was settled as not issued (docs/exactly-once.md). attempts counts failures, not tries.
+    """
+    ALTER TABLE outbox ADD COLUMN print_attempt INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

@@ -293,6 +293,7 @@ class Outbox(OutboxReads):
             last_fd_before=last_fd,
             drawer_before=drawer,
             correction_on=None if correction is None else correction.settled_on.isoformat(),
+            print_attempt=Increment(),
         )
 
     def mark_done_and_printing(
@@ -324,6 +325,7 @@ class Outbox(OutboxReads):
                 "last_fd_before": last_fd,
                 "drawer_before": None,
                 "correction_on": None if correction is None else correction.settled_on.isoformat(),
+                "print_attempt": Increment(),
             }
             return self._move_in_by_id(db, id, RowEvent.PRINT, columns)
 

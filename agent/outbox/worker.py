@@ -58,7 +58,7 @@ from agent.fiscal.errors import FiscalError, LineStopped
 from agent.outbox.codec import CashDirection
 from agent.outbox.codes import error_code
 from agent.outbox.crash_points import crash_point
-from agent.outbox.resolver import RowResolver, receipt_record
+from agent.outbox.resolver import RowResolver, receipt_record, receipt_ref
 from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import OutboxError
 
@@ -420,7 +420,7 @@ class FiscalWorker:
     ) -> None:
         assert row.receipt is not None
         try:
-            issued = await self._service.issue(row.receipt, mark=row.id)
+            issued = await self._service.issue(row.receipt, ref=receipt_ref(row))
         except DriverError as exc:
             if exc.disposition is Disposition.REJECT:
                 # The register refused the data. Make sure nothing was issued, then reject.

@@ -27,6 +27,7 @@ from agent.drivers.interface import (
     IssuedReceipt,
     LedgerState,
     PaymentTotals,
+    ReceiptRef,
     RegisterState,
     ShiftCounters,
     ShiftDocument,
@@ -82,6 +83,8 @@ class FakeFiscalDriver:
     commands: list[str] = field(default_factory=list)
     before: dict[str, Callable[[], None]] = field(default_factory=dict)
     tax_setup: TaxSetup = DEFAULT_TAX_SETUP
+    refs: list[ReceiptRef] = field(default_factory=list)  # what register() was given
+    settled: list[ReceiptRef] = field(default_factory=list)  # what settle() was given
 
     # -- what a test does to the register ---------------------------------------------------
 
@@ -129,8 +132,7 @@ class FakeFiscalDriver:
     async def read_state(self) -> RegisterState:
         self._run("read_state")
         return RegisterState(
-            mode=4 if self.shift is ShiftState.CLOSED else 2,
-            submode=0,
+            device_mode=4 if self.shift is ShiftState.CLOSED else 2,
             shift=self.shift,
             shift_number=self.shift_number,
             is_receipt_open=False,
@@ -229,8 +231,9 @@ class FakeFiscalDriver:
     async def open_drawer(self) -> None:
         self._run("open_drawer")
 
-    async def register(self, receipt: Receipt, *, mark: str = "") -> IssuedReceipt:
+    async def register(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         self._run("register")
+        self.refs.append(ref)
         doc = self._append(DocumentType.RECEIPT, self.clock)
         number = sum(
             1
@@ -245,8 +248,12 @@ class FakeFiscalDriver:
             number=number,
             issued_at=doc.issued_at,
             change=receipt.change,
-            mark=mark or None,
+            mark=ref.mark,
         )
+
+    async def settle(self, ref: ReceiptRef) -> None:
+        self._run("settle")
+        self.settled.append(ref)
 
     async def cancel_receipt(self) -> None:
         self._run("cancel_receipt")

@@ -15,8 +15,14 @@ from agent.domain.receipt import (
     TaxSystem,
     VatRate,
 )
+from agent.drivers.interface import ReceiptRef
 
-__all__ = ["goods_receipt"]
+__all__ = ["goods_receipt", "receipt_ref"]
+
+
+def receipt_ref(mark: str, attempt: int = 1) -> ReceiptRef:
+    """The ref of a request whose id is its mark (as the outbox sends it), try ``attempt``."""
+    return ReceiptRef(id=mark, mark=mark, attempt=attempt)
 
 
 def goods_receipt(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Receipt, ReceiptKind
 from agent.drivers.errors import DeviceError, DriverError, ReceiptAlreadyOpen
-from agent.drivers.interface import IssuedReceipt
+from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
     AddOperationRequest,
@@ -46,14 +46,15 @@ OPERATION_BY_KIND = {
 class ReceiptOps(DriverCore):
     """Receipts and correction receipts: FF35, FF46, FF0C, FF45; 0x88 to cancel."""
 
-    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+    async def register(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
 
         A receipt with ``correction`` is a correction receipt: FF35 first, and 1173 and
         1174/1178 in the same FF0C (docs/corrections.md; the sequence is unconfirmed on
         hardware).
 
-        The mark travels as tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
+        The mark (``ref.mark``; the id and attempt do not reach a Shtrih register) travels as
+        tag 1084 (1085 :data:`MARK_NAME`, 1086 the mark) in the same
         FF0C as the cashier's tags; the buyer's contact (1008) goes in an FF0C of its own,
         masked in the frame log. In steady state a one-item receipt is three round trips
         (docs/fn-documents.md §4): no 0x10 before FF46 while the driver can vouch that no
@@ -68,6 +69,7 @@ class ReceiptOps(DriverCore):
             ValueError: the mark is empty, not CP866 text, or longer than
                 :data:`MAX_MARK_BYTES` (checked before anything is sent).
         """
+        mark = ref.mark
         mark_tag = mark_tlv(mark)
         async with self._lock:
             if self._needs_ready_check:
@@ -104,6 +106,14 @@ class ReceiptOps(DriverCore):
             change=Kopecks(closed.change),
             mark=mark,
         )
+
+    async def settle(self, ref: ReceiptRef) -> None:
+        """Nothing to wait for: a Shtrih command ran or did not once the link answers.
+
+        The register runs one command at a time and keeps no queue, so whatever was sent for
+        ``ref`` is final by the time any later command is answered (recovery's reads are).
+        """
+        del ref
 
     async def cancel_receipt(self) -> None:
         """0x88: cancel the open receipt; raises ReceiptNotOpen when none is open."""

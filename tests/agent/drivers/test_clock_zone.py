@@ -23,7 +23,7 @@ from agent.drivers.clock_zone import (
     measure_utc_offset,
     settle_zone,
 )
-from tests.support.receipts import goods_receipt
+from tests.support.receipts import goods_receipt, receipt_ref
 from tests.support.shtrih_rig import FAST, make_rig
 
 HOST_NOW = datetime(2026, 1, 5, 4, 40, tzinfo=UTC)
@@ -140,7 +140,9 @@ async def test_auto_publishes_the_right_instant_whatever_the_hosts_zone(host_zon
         info = await rig.driver.connect()
         state = await rig.driver.read_state()
         await rig.driver.open_shift(goods_receipt((100, VatRate.NONE)).cashier)
-        issued = await rig.driver.register(goods_receipt((15000, VatRate.NONE)), mark="m-1")
+        issued = await rig.driver.register(
+            goods_receipt((15000, VatRate.NONE)), ref=receipt_ref("m-1")
+        )
     finally:
         await rig.driver.aclose()
 

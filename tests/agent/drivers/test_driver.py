@@ -47,6 +47,7 @@ from agent.drivers.interface import DocumentType, FiscalDriver, ShiftState
 from agent.drivers.shtrih.commands import Command, ErrorResponse, interpret_error
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver, device_error
 from firmware_sim.state import MSK
+from tests.support.receipts import receipt_ref
 from tests.support.shtrih_fakes import utc_now
 from tests.support.shtrih_rig import FAST, FN_SERIAL, Rig, make_rig
 
@@ -109,7 +110,7 @@ async def test_driver_connect_identifies_the_register(rig: Rig) -> None:
 async def test_driver_sale_with_change(rig: Rig) -> None:
     """A cash sale of 150.00 paid with 200.00: FD, FP, shift, number 1 and 50.00 change."""
     opened = await rig.driver.open_shift(CASHIER)
-    issued = await rig.driver.register(_receipt(contact=CONTACT), mark=MARK)
+    issued = await rig.driver.register(_receipt(contact=CONTACT), ref=receipt_ref(MARK))
     assert issued.fn == FN_SERIAL
     assert issued.fd == opened.fd + 1
     assert issued.shift == opened.shift == 1
@@ -132,11 +133,18 @@ async def test_driver_sale_with_change(rig: Rig) -> None:
 async def test_driver_refund_card_and_prepaid_counters(rig: Rig) -> None:
     """Sales by card and prepaid and a cash refund land in their registers."""
     await _open(rig)
-    await rig.driver.register(_receipt(payments=Payments(card=Kopecks(15000))), mark=MARK)
-    await rig.driver.register(_receipt(payments=Payments(prepaid=Kopecks(15000))), mark=MARK)
-    await rig.driver.register(_receipt(payments=Payments(cash=Kopecks(30000))), mark=MARK)
+    await rig.driver.register(
+        _receipt(payments=Payments(card=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
+    await rig.driver.register(
+        _receipt(payments=Payments(prepaid=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
+    await rig.driver.register(
+        _receipt(payments=Payments(cash=Kopecks(30000))), ref=receipt_ref(MARK)
+    )
     refund = await rig.driver.register(
-        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000))), mark=MARK
+        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000))),
+        ref=receipt_ref(MARK),
     )
     assert refund.number == 4
     assert (await rig.driver.find_document(refund.fd)).kind is ReceiptKind.REFUND
@@ -160,7 +168,7 @@ async def test_driver_refund_card_and_prepaid_counters(rig: Rig) -> None:
 async def test_driver_read_state_and_fn_state(rig: Rig) -> None:
     """read_state and read_fn_state report mode, shift, paper, clock and the FN."""
     state = await rig.driver.read_state()
-    assert (state.shift, state.mode, state.has_paper, state.is_receipt_open) == (
+    assert (state.shift, state.device_mode, state.has_paper, state.is_receipt_open) == (
         ShiftState.CLOSED,
         4,
         True,
@@ -196,7 +204,7 @@ async def test_driver_cash_in_and_out(rig: Rig) -> None:
 async def test_driver_x_and_z_reports(rig: Rig) -> None:
     """X prints, Z closes the shift and returns the close-shift FD."""
     opened = await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark=MARK)
+    await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     await rig.driver.x_report()
     closed = await rig.driver.close_shift(CASHIER)
     assert (closed.shift, closed.fd) == (opened.shift, opened.fd + 2)
@@ -220,7 +228,7 @@ async def test_driver_shift_open_document_scans_back_and_caches(rig: Rig) -> Non
     """A fresh driver finds the open-shift FD behind the receipts, then caches it."""
     opened = await rig.driver.open_shift(CASHIER)
     for _ in range(3):
-        await rig.driver.register(_receipt(), mark=MARK)
+        await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     await rig.driver.aclose()
     rig.driver = ShtrihDriver(transport=rig.link, params=FAST, log=structlog.get_logger("t"))
     state = await rig.driver.read_state()
@@ -250,18 +258,20 @@ async def test_driver_paper_out_is_paper_out_and_leaves_no_receipt(rig: Rig) -> 
     await _open(rig)
     rig.device.set_paper(False)
     with pytest.raises(PaperOut) as caught:
-        await rig.driver.register(_receipt(), mark=MARK)
+        await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert caught.value.disposition is Disposition.WAIT
     rig.device.set_paper(True)
     assert not (await rig.driver.read_state()).is_receipt_open
-    assert (await rig.driver.register(_receipt(), mark=MARK)).number == 1
+    assert (await rig.driver.register(_receipt(), ref=receipt_ref(MARK))).number == 1
 
 
 async def test_driver_refused_close_cancels_the_receipt(rig: Rig) -> None:
     """Payments below the total: FF45 refused (0x45, InvalidArgument), then 0x88 cancels."""
     await _open(rig)
     with pytest.raises(InvalidArgument) as caught:
-        await rig.driver.register(_receipt(payments=Payments(cash=Kopecks(100))), mark=MARK)
+        await rig.driver.register(
+            _receipt(payments=Payments(cash=Kopecks(100))), ref=receipt_ref(MARK)
+        )
     assert (caught.value.code, caught.value.command) == (0x45, FF45)
     assert Command.CANCEL_RECEIPT in rig.commands
     assert not (await rig.driver.read_state()).is_receipt_open
@@ -273,11 +283,11 @@ async def test_driver_refuses_to_add_to_a_receipt_left_open(rig: Rig) -> None:
     rig.intercept[FF45] = lambda _payload: bytes([0xFF, 0x45, 0x4E])  # refuse the close once
     rig.intercept[Command.CANCEL_RECEIPT] = lambda _payload: bytes([0x88, 0x37])
     with pytest.raises(ShiftExpired):
-        await rig.driver.register(_receipt(), mark=MARK)
+        await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     rig.intercept.clear()
     sent = len(rig.commands)
     with pytest.raises(ReceiptAlreadyOpen):
-        await rig.driver.register(_receipt(), mark=MARK)
+        await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert FF46 not in rig.commands[sent:]
     await rig.driver.cancel_receipt()
     with pytest.raises(ReceiptNotOpen):
@@ -304,7 +314,7 @@ async def test_driver_shift_over_24_hours(rig: Rig) -> None:
     assert opened is not None
     assert state.clock - opened.issued_at > timedelta(hours=24)
     with pytest.raises(ShiftExpired) as caught:
-        await rig.driver.register(_receipt(), mark=MARK)
+        await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert caught.value.disposition is Disposition.RETRY
     closed = await rig.driver.close_shift(CASHIER)
     assert closed.shift == 1
@@ -324,8 +334,8 @@ async def test_driver_waits_while_printing(slow_printer: Rig) -> None:
     """After a document the register prints (submode 5, 0x50); the driver polls and goes on."""
     rig = slow_printer
     await _open(rig)
-    first = await rig.driver.register(_receipt(), mark=MARK)
-    second = await rig.driver.register(_receipt(), mark=MARK)
+    first = await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
+    second = await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert second.fd == first.fd + 1
     assert rig.commands.count(Command.READ_SHORT_STATUS) > 3
 
@@ -336,7 +346,7 @@ async def test_driver_printer_busy_after_the_deadline() -> None:
     try:
         await made.driver.open_shift(CASHIER)
         with pytest.raises(PrinterBusy) as caught:
-            await made.driver.register(_receipt(), mark=MARK)
+            await made.driver.register(_receipt(), ref=receipt_ref(MARK))
         assert caught.value.disposition is Disposition.RETRY
     finally:
         await made.driver.aclose()
@@ -349,9 +359,9 @@ async def test_driver_continues_printing_after_paper_comes_back() -> None:
         await made.driver.open_shift(CASHIER)
         made.device.set_paper(False)  # while the open-shift report is still printing
         with pytest.raises(PaperOut):
-            await made.driver.register(_receipt(), mark=MARK)
+            await made.driver.register(_receipt(), ref=receipt_ref(MARK))
         made.device.set_paper(True)
-        issued = await made.driver.register(_receipt(), mark=MARK)
+        issued = await made.driver.register(_receipt(), ref=receipt_ref(MARK))
         assert Command.CONTINUE_PRINT in made.commands
         assert issued.number == 1
     finally:
@@ -363,7 +373,7 @@ async def test_driver_fragmented_and_delayed_bytes(rig: Rig) -> None:
     await _open(rig)
     rig.link.knobs.fragment = 1
     rig.link.knobs.delay_s = 0.01
-    issued = await rig.driver.register(_receipt(), mark=MARK)
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert issued.number == 1
 
 
@@ -372,7 +382,7 @@ async def test_driver_corrupt_answer_is_asked_again(rig: Rig) -> None:
     await _open(rig)
     last_fd = (await rig.driver.read_state()).last_fd
     rig.link.knobs.corrupt_frames = 3
-    issued = await rig.driver.register(_receipt(), mark=MARK)
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert rig.link.knobs.corrupt_frames == 0
     assert issued.fd == last_fd + 1
     assert [d.fd for d in rig.device.state.documents][-1] == issued.fd
@@ -382,7 +392,7 @@ async def test_driver_corrupt_request_is_sent_again(rig: Rig) -> None:
     """A request corrupted on the way: the register NAKs it and the driver sends it again."""
     rig.link.knobs.corrupt_requests = 2
     sent = len(rig.commands)
-    assert (await rig.driver.read_state()).mode == 4
+    assert (await rig.driver.read_state()).device_mode == 4
     assert rig.link.knobs.corrupt_requests == 0
     assert rig.commands[sent] == Command.READ_SHORT_STATUS  # executed once, after two NAKs
     assert rig.commands[sent:].count(Command.READ_SHORT_STATUS) == 1
@@ -400,7 +410,7 @@ async def test_driver_lost_close_answer_issues_exactly_one_receipt(rig: Rig) -> 
         return False
 
     rig.link.knobs.drop_filter = lose_close_answer
-    issued = await rig.driver.register(_receipt(), mark=MARK)
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref(MARK))
     assert dropped["n"] == 1
     assert rig.commands.count(FF45) == 1
     assert [d.fd for d in rig.device.state.documents][-1] == issued.fd
@@ -438,7 +448,7 @@ async def test_driver_unplugged_is_link_down_then_reconnects(rig: Rig) -> None:
     assert caught.value.disposition is Disposition.WAIT
     rig.link.plug()
     opens = rig.link.opens
-    assert (await rig.driver.read_state()).mode == 4
+    assert (await rig.driver.read_state()).device_mode == 4
     assert rig.link.opens == opens + 1
 
 
@@ -458,7 +468,7 @@ async def test_driver_drains_an_answer_held_from_a_timed_out_request(rig: Rig) -
     rig.link.knobs.drop_filter = None
     with capture_logs() as logs:
         state = await rig.driver.read_state()
-    assert state.mode == 4
+    assert state.device_mode == 4
     assert any("held" in e["event"] for e in logs)
 
 
@@ -466,7 +476,7 @@ async def test_driver_logs_frames_but_never_the_customer_contact(rig: Rig) -> No
     """Frames go to DEBUG as '>>'/'<<' hex; the FF0C carrying tag 1008 is redacted."""
     await _open(rig)
     with capture_logs() as logs:
-        await rig.driver.register(_receipt(contact=CONTACT), mark=MARK)
+        await rig.driver.register(_receipt(contact=CONTACT), ref=receipt_ref(MARK))
     lines = [e["event"] for e in logs if e["log_level"] == "debug"]
     assert any(line.startswith(">> ") for line in lines)
     assert any(line.startswith("<< ") for line in lines)
@@ -481,7 +491,9 @@ async def test_driver_one_request_at_a_time(rig: Rig) -> None:
     start = len(rig.commands)
     receipt = _receipt(_item(), _item(price=500))
     results = await asyncio.gather(
-        rig.driver.register(receipt, mark=MARK), rig.driver.read_state(), rig.driver.read_counters()
+        rig.driver.register(receipt, ref=receipt_ref(MARK)),
+        rig.driver.read_state(),
+        rig.driver.read_counters(),
     )
     assert results[0].number == 1
     sent = rig.commands[start:]

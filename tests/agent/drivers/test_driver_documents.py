@@ -46,6 +46,7 @@ from agent.drivers.shtrih.commands import (
     encode,
 )
 from agent.drivers.shtrih.driver import MAX_MARK_BYTES, ShtrihDriver
+from tests.support.receipts import receipt_ref
 from tests.support.shtrih_fakes import utc_now
 from tests.support.shtrih_rig import FAST, Rig
 
@@ -137,7 +138,7 @@ async def test_driver_register_writes_the_mark_with_the_cashier_in_one_ff0c(rig:
         written.append(payload)
 
     rig.intercept[FF0C] = capture
-    issued = await rig.driver.register(_receipt(contact=CONTACT), mark="crm-42")
+    issued = await rig.driver.register(_receipt(contact=CONTACT), ref=receipt_ref("crm-42"))
     assert issued.mark == "crm-42"
     cashier_and_mark = (
         "FF 0C 1E 00 00 00"
@@ -162,7 +163,7 @@ async def test_driver_register_mark_that_does_not_fit_goes_in_its_own_ff0c(rig: 
     rig.intercept[FF0C] = written.append  # returns None: the device still gets it
     mark = "m" * MAX_MARK_BYTES
     cashier = Cashier(name="К" * 64, inn="500100732259")
-    issued = await rig.driver.register(_receipt(cashier=cashier), mark=mark)
+    issued = await rig.driver.register(_receipt(cashier=cashier), ref=receipt_ref(mark))
     assert issued.mark == mark
     assert [w[6:8] for w in written] == [b"\xfd\x03", b"\x3c\x04"]  # 1021 (+1203), then 1084
     assert len(written[1]) == 6 + 249  # FF 0C, password, the whole 1084: a full frame
@@ -181,7 +182,7 @@ async def test_driver_register_refuses_a_bad_mark_before_sending(rig: Rig, mark:
     await rig.driver.open_shift(CASHIER)
     sent = len(rig.commands)
     with pytest.raises(ValueError, match="mark"):
-        await rig.driver.register(_receipt(), mark=mark)
+        await rig.driver.register(_receipt(), ref=receipt_ref(mark))
     assert _sent_since(rig, sent) == []
 
 
@@ -193,7 +194,7 @@ async def test_driver_one_item_receipt_is_three_round_trips_in_steady_state(rig:
     await rig.driver.open_shift(CASHIER)
     for number in (1, 2, 3):
         sent = len(rig.commands)
-        issued = await rig.driver.register(_receipt(), mark=f"crm-{number}")
+        issued = await rig.driver.register(_receipt(), ref=receipt_ref(f"crm-{number}"))
         assert _sent_since(rig, sent) == [FF46, FF0C, FF45]
         assert (issued.shift, issued.number) == (1, number)
         document = rig.device.state.documents[-1]
@@ -207,10 +208,10 @@ async def test_driver_one_item_receipt_is_three_round_trips_in_steady_state(rig:
 async def test_driver_state_and_receipt_cost_six_round_trips(rig: Rig) -> None:
     """What the fiscal service does per receipt: read_state (0x10, 0x11, FF01), then register."""
     await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     sent = len(rig.commands)
     state = await rig.driver.read_state()
-    await rig.driver.register(_receipt(), mark="crm-2")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-2"))
     assert state.shift is ShiftState.OPEN
     reads = [SHORT, Command.READ_STATUS, Command.READ_FN_STATUS]
     assert _sent_since(rig, sent) == [*reads, FF46, FF0C, FF45]
@@ -219,29 +220,29 @@ async def test_driver_state_and_receipt_cost_six_round_trips(rig: Rig) -> None:
 async def test_driver_restarted_driver_reads_shift_params_once(rig: Rig) -> None:
     """After a restart (connect) the first receipt reads FF40 once, then counts again."""
     await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     await rig.driver.aclose()
     rig.driver = ShtrihDriver(transport=rig.link, params=FAST, log=structlog.get_logger("t"))
     await rig.driver.connect()
     sent = len(rig.commands)
-    issued = await rig.driver.register(_receipt(), mark="crm-2")
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref("crm-2"))
     assert _sent_since(rig, sent) == [FF46, FF0C, FF45, FF40]
     assert issued.number == 2
     sent = len(rig.commands)
-    assert (await rig.driver.register(_receipt(), mark="crm-3")).number == 3
+    assert (await rig.driver.register(_receipt(), ref=receipt_ref("crm-3"))).number == 3
     assert _sent_since(rig, sent) == [FF46, FF0C, FF45]
 
 
 async def test_driver_after_a_link_failure_polls_first(rig: Rig) -> None:
     """A timed-out exchange: the next receipt polls 0x10 before FF46 and reads FF40 again."""
     await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     rig.link.knobs.is_dead = True
     with pytest.raises(AnswerTimeout):
         await rig.driver.read_state()
     rig.link.knobs.is_dead = False
     sent = len(rig.commands)
-    issued = await rig.driver.register(_receipt(), mark="crm-2")
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref("crm-2"))
     assert _sent_since(rig, sent) == [SHORT, FF46, FF0C, FF45, FF40]
     assert issued.number == 2
 
@@ -249,7 +250,7 @@ async def test_driver_after_a_link_failure_polls_first(rig: Rig) -> None:
 async def test_driver_fd_jump_rereads_the_shift_params(rig: Rig) -> None:
     """A receipt printed behind the driver's back: FF45's FD jumps, FF40 gives the number."""
     await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     now = utc_now()
     line = AddOperationRequest(
         password=1,
@@ -266,7 +267,7 @@ async def test_driver_fd_jump_rereads_the_shift_params(rig: Rig) -> None:
     close = CloseReceiptRequest(password=30, payments=(100,) + (0,) * 15, tax_system=2)
     assert rig.device.handle(encode(close), now)[2] == 0
     sent = len(rig.commands)
-    issued = await rig.driver.register(_receipt(), mark="crm-3")
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref("crm-3"))
     assert _sent_since(rig, sent) == [FF46, FF0C, FF45, FF40]
     assert issued.number == 3
 
@@ -274,13 +275,13 @@ async def test_driver_fd_jump_rereads_the_shift_params(rig: Rig) -> None:
 async def test_driver_after_a_refusal_reads_shift_params_again(rig: Rig) -> None:
     """A refused receipt: the 0x10 of its cancel check vouches, FF40 is read once more."""
     await rig.driver.open_shift(CASHIER)
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     rig.device.set_paper(False)
     with pytest.raises(PaperOut):
-        await rig.driver.register(_receipt(), mark="crm-2")
+        await rig.driver.register(_receipt(), ref=receipt_ref("crm-2"))
     rig.device.set_paper(True)
     sent = len(rig.commands)
-    issued = await rig.driver.register(_receipt(), mark="crm-2")
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref("crm-2"))
     assert _sent_since(rig, sent) == [FF46, FF0C, FF45, FF40]
     assert issued.number == 2
 
@@ -294,7 +295,7 @@ async def test_driver_reads_a_half_read_document_to_its_end_first(rig: Rig) -> N
     rig.intercept[SHORT] = lambda _payload: answers.pop(0) if answers else None
     _script_document(rig, RECEIPT_BLOCKS[-1:], header=None)
     sent = len(rig.commands)
-    issued = await rig.driver.register(_receipt(), mark="crm-1")
+    issued = await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     assert _sent_since(rig, sent)[:5] == [SHORT, FF3B, FF3B, SHORT, FF46]
     assert issued.number == 1
 
@@ -323,7 +324,7 @@ async def test_driver_read_cash_drawer_is_one_round_trip(rig: Rig) -> None:
     """read_cash_drawer is money register 241 alone; read_state no longer reads it."""
     await rig.driver.open_shift(CASHIER)
     await rig.driver.cash_in(Kopecks(100000))
-    await rig.driver.register(_receipt(), mark="crm-1")
+    await rig.driver.register(_receipt(), ref=receipt_ref("crm-1"))
     sent = len(rig.commands)
     assert await rig.driver.read_cash_drawer() == 100000 + 15000
     assert _sent_since(rig, sent) == [Command.READ_MONEY_REGISTER]
@@ -430,7 +431,7 @@ async def test_driver_reads_back_its_own_receipt_from_the_simulator(rig: Rig) ->
     receipt = _receipt(
         _item(), _item(price=9990, qty=1_500_000), payments=Payments(cash=Kopecks(30000))
     )
-    issued = await rig.driver.register(receipt, mark="crm-e2e")
+    issued = await rig.driver.register(receipt, ref=receipt_ref("crm-e2e"))
     try:
         document = await rig.driver.read_document(issued.fd)
     except CommandNotSupported:

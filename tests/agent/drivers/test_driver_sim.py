@@ -59,6 +59,7 @@ from agent.drivers.shtrih.commands import (
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver, device_error
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
+from tests.support.receipts import receipt_ref
 
 pytestmark = pytest.mark.sim
 
@@ -225,14 +226,19 @@ async def test_sim_full_day(
             payments=Payments(cash=Kopecks(20000)),
             contact=CONTACT,
         ),
-        mark=MARK,
+        ref=receipt_ref(MARK),
     )
     assert (sale.change, sale.number, sale.shift, sale.fd) == (2500, 1, opened.shift, opened.fd + 1)
     assert sale.issued_at.tzinfo is MSK
-    card = await driver.register(_receipt(payments=Payments(card=Kopecks(15000))), mark=MARK)
-    prepaid = await driver.register(_receipt(payments=Payments(prepaid=Kopecks(15000))), mark=MARK)
+    card = await driver.register(
+        _receipt(payments=Payments(card=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
+    prepaid = await driver.register(
+        _receipt(payments=Payments(prepaid=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
     refund = await driver.register(
-        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000))), mark=MARK
+        _receipt(kind=ReceiptKind.REFUND, payments=Payments(cash=Kopecks(15000))),
+        ref=receipt_ref(MARK),
     )
     assert [card.number, prepaid.number, refund.number] == [2, 3, 4]
     found = await driver.find_document(refund.fd)
@@ -298,24 +304,24 @@ async def test_sim_every_error_class(
     one = _receipt(payments=Payments(cash=Kopecks(15000)))
 
     with pytest.raises(ShiftNotOpen) as not_open:
-        await driver.register(one, mark=MARK)
+        await driver.register(one, ref=receipt_ref(MARK))
     assert not_open.value.code == 0x3D
     with pytest.raises(ShiftNotOpen):
         await driver.close_shift(CASHIER)
     await driver.open_shift(CASHIER)
 
     with pytest.raises(InvalidArgument) as below:
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(100))), mark=MARK)
+        await driver.register(_receipt(payments=Payments(cash=Kopecks(100))), ref=receipt_ref(MARK))
     assert below.value.code == 0x45
     assert not (await driver.read_state()).is_receipt_open
 
     await _post(sim, "/paper/out")
     with pytest.raises(PaperOut):
-        await driver.register(one, mark=MARK)
+        await driver.register(one, ref=receipt_ref(MARK))
     with pytest.raises(PaperOut):
         await driver.x_report()
     await _post(sim, "/paper/back")
-    assert (await driver.register(one, mark=MARK)).number == 1
+    assert (await driver.register(one, ref=receipt_ref(MARK))).number == 1
 
     for payload, command in (
         (b"\x8c\x1e\x00\x00\x00", 0x8C),
@@ -344,7 +350,7 @@ async def test_sim_every_error_class(
     async with driver._lock:
         await driver._call(request, AddOperationResponse)
     with pytest.raises(ReceiptAlreadyOpen):
-        await driver.register(one, mark=MARK)
+        await driver.register(one, ref=receipt_ref(MARK))
     with pytest.raises(ReceiptAlreadyOpen) as receipt_open:
         await driver.cash_in(Kopecks(100))
     assert receipt_open.value.code == 0x4A
@@ -380,14 +386,18 @@ async def test_sim_shift_over_24_hours(
     assert opened is not None
     assert state.clock - opened.issued_at >= timedelta(seconds=89_900)
     with pytest.raises(ShiftExpired):
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+        await driver.register(
+            _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+        )
     with pytest.raises(ShiftExpired):
         await driver.cash_in(Kopecks(100))
     closed = await driver.close_shift(CASHIER)
     reopened = await driver.open_shift(CASHIER)
     assert reopened.shift == closed.shift + 1
     assert (
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+        await driver.register(
+            _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+        )
     ).number == 1
 
 
@@ -399,8 +409,12 @@ async def test_sim_printing_waits_then_printer_busy(
     sim = start_sim("--print-ms", "300", tcp=False)
     driver = drivers(sim)
     await driver.open_shift(CASHIER)
-    first = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
-    second = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    first = await driver.register(
+        _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
+    second = await driver.register(
+        _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
     assert second.fd == first.fd + 1
     await driver.aclose()
     impatient = drivers(sim, replace(SIM_PARAMS, print_wait_s=0.05))
@@ -444,12 +458,16 @@ async def test_sim_power_cut_mid_receipt(
     assert (await driver.read_state()).is_receipt_open
     await _post(sim, "/power/cut")
     with pytest.raises(AnswerTimeout):
-        await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+        await driver.register(
+            _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+        )
     await _post(sim, "/power/back")
     state = await driver.read_state()
     assert not state.is_receipt_open
     assert state.last_fd == opened.fd
-    issued = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    issued = await driver.register(
+        _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
     assert issued.fd == opened.fd + 1
 
 
@@ -486,7 +504,9 @@ async def test_sim_line_faults_issue_exactly_one_receipt(
         await _post(sim, path, body)
         try:
             issued.append(
-                await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+                await driver.register(
+                    _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+                )
             )
         except DriverError as exc:  # a fault may cost one attempt; never a duplicate
             pytest.fail(f"{path} {body}: {exc!r}")
@@ -526,7 +546,9 @@ async def test_sim_drawer_and_state_report_between_receipts(
     driver = drivers(sim)
     await driver.connect()
     opened = await driver.open_shift(CASHIER)
-    first = await driver.register(_receipt(payments=Payments(cash=Kopecks(15000))), mark=MARK)
+    first = await driver.register(
+        _receipt(payments=Payments(cash=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
     await driver.open_drawer()
     state = await _get(sim, "/state")
     assert (state["drawer_openings"], state["last_fd"]) == (1, first.fd)
@@ -544,7 +566,9 @@ async def test_sim_drawer_and_state_report_between_receipts(
         None,
     )
 
-    second = await driver.register(_receipt(payments=Payments(card=Kopecks(15000))), mark=MARK)
+    second = await driver.register(
+        _receipt(payments=Payments(card=Kopecks(15000))), ref=receipt_ref(MARK)
+    )
     assert (second.fd, second.number) == (report.fd + 1, 2)  # the report is no receipt
     await driver.aclose()
     fresh = drivers(sim)  # no cache: the guess "last FD - receipts" misses by the report

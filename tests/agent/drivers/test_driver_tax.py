@@ -38,6 +38,7 @@ from agent.drivers.shtrih.commands import Command
 from agent.drivers.shtrih.driver import DEFAULT_TAX_RATE_INDEX
 from agent.drivers.shtrih.registers import shift_vat_register
 from tests.support.fake_fiscal_driver import DEFAULT_TAX_SETUP
+from tests.support.receipts import receipt_ref
 from tests.support.shtrih_rig import FAST, Rig, make_rig
 
 CASHIER = Cashier(name="Иванов", inn="500100732259")
@@ -403,9 +404,9 @@ async def test_driver_reads_the_simulators_shift_vat(rig: Rig) -> None:
         kind=ReceiptKind.SALE,
         cash=60000,
     )
-    await rig.driver.register(sale, mark="crm-vat-1")
+    await rig.driver.register(sale, ref=receipt_ref("crm-vat-1"))
     refund = _receipt(_item(12200, VatRate.VAT22), kind=ReceiptKind.REFUND, cash=12200)
-    await rig.driver.register(refund, mark="crm-vat-2")
+    await rig.driver.register(refund, ref=receipt_ref("crm-vat-2"))
     counters = await rig.driver.read_counters()
     if VatRate.VAT22_122 not in counters.sales_vat:
         pytest.skip(

@@ -18,7 +18,7 @@ from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from firmware_sim.state import MSK
 from tests.support.fake_fiscal_driver import FN_SERIAL, FakeFiscalDriver
-from tests.support.receipts import goods_receipt
+from tests.support.receipts import goods_receipt, receipt_ref
 from tests.support.shtrih_rig import make_rig
 
 COFFEE = goods_receipt((15000, VatRate.VAT22), cash=20000)
@@ -41,7 +41,7 @@ async def test_a_receipt_after_a_report_is_recovered_by_its_mark() -> None:
     service = _service(rig.driver)
     await service.connect()
     await service.prepare_receipt()
-    first = await service.issue(TEA, mark="crm-1")
+    first = await service.issue(TEA, ref=receipt_ref("crm-1"))
     report = await service.calculation_state_report()
     assert report.fd == first.fd + 1
     ticket = await service.prepare_receipt()
@@ -49,8 +49,8 @@ async def test_a_receipt_after_a_report_is_recovered_by_its_mark() -> None:
     intent = recovery.Intent(
         fn_serial=ticket.fn_serial, last_fd=ticket.last_fd, mark="crm-2", receipt=COFFEE
     )
-    await rig.driver.register(COFFEE, mark="crm-2")  # printed; the answer never reached the row
-    decided = await service.resolve(intent)
+    await rig.driver.register(COFFEE, ref=receipt_ref("crm-2"))  # printed; its answer was lost
+    decided = await service.resolve(intent, ref=receipt_ref("crm-2"))
     assert isinstance(decided, IssuedReceipt)
     assert (decided.fd, decided.number, decided.mark) == (report.fd + 1, 2, "crm-2")
     await rig.driver.aclose()
@@ -67,7 +67,7 @@ async def test_a_report_after_the_intent_is_not_the_receipt() -> None:
     )
     report = await service.calculation_state_report()
     assert report.fd == ticket.last_fd + 1
-    decided = await service.resolve(intent)
+    decided = await service.resolve(intent, ref=receipt_ref("crm-3"))
     assert decided == recovery.Reprint(cancel_open_receipt=False)
     await rig.driver.aclose()
 
@@ -78,7 +78,7 @@ async def test_a_receipt_read_without_its_number_is_counted_past_the_report() ->
     driver.press_open()
     service = _service(driver)
     await service.connect()
-    await driver.register(TEA, mark="crm-1")
+    await driver.register(TEA, ref=receipt_ref("crm-1"))
     await driver.calculation_state_report()
     intent = recovery.Intent(fn_serial=FN_SERIAL, last_fd=3, mark="crm-4", receipt=COFFEE)
     driver.documents.append(
@@ -99,6 +99,6 @@ async def test_a_receipt_read_without_its_number_is_counted_past_the_report() ->
         DocumentType.CALCULATION_STATE,
         DocumentType.RECEIPT,
     ]
-    decided = await service.resolve(intent)
+    decided = await service.resolve(intent, ref=receipt_ref("crm-4"))
     assert isinstance(decided, IssuedReceipt)
     assert (decided.fd, decided.number, decided.shift) == (4, 2, 1)

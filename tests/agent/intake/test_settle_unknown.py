@@ -14,6 +14,7 @@ from agent.outbox.states import RowState
 from agent.outbox.store import OutboxRow
 from tests.support.agent_rig import AgentRig, agent_rig
 from tests.support.payloads import receipt
+from tests.support.receipts import receipt_ref
 from tests.support.shtrih_rig import FN_SERIAL
 
 COFFEE = 15000
@@ -44,7 +45,7 @@ async def _unknown(rig: AgentRig, request_id: str, *, print_it: bool) -> tuple[O
     rig.outbox.mark_printing(request_id, fn_serial=ledger.fn_serial, last_fd=ledger.last_fd)
     fd = 0
     if print_it:
-        fd = (await rig.register.driver.register(row.receipt, mark=request_id)).fd
+        fd = (await rig.register.driver.register(row.receipt, ref=receipt_ref(request_id))).fd
     rig.outbox.mark_unknown(request_id, reason="the FN changed while printing")
     current = rig.outbox.get(request_id)
     assert current is not None
@@ -116,11 +117,15 @@ async def test_settle_issued_refuses_a_document_that_is_not_the_rows(
     elif setup == "other_mark":
         other = await _submit(rig, "crm-2")
         assert other.receipt is not None
-        body["fd"] = (await rig.register.driver.register(other.receipt, mark="crm-2")).fd
+        body["fd"] = (
+            await rig.register.driver.register(other.receipt, ref=receipt_ref("crm-2"))
+        ).fd
     elif setup == "other_total":
         other = await _submit(rig, "crm-3", kopecks=COFFEE + 1)
         assert other.receipt is not None
-        body["fd"] = (await rig.register.driver.register(other.receipt, mark="crm-1")).fd
+        body["fd"] = (
+            await rig.register.driver.register(other.receipt, ref=receipt_ref("crm-1"))
+        ).fd
     answer_status, answer = await _resolve(rig, "crm-1", body)
     assert (answer_status, answer["error"]["code"]) == (status, code), answer
     row = rig.outbox.get("crm-1")

@@ -13,7 +13,9 @@ import pytest
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Correction, CorrectionType, Receipt, VatRate
+from agent.drivers.interface import ReceiptRef
 from agent.outbox.orders import CashDirection, CashOrder, FiscalRecord
+from agent.outbox.resolver import receipt_ref
 from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import (
     SCHEMA_VERSION,
@@ -26,6 +28,7 @@ from agent.outbox.store import (
 from tests.support.receipts import goods_receipt
 
 LATE_COLUMNS = ("paid_at", "correction_on", "fiscal_type")
+TRY_COLUMNS = ("print_attempt",)  # version 7
 """The columns schema version 6 added (late payments): dropped to rebuild an older file."""
 
 MSK = timezone(timedelta(hours=3))
@@ -143,7 +146,7 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
-    for column in LATE_COLUMNS:  # version 6
+    for column in (*LATE_COLUMNS, *TRY_COLUMNS):  # versions 6 and 7
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
@@ -179,7 +182,7 @@ def test_store_migrates_a_version_5_file_to_the_late_columns(path: Path, clock: 
     first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
     first.close()
     conn = sqlite3.connect(path)
-    for column in LATE_COLUMNS:
+    for column in (*LATE_COLUMNS, *TRY_COLUMNS):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 5")
     conn.commit()
@@ -200,13 +203,57 @@ def test_store_migrates_a_version_5_file_to_the_late_columns(path: Path, clock: 
     finally:
         second.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     indexes = {
         name for (name,) in check.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
     }
     assert "sync_queue_droppable_seq" in indexes
     assert "sync_queue_droppable" not in indexes
     check.close()
+
+
+def test_store_migrates_a_version_6_file_to_the_try_number(path: Path, clock: FakeClock) -> None:
+    """A row left printing by a version-6 agent gains print_attempt 0: its ref is try 1."""
+    first = Outbox(path, clock=clock)
+    first.submit_receipt("crm-1", _receipt(), "fp-1")
+    first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
+    first.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE outbox DROP COLUMN print_attempt")
+    conn.execute("PRAGMA user_version = 6")
+    conn.commit()
+    conn.close()
+    second = Outbox(path, clock=clock)
+    try:
+        row = second.get("crm-1")
+        assert row is not None
+        assert (row.state, row.print_attempt) == (RowState.PRINTING, 0)
+        assert receipt_ref(row) == ReceiptRef(id="crm-1", mark="crm-1", attempt=1)
+    finally:
+        second.close()
+
+
+def test_store_numbers_a_try_at_each_intent_and_not_at_a_failure(outbox: Outbox) -> None:
+    """print_attempt grows at each pending -> printing, never at a failed attempt.
+
+    A failure while printing keeps the try's number (the same try may still run on the
+    device); only a new intent, after recovery released the row as not issued, numbers a
+    new try (docs/exactly-once.md).
+    """
+    outbox.submit_receipt("crm-1", _receipt(), "fp-1")
+    assert outbox.get("crm-1").print_attempt == 0  # type: ignore[union-attr]
+    first = outbox.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
+    assert receipt_ref(first).attempt == 1
+    failed = outbox.note_attempt("crm-1", error_code="answer_timeout", message="no answer")
+    assert (failed.attempts, receipt_ref(failed).attempt) == (1, 1)
+    outbox.release("crm-1")
+    second = outbox.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
+    assert receipt_ref(second).attempt == 2
+    outbox.submit_receipt("crm-2", _receipt(), "fp-2")
+    done_and_next = outbox.mark_done_and_printing(
+        "crm-1", fiscal=FISCAL, id="crm-2", fn_serial=FISCAL.fn, last_fd=6
+    )
+    assert receipt_ref(done_and_next) == ReceiptRef(id="crm-2", mark="crm-2", attempt=1)
 
 
 def test_store_group_commit_keeps_the_next_receipts_correction(outbox: Outbox) -> None:
