@@ -30,8 +30,8 @@ from agent.adapters.metrics import AgentMetrics
 from agent.adapters.mqtt.service import MqttAdapter
 from agent.adapters.systemd_notify import SystemdNotifier, ping_watchdog
 from agent.adapters.systemd_status import report_status
-from agent.domain.receipt import Cashier, VatRate
-from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
+from agent.domain.receipt import Cashier
+from agent.drivers.factory import build_driver, tax_rows
 from agent.fiscal.reports import ReportKind
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
@@ -45,7 +45,6 @@ from agent.outbox.states import RowState
 from agent.outbox.store import Outbox, OutboxError, StorageUnavailable
 from agent.outbox.sync_queue import SyncQueue, SyncTopic
 from agent.outbox.worker import FiscalWorker, WorkerParams
-from agent.transport import Transport, TransportParams
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,6 +60,7 @@ __all__ = [
     "Agent",
     "build_driver",
     "run_agent",
+    "tax_rows",
 ]
 
 HOUSEKEEPING_INTERVAL_S = 3600.0
@@ -73,32 +73,6 @@ must not keep the register busy."""
 
 HEALTH_UNKNOWN_IDS = 20
 """How many unknown rows health names (the newest; the count covers all of them)."""
-
-
-def tax_rows(config: AgentConfig) -> dict[VatRate, int]:
-    """The tax-table row the register is sent for each VAT rate (``[register] tax_rates``)."""
-    return {VatRate[name.upper()]: row for name, row in config.register.tax_rate_codes.items()}
-
-
-def build_driver(
-    config: AgentConfig,
-    log: structlog.typing.FilteringBoundLogger,
-    on_round_trip: Callable[[str, float], None] | None = None,
-) -> ShtrihDriver:
-    """The register's driver from ``[register]`` (the benchmark builds its bare driver so too)."""
-    register = config.register
-    return ShtrihDriver(
-        transport=Transport(params=TransportParams(url=register.url, baudrate=register.baudrate)),
-        params=DriverParams(
-            operator_password=register.operator_password,
-            sysadmin_password=register.admin_password,
-            tz=register.configured_zone,
-            answer_timeouts_s=register.answer_timeouts,
-            tax_rate_index=tax_rows(config),
-        ),
-        log=log.bind(register=register.url),
-        on_round_trip=on_round_trip,
-    )
 
 
 def _now() -> datetime:
@@ -133,6 +107,9 @@ class Agent:
     @classmethod
     def build(cls, config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> Agent:
         """Create every concrete part from the config."""
+        metrics = AgentMetrics()
+        # First: a protocol this build lacks is a configuration error before anything opens.
+        driver = build_driver(config, log, metrics.round_trip)
         config.state_dir.mkdir(parents=True, exist_ok=True)
         outbox = Outbox(
             config.database_path,
@@ -141,9 +118,7 @@ class Agent:
             retention=config.outbox.retention,
         )
         queue = SyncQueue(outbox, clock=_now)
-        metrics = AgentMetrics()
         outbox.add_result_listener(metrics.receipt_result)
-        driver = build_driver(config, log, metrics.round_trip)
 
         after_z: list[Callable[[ShiftReportData], None]] = []
 
@@ -299,7 +274,7 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     log.info(
         "agent_started",
         http=config.http.listen,
-        register=config.register.url,
+        register=config.register_address,
         mqtt=config.mqtt.url,
         boot=agent.boot,
     )

@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             # so in one line; systemd restarts the service until the disk takes writes again.
             print(f"fiscal-agent: cannot open the outbox: {exc}", file=sys.stderr)  # noqa: T201
             return 1
+        except ConfigError as exc:  # found while building: e.g. a protocol this build lacks
+            print(f"fiscal-agent: configuration error: {exc}", file=sys.stderr)  # noqa: T201
+            return 2
         return 0
     return _status(config, as_json=args.json)
 

@@ -25,10 +25,9 @@ import re
 import tomllib
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -42,16 +41,30 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agent.config.adapters import HttpConfig, KkmServerConfig, MqttConfig
+from agent.config.register import (
+    ATOL_DEFAULT_URL,
+    AUTO_ZONE,
+    DEFAULT_TAX_RATE_CODES,
+    LEGACY_SHTRIH_KEYS,
+    AtolConfig,
+    LegacyKeyConflict,
+    RegisterConfig,
+    ShtrihConfig,
+    move_legacy_keys,
+)
 from agent.config.values import SECTION as _SECTION
 from agent.config.values import Duration, empty_is_none, parse_duration
-from agent.contract import TaxSystemName, VatName
+from agent.contract import TaxSystemName
 from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, parse_late_policy
 
 __all__ = [
+    "ATOL_DEFAULT_URL",
     "AUTO_ZONE",
     "DEFAULT_TAX_RATE_CODES",
     "ENV_PREFIX",
+    "LEGACY_SHTRIH_KEYS",
     "AgentConfig",
+    "AtolConfig",
     "CashierConfig",
     "ConfigError",
     "DoctorConfig",
@@ -62,6 +75,7 @@ __all__ = [
     "OutboxConfig",
     "RegisterConfig",
     "ShiftConfig",
+    "ShtrihConfig",
     "TaxConfig",
     "WorkerConfig",
     "env_names",
@@ -70,26 +84,8 @@ __all__ = [
 ]
 
 ENV_PREFIX: Final = "FISCAL_AGENT_"
-AUTO_ZONE: Final = "auto"
-"""``[register] tz`` value: measure the register's zone at connect (the default)."""
 RESERVED_ENV: Final = frozenset({"FISCAL_AGENT_CONFIG"})
 """Variables with the prefix that are not config keys (the CLI's default config path)."""
-
-DEFAULT_TAX_RATE_CODES: Final[Mapping[VatName, int]] = {
-    "vat22": 1,
-    "vat10": 2,
-    "vat0": 3,
-    "none": 4,
-    "vat22_122": 5,
-    "vat10_110": 6,
-    "vat5": 7,
-    "vat7": 8,
-    "vat5_105": 9,
-    "vat7_107": 10,
-    "vat20": 11,
-    "vat20_120": 12,
-}
-"""VAT name → row of the register's tax table, the FF46 tax byte (the simulator's default)."""
 
 MAX_SHIFT_AGE: Final = timedelta(hours=24)
 """The FN locks a shift older than 24 hours."""
@@ -97,9 +93,7 @@ DATABASE_FILE: Final = "agent.sqlite3"
 
 _NAME = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 _HHMM = re.compile(r"\A([01]\d|2[0-3]):([0-5]\d)\Z")
-_COMMAND = re.compile(r"\A(?:0x)?([0-9a-f]{2}|[0-9a-f]{4})\Z")
 _INN = re.compile(r"\A\d{10}(\d{2})?\Z")
-_BAUD_RATES = (2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
 class ConfigError(Exception):
@@ -131,112 +125,6 @@ def _parse_hhmm(value: object) -> object:
 warnings.filterwarnings(
     "ignore", message='Field name "register" in "AgentConfig"', category=UserWarning
 )
-
-
-class RegisterConfig(BaseModel):
-    """``[register]``: the fiscal register and how to talk to it."""
-
-    model_config = _SECTION
-
-    url: Annotated[str, Field(min_length=1)]
-    """Any pyserial URL: ``/dev/ttyACM0``, ``/dev/pts/7``, ``socket://192.168.1.50:7778``."""
-    protocol: Literal["shtrih"] = "shtrih"
-    tz: str = AUTO_ZONE
-    """The register's time zone: an IANA name (``Europe/Moscow``), or ``"auto"`` (the default):
-    the register's offset from the host's UTC clock, measured at each connect and rounded to
-    a quarter hour. A configured zone wins; health warns when the measurement disagrees."""
-    baudrate: int = 115200
-    operator_password: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 30
-    """Password for receipts and cash; 30 (system administrator) is accepted by every
-    command; set 1 to print as cashier 1 (passwords 1..28 are cashiers 1..28)."""
-    admin_password: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 30
-    """Password for reports and FN commands: 30, the system administrator."""
-    answer_timeout_s: dict[str, Annotated[float, Field(gt=0, le=600)]] = Field(default_factory=dict)
-    """Per-command answer timeouts overriding the driver's table: ``{"0x41" = 90, "FF46" = 20}``."""
-    tax_rate_codes: dict[VatName, Annotated[int, Field(ge=1, le=255)]] = Field(
-        default_factory=lambda: dict(DEFAULT_TAX_RATE_CODES)
-    )
-    """VAT name → tax table row (FF46 tax byte); keys given here replace the defaults'."""
-
-    @field_validator("tz")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value == AUTO_ZONE:
-            return value
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise PydanticCustomError(
-                "time_zone",
-                'unknown time zone {tz}; use an IANA name such as Europe/Moscow, or "auto"',
-                {"tz": value},
-            ) from exc
-        return value
-
-    @field_validator("baudrate")
-    @classmethod
-    def _standard_baud(cls, value: int) -> int:
-        if value not in _BAUD_RATES:
-            raise PydanticCustomError(
-                "baudrate", "not a baud rate the register supports: {rates}", {"rates": _BAUD_RATES}
-            )
-        return value
-
-    @field_validator("answer_timeout_s")
-    @classmethod
-    def _command_codes(cls, value: dict[str, float]) -> dict[str, float]:
-        for key in value:
-            if not _COMMAND.match(key.lower()):
-                raise PydanticCustomError(
-                    "command_code",
-                    'command codes are hex, "0x41" or "FF46"; got {key}',
-                    {"key": key},
-                )
-        return value
-
-    @field_validator("tax_rate_codes", mode="before")
-    @classmethod
-    def _over_defaults(cls, value: object) -> object:
-        if isinstance(value, Mapping):
-            return {**DEFAULT_TAX_RATE_CODES, **value}
-        return value
-
-    @field_validator("tax_rate_codes")
-    @classmethod
-    def _distinct_rows(cls, value: dict[VatName, int]) -> dict[VatName, int]:
-        rows: dict[int, str] = {}
-        for name, row in value.items():
-            if row in rows:
-                raise PydanticCustomError(
-                    "tax_rate_codes",
-                    "{a} and {b} both map to tax table row {row}",
-                    {"a": rows[row], "b": name, "row": row},
-                )
-            rows[row] = name
-        return value
-
-    @property
-    def configured_zone(self) -> tzinfo | None:
-        """The zone ``tz`` names; None for ``"auto"`` (the driver measures it at connect)."""
-        return None if self.tz == AUTO_ZONE else ZoneInfo(self.tz)
-
-    @property
-    def zone(self) -> tzinfo:
-        """The configured zone; the host's current offset for ``"auto"`` (before a connect)."""
-        configured = self.configured_zone
-        if configured is not None:
-            return configured
-        local = datetime.now(UTC).astimezone().tzinfo
-        assert local is not None
-        return local
-
-    @property
-    def answer_timeouts(self) -> dict[int, float]:
-        """``answer_timeout_s`` keyed by command code (``0x41``, ``0xFF46``)."""
-        return {
-            int(key.lower().removeprefix("0x"), 16): value
-            for key, value in self.answer_timeout_s.items()
-        }
 
 
 MIN_GUARD_MARGIN = timedelta(minutes=1)
@@ -384,6 +272,11 @@ class DoctorConfig(BaseModel):
     lang: Annotated[Literal["ru", "en"] | None, BeforeValidator(empty_is_none)] = None
 
 
+def _keyed_error(key: str, reason: str) -> PydanticCustomError:
+    """An error of the model as a whole that names the dotted key it is about."""
+    return PydanticCustomError("config_key", "{reason}", {"config_key": key, "reason": reason})
+
+
 class AgentConfig(BaseModel):
     """The whole agent configuration (docs/contract.md "Configuration", plus what the agent needs).
 
@@ -416,6 +309,8 @@ class AgentConfig(BaseModel):
     agent: str
     state_dir: Path = Path("/var/lib/fiscal-agent")
     register: RegisterConfig
+    shtrih: ShtrihConfig = ShtrihConfig()
+    atol: AtolConfig = AtolConfig()
     mqtt: MqttConfig = MqttConfig()
     http: HttpConfig = HttpConfig()
     kkmserver: KkmServerConfig | None = None  # absent: no KkmServer-compatible API
@@ -434,6 +329,51 @@ class AgentConfig(BaseModel):
         if not _NAME.match(value):
             raise PydanticCustomError("name", "1..64 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _v1_register_keys(cls, data: object) -> object:
+        """v1's Shtrih keys under [register] are read as [shtrih]'s (load_config did it too)."""
+        if isinstance(data, dict) and isinstance(data.get("register"), dict):
+            data = {**data, "register": dict(data["register"])}
+            if isinstance(data.get("shtrih"), dict):
+                data["shtrih"] = dict(data["shtrih"])
+            try:
+                move_legacy_keys(data)
+            except LegacyKeyConflict as exc:
+                raise _keyed_error(exc.key, exc.reason) from exc
+        return data
+
+    @model_validator(mode="after")
+    def _register_url(self) -> AgentConfig:
+        register = self.register
+        if register.protocol == "shtrih" and register.url is None:
+            raise _keyed_error(
+                "register.url", "missing: the Shtrih register's port (a pyserial URL) is required"
+            )
+        if (
+            register.protocol == "atol"
+            and register.url is not None
+            and self.atol.url is not None
+            and register.url != self.atol.url
+        ):
+            raise _keyed_error(
+                "register.url", "register.url and atol.url name two web servers; give it once"
+            )
+        return self
+
+    @property
+    def atol_url(self) -> str:
+        """The ATOL web server: ``[atol] url``, else ``[register] url``, else the default."""
+        return self.atol.url or self.register.url or ATOL_DEFAULT_URL
+
+    @property
+    def register_address(self) -> str:
+        """Where the register is, for logs and health: the port, or the ATOL web server."""
+        if self.register.protocol == "atol":
+            return self.atol_url
+        assert self.register.url is not None  # required for shtrih (validated)
+        return self.register.url
 
     @property
     def database_path(self) -> Path:
@@ -459,10 +399,18 @@ def env_names() -> dict[str, tuple[str, ...]]:
                 names[f"{ENV_PREFIX}{name}_{key}".upper()] = (name, key)
         else:
             names[f"{ENV_PREFIX}{name}".upper()] = (name,)
+    for key in LEGACY_SHTRIH_KEYS:  # v1's names: FISCAL_AGENT_REGISTER_BAUDRATE still works
+        names[f"{ENV_PREFIX}register_{key}".upper()] = ("register", key)
     return names
 
 
-_TABLE_KEYS = frozenset({("register", "answer_timeout_s"), ("register", "tax_rate_codes")})
+_TABLE_KEYS = frozenset(
+    {
+        ("register", "answer_timeout_s"),
+        ("shtrih", "answer_timeout_s"),
+        ("register", "tax_rate_codes"),
+    }
+)
 
 
 def load_config(path: Path, env: Mapping[str, str]) -> AgentConfig:
@@ -483,9 +431,20 @@ def load_config(path: Path, env: Mapping[str, str]) -> AgentConfig:
         raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
     sources = _apply_env(raw, env)
     try:
+        moved = move_legacy_keys(raw)
+    except LegacyKeyConflict as exc:
+        raise ConfigError(exc.key, exc.reason, source=sources.get(exc.key)) from exc
+    for key in moved:  # an error about a moved key names it where the file wrote it
+        if f"register.{key}" in sources:
+            sources[f"shtrih.{key}"] = sources.pop(f"register.{key}")
+    try:
         return AgentConfig.model_validate(raw)
     except ValidationError as exc:
-        raise _config_error(exc, sources) from exc
+        error = _config_error(exc, sources)
+        section, _, rest = error.key.partition(".")
+        if section == "shtrih" and rest.split(".")[0] in moved:
+            raise ConfigError(f"register.{rest}", error.reason, source=error.source) from exc
+        raise error from exc
 
 
 def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
@@ -529,6 +488,8 @@ def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErr
     first = exc.errors(include_url=False)[0]
     parts = [str(part) for part in first["loc"] if part != "[key]"]
     key = ".".join(parts) or "config"
+    if first["type"] == "config_key":
+        key = str((first.get("ctx") or {}).get("config_key", key))
     if first["type"] == "extra_forbidden":
         reason = "unknown key"
     elif first["type"] == "missing":

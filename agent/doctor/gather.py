@@ -226,7 +226,7 @@ async def gather(config: AgentConfig, config_path: Path) -> Facts:
     """Every fact the checks judge; the register and the broker are asked at the same time."""
     agent, health = await probe_agent(config, config_path)
     is_linked = health is not None and health.register is not None and health.register.link == "up"
-    port = await probe_port(config.register.url, is_agent_linked=is_linked)
+    port = await probe_port(config.register_address, is_agent_linked=is_linked)
     async with asyncio.TaskGroup() as group:
         register = group.create_task(_register(config, agent, health, port), name="doctor.register")
         broker = group.create_task(_broker(config, health), name="doctor.broker")

@@ -3,8 +3,8 @@
 While the agent runs it holds the register's port, so the doctor reads what the agent last
 saw (``GET /api/v1/health``: register, fn, shift, clock skew, paper) with
 :func:`register_from_health`. With the agent stopped, :func:`read_register` opens the port
-with the driver the agent builds (:func:`agent.app.build_driver`) and reads the register's
-state, its FN and the open shift's first document.
+with the driver the agent builds (:func:`agent.drivers.factory.build_driver`) and reads the
+register's state, its FN and the open shift's first document.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import Final
 
 import structlog
 
-from agent.app import build_driver
-from agent.config import AgentConfig
+from agent.config import AgentConfig, ConfigError
 from agent.contract import Health
 from agent.doctor.facts import FnFacts, RegisterFacts, RegisterOutcome, ShiftFacts, Source
 from agent.drivers.errors import (
@@ -29,6 +28,7 @@ from agent.drivers.errors import (
     ProtocolError,
     WrongPassword,
 )
+from agent.drivers.factory import build_driver
 from agent.drivers.interface import ShiftState
 
 __all__ = ["REGISTER_READ_TIMEOUT_S", "read_register", "register_from_health"]
@@ -63,7 +63,7 @@ async def read_register(
     """Open the register's port with the agent's driver and read what the checks need."""
     try:
         driver = build_driver(config, _quiet_log())
-    except ValueError as exc:  # e.g. a password of 0, which the register never accepts
+    except (ValueError, ConfigError) as exc:  # a password of 0; a protocol not in this build
         return RegisterFacts(
             outcome=RegisterOutcome.BAD_SETTINGS, source=Source.PORT, detail=str(exc)
         )
@@ -148,7 +148,7 @@ def register_from_health(health: Health) -> RegisterFacts:
         return RegisterFacts(
             outcome=RegisterOutcome.WRONG_PASSWORD, source=Source.AGENT, code=error, detail=detail
         )
-    if register.link == "down" or register.mode is None:
+    if register.link == "down" or register.model is None:  # model: the register answered once
         return RegisterFacts(
             outcome=RegisterOutcome.NO_ANSWER,
             source=Source.AGENT,

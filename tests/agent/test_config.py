@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.config import (
     DEFAULT_TAX_RATE_CODES,
+    LEGACY_SHTRIH_KEYS,
     AgentConfig,
     ConfigError,
     env_names,
@@ -81,7 +82,7 @@ def test_load_config_contract_example(tmp_path: Path) -> None:
     assert config.shift.max_age == timedelta(hours=23, minutes=30)
     assert config.tax.top_up == "usn_income"
     assert config.cashier.name == "Administrator"
-    assert config.register.baudrate == 115200
+    assert config.shtrih.baudrate == 115200
     assert config.register.tax_rate_codes == DEFAULT_TAX_RATE_CODES
     assert config.outbox.max_pending == 10_000
     assert config.outbox.retention == timedelta(days=90)
@@ -156,7 +157,7 @@ def test_env_inline_table_merges_over_tax_defaults(tmp_path: Path) -> None:
     assert config.register.tax_rate_codes["vat22"] == 13
     assert config.register.tax_rate_codes["vat10"] == 14
     assert config.register.tax_rate_codes["vat0"] == 3
-    assert config.register.answer_timeouts == {0x41: 90.0, 0xFF46: 20.5}
+    assert config.shtrih.answer_timeouts == {0x41: 90.0, 0xFF46: 20.5}  # v1's variable
 
 
 def test_env_names_cover_every_key_without_collisions() -> None:
@@ -170,7 +171,7 @@ def test_env_names_cover_every_key_without_collisions() -> None:
             section = optional[0]
         is_section = isinstance(section, type) and issubclass(section, BaseModel)
         leaves += len(section.model_fields) if is_section else 1  # type: ignore[union-attr]
-    assert len(names) == leaves
+    assert len(names) == leaves + len(LEGACY_SHTRIH_KEYS)  # v1's [register] Shtrih keys too
     assert names["FISCAL_AGENT_CLUB"] == ("club",)
     assert names["FISCAL_AGENT_STATE_DIR"] == ("state_dir",)
     assert names["FISCAL_AGENT_REGISTER_URL"] == ("register", "url")
@@ -284,7 +285,7 @@ def test_missing_required_key_fails(tmp_path: Path, drop: str, key: str) -> None
         pytest.param("[tax]", '[log]\nformat = "xml"\n[tax]', "log.format", id="log-format"),
         pytest.param("url =", 'tz = "Mars/Olympus"\nurl =', "register.tz", id="tz"),
         pytest.param("url =", "baudrate = 12345\nurl =", "register.baudrate", id="baud"),
-        pytest.param("url =", 'protocol = "atol"\nurl =', "register.protocol", id="protocol"),
+        pytest.param("url =", 'protocol = "ibm"\nurl =', "register.protocol", id="protocol"),
         pytest.param(
             "url =", "operator_password = -1\nurl =", "register.operator_password", id="password"
         ),
