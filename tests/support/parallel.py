@@ -41,6 +41,8 @@ MODULE_GROUPS = (
     "tests/deploy/test_install_host_mode.py",
     "tests/deploy/test_units_verify.py",
     "tests/deploy/test_mosquitto_acl.py",
+    "tests/conformance/test_conformance_receipts.py",
+    "tests/conformance/test_conformance_shifts.py",
 )
 """Files with a costly ``scope="module"`` fixture: each file is a group of its own."""
 

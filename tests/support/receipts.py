@@ -17,7 +17,7 @@ from agent.domain.receipt import (
 )
 from agent.drivers.interface import ReceiptRef
 
-__all__ = ["goods_receipt", "receipt_ref"]
+__all__ = ["goods_receipt", "paid_receipt", "receipt_ref"]
 
 
 def receipt_ref(mark: str, attempt: int = 1) -> ReceiptRef:
@@ -51,4 +51,22 @@ def goods_receipt(
         items=items,
         payments=Payments(cash=Kopecks(paid)),
         cashier=Cashier(name="Иванов"),
+    )
+
+
+def paid_receipt(
+    *lines: tuple[int, VatRate],
+    payments: Payments,
+    kind: ReceiptKind = ReceiptKind.SALE,
+    name: str = "Кофе",
+) -> Receipt:
+    """:func:`goods_receipt` of ``kind`` with the given payments (card, prepaid, mixed)."""
+    plain = goods_receipt(*lines, name=name)
+    return Receipt(
+        kind=kind,
+        category=plain.category,
+        tax_system=plain.tax_system,
+        items=plain.items,
+        payments=payments,
+        cashier=plain.cashier,
     )

@@ -1,0 +1,217 @@
+"""One rig per protocol for the conformance suite (tests/conformance/).
+
+A rig starts its protocol's simulator as a real process (once per test module), makes a
+connected :class:`~agent.drivers.interface.FiscalDriver` on it for each test, and gives the
+tests a :class:`RegisterControl`: the simulator's control API in words no protocol owns
+(advance the clock, paper out and back, refuse the next operation, cut the power before or
+after an operation, read the tape). The tests use nothing else, so every driver passes the
+same tests.
+
+Adding a protocol is one class here: subclass :class:`ConformanceRig`, implement its four
+methods and its control, and add it to :data:`RIGS`. ``firmware-sim tape`` is the tape of
+every protocol (one state file, one tape command): its JSON lines are the neutral view.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar, Final, Protocol
+
+import structlog
+
+from agent.domain.receipt import VatRate
+from agent.drivers.interface import FiscalDriver
+from agent.drivers.shtrih.driver import DEFAULT_TAX_RATE_INDEX, DriverParams, ShtrihDriver
+from agent.transport import Transport, TransportParams
+from firmware_sim.state import MSK
+from tests.support.processes import BIN, Simulator, http
+
+__all__ = ["RIGS", "ConformanceRig", "Operation", "RegisterControl", "ShtrihRig"]
+
+
+class Operation(Enum):
+    """What the register does, named for every protocol: what a fault is armed on."""
+
+    RECEIPT = "receipt"  # the step that signs a receipt (Shtrih: FF45 close)
+    OPEN_SHIFT = "open_shift"
+    CLOSE_SHIFT = "close_shift"
+    CASH_IN = "cash_in"
+    CASH_OUT = "cash_out"
+
+
+class RegisterControl(Protocol):
+    """The simulator's control API, protocol-neutral. Every call is synchronous and quick."""
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move the register's clock (not the host's) by ``seconds``."""
+        ...
+
+    def paper_out(self) -> None:
+        """Take the paper out."""
+        ...
+
+    def paper_back(self) -> None:
+        """Load paper again."""
+        ...
+
+    def refuse_next(self, operation: Operation) -> None:
+        """The register refuses the next such operation with an error, before it runs it."""
+        ...
+
+    def power_cut(self, operation: Operation | None = None, *, after: bool = False) -> None:
+        """Cut the power now, or at the next ``operation``: before it runs, or ``after`` it
+        ran and was stored but before its answer leaves."""
+        ...
+
+    def power_back(self) -> None:
+        """Power on again; the register is in the state it was left."""
+        ...
+
+    def clear_faults(self) -> None:
+        """Forget every armed fault (not the paper, not the power)."""
+        ...
+
+    def last_fd(self) -> int:
+        """The FN's last document number as the simulator knows it."""
+        ...
+
+    def tape(self) -> list[dict[str, Any]]:
+        """``firmware-sim tape``: every FN document, oldest first, as its JSON object."""
+        ...
+
+
+class ConformanceRig(ABC):
+    """One protocol's simulator process, its drivers and its control."""
+
+    protocol: ClassVar[str]
+    tax_rate_codes: ClassVar[Mapping[VatRate, int]] = DEFAULT_TAX_RATE_INDEX
+    """The tax rows the drivers are configured with (the simulator's default table)."""
+
+    @abstractmethod
+    def start(self, workdir: Path) -> None:
+        """Start the simulator (a fresh state file in ``workdir``)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop the simulator."""
+
+    @abstractmethod
+    def make_driver(self) -> FiscalDriver:
+        """A new driver for the running simulator, not yet connected."""
+
+    @property
+    @abstractmethod
+    def control(self) -> RegisterControl:
+        """The simulator's control handle."""
+
+
+# -- Shtrih -------------------------------------------------------------------------------------
+
+SHTRIH_PARAMS: Final = DriverParams(
+    tz=MSK,
+    enq_timeout_s=0.2,
+    ack_timeout_s=0.2,
+    answer_timeout_s=1.5,
+    print_wait_s=5.0,
+    print_poll_interval_s=0.02,
+)
+"""Short timeouts: a power cut is an AnswerTimeout in a few seconds, not a minute."""
+
+_SHTRIH_COMMANDS: Final = {
+    Operation.RECEIPT: "FF45",
+    Operation.OPEN_SHIFT: "E0",
+    Operation.CLOSE_SHIFT: "41",
+    Operation.CASH_IN: "50",
+    Operation.CASH_OUT: "51",
+}
+_SHTRIH_REFUSAL: Final = 0x45  # "the sums do not add up": a refusal of the data, nothing runs
+
+
+class _ShtrihControl:
+    """The Shtrih simulator's control API (docs/simulator.md) behind the neutral names."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    def advance_clock(self, seconds: int) -> None:
+        self._sim.post("/clock/advance", {"seconds": seconds})
+
+    def paper_out(self) -> None:
+        self._sim.post("/paper/out")
+
+    def paper_back(self) -> None:
+        self._sim.post("/paper/back")
+
+    def refuse_next(self, operation: Operation) -> None:
+        body = {"on_command": _SHTRIH_COMMANDS[operation], "code": _SHTRIH_REFUSAL, "count": 1}
+        self._sim.post("/faults/refuse", body)
+
+    def power_cut(self, operation: Operation | None = None, *, after: bool = False) -> None:
+        if operation is None:
+            self._sim.post("/power/cut")
+        else:
+            self._sim.post(
+                "/power/cut", {"on_command": _SHTRIH_COMMANDS[operation], "after": after}
+            )
+
+    def power_back(self) -> None:
+        self._sim.post("/power/back")
+
+    def clear_faults(self) -> None:
+        self._sim.post("/faults/clear")
+
+    def last_fd(self) -> int:
+        return int(http("GET", f"{self._sim.control}/state")[1]["last_fd"])
+
+    def tape(self) -> list[dict[str, Any]]:
+        return _tape(self._sim.state_file)
+
+
+def _tape(state_file: Path) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [str(BIN / "firmware-sim"), "tape", "--state", str(state_file)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+class ShtrihRig(ConformanceRig):
+    """``firmware-sim serve --pty``; ShtrihDriver over the pty."""
+
+    protocol = "shtrih"
+
+    def __init__(self) -> None:
+        self._sim: Simulator | None = None
+
+    def start(self, workdir: Path) -> None:
+        self._sim = Simulator(state_file=workdir / "shtrih.db").start()
+
+    def stop(self) -> None:
+        if self._sim is not None:
+            self._sim.stop()
+
+    def make_driver(self) -> FiscalDriver:
+        assert self._sim is not None
+        return ShtrihDriver(
+            transport=Transport(params=TransportParams(url=self._sim.url)),
+            params=replace(SHTRIH_PARAMS, tax_rate_index=dict(self.tax_rate_codes)),
+            log=structlog.get_logger("conformance"),
+        )
+
+    @property
+    def control(self) -> RegisterControl:
+        assert self._sim is not None
+        return _ShtrihControl(self._sim)
+
+
+RIGS: Final[Mapping[str, type[ConformanceRig]]] = {ShtrihRig.protocol: ShtrihRig}
+"""Every protocol the conformance suite runs on; the ATOL rig joins here."""
