@@ -17,10 +17,10 @@ from typing import TextIO
 
 import structlog
 
-from agent.app import build_driver
 from agent.config import AgentConfig, load_config
 from agent.contract import ReceiptRequest
 from agent.domain.receipt import Cashier, Receipt
+from agent.drivers.factory import build_driver
 from agent.drivers.interface import ReceiptRef
 from agent.intake.receipt_mapping import receipt_to_domain
 from bench.wire import WireCount, WireMeter

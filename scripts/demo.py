@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import structlog
 
-from agent.app import build_driver
 from agent.config import load_config
 from agent.contract import ReceiptRequest
+from agent.drivers.factory import build_driver
 from agent.drivers.interface import ReceiptRef
 from agent.intake.receipt_mapping import receipt_to_domain
 from tests.support.broker import Broker

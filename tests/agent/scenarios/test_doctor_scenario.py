@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import structlog
 
-from agent.app import build_driver
 from agent.config import load_config
 from agent.domain.receipt import Cashier
+from agent.drivers.factory import build_driver
 from tests.support.broker import Broker
 from tests.support.doctor_facts import flat
 from tests.support.processes import BIN, Simulator, free_port, http, wait_until
