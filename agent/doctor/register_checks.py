@@ -91,7 +91,7 @@ def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa
                 finding=msg("the register refused the password in the settings"),
                 advice=(
                     msg(
-                        "The passwords [register] operator_password and admin_password in the "
+                        "The passwords [shtrih] operator_password and admin_password in the "
                         "settings must be the register's (30 from the factory)."
                     ),
                     msg(
@@ -120,7 +120,7 @@ def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa
                     msg("Check the cable: unplug it and plug it back, or try another cable."),
                     msg(
                         "If the register was set up again, its speed must match "
-                        "[register] baudrate in the settings."
+                        "[shtrih] baudrate in the settings."
                     ),
                 ),
             )

@@ -167,7 +167,7 @@ def test_check_register_wrong_password_is_its_own_finding() -> None:
     assert "operator_password and admin_password" in advice[0]
     text_ru, advice_ru = read(finding, "ru")
     assert text_ru == "касса не приняла пароль из настроек"
-    assert advice_ru[0].startswith("Пароли [register] operator_password и admin_password")
+    assert advice_ru[0].startswith("Пароли [shtrih] operator_password и admin_password")
 
 
 def test_check_register_no_answer_on_usb_and_on_tcp() -> None:

@@ -144,6 +144,9 @@ def test_run_with_atol_missing_exits_2_before_opening_anything(
 ) -> None:
     """`fiscal-agent run`: exit status 2 (systemd waits for an edit), no outbox file made."""
     monkeypatch.setitem(sys.modules, ATOL_DRIVER_MODULE, None)
+    # run configures structlog for the process; here it would bind later tests' logs to
+    # this test's captured (then closed) stderr
+    monkeypatch.setattr(cli, "configure_logging", lambda **_: None)
     state = tmp_path / "state"
     path = tmp_path / "agent.toml"
     path.write_text(

@@ -294,7 +294,7 @@ def test_doctor_wrong_password(sim: Simulator, tmp_path: Path) -> None:
         en=[
             "Register: the register refused the password in the settings",
             (
-                "→ The passwords [register] operator_password and admin_password in the settings "
+                "→ The passwords [shtrih] operator_password and admin_password in the settings "
                 "must be the register's (30 from the factory)."
             ),
             (
@@ -305,7 +305,7 @@ def test_doctor_wrong_password(sim: Simulator, tmp_path: Path) -> None:
         ru=[
             "Касса: касса не приняла пароль из настроек",
             (
-                "→ Пароли [register] operator_password и admin_password в настройках должны "
+                "→ Пароли [shtrih] operator_password и admin_password в настройках должны "
                 "совпадать с паролями кассы (с завода — 30)."
             ),
             (
