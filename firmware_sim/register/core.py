@@ -93,6 +93,7 @@ class RegisterCore:
         self._now: datetime | None = None
         self._revision = 0
         self._drawer_openings = 0  # drawer pulses since start (not durable: no document)
+        self._is_cover_open = False  # not durable, like the paper
 
     # ---- public state -----------------------------------------------------------------------
 
@@ -115,6 +116,11 @@ class RegisterCore:
     def has_paper(self) -> bool:
         """Whether the receipt roll is in."""
         return self._has_paper
+
+    @property
+    def is_cover_open(self) -> bool:
+        """Whether the printer cover is open (nothing prints)."""
+        return self._is_cover_open
 
     @property
     def cash_in_drawer(self) -> int:
@@ -167,6 +173,10 @@ class RegisterCore:
             self._print_interrupted = True  # the print job waits for paper, then a resume
             self._busy_until = None
         self._has_paper = present
+
+    def set_cover(self, is_open: bool) -> None:
+        """Open or close the printer cover."""
+        self._is_cover_open = is_open
 
     def advance_clock(self, seconds: float) -> None:
         """Move the register's clock (not the host's) by ``seconds``."""

@@ -126,6 +126,8 @@ class Register(RegisterCore):
             raise RegisterRefusal(Reason.FN_EXPIRED, "FN validity ended")
 
     def _need_paper(self) -> None:
+        if self._is_cover_open:
+            raise RegisterRefusal(Reason.COVER_OPEN, "the printer cover is open")
         if not self._has_paper:
             raise RegisterRefusal(Reason.PAPER_OUT, "no receipt paper")
 
@@ -160,15 +162,22 @@ class Register(RegisterCore):
     # ---- receipts ---------------------------------------------------------------------------
 
     def open_receipt(
-        self, now: datetime, kind: ReceiptKind, tags: DocumentTags | None = None
+        self,
+        now: datetime,
+        kind: ReceiptKind,
+        tags: DocumentTags | None = None,
+        *,
+        is_correction: bool = False,
     ) -> None:
-        """Begin a receipt of ``kind``; lines and the close follow."""
+        """Begin a receipt of ``kind`` (a correction receipt); lines and the close follow."""
         clock = self._begin(now)
         self._need_no_receipt()
         self._need_selling_shift(clock)
         self._need_fn_alive(clock)
         self._need_paper()
-        self._receipt = OpenReceipt(kind=kind, operator=0, tags=tags or DocumentTags())
+        self._receipt = OpenReceipt(
+            kind=kind, operator=0, tags=tags or DocumentTags(), is_correction=is_correction
+        )
 
     def add_item(self, now: datetime, kind: ReceiptKind, item: Item) -> None:
         """Add a line; the first line opens a receipt of ``kind`` when none is open."""
@@ -222,6 +231,7 @@ class Register(RegisterCore):
         payments: list[int],
         tax_system: int | None = None,
         tags: DocumentTags | None = None,
+        is_correction: bool = False,
     ) -> FnDocument:
         """A whole receipt at once: all of it becomes one FD, or nothing changes."""
         before = self._receipt
@@ -231,7 +241,7 @@ class Register(RegisterCore):
             raise RegisterRefusal(Reason.BAD_PARAMETERS, "a receipt needs a line")
         revision = self._revision
         try:
-            self.open_receipt(now, kind, tags)
+            self.open_receipt(now, kind, tags, is_correction=is_correction)
             for item in items:
                 self.add_item(now, kind, item)
             return self.close_receipt(now, payments, tax_system)
