@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.atol_sim import AtolSimProcess
 
-pytestmark = pytest.mark.sim
+pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
 
 FINAL = {"ready", "error", "interrupted", "canceled"}
 

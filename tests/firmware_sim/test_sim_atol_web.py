@@ -9,7 +9,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.atol_sim import AtolRig, atol_rig
+
+pytestmark = pytest.mark.timeout(20)  # a few tasks through HTTP and the worker each
 
 OPEN = {"type": "openShift", "operator": {"name": "Иванова А."}}
 
