@@ -99,7 +99,7 @@ def _device_status(register: Register, _task: dict[str, Any], now: datetime) -> 
             "currentDateTime": status.clock.isoformat(),
             "shift": status.state.value,
             "blocked": False,
-            "coverOpened": False,
+            "coverOpened": register.is_cover_open,
             "paperPresent": register.has_paper,
             "fiscal": True,
             "fnFiscal": True,

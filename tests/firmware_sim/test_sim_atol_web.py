@@ -268,3 +268,25 @@ async def test_a_restart_keeps_uuids_and_decides_a_task_caught_running(tmp_path:
         [entry] = await rig.final("cut")
         assert entry["status"] == "ready"
         assert entry["result"]["fiscalParams"]["fiscalDocumentNumber"] == 3
+
+
+async def test_a_sell_correction_is_a_correction_receipt_and_device_status_shows_the_cover() -> (
+    None
+):
+    async with atol_rig() as rig:
+        await _opened(rig)
+        correction = _sell(cash=150.0, kind="sellCorrection")
+        correction |= {"correctionType": "self", "correctionBaseDate": "2026.11.20"}
+        [entry] = await rig.run("corr", correction)
+        assert entry["status"] == "ready", entry
+        doc = rig.sim.register.document(entry["result"]["fiscalParams"]["fiscalDocumentNumber"])
+        assert doc is not None
+        assert doc.type.value == "correction"
+        assert doc.tags.correction_date is not None
+        assert doc.tags.correction_date.isoformat() == "2026-11-20"
+        no_date = _sell(cash=150.0, kind="sellCorrection")
+        assert (await rig.run("corr2", no_date))[0]["error"]["code"] == 501
+        await rig.ctl("/cover/open")
+        [status] = await rig.run("st", {"type": "getDeviceStatus"})
+        assert status["result"]["deviceStatus"]["coverOpened"] is True
+        await rig.ctl("/cover/close")
