@@ -110,7 +110,12 @@ async def _clear(sim: AnySimulator, _body: dict[str, Any]) -> None:
     sim.faults.clear()
 
 
-async def _paper_out(sim: AnySimulator, _body: dict[str, Any]) -> None:
+async def _paper_out(sim: AnySimulator, body: dict[str, Any]) -> None:
+    if body.get("on_task") is not None:
+        if not isinstance(sim, AtolSimulator):
+            raise BadRequest("not_supported", "on_task is for the ATOL front end")
+        sim.faults.arm_paper_out(_task_type(body))
+        return
     await sim.set_paper(False)
 
 

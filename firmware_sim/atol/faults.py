@@ -25,6 +25,18 @@ class AtolFaults:
     power_cut_on: str | None = None
     is_power_cut_after: bool = False
     refusals: dict[str, InjectedRefusal] = field(default_factory=dict)
+    paper_out_on: str | None = None  # the paper ends while this task's document prints
+
+    def arm_paper_out(self, task_type: str) -> None:
+        """The paper runs out while the next ``task_type`` document prints (after its FD)."""
+        self.paper_out_on = task_type
+
+    def take_paper_out(self, task_type: str) -> bool:
+        """True (and disarmed) when the armed paper end fires for this task."""
+        if self.paper_out_on != task_type:
+            return False
+        self.paper_out_on = None
+        return True
 
     def arm_power_cut(self, task_type: str, *, after: bool) -> None:
         """Cut the power at the next ``task_type`` task, before or after it runs."""
@@ -64,6 +76,7 @@ class AtolFaults:
         """Forget the delay, an armed cut and refusals (the power stays)."""
         self.answer_delay_ms = 0
         self.power_cut_on = None
+        self.paper_out_on = None
         self.refusals.clear()
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,6 +86,7 @@ class AtolFaults:
             "power": self.is_powered,
             "power_cut_on": self.power_cut_on,
             "power_cut_after": self.is_power_cut_after,
+            "paper_out_on": self.paper_out_on,
             "refuse": [
                 {"on_task": task, "code": armed.code, "count": armed.count, "after": armed.is_after}
                 for task, armed in sorted(self.refusals.items())

@@ -180,6 +180,10 @@ class AtolSimulator:
                 result = run_task(self.register, entry.task, self._wall_clock())
             except AtolError as exc:
                 error = exc
+            if error is None and self.faults.take_paper_out(entry.type):
+                self.register.paper_runs_out_while_printing()
+                if result is not None and isinstance(result.get("warnings"), dict):
+                    result["warnings"]["notPrinted"] = True
             if self.register.revision != revision:
                 self._save_state()
             if self.faults.take_power_cut(entry.type, after=True):

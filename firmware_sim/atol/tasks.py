@@ -84,8 +84,8 @@ def _open_drawer(register: Register, _task: dict[str, Any], now: datetime) -> No
     register.open_drawer(now)
 
 
-def _continue_print(_register: Register, _task: dict[str, Any], _now: datetime) -> None:
-    return None
+def _continue_print(register: Register, _task: dict[str, Any], now: datetime) -> None:
+    register.continue_print(now)
 
 
 def _shift_status(register: Register, _task: dict[str, Any], now: datetime) -> dict[str, Any]:

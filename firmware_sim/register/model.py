@@ -268,6 +268,23 @@ class Register(RegisterCore):
         self._need_paper()
         return self._do_cash(amount, clock, is_out=is_out)
 
+    def paper_runs_out_while_printing(self) -> None:
+        """The roll ends while the last document prints: it is in the FN, its print is not."""
+        self._has_paper = False
+        self._print_interrupted = True
+        self._busy_until = None
+
+    @property
+    def print_interrupted(self) -> bool:
+        """A document's print was cut short; it waits for paper and a continue."""
+        return self._print_interrupted
+
+    def continue_print(self, now: datetime) -> None:
+        """Finish printing a document the paper ran out in (paper needed)."""
+        self._set_now(now)
+        self._need_paper()
+        self._print_interrupted = False
+
     def open_drawer(self, now: datetime) -> None:
         """Pulse the drawer: no document."""
         self._set_now(now)

@@ -290,3 +290,19 @@ async def test_a_sell_correction_is_a_correction_receipt_and_device_status_shows
         [status] = await rig.run("st", {"type": "getDeviceStatus"})
         assert status["result"]["deviceStatus"]["coverOpened"] is True
         await rig.ctl("/cover/close")
+
+
+async def test_paper_ending_while_the_receipt_prints_gives_not_printed() -> None:
+    async with atol_rig() as rig:
+        await _opened(rig)
+        state = await rig.ctl("/paper/out", {"on_task": "sell"})
+        assert state["paper"] is True
+        [sold] = await rig.run("s", _sell(cash=150.0))
+        assert sold["status"] == "ready"
+        assert sold["result"]["warnings"]["notPrinted"] is True
+        assert rig.sim.register.last_fd == 3  # the document is in the FN
+        [blocked] = await rig.run("c1", {"type": "continuePrint"})
+        assert blocked["error"]["code"] == 44
+        await rig.ctl("/paper/back")
+        assert (await rig.run("c2", {"type": "continuePrint"}))[0]["status"] == "ready"
+        assert not rig.sim.register.print_interrupted
