@@ -14,10 +14,11 @@ class CashCommands(DeviceCore):
         password = reader.uint(4)
         amount = reader.uint(5)
         reader.end()
-        op, clock = self._begin_sale_document(password)
-        self._check_cash_move(amount, is_out=is_out)
-        self._check_paper()
-        move = self._do_cash(amount, clock, is_out=is_out)
+        op = self._operator(password)
+        self._check_not_busy()
+        assert self._now is not None
+        # the model's checks, in the register's order: receipt, shift, amount, drawer, paper
+        move = self.cash_out(self._now, amount) if is_out else self.cash_in(self._now, amount)
         return bytes([op]) + le(move.number & 0xFFFF, 2)
 
     def _cash_in(self, body: bytes) -> bytes:

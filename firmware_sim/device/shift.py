@@ -6,11 +6,9 @@ FF0C tags go into, and the shift totals the close-shift report records.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from firmware_sim.commands import ErrorCode, Refusal, le
 from firmware_sim.device.core import DeviceCore, _PendingShift
-from firmware_sim.state import DocumentTags, FnDocument
+from firmware_sim.state import DocumentTags
 
 
 class ShiftCommands(DeviceCore):
@@ -22,40 +20,32 @@ class ShiftCommands(DeviceCore):
         self._pending_tags = DocumentTags()
         return tags
 
-    def _open_shift_now(self, clock: datetime) -> FnDocument:
-        return self._do_open_shift(clock, self._take_pending_tags(_PendingShift.OPEN))
-
     def _open_shift(self, body: bytes) -> bytes:
         """0xE0: opens a shift with an open-shift FD; answer ``E0 00 op``."""
         op = self._operator(self._password_only(body))
         self._check_not_busy()
-        self._check_no_receipt()
-        if self._is_shift_open:
-            raise Refusal(ErrorCode.FN_BAD_STATE, "shift already open")
-        clock = self._clock()
-        self._check_fn_alive(clock)
-        self._check_paper()
-        self._open_shift_now(clock)
+        assert self._now is not None
+        tags = self._pending_tags if self._pending_shift is _PendingShift.OPEN else None
+        self.open_shift(self._now, tags)  # the model's checks: receipt, shift, FN life, paper
+        self._take_pending_tags(_PendingShift.OPEN)
         return bytes([op])
 
     def _x_report(self, body: bytes) -> bytes:
         """0x40: prints the shift counters; no FD, the shift stays open."""
         op = self._operator(self._password_only(body), admin=True)
         self._check_not_busy()
-        self._check_no_receipt()
-        self._check_paper()
-        self._do_x_report()
+        assert self._now is not None
+        self.x_report(self._now)
         return bytes([op])
 
     def _z_report(self, body: bytes) -> bytes:
         """0x41: closes the shift with a close-shift FD and clears the shift registers."""
         op = self._operator(self._password_only(body), admin=True)
         self._check_not_busy()
-        self._check_no_receipt()
-        if not self._is_shift_open:
-            raise Refusal(ErrorCode.SHIFT_NOT_OPEN, "no shift to close")
-        self._check_paper()
-        self._do_close_shift(self._clock(), self._take_pending_tags(_PendingShift.CLOSE))
+        assert self._now is not None
+        tags = self._pending_tags if self._pending_shift is _PendingShift.CLOSE else None
+        self.close_shift(self._now, tags)  # allowed past 24 hours: that is how one ends it
+        self._take_pending_tags(_PendingShift.CLOSE)
         return bytes([op])
 
     def _fn_shift_params(self, body: bytes) -> bytes:
