@@ -19,7 +19,6 @@ from firmware_sim.device.core import (
     TAX_SYSTEM_BITS,
     DeviceCore,
 )
-from firmware_sim.register.core import MAX_MONEY
 from firmware_sim.state import PAYMENT_TYPES, Item, OpenReceipt, ReceiptKind
 
 
@@ -39,26 +38,12 @@ class ReceiptCommands(DeviceCore):
             self._receipt = replace(self._receipt, lines=(*self._receipt.lines, text))
         return bytes([op])
 
-    def _check_receipt_kind(self, kind: ReceiptKind) -> None:
-        receipt = self._receipt
-        if receipt is not None and receipt.is_correction and not receipt.items:
-            return  # a correction begun with FF35 takes its sign from its first line
-        if receipt is not None and receipt.kind is not kind:
-            raise Refusal(ErrorCode.WRONG_RECEIPT_TYPE, "the open receipt is of another type")
-
     def _add_item(self, op: int, kind: ReceiptKind, item: Item) -> None:
-        """Shared tail of 0x80/0x82/FF46 once the fields are valid."""
+        """Shared tail of 0x80/0x82/FF46 once the fields are valid: the model adds the line."""
         self._check_not_busy()
-        clock = self._clock()
-        self._check_can_sell(clock)
-        self._check_receipt_kind(kind)
-        current = self._receipt.total if self._receipt else 0
-        if current + item.amount > MAX_MONEY:
-            raise Refusal(ErrorCode.RECEIPT_TOTAL_OVERFLOW, "receipt total overflow")
-        self._check_fn_alive(clock)
-        self._check_paper()
-        receipt = self._receipt or OpenReceipt(kind=kind, operator=op)
-        self._receipt = replace(receipt, kind=kind, items=(*receipt.items, item))  # kind: FF35
+        assert self._now is not None
+        # the model's checks, in the register's order: shift, receipt kind, total, FN, paper
+        self.add_item(self._now, kind, item, operator=op)
 
     def _open_receipt(self, body: bytes) -> bytes:
         """0x8D: pwd, type(1: 0 sale, 2 sale return) -> op."""

@@ -179,12 +179,13 @@ class Register(RegisterCore):
             kind=kind, operator=0, tags=tags or DocumentTags(), is_correction=is_correction
         )
 
-    def add_item(self, now: datetime, kind: ReceiptKind, item: Item) -> None:
+    def add_item(self, now: datetime, kind: ReceiptKind, item: Item, operator: int = 0) -> None:
         """Add a line; the first line opens a receipt of ``kind`` when none is open."""
         clock = self._begin(now)
         self._need_selling_shift(clock)
         receipt = self._receipt
-        if receipt is not None and receipt.kind is not kind:
+        takes_sign = receipt is not None and receipt.is_correction and not receipt.items
+        if receipt is not None and receipt.kind is not kind and not takes_sign:
             raise RegisterRefusal(Reason.WRONG_RECEIPT_KIND, "the open receipt is of another kind")
         if item.qty_micro <= 0 or item.price < 0 or item.amount < 0:
             raise RegisterRefusal(Reason.BAD_PARAMETERS, "quantity, price or amount")
@@ -194,8 +195,9 @@ class Register(RegisterCore):
             raise RegisterRefusal(Reason.TOTAL_OVERFLOW, "receipt total overflow")
         self._need_fn_alive(clock)
         self._need_paper()
-        receipt = receipt or OpenReceipt(kind=kind, operator=0)
-        self._receipt = replace(receipt, items=(*receipt.items, item))
+        receipt = receipt or OpenReceipt(kind=kind, operator=operator)
+        # kind: a correction receipt begun without a sign takes its first line's
+        self._receipt = replace(receipt, kind=kind, items=(*receipt.items, item))
 
     def close_receipt(
         self, now: datetime, payments: list[int], tax_system: int | None = None
