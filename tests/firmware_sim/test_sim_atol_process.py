@@ -162,8 +162,9 @@ def test_sigkill_keeps_the_tape_and_the_uuids(atol: AtolSimProcess, tmp_path: Pa
     assert (no_paper["status"], no_paper["error"]["code"]) == ("error", 44)
     atol.post("/paper/back")
     first = client.run({"type": "getShiftStatus"}, uuid="kept-uuid")
-    atol.kill()
-    again = AtolSimProcess(tmp_path / "fn.db").start()
+    url = atol.url
+    again = atol.restart()  # SIGKILL, then the same file on the same ports
+    assert again.url == url
     try:
         client = PlainClient(again.url)
         status, _ = client._call("POST", "/api/v2/requests", {"uuid": "kept-uuid", "request": []})

@@ -124,6 +124,16 @@ class AtolSimProcess:
     proc: subprocess.Popen[str] | None = None
     url: str = ""
     control: str = ""
+    web_port: int = 0  # 0: a free one; kept by :meth:`restart`
+    control_port: int = 0
+
+    def restart(self, *, kill: bool = True) -> AtolSimProcess:
+        """SIGKILL (or stop) and start again on the same state file and the same ports."""
+        if kill:
+            self.kill()
+        else:
+            self.stop()
+        return self.start()
 
     def start(self) -> AtolSimProcess:
         """Start it and read the web server's and the control API's URLs from its stdout."""
@@ -133,9 +143,9 @@ class AtolSimProcess:
                 str(BIN / "firmware-sim"),
                 "serve",
                 "--atol-web",
-                "127.0.0.1:0",
+                f"127.0.0.1:{self.web_port}",
                 "--control",
-                "127.0.0.1:0",
+                f"127.0.0.1:{self.control_port}",
                 "--state",
                 str(self.state_file),
                 *self.extra_args,
@@ -150,6 +160,8 @@ class AtolSimProcess:
         assert self.url.startswith("http://"), f"simulator printed {self.url!r}"
         assert control_line.startswith("control "), f"simulator printed {control_line!r}"
         self.control = control_line.removeprefix("control ")
+        self.web_port = int(self.url.rsplit(":", 1)[1])
+        self.control_port = int(self.control.rsplit(":", 1)[1])
         return self
 
     def post(self, path: str, body: object | None = None) -> Any:
