@@ -154,7 +154,7 @@ def test_a_plain_client_sells_with_change_refunds_and_runs_x_and_z(atol: AtolSim
     assert tape[-1]["counters"]["cash_in_drawer"] == "120.00"
 
 
-def test_sigkill_keeps_the_tape_and_the_uuids(atol: AtolSimProcess, tmp_path: Path) -> None:
+def test_sigkill_keeps_the_tape_and_the_uuids(atol: AtolSimProcess) -> None:
     client = PlainClient(atol.url)
     client.ok({"type": "openShift", "operator": OPERATOR})
     atol.post("/paper/out")
