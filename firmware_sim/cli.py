@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
+from firmware_sim.atol import DEFAULT_ATOL_PORT
 from firmware_sim.link import BYTE_TIMEOUT_S
 from firmware_sim.server import DEFAULT_TCP_PORT, ServeParams, run
 from firmware_sim.state import (
@@ -76,6 +77,10 @@ def _tcp_address(value: str) -> tuple[str, int]:
     return _host_port(value, default_port=DEFAULT_TCP_PORT)
 
 
+def _atol_address(value: str) -> tuple[str, int]:
+    return _host_port(value, default_port=DEFAULT_ATOL_PORT)
+
+
 def _tz(value: str) -> tzinfo:
     match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value)
     if match:
@@ -104,11 +109,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the register on a pty or a TCP port")
+    serve = commands.add_parser(
+        "serve", help="serve the register on a pty, a TCP port or as ATOL's web server"
+    )
     where = serve.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
     where.add_argument(
         "--tcp", type=_tcp_address, metavar="HOST[:PORT]", help="serve on TCP (port 7778, 0 = any)"
+    )
+    where.add_argument(
+        "--atol-web",
+        type=_atol_address,
+        metavar="HOST[:PORT]",
+        help="serve ATOL driver v10's web server API instead (port 16732, 0 = any)",
     )
     serve.add_argument("--control", type=_host_port, metavar="HOST:PORT", help="control API")
     serve.add_argument("--state", type=Path, metavar="FILE", help="state file (default: memory)")
@@ -167,6 +180,7 @@ def _serve(args: argparse.Namespace) -> int:
         config=config,
         pty=args.pty,
         tcp=args.tcp,
+        atol_web=args.atol_web,
         control=args.control,
         state_path=args.state,
         shift_age_s=args.shift_age,
@@ -178,6 +192,10 @@ def _serve(args: argparse.Namespace) -> int:
     )
     _configure_logging(args.log_level, args.log_format)
     try:
+        if params.atol_web is not None:
+            from firmware_sim.atol.serve import run_atol  # noqa: PLC0415 - aiohttp when serving
+
+            return asyncio.run(run_atol(params))
         return asyncio.run(run(params))
     except StoreError as exc:
         sys.stderr.write(f"firmware-sim: {exc}\n")

@@ -1,6 +1,10 @@
 """The fault-injection control API: JSON over HTTP on localhost (``--control HOST:PORT``).
 
-Every route is listed in docs/simulator.md. Errors are ``{"error": {"code", "message"}}``
+One API for both front ends: the Shtrih wire (:class:`Simulator`) and the ATOL web server
+(:class:`AtolSimulator`). Faults armed on a command take ``on_command`` (a Shtrih command
+code) for the one and ``on_task`` (an ATOL task type) for the other; byte faults exist on the
+Shtrih wire only, the cover on the ATOL register only. Every route is listed in
+docs/simulator.md. Errors are ``{"error": {"code", "message"}}``
 with status 400; successful calls answer with the state as GET /state shows it.
 """
 
@@ -13,6 +17,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from firmware_sim.atol.simulator import AtolSimulator
 from firmware_sim.faults import Direction
 from firmware_sim.server import Simulator
 
@@ -20,7 +25,9 @@ __all__ = ["make_control_app", "start_control"]
 
 log = structlog.get_logger("firmware_sim.control")
 
-SIM_KEY = web.AppKey("sim", Simulator)
+AnySimulator = Simulator | AtolSimulator
+SIM_KEY = web.AppKey[AnySimulator]("sim")
+MAX_ATOL_CODE = 999
 MAX_TAX_MODE = 3  # table 1 row 1 field 14 takes 0..3
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,7 +69,7 @@ def _direction(body: dict[str, Any]) -> Direction:
         raise BadRequest("bad_field", 'direction must be "out" or "in"') from exc
 
 
-def _route(action: Callable[[Simulator, dict[str, Any]], Awaitable[None]]) -> Handler:
+def _route(action: Callable[[AnySimulator, dict[str, Any]], Awaitable[None]]) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         sim = request.app[SIM_KEY]
         try:
@@ -77,31 +84,42 @@ def _route(action: Callable[[Simulator, dict[str, Any]], Awaitable[None]]) -> Ha
     return handler
 
 
-async def _state(_sim: Simulator, _body: dict[str, Any]) -> None:
+async def _state(_sim: AnySimulator, _body: dict[str, Any]) -> None:
     return None
 
 
-async def _drop(sim: Simulator, body: dict[str, Any]) -> None:
-    sim.faults.drop(_int(body, "count"), _direction(body))
+def _shtrih(sim: AnySimulator) -> Simulator:
+    if not isinstance(sim, Simulator):
+        raise BadRequest("not_supported", "byte faults exist on the Shtrih wire only")
+    return sim
 
 
-async def _corrupt(sim: Simulator, body: dict[str, Any]) -> None:
-    sim.faults.corrupt(_int(body, "count"), _direction(body))
+async def _drop(sim: AnySimulator, body: dict[str, Any]) -> None:
+    _shtrih(sim).faults.drop(_int(body, "count"), _direction(body))
 
 
-async def _delay(sim: Simulator, body: dict[str, Any]) -> None:
+async def _corrupt(sim: AnySimulator, body: dict[str, Any]) -> None:
+    _shtrih(sim).faults.corrupt(_int(body, "count"), _direction(body))
+
+
+async def _delay(sim: AnySimulator, body: dict[str, Any]) -> None:
     sim.faults.answer_delay_ms = _int(body, "ms")
 
 
-async def _clear(sim: Simulator, _body: dict[str, Any]) -> None:
+async def _clear(sim: AnySimulator, _body: dict[str, Any]) -> None:
     sim.faults.clear()
 
 
-async def _paper_out(sim: Simulator, _body: dict[str, Any]) -> None:
+async def _paper_out(sim: AnySimulator, body: dict[str, Any]) -> None:
+    if body.get("on_task") is not None:
+        if not isinstance(sim, AtolSimulator):
+            raise BadRequest("not_supported", "on_task is for the ATOL front end")
+        sim.faults.arm_paper_out(_task_type(body))
+        return
     await sim.set_paper(False)
 
 
-async def _paper_back(sim: Simulator, _body: dict[str, Any]) -> None:
+async def _paper_back(sim: AnySimulator, _body: dict[str, Any]) -> None:
     await sim.set_paper(True)
 
 
@@ -126,18 +144,43 @@ def _bool(body: dict[str, Any], key: str, *, default: bool) -> bool:
     return value
 
 
-async def _power_cut(sim: Simulator, body: dict[str, Any]) -> None:
-    if body.get("on_command") is None:
+def _task_type(body: dict[str, Any]) -> str:
+    """``on_task``: an ATOL task type such as "sell" or "closeShift"."""
+    task = body.get("on_task", body.get("on_command"))
+    if task is None:
+        raise BadRequest("missing_field", "on_task is required")
+    if not isinstance(task, str) or not task:
+        raise BadRequest("bad_field", "on_task must be a task type such as sell")
+    return task
+
+
+async def _power_cut(sim: AnySimulator, body: dict[str, Any]) -> None:
+    after = _bool(body, "after", default=False)
+    if body.get("on_command") is None and body.get("on_task") is None:
         await sim.power_cut()
-        return
-    sim.faults.arm_power_cut(_command(body), after=bool(body.get("after", False)))
+    elif isinstance(sim, AtolSimulator):
+        sim.faults.arm_power_cut(_task_type(body), after=after)
+    else:
+        sim.faults.arm_power_cut(_command(body), after=after)
 
 
-async def _power_disarm(sim: Simulator, _body: dict[str, Any]) -> None:
+async def _power_disarm(sim: AnySimulator, _body: dict[str, Any]) -> None:
     sim.faults.disarm_power_cut()
 
 
-async def _refuse(sim: Simulator, body: dict[str, Any]) -> None:
+async def _refuse(sim: AnySimulator, body: dict[str, Any]) -> None:
+    if isinstance(sim, AtolSimulator):
+        task = _task_type(body)
+        code = _int(body, "code", minimum=1)
+        if code > MAX_ATOL_CODE:
+            raise BadRequest("bad_field", "code must be an ATOL error code 1..999")
+        sim.faults.arm_refusal(
+            task,
+            code=code,
+            count=_int(body, "count", default=1, minimum=1),
+            after=_bool(body, "after", default=False),
+        )
+        return
     command = _command(body)
     code = _int(body, "code", minimum=1)
     if code > 0xFF:
@@ -150,32 +193,44 @@ async def _refuse(sim: Simulator, body: dict[str, Any]) -> None:
     )
 
 
-async def _power_back(sim: Simulator, _body: dict[str, Any]) -> None:
+async def _power_back(sim: AnySimulator, _body: dict[str, Any]) -> None:
     await sim.power_back()
 
 
-async def _advance_clock(sim: Simulator, body: dict[str, Any]) -> None:
+async def _advance_clock(sim: AnySimulator, body: dict[str, Any]) -> None:
     seconds = body.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         raise BadRequest("bad_field", "seconds must be a number")
     await sim.advance_clock(float(seconds))
 
 
-async def _ofd_ack(sim: Simulator, body: dict[str, Any]) -> None:
+async def _ofd_ack(sim: AnySimulator, body: dict[str, Any]) -> None:
     through = body.get("through_fd")
     if through is not None:
         through = _int(body, "through_fd")
     await sim.ofd_ack(through)
 
 
-async def _tax_mode(sim: Simulator, body: dict[str, Any]) -> None:
+async def _tax_mode(sim: AnySimulator, body: dict[str, Any]) -> None:
     mode = _int(body, "mode")
     if mode > MAX_TAX_MODE:
         raise BadRequest("bad_field", "mode must be 0, 1, 2 or 3")
     await sim.set_tax_mode(mode)
 
 
-def make_control_app(sim: Simulator) -> web.Application:
+async def _cover_open(sim: AnySimulator, _body: dict[str, Any]) -> None:
+    if not isinstance(sim, AtolSimulator):
+        raise BadRequest("not_supported", "the cover is simulated on the ATOL front end only")
+    await sim.set_cover(True)
+
+
+async def _cover_close(sim: AnySimulator, _body: dict[str, Any]) -> None:
+    if not isinstance(sim, AtolSimulator):
+        raise BadRequest("not_supported", "the cover is simulated on the ATOL front end only")
+    await sim.set_cover(False)
+
+
+def make_control_app(sim: AnySimulator) -> web.Application:
     """The aiohttp application serving the control routes for ``sim``."""
     app = web.Application()
     app[SIM_KEY] = sim
@@ -193,11 +248,13 @@ def make_control_app(sim: Simulator) -> web.Application:
     app.router.add_post("/clock/advance", _route(_advance_clock))
     app.router.add_post("/ofd/ack", _route(_ofd_ack))
     app.router.add_post("/tax-mode", _route(_tax_mode))
+    app.router.add_post("/cover/open", _route(_cover_open))
+    app.router.add_post("/cover/close", _route(_cover_close))
     return app
 
 
 async def start_control(
-    sim: Simulator, host: str, port: int
+    sim: AnySimulator, host: str, port: int
 ) -> tuple[web.AppRunner, tuple[str, int]]:
     """Serve the control API; returns the runner (clean it up) and the bound address."""
     runner = web.AppRunner(make_control_app(sim), access_log=None)

@@ -41,7 +41,7 @@ from firmware_sim.link import BYTE_TIMEOUT_S, DeviceLink
 from firmware_sim.state import DeviceConfig, DeviceState
 from firmware_sim.store import StateStore, StoreError
 
-__all__ = ["ServeParams", "Simulator", "TcpPort", "open_pty", "run"]
+__all__ = ["ServeParams", "Simulator", "TcpPort", "load_state", "open_pty", "run"]
 
 log = structlog.get_logger("firmware_sim")
 
@@ -467,6 +467,7 @@ class ServeParams:
     config: DeviceConfig
     pty: bool = False
     tcp: tuple[str, int] | None = None
+    atol_web: tuple[str, int] | None = None  # the ATOL web server front end instead of the wire
     control: tuple[str, int] | None = None
     state_path: Path | None = None
     shift_age_s: float | None = None
@@ -477,7 +478,8 @@ class ServeParams:
     tax_mode: int | None = None  # --tax-mode: for a new state only
 
 
-def _load(params: ServeParams) -> tuple[DeviceConfig, StateStore | None, DeviceState | None]:
+def load_state(params: ServeParams) -> tuple[DeviceConfig, StateStore | None, DeviceState | None]:
+    """The configuration bound to the state file, the store and the saved state (if any)."""
     config = params.config
     if params.state_path is None:
         return config, None, None
@@ -505,7 +507,7 @@ def _load(params: ServeParams) -> tuple[DeviceConfig, StateStore | None, DeviceS
 
 def build_simulator(params: ServeParams) -> Simulator:
     """The device (restored from the state file, if any) wired to its link and store."""
-    config, store, state = _load(params)
+    config, store, state = load_state(params)
     device = Device(config=config, state=state)
     if params.tax_mode is not None:
         if state is None:

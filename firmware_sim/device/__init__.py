@@ -1,4 +1,11 @@
-"""The register and its FN as a pure state machine: payload in, answer out.
+"""The Shtrih-M front end: the register and its FN as a pure state machine, payload in, answer out.
+
+The register itself (state, tape, registers, the neutral operations) is
+``firmware_sim.register``; this package decodes Shtrih payloads, checks what only Shtrih has
+(passwords, modes, submodes, its own check order), calls the model and maps the model's
+neutral refusals to Shtrih error bytes (``errors``). Shift open/close, X report and cash
+moves and receipt lines go through the model's checked operations; receipt closes (rounding, tax
+system, correction tags) use its steps after Shtrih's own checks.
 
 No I/O, no clock reading: the caller passes the host time with every command and the
 register's own clock is ``now + clock_offset``. An import-linter contract keeps asyncio,

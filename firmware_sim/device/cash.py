@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from firmware_sim.commands import ErrorCode, Refusal, RequestReader, le
 from firmware_sim.device.core import DeviceCore
-from firmware_sim.state import CashMovement
 
 
 class CashCommands(DeviceCore):
@@ -15,29 +14,12 @@ class CashCommands(DeviceCore):
         password = reader.uint(4)
         amount = reader.uint(5)
         reader.end()
-        op, clock = self._begin_sale_document(password)
-        if amount == 0:
-            raise Refusal(ErrorCode.BAD_PARAMETERS, "zero amount")
-        drawer = self._money.get(241, 0)
-        if is_out and amount > drawer:
-            raise Refusal(ErrorCode.NOT_ENOUGH_CASH, f"drawer holds {drawer}")
-        self._check_paper()
-        self._add_money(243 if is_out else 242, amount)
-        self._add_money(241, -amount if is_out else amount)
-        self._bump(154 if is_out else 153)
-        self._bump(152)
-        number = self._operating[152]
-        self._movements.append(
-            CashMovement(
-                number=number,
-                direction="out" if is_out else "in",
-                amount=amount,
-                at=clock,
-                shift=self._shift_number,
-            )
-        )
-        self._start_printing()
-        return bytes([op]) + le(number & 0xFFFF, 2)
+        op = self._operator(password)
+        self._check_not_busy()
+        assert self._now is not None
+        # the model's checks, in the register's order: receipt, shift, amount, drawer, paper
+        move = self.cash_out(self._now, amount) if is_out else self.cash_in(self._now, amount)
+        return bytes([op]) + le(move.number & 0xFFFF, 2)
 
     def _cash_in(self, body: bytes) -> bytes:
         """0x50: pwd, amount(5) -> op, document number(2)."""
@@ -56,6 +38,5 @@ class CashCommands(DeviceCore):
         op = self._operator(password)
         if drawer > 1:
             raise Refusal(ErrorCode.BAD_PARAMETERS, f"no drawer {drawer}")
-        self._drawer_openings += 1
-        self._revision += 1
+        self._do_open_drawer()
         return bytes([op])

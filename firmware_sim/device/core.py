@@ -1,36 +1,23 @@
-"""The register's state and the checks, clock and FN tape every command shares.
+"""The Shtrih-M face of the register model: modes, passwords and Shtrih's checks.
 
-:class:`DeviceCore` holds what :class:`~firmware_sim.device.Device` is made of; the
-command families are mixins on it (``status``, ``shift``, ``receipts``, ``fn``,
-``cash``, ``table_commands``) and ``machine`` dispatches to them.
+:class:`DeviceCore` is the neutral :class:`~firmware_sim.register.Register` (state, clock,
+FN tape, registers) plus what only Shtrih has; the command families are mixins on it
+(``status``, ``shift``, ``receipts``, ``fn``, ``cash``, ``table_commands``) and
+``machine`` dispatches to them. Neutral refusals the model raises are mapped to Shtrih error
+codes in ``errors``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum, IntEnum
 
 from firmware_sim.commands import ErrorCode, Refusal, RequestReader
-from firmware_sim.fn_documents import fiscal_sign
-from firmware_sim.state import (
-    PAYMENT_TYPES,
-    CashMovement,
-    DeviceConfig,
-    DeviceState,
-    DocType,
-    DocumentTags,
-    FnDocument,
-    OpenReceipt,
-    ReceiptKind,
-    TableKey,
-    TableValue,
-)
-from firmware_sim.tables import tax_mode
+from firmware_sim.register import Register
+from firmware_sim.register.core import MAX_MONEY
+from firmware_sim.state import PAYMENT_TYPES, DeviceConfig, DeviceState, DocumentTags, ReceiptKind
 from firmware_sim.vat import MAX_TAX_REGISTER
 
-SHIFT_LIMIT = timedelta(hours=24)
-MAX_MONEY = (1 << 40) - 1  # 5-byte money fields
 COMPUTE_AMOUNT = MAX_MONEY  # FF46 amount 0xFFFFFFFFFF: the device computes price x qty
 QTY_FF46_SCALE = 1_000_000
 QTY_CLASSIC_SCALE = 1_000
@@ -50,9 +37,6 @@ SHORT_STATUS_RESERVED = bytes([0x92, 0x08, 0x00])
 FLAGS_WITH_PAPER = 0x0292  # roll present (b1), 2 decimals (b4), optical sensor (b7), lever (b9)
 PAPER_BITS = 0x0082
 FIRMWARE = (b"C1", 3263, "240621")  # version chars, build, DDMMYY
-# Money and operating registers kept across a Z report (§2.10); all others are shift ones.
-MONEY_KEPT = frozenset({241, 244})
-OPERATING_KEPT = frozenset({152, 155, 156, 158, 159, 166, 183, 184})
 
 
 class Mode(IntEnum):
@@ -79,56 +63,19 @@ class _PendingShift(Enum):
     CLOSE = "close"  # FF42 sent: tags go to the next close-shift report
 
 
-def _payment_register(payment_type: int, op: int) -> int:
-    """The shift money register for a payment type and operation (§2.10)."""
-    if payment_type <= 4:
-        return 193 + 4 * (payment_type - 1) + op
-    return 4144 + op + 4 * (payment_type - 5)
+class DeviceCore(Register):
+    """The Shtrih-M face of the register: passwords, modes, submodes and Shtrih's checks.
 
-
-class DeviceCore:
-    """The register's state and the helpers its commands share."""
+    The state, the tape and the steps that change them are the neutral model's
+    (:class:`~firmware_sim.register.Register`); this adds what only the Shtrih protocol has.
+    """
 
     def __init__(self, *, config: DeviceConfig, state: DeviceState | None = None) -> None:
-        state = state or DeviceState()
-        self._config = config
-        self._clock_offset_s = state.clock_offset_s
-        self._shift_number = state.shift_number
-        self._is_shift_open = state.is_shift_open
-        self._shift_opened_at = state.shift_opened_at
-        self._shift_first_fd = state.shift_first_fd
-        self._receipts_in_shift = state.receipts_in_shift
-        self._documents: list[FnDocument] = list(state.documents)
-        self._movements: list[CashMovement] = list(state.cash_movements)
-        self._money: dict[int, int] = dict(state.money)
-        self._operating: dict[int, int] = dict(state.operating)
-        self._ofd_acked_fd = state.ofd_acked_fd
-        self._tables: dict[TableKey, TableValue] = dict(state.tables)
-        self._receipt: OpenReceipt | None = state.open_receipt
-        self._has_paper = state.has_paper
-        self._busy_until: datetime | None = None
-        self._print_interrupted = False
+        super().__init__(config=config, state=state)
         self._pending_shift: _PendingShift | None = None
         self._pending_tags = DocumentTags()
         self._reading: list[bytes] = []  # FF3B answers left of the document FF3A chose
-        self._now: datetime | None = None
-        self._revision = 0
-        self._drawer_openings = 0  # 0x28 pulses since start (not durable: no document)
         self.last_refusal: Refusal | None = None
-
-    @property
-    def tax_mode(self) -> int:
-        """Table 1 row 1 field 14 "Начисление налогов" (0 by default)."""
-        return tax_mode(self._tables)
-
-    def _clock(self) -> datetime:
-        assert self._now is not None
-        moment = self._now + timedelta(seconds=self._clock_offset_s)
-        return moment.astimezone(self._config.tz).replace(microsecond=0)
-
-    def _is_expired(self, clock: datetime) -> bool:
-        opened = self._shift_opened_at
-        return self._is_shift_open and opened is not None and clock - opened > SHIFT_LIMIT
 
     def _mode(self) -> Mode:
         if self._receipt is not None:
@@ -144,22 +91,12 @@ class DeviceCore:
             return 0x28 if self._receipt.kind is ReceiptKind.REFUND else 0x08
         return int(mode)
 
-    def _is_printing(self) -> bool:
-        return (
-            self._busy_until is not None and self._now is not None and self._now < self._busy_until
-        )
-
     def _submode(self) -> Submode:
         if self._print_interrupted:
             return Submode.WAITING_CONTINUE if self._has_paper else Submode.PAPER_OUT_PRINTING
         if not self._has_paper:
             return Submode.PAPER_OUT_IDLE
         return Submode.PRINTING if self._is_printing() else Submode.READY
-
-    def _start_printing(self) -> None:
-        assert self._now is not None
-        if self._config.print_time_s > 0:
-            self._busy_until = self._now + timedelta(seconds=self._config.print_time_s)
 
     @staticmethod
     def _operator(password: int, *, admin: bool = False, sysadmin: bool = False) -> int:
@@ -219,31 +156,3 @@ class DeviceCore:
         return self._operator(
             self._password_only(body, error=ErrorCode.FN_BAD_PARAMETERS), sysadmin=True
         )
-
-    def _last_fd(self) -> int:
-        return self._documents[-1].fd if self._documents else 0
-
-    def _shift_documents(self) -> list[FnDocument]:
-        """The documents of the open shift, from its open-shift report on."""
-        return [doc for doc in self._documents if doc.fd >= self._shift_first_fd]
-
-    def _append(self, doc: FnDocument) -> FnDocument:
-        signed = replace(doc, fp=fiscal_sign(self._config.fn_serial, doc))
-        self._documents.append(signed)
-        self._revision += 1
-        return signed
-
-    def _ensure_registered(self, at: datetime) -> None:
-        """The FN's first document is its registration report (FD 1), sent to the OFD."""
-        if self._documents:
-            return
-        self._append(FnDocument(fd=1, type=DocType.REGISTRATION, fp=0, issued_at=at, shift=0))
-        self._ofd_acked_fd = 1
-
-    def _bump(self, register: int, by: int = 1) -> None:
-        self._operating[register] = self._operating.get(register, 0) + by
-        self._revision += 1
-
-    def _add_money(self, register: int, amount: int) -> None:
-        self._money[register] = self._money.get(register, 0) + amount
-        self._revision += 1

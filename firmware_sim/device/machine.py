@@ -7,18 +7,19 @@ server use the other public methods (paper, clock, OFD ack, state snapshot).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from firmware_sim.commands import Command, ErrorCode, Refusal, answer, split_command
 from firmware_sim.device.cash import CashCommands
+from firmware_sim.device.errors import shtrih_code
 from firmware_sim.device.fn import FnCommands
 from firmware_sim.device.receipts import ReceiptCommands
 from firmware_sim.device.shift import ShiftCommands
 from firmware_sim.device.status import StatusCommands
 from firmware_sim.device.table_commands import TableCommands
+from firmware_sim.register import RegisterRefusal
 from firmware_sim.state import DeviceConfig, DeviceState, DocumentTags
-from firmware_sim.tables import TAX_MODE_KEY, TAX_MODES
 
 
 class Device(
@@ -66,43 +67,6 @@ class Device(
             Command.FN_OPERATION_V2: self._fn_operation_v2,
         }
 
-    @property
-    def config(self) -> DeviceConfig:
-        """The register's fixed configuration."""
-        return self._config
-
-    @property
-    def revision(self) -> int:
-        """Grows whenever durable state changed; persist :attr:`state` when it moves."""
-        return self._revision
-
-    @property
-    def state(self) -> DeviceState:
-        """A frozen snapshot of the whole register."""
-        return DeviceState(
-            clock_offset_s=self._clock_offset_s,
-            shift_number=self._shift_number,
-            is_shift_open=self._is_shift_open,
-            shift_opened_at=self._shift_opened_at,
-            shift_first_fd=self._shift_first_fd,
-            receipts_in_shift=self._receipts_in_shift,
-            documents=tuple(self._documents),
-            cash_movements=tuple(self._movements),
-            money=tuple(sorted((n, v) for n, v in self._money.items() if v)),
-            operating=tuple(sorted((n, v) for n, v in self._operating.items() if v)),
-            ofd_acked_fd=self._ofd_acked_fd,
-            tables=tuple(sorted(self._tables.items())),
-            open_receipt=self._receipt,
-            has_paper=self._has_paper,
-        )
-
-    def set_tax_mode(self, mode: int) -> None:
-        """Write the tax mode (0..3), as 0x1E to table 1 row 1 field 14 would."""
-        if mode not in TAX_MODES:
-            raise ValueError(f"tax mode must be 0..3, got {mode}")
-        self._tables[TAX_MODE_KEY] = mode
-        self._revision += 1
-
     def handle(self, payload: bytes, now: datetime) -> bytes:
         """Execute one command (a frame's LEN bytes); return the answer payload."""
         if now.tzinfo is None:
@@ -123,49 +87,17 @@ class Device(
         except Refusal as refusal:
             self.last_refusal = refusal
             return answer(code, refusal.code)
+        except RegisterRefusal as refusal:
+            self.last_refusal = Refusal(shtrih_code(code, refusal.reason), refusal.message)
+            return answer(code, self.last_refusal.code)
         return answer(code, ErrorCode.OK, data)
 
     def power_cut(self) -> None:
         """Power lost: the open receipt, a begun shift document, a read, the print job go."""
-        self._receipt = None
+        super().power_cut()
         self._reading = []
         self._pending_shift = None
         self._pending_tags = DocumentTags()
-        self._busy_until = None
-        self._print_interrupted = False
-
-    def set_paper(self, present: bool) -> None:
-        """Load or take out the receipt roll."""
-        if not present and self._is_printing():
-            self._print_interrupted = True  # submode 2, then 3 until 0xB0
-            self._busy_until = None
-        self._has_paper = present
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the register's clock (not the host's) by ``seconds``."""
-        self._clock_offset_s += seconds
-        self._revision += 1
-
-    def ofd_ack(self, through_fd: int | None = None) -> int:
-        """Mark FDs up to ``through_fd`` (default: all) as acknowledged by the OFD."""
-        last = self._last_fd()
-        target = last if through_fd is None else max(0, min(through_fd, last))
-        if target > self._ofd_acked_fd:
-            self._ofd_acked_fd = target
-            self._revision += 1
-        return self._ofd_acked_fd
-
-    def start_aged_shift(self, now: datetime, age_s: float) -> None:
-        """Open a shift that has already been open ``age_s`` seconds (``--shift-age``)."""
-        if now.tzinfo is None:
-            raise ValueError("now must be an aware datetime")
-        if self._is_shift_open:
-            raise ValueError("a shift is already open")
-        self._now = now
-        opened_at = self._clock() - timedelta(seconds=age_s)
-        self._ensure_registered(opened_at - timedelta(minutes=1))
-        self._do_open_shift(opened_at)
-        self._busy_until = None
 
     def summary(self, now: datetime) -> dict[str, Any]:
         """The register at ``now`` as plain JSON values (the control API's GET /state)."""

@@ -13,17 +13,13 @@ from firmware_sim.corrections import check_correction_tags
 from firmware_sim.device.core import (
     COMPUTE_AMOUNT,
     MAX_DEPARTMENT,
-    MAX_MONEY,
     QTY_CLASSIC_SCALE,
     QTY_FF46_SCALE,
     TAX_NOT_GIVEN,
     TAX_SYSTEM_BITS,
     DeviceCore,
-    _payment_register,
 )
-from firmware_sim.state import PAYMENT_TYPES, DocType, FnDocument, Item, OpenReceipt, ReceiptKind
-from firmware_sim.tables import TAX_MODE_HOST, row_rates
-from firmware_sim.vat import receipt_vat, register_moves
+from firmware_sim.state import PAYMENT_TYPES, Item, OpenReceipt, ReceiptKind
 
 
 class ReceiptCommands(DeviceCore):
@@ -42,26 +38,12 @@ class ReceiptCommands(DeviceCore):
             self._receipt = replace(self._receipt, lines=(*self._receipt.lines, text))
         return bytes([op])
 
-    def _check_receipt_kind(self, kind: ReceiptKind) -> None:
-        receipt = self._receipt
-        if receipt is not None and receipt.is_correction and not receipt.items:
-            return  # a correction begun with FF35 takes its sign from its first line
-        if receipt is not None and receipt.kind is not kind:
-            raise Refusal(ErrorCode.WRONG_RECEIPT_TYPE, "the open receipt is of another type")
-
     def _add_item(self, op: int, kind: ReceiptKind, item: Item) -> None:
-        """Shared tail of 0x80/0x82/FF46 once the fields are valid."""
+        """Shared tail of 0x80/0x82/FF46 once the fields are valid: the model adds the line."""
         self._check_not_busy()
-        clock = self._clock()
-        self._check_can_sell(clock)
-        self._check_receipt_kind(kind)
-        current = self._receipt.total if self._receipt else 0
-        if current + item.amount > MAX_MONEY:
-            raise Refusal(ErrorCode.RECEIPT_TOTAL_OVERFLOW, "receipt total overflow")
-        self._check_fn_alive(clock)
-        self._check_paper()
-        receipt = self._receipt or OpenReceipt(kind=kind, operator=op)
-        self._receipt = replace(receipt, kind=kind, items=(*receipt.items, item))  # kind: FF35
+        assert self._now is not None
+        # the model's checks, in the register's order: shift, receipt kind, total, FN, paper
+        self.add_item(self._now, kind, item, operator=op)
 
     def _open_receipt(self, body: bytes) -> bytes:
         """0x8D: pwd, type(1: 0 sale, 2 sale return) -> op."""
@@ -166,76 +148,6 @@ class ReceiptCommands(DeviceCore):
         self._receipt = OpenReceipt(kind=ReceiptKind.SALE, operator=op, is_correction=True)
         return b""
 
-    def _check_payments(self, receipt: OpenReceipt, total: int, payments: list[int]) -> int:
-        """Money rules of a close; returns the change (given from cash only)."""
-        if total == 0:
-            raise Refusal(ErrorCode.ZERO_TOTAL, "zero receipt total")
-        tendered = sum(payments)
-        if tendered < total:
-            raise Refusal(ErrorCode.PAYMENTS_BELOW_TOTAL, f"paid {tendered} of {total}")
-        if tendered - payments[0] > total:
-            raise Refusal(ErrorCode.NON_CASH_ABOVE_TOTAL, "non-cash payments above the total")
-        change = tendered - total
-        drawer = self._money.get(241, 0)
-        if receipt.kind is ReceiptKind.REFUND and payments[0] - change > drawer:
-            raise Refusal(ErrorCode.NOT_ENOUGH_CASH, f"drawer holds {drawer}")
-        return change
-
-    def _issue_receipt(
-        self, total: int, payments: list[int], change: int, tax_system: int | None
-    ) -> FnDocument:
-        receipt = self._receipt
-        assert receipt is not None
-        kept = [*payments]
-        kept[0] -= change
-        op = receipt.kind.op_index
-        number = self._receipts_in_shift + 1
-        is_host_tax = self.tax_mode == TAX_MODE_HOST
-        items = (
-            receipt.items if is_host_tax else tuple(replace(i, tax_sum=None) for i in receipt.items)
-        )
-        vat = receipt_vat(
-            items,
-            self._config.tax_rates,
-            row_rates(self._tables, self._config.tax_rates),
-            host_sums=is_host_tax,
-        )
-        if receipt.is_correction:
-            check_correction_tags(receipt.tags)
-        doc = self._append(
-            FnDocument(
-                fd=self._last_fd() + 1,
-                type=DocType.CORRECTION if receipt.is_correction else DocType.RECEIPT,
-                fp=0,
-                issued_at=self._clock(),
-                shift=self._shift_number,
-                number=number,
-                kind=receipt.kind,
-                total=total,
-                payments=tuple(kept),
-                change=change,
-                items=items,
-                tags=receipt.tags,
-                tax_system=tax_system,
-                vat=vat,
-            )
-        )
-        if not receipt.is_correction:  # a correction counts apart: tag 1133 at the Z
-            for register, amount in register_moves(vat, op):
-                self._add_money(register, amount)
-            for payment_type, amount in enumerate(kept, start=1):
-                if amount:
-                    self._add_money(_payment_register(payment_type, op), amount)
-            self._bump(144 + op)
-        if kept[0]:
-            self._add_money(241, kept[0] if receipt.kind is ReceiptKind.SALE else -kept[0])
-        self._receipts_in_shift = number
-        self._operating[148 + op] = number
-        self._bump(152)
-        self._receipt = None
-        self._start_printing()
-        return doc
-
     def _close_receipt(self, body: bytes) -> bytes:
         """0x85: pwd, cash, pay2..4 (5 each), discount(2), tax1..4, text -> op, change(5)."""
         reader = RequestReader(body, error=ErrorCode.BAD_PARAMETERS)
@@ -259,6 +171,8 @@ class ReceiptCommands(DeviceCore):
         change = self._check_payments(receipt, total, all_payments)
         self._check_fn_alive(clock)
         self._check_paper()
+        if receipt.is_correction:
+            check_correction_tags(receipt.tags)
         self._issue_receipt(total, all_payments, change, None)
         return bytes([op]) + le(change, 5)
 
@@ -287,6 +201,8 @@ class ReceiptCommands(DeviceCore):
         change = self._check_payments(receipt, total, payments)
         self._check_fn_alive(clock)
         self._check_paper()
+        if receipt.is_correction:
+            check_correction_tags(receipt.tags)
         doc = self._issue_receipt(total, payments, change, tax_system)
         return le(change, 5) + le(doc.fd, 4) + le(doc.fp, 4) + fn_datetime(doc.issued_at)
 
@@ -297,7 +213,5 @@ class ReceiptCommands(DeviceCore):
         if self._receipt is None:
             raise Refusal(ErrorCode.RECEIPT_CLOSED, "no receipt open")
         self._check_paper()
-        self._receipt = None
-        self._bump(157)
-        self._start_printing()
+        self._do_cancel_receipt()
         return bytes([op])

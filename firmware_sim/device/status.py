@@ -14,13 +14,13 @@ from firmware_sim.device.core import (
     FIRMWARE,
     FLAGS_WITH_PAPER,
     FP_ERROR,
-    MAX_MONEY,
     MAX_MONEY_REGISTER,
     PAPER_BITS,
     SHORT_STATUS_RESERVED,
     SUPPLY,
     DeviceCore,
 )
+from firmware_sim.register.core import MAX_MONEY
 
 
 class StatusCommands(DeviceCore):

@@ -1,4 +1,4 @@
-"""Fixtures for scenario and soak tests: simulator and agent processes on a real pty."""
+"""Fixtures for scenario and soak tests: simulator (Shtrih on a pty, or ATOL web) and agent processes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.atol_sim import AtolSimProcess
 from tests.support.processes import Agent, Simulator
 
 
@@ -18,6 +19,22 @@ def start_sim(tmp_path: Path) -> Iterator[Any]:
 
     def start(*args: str) -> Simulator:
         sim = Simulator(state_file=tmp_path / f"register{len(started)}.db", extra_args=list(args))
+        started.append(sim.start())
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def start_atol_sim(tmp_path: Path) -> Iterator[Any]:
+    """Start ATOL web simulators (``--atol-web`` on a free port); all are stopped at the end."""
+    started: list[AtolSimProcess] = []
+
+    def start(*args: str) -> AtolSimProcess:
+        path = tmp_path / f"atol{len(started)}.db"
+        sim = AtolSimProcess(state_file=path, extra_args=list(args))
         started.append(sim.start())
         return sim
 
