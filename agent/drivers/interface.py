@@ -47,6 +47,7 @@ __all__ = [
     "IssuedReceipt",
     "LedgerState",
     "PaymentTotals",
+    "ReceiptRef",
     "RegisterState",
     "ShiftCounters",
     "ShiftDocument",
@@ -124,8 +125,9 @@ class RegisterState:
     trip on every receipt, so :meth:`FiscalDriver.read_cash_drawer` reads it when asked.
     """
 
-    mode: int  # low nibble of the mode byte (docs/shtrih-wire-notes.md §2.4)
-    submode: int
+    device_mode: int | None
+    """The register's own mode code, for health's ``mode`` field only; nothing above the
+    driver branches on it (Shtrih: the low nibble of the mode byte; ATOL: None)."""
     shift: ShiftState
     shift_number: int  # the open shift's number, or the last closed one's when closed
     is_receipt_open: bool
@@ -134,6 +136,22 @@ class RegisterState:
     is_cover_open: bool
     clock: datetime  # the register's own clock
     last_fd: int  # the last fiscal document number in the FN
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRef:
+    """Which request a receipt answers, as the driver needs it.
+
+    ``id`` is the outbox row's request id, ``mark`` the value the receipt carries into the
+    FN (tag 1084, :data:`MARK_NAME`), ``attempt`` the row's attempt counter (1-based): a new
+    number only for a new try after the earlier one is known final and not issued. A driver
+    whose device side deduplicates requests (ATOL's task uuid) derives its key from
+    ``(id, attempt)``.
+    """
+
+    id: str
+    mark: str
+    attempt: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -478,10 +496,10 @@ class FiscalDriver(Protocol):
         """
         ...
 
-    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+    async def register(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         """Print and sign one receipt: items, tags, the mark, close with payments.
 
-        ``mark`` names the request (its id): the driver stores it in the document itself, so
+        ``ref.mark`` names the request (its id): the driver stores it in the document itself, so
         that :meth:`read_document` proves later which request a receipt belongs to. A
         Russian FN keeps it as tag 1084 (1085 name :data:`MARK_NAME`, 1086 value).
 
@@ -489,6 +507,16 @@ class FiscalDriver(Protocol):
         1173 and 1174 with the settlement date 1178, docs/corrections.md), with the same
         lines, payments and mark. A driver that cannot issue one raises
         :class:`agent.drivers.errors.CorrectionNotSupported` before it sends anything.
+        """
+        ...
+
+    async def settle(self, ref: ReceiptRef) -> None:
+        """Wait until nothing the driver sent for this request can still run on the device.
+
+        Raises :class:`agent.drivers.errors.DriverError` (link or timeout kinds) when that
+        cannot be established now. Recovery calls it inside the register lock before it reads
+        the documents after the intent's FD. Shtrih: a no-op (a command ran or did not once the
+        link answers). ATOL: polls the tasks of attempts 1..``ref.attempt`` until each is final.
         """
         ...
 

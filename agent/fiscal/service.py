@@ -30,6 +30,7 @@ from agent.drivers.interface import (
     FnState,
     IssuedReceipt,
     LedgerState,
+    ReceiptRef,
     RegisterState,
     ShiftState,
     ShiftView,
@@ -239,7 +240,8 @@ class FiscalService:
 
     async def issue(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
         """Print and sign the receipt carrying ``mark``. Call :meth:`prepare_receipt` first."""
-        return await self._driver.register(receipt, mark=mark)
+        # The row's id is its mark; the attempt counter reaches here with the fuller change.
+        return await self._driver.register(receipt, ref=ReceiptRef(mark, mark, 1))
 
     async def resolve(
         self, intent: recovery.Intent

@@ -166,7 +166,7 @@ def health_to_contract(inputs: HealthInputs) -> Health:
     zone = snap.info.clock_zone if snap else None
     register = RegisterHealth(
         link="up" if inputs.is_link_up else "down",
-        mode=snap.state.mode if snap else None,
+        mode=snap.state.device_mode if snap else None,
         model=snap.info.model if snap else None,
         serial=snap.info.serial if snap else None,
         error=error,

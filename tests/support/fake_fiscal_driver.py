@@ -27,6 +27,7 @@ from agent.drivers.interface import (
     IssuedReceipt,
     LedgerState,
     PaymentTotals,
+    ReceiptRef,
     RegisterState,
     ShiftCounters,
     ShiftDocument,
@@ -129,8 +130,7 @@ class FakeFiscalDriver:
     async def read_state(self) -> RegisterState:
         self._run("read_state")
         return RegisterState(
-            mode=4 if self.shift is ShiftState.CLOSED else 2,
-            submode=0,
+            device_mode=4 if self.shift is ShiftState.CLOSED else 2,
             shift=self.shift,
             shift_number=self.shift_number,
             is_receipt_open=False,
@@ -229,7 +229,14 @@ class FakeFiscalDriver:
     async def open_drawer(self) -> None:
         self._run("open_drawer")
 
-    async def register(self, receipt: Receipt, *, mark: str = "") -> IssuedReceipt:
+    async def settle(self, ref: ReceiptRef) -> None:
+        del ref
+        self._run("settle")
+
+    async def register(
+        self, receipt: Receipt, *, ref: ReceiptRef | None = None, mark: str = ""
+    ) -> IssuedReceipt:
+        mark = ref.mark if ref is not None else mark
         self._run("register")
         doc = self._append(DocumentType.RECEIPT, self.clock)
         number = sum(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Receipt, ReceiptKind
 from agent.drivers.errors import DeviceError, DriverError, ReceiptAlreadyOpen
-from agent.drivers.interface import IssuedReceipt
+from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
     AddOperationRequest,
@@ -46,7 +46,9 @@ OPERATION_BY_KIND = {
 class ReceiptOps(DriverCore):
     """Receipts and correction receipts: FF35, FF46, FF0C, FF45; 0x88 to cancel."""
 
-    async def register(self, receipt: Receipt, *, mark: str) -> IssuedReceipt:
+    async def register(
+        self, receipt: Receipt, *, ref: ReceiptRef | None = None, mark: str | None = None
+    ) -> IssuedReceipt:
         """FF46 per item, one FF0C (cashier and mark), FF45; a refused receipt is cancelled.
 
         A receipt with ``correction`` is a correction receipt: FF35 first, and 1173 and
@@ -68,6 +70,10 @@ class ReceiptOps(DriverCore):
             ValueError: the mark is empty, not CP866 text, or longer than
                 :data:`MAX_MARK_BYTES` (checked before anything is sent).
         """
+        # ``mark=`` is the call before ReceiptRef (tests); the interface passes ``ref``.
+        mark = ref.mark if ref is not None else mark
+        if mark is None:
+            raise ValueError("register needs ref (or mark)")
         mark_tag = mark_tlv(mark)
         async with self._lock:
             if self._needs_ready_check:
@@ -104,6 +110,10 @@ class ReceiptOps(DriverCore):
             change=Kopecks(closed.change),
             mark=mark,
         )
+
+    async def settle(self, ref: ReceiptRef) -> None:
+        """Nothing to wait for: once the link answers, a command ran or it did not."""
+        del ref
 
     async def cancel_receipt(self) -> None:
         """0x88: cancel the open receipt; raises ReceiptNotOpen when none is open."""

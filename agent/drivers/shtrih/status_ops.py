@@ -53,8 +53,7 @@ class StatusOps(DriverCore):
             fn = await self._read_fn_status()
         shift = _shift_state(short.mode, is_fn_shift_open=fn.is_shift_open)
         return RegisterState(
-            mode=int(short.mode),
-            submode=int(short.submode),
+            device_mode=int(short.mode),
             shift=shift,
             shift_number=status.last_closed_shift + (shift is not ShiftState.CLOSED),
             is_receipt_open=short.mode == Mode.DOCUMENT_OPEN,

@@ -21,8 +21,7 @@ OPENED = datetime(2026, 11, 21, 9, 0, tzinfo=MSK)
 HOST_NOW = CLOCK.astimezone(UTC)
 
 STATE = RegisterState(
-    mode=2,
-    submode=0,
+    device_mode=2,
     shift=ShiftState.OPEN,
     shift_number=12,
     is_receipt_open=False,
