@@ -294,7 +294,7 @@ class AtolDriver:
         """
         task = receipt_task(receipt, mark=ref.mark, taxation_type=self._params.tax_system)
         async with self._lock:
-            await self._runner.settle(self._uuids(ref, below=True))
+            await self._earlier_attempts_not_issued(ref, receipt)
             run = await self._runner.run([task], uuid=receipt_task_uuid(ref.id, ref.attempt))
             (result,) = self._runner.check(run, [task])
             params = self._decode(codec.fiscal_params, result, self._zone)
@@ -307,6 +307,20 @@ class AtolDriver:
             self._fn_serial = issued.fn
         self._log.debug("receipt issued", fd=issued.fd, number=issued.number, mark=ref.mark)
         return issued
+
+    async def _earlier_attempts_not_issued(self, ref: ReceiptRef, receipt: Receipt) -> None:
+        """Wait for attempts before ``ref.attempt``; refuse a new one when one was issued.
+
+        A new uuid is safe only when every earlier task is final and none of them made a
+        document: an earlier ``ready`` means the receipt exists, and recovery (by the mark)
+        must record it instead of printing it again.
+        """
+        settled = await self._runner.settle(self._uuids(ref, below=True))
+        for key, results in settled.items():
+            if results and any(result.status is TaskStatus.READY for result in results):
+                raise TaskOutcomeUnknown(
+                    receipt_task_type(receipt), key, "an earlier attempt was issued"
+                )
 
     async def _read_back(
         self, fd: int, receipt: Receipt, ref: ReceiptRef, uuid: str
@@ -343,7 +357,7 @@ class AtolDriver:
     async def settle(self, ref: ReceiptRef) -> None:
         """Poll the tasks of attempts 1..``ref.attempt`` until each is final or unknown."""
         async with self._lock:
-            await self._runner.settle(self._uuids(ref, below=False))
+            await self._runner.settle(self._uuids(ref, below=False))  # finality is enough here
 
     @staticmethod
     def _uuids(ref: ReceiptRef, *, below: bool) -> list[str]:

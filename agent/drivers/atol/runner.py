@@ -135,12 +135,14 @@ class TaskRunner:
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_BLOCKED_POLL_S) if is_blocked else pause
 
-    async def settle(self, keys: Iterable[str]) -> None:
+    async def settle(self, keys: Iterable[str]) -> dict[str, tuple[TaskResult, ...] | None]:
         """Wait until each uuid's request is final or unknown to the server (never accepted).
 
-        Raises LinkDown when the server cannot be reached, TaskOutcomeUnknown when a request
-        stays unfinished for ``task_timeout_s``.
+        Returns each uuid's final results (None: the server has no such uuid). Raises
+        LinkDown when the server cannot be reached, TaskOutcomeUnknown when a request stays
+        unfinished for ``task_timeout_s``.
         """
+        settled: dict[str, tuple[TaskResult, ...] | None] = {}
         for key in keys:
             deadline = time.monotonic() + self._params.task_timeout_s
             try:
@@ -148,8 +150,11 @@ class TaskRunner:
             except NoAnswer as exc:
                 raise TaskOutcomeUnknown("settle", key, str(exc)) from exc
             if first is None or all(result.is_final for result in first):
+                settled[key] = first
                 continue
-            await self._poll(key, "settle", deadline)
+            polled = await self._poll(key, "settle", deadline)
+            settled[key] = None if polled is None else polled[0]
+        return settled
 
     async def run_checked(
         self, tasks: list[Task], *, uuid: str | None = None

@@ -307,3 +307,13 @@ async def test_cash_and_counters(driver: AtolDriver, server: ScriptedAtol) -> No
     assert task == {"type": "cashIn", "cashSum": 1000.0}
     setup = await driver.read_tax_setup()
     assert setup.mismatches({VatRate.VAT22: 11, VatRate.NONE: 6}) == ()
+
+
+async def test_no_new_attempt_after_an_earlier_one_was_issued(
+    driver: AtolDriver, server: ScriptedAtol
+) -> None:
+    first, second = receipt_task_uuid("crm-740", 1), receipt_task_uuid("crm-740", 2)
+    server.requests[first] = [{"type": "sell"}]  # attempt 1 ran: ready
+    with pytest.raises(TaskOutcomeUnknown, match="earlier attempt was issued"):
+        await driver.register(RECEIPT, ref=ReceiptRef("crm-740", "crm-740", 2))
+    assert second not in server.requests
