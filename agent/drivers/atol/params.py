@@ -44,6 +44,8 @@ class AtolParams:
     ``poll_interval_s``: pause between two polls of a task's result.
     ``task_timeout_s``: how long a task may stay unfinished before the driver gives up
     waiting (the outcome is then unknown and recovery reads the FN back by the mark).
+    ``read_timeout_s``: the same for a request of reads only (status, FN, documents): they
+    change nothing, so a reader gives up sooner (the queue may be held by a blocked task).
     ``request_timeout_s``: one HTTP round trip.
     ``username``/``password``: HTTP Basic, when the server has users configured.
     ``tax_system``: an ATOL ``taxationType`` name sent on every receipt instead of the one the
@@ -57,6 +59,7 @@ class AtolParams:
     api: Api = "auto"
     poll_interval_s: float = 0.5
     task_timeout_s: float = 120.0
+    read_timeout_s: float = 30.0
     request_timeout_s: float = 10.0
     username: str | None = None
     password: str | None = None

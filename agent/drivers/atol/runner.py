@@ -23,7 +23,7 @@ from typing import Any, Final
 import structlog
 
 from agent.drivers.atol.codec.results import TaskResult, TaskStatus
-from agent.drivers.atol.codec.tasks import FISCAL_TASKS, Task
+from agent.drivers.atol.codec.tasks import FISCAL_TASKS, READ_TASKS, Task
 from agent.drivers.atol.errors import TaskOutcomeUnknown, task_error
 from agent.drivers.atol.params import AtolParams
 from agent.drivers.atol.transport import AtolHttp, NoAnswer, Submitted
@@ -70,7 +70,9 @@ class TaskRunner:
             raise ValueError("one fiscal task per request")
         key = uuid or str(uuid_module.uuid4())
         what = "+".join(str(task["type"]) for task in tasks)
-        deadline = time.monotonic() + self._params.task_timeout_s
+        is_read = all(task["type"] in READ_TASKS for task in tasks)
+        timeout_s = self._params.read_timeout_s if is_read else self._params.task_timeout_s
+        deadline = time.monotonic() + timeout_s
         is_duplicate = await self._submit(key, tasks, what, deadline)
         polled = await self._poll(key, what, deadline)
         if polled is None:
@@ -100,7 +102,6 @@ class TaskRunner:
                     what,
                     key,
                     "the request may be queued: no answer to its POST",
-                    waited_s=self._params.task_timeout_s,
                 )
             await asyncio.sleep(self._params.poll_interval_s)
 
@@ -129,8 +130,7 @@ class TaskRunner:
                 raise TaskOutcomeUnknown(
                     what,
                     key,
-                    f"still {state} after {self._params.task_timeout_s:g} s",
-                    waited_s=self._params.task_timeout_s,
+                    f"still {state} at its deadline",
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_BLOCKED_POLL_S) if is_blocked else pause

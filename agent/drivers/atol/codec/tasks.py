@@ -31,6 +31,7 @@ __all__ = [
     "FISCAL_TASKS",
     "PAYMENT_METHODS",
     "PAYMENT_OBJECTS",
+    "READ_TASKS",
     "TAXATION_TYPES",
     "VAT_TYPES",
     "Task",
@@ -126,6 +127,20 @@ FISCAL_TASKS: Final = frozenset(
     }
 )
 """The tasks this driver sends that make a fiscal document: one per request, never two."""
+
+READ_TASKS: Final = frozenset(
+    {
+        "getDeviceInfo",
+        "getDeviceStatus",
+        "getShiftStatus",
+        "getFnInfo",
+        "getFnStatus",
+        "ofdExchangeStatus",
+        "getShiftTotals",
+        "getFnDocument",
+    }
+)
+"""Tasks that only read: nothing on the register changes, whenever they run."""
 
 
 def roubles(amount: Kopecks) -> float:

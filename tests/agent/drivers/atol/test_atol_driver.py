@@ -8,6 +8,7 @@ a doubtful receipt accepted only with its mark read back from the FN.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -87,6 +88,7 @@ def _params(url: str, **overrides: Any) -> AtolParams:
         "url": url,
         "poll_interval_s": 0.01,
         "task_timeout_s": 0.6,
+        "read_timeout_s": 0.6,
         "request_timeout_s": 0.3,
     }
     fields.update(overrides)
@@ -317,3 +319,16 @@ async def test_no_new_attempt_after_an_earlier_one_was_issued(
     with pytest.raises(TaskOutcomeUnknown, match="earlier attempt was issued"):
         await driver.register(RECEIPT, ref=ReceiptRef("crm-740", "crm-740", 2))
     assert second not in server.requests
+
+
+async def test_reads_give_up_at_their_own_deadline(server: ScriptedAtol) -> None:
+    made = AtolDriver(_params(server.url, task_timeout_s=30.0, read_timeout_s=0.2))
+    try:
+        await made.connect()
+        server.answers["getDeviceStatus"] = [status("wait")]  # the queue held by a block
+        started = time.monotonic()
+        with pytest.raises(TaskOutcomeUnknown):
+            await made.read_state()
+        assert time.monotonic() - started < 2.0
+    finally:
+        await made.aclose()
