@@ -297,7 +297,12 @@ class AtolDriver:
             await self._earlier_attempts_not_issued(ref, receipt)
             run = await self._runner.run([task], uuid=receipt_task_uuid(ref.id, ref.attempt))
             (result,) = self._runner.check(run, [task])
-            params = self._decode(codec.fiscal_params, result, self._zone)
+            try:
+                params = codec.fiscal_params(result, self._zone)
+            except MalformedResult as exc:  # it ran: the receipt exists; recovery finds it
+                raise TaskOutcomeUnknown(
+                    task["type"], run.uuid, f"result unreadable: {exc}"
+                ) from exc
             if params.not_printed:
                 await self._continue_print()
             issued = None if run.is_doubtful else _issued(params, receipt, ref, self._fn_serial)

@@ -332,3 +332,11 @@ async def test_reads_give_up_at_their_own_deadline(server: ScriptedAtol) -> None
         assert time.monotonic() - started < 2.0
     finally:
         await made.aclose()
+
+
+async def test_a_ready_receipt_with_an_unreadable_result_is_outcome_unknown(
+    driver: AtolDriver, server: ScriptedAtol
+) -> None:
+    server.answers["sell"] = [ready({"fiscalParams": {"fiscalDocumentSign": "1"}})]
+    with pytest.raises(TaskOutcomeUnknown, match="unreadable"):
+        await driver.register(RECEIPT, ref=REF)
