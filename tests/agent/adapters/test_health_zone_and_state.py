@@ -141,10 +141,10 @@ SNAPSHOT = RegisterSnapshot(
     [
         pytest.param({}, "ready", id="ready"),
         pytest.param({"shift": ShiftState.CLOSED}, "shift_closed", id="closed"),
-        pytest.param({"is_receipt_open": True, "mode": 8}, "receipt_open", id="receipt"),
-        pytest.param({"shift": ShiftState.EXPIRED, "mode": 3}, "shift_expired", id="expired"),
+        pytest.param({"is_receipt_open": True, "device_mode": 8}, "receipt_open", id="receipt"),
+        pytest.param({"shift": ShiftState.EXPIRED, "device_mode": 3}, "shift_expired", id="expired"),
         pytest.param({"has_paper": False}, "paper_out", id="paper"),
-        pytest.param({"is_printing": True, "submode": 5}, "printing", id="printing"),
+        pytest.param({"is_printing": True}, "printing", id="printing"),
     ],
 )
 def test_register_state_is_a_protocol_neutral_name(changes: dict[str, object], name: str) -> None:

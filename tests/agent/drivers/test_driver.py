@@ -160,7 +160,7 @@ async def test_driver_refund_card_and_prepaid_counters(rig: Rig) -> None:
 async def test_driver_read_state_and_fn_state(rig: Rig) -> None:
     """read_state and read_fn_state report mode, shift, paper, clock and the FN."""
     state = await rig.driver.read_state()
-    assert (state.shift, state.mode, state.has_paper, state.is_receipt_open) == (
+    assert (state.shift, state.device_mode, state.has_paper, state.is_receipt_open) == (
         ShiftState.CLOSED,
         4,
         True,
@@ -382,7 +382,7 @@ async def test_driver_corrupt_request_is_sent_again(rig: Rig) -> None:
     """A request corrupted on the way: the register NAKs it and the driver sends it again."""
     rig.link.knobs.corrupt_requests = 2
     sent = len(rig.commands)
-    assert (await rig.driver.read_state()).mode == 4
+    assert (await rig.driver.read_state()).device_mode == 4
     assert rig.link.knobs.corrupt_requests == 0
     assert rig.commands[sent] == Command.READ_SHORT_STATUS  # executed once, after two NAKs
     assert rig.commands[sent:].count(Command.READ_SHORT_STATUS) == 1
@@ -438,7 +438,7 @@ async def test_driver_unplugged_is_link_down_then_reconnects(rig: Rig) -> None:
     assert caught.value.disposition is Disposition.WAIT
     rig.link.plug()
     opens = rig.link.opens
-    assert (await rig.driver.read_state()).mode == 4
+    assert (await rig.driver.read_state()).device_mode == 4
     assert rig.link.opens == opens + 1
 
 
@@ -458,7 +458,7 @@ async def test_driver_drains_an_answer_held_from_a_timed_out_request(rig: Rig) -
     rig.link.knobs.drop_filter = None
     with capture_logs() as logs:
         state = await rig.driver.read_state()
-    assert state.mode == 4
+    assert state.device_mode == 4
     assert any("held" in e["event"] for e in logs)
 
 
