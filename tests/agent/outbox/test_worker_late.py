@@ -21,7 +21,7 @@ import pytest
 
 from agent.domain.receipt import Correction, CorrectionType, Receipt
 from agent.drivers.errors import CorrectionNotSupported
-from agent.drivers.interface import IssuedReceipt
+from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.outbox.states import RowState
 from firmware_sim.state import MSK, DocType
 from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
@@ -141,10 +141,10 @@ async def test_a_driver_without_corrections_fails_the_row_for_a_person(
     driver = rig.register.driver
     original = driver.register
 
-    async def without_corrections(receipt: Receipt, *, mark: str) -> IssuedReceipt:
+    async def without_corrections(receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         if receipt.correction is not None:
             raise CorrectionNotSupported("test")
-        return await original(receipt, mark=mark)
+        return await original(receipt, ref=ref)
 
     monkeypatch.setattr(driver, "register", without_corrections)
     paid_at = datetime.now(UTC) - timedelta(days=2)
