@@ -142,7 +142,9 @@ SNAPSHOT = RegisterSnapshot(
         pytest.param({}, "ready", id="ready"),
         pytest.param({"shift": ShiftState.CLOSED}, "shift_closed", id="closed"),
         pytest.param({"is_receipt_open": True, "device_mode": 8}, "receipt_open", id="receipt"),
-        pytest.param({"shift": ShiftState.EXPIRED, "device_mode": 3}, "shift_expired", id="expired"),
+        pytest.param(
+            {"shift": ShiftState.EXPIRED, "device_mode": 3}, "shift_expired", id="expired"
+        ),
         pytest.param({"has_paper": False}, "paper_out", id="paper"),
         pytest.param({"is_printing": True}, "printing", id="printing"),
     ],
