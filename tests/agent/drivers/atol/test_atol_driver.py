@@ -32,7 +32,7 @@ from tests.support.atol_scripted import ScriptedAtol, error, ready, status
 from tests.support.receipts import goods_receipt
 
 RECEIPT = goods_receipt((74000, VatRate.VAT22))
-REF = ReceiptRef("crm-740", "crm-740", 1)
+REF = ReceiptRef(id="crm-740", mark="crm-740", attempt=1)
 FISCAL_PARAMS = {
     "fiscalDocumentNumber": 412,
     "fiscalDocumentSign": "2876543210",
@@ -198,7 +198,7 @@ async def test_device_errors_are_typed(driver: AtolDriver, server: ScriptedAtol)
         await driver.register(RECEIPT, ref=REF)
     server.answers["sell"] = [error(44)]
     with pytest.raises(PaperOut):
-        await driver.register(RECEIPT, ref=ReceiptRef("crm-741", "crm-741", 1))
+        await driver.register(RECEIPT, ref=ReceiptRef(id="crm-741", mark="crm-741", attempt=1))
 
 
 async def test_a_lost_post_answer_is_resent_under_the_same_uuid(
@@ -241,7 +241,7 @@ async def test_settle_waits_for_every_attempt(driver: AtolDriver, server: Script
     first = receipt_task_uuid("crm-740", 1)
     server.requests[first] = [{"type": "sell"}]
     server.answers["sell"] = [status("wait"), status("blocked", 2), error(2)]
-    await driver.settle(ReceiptRef("crm-740", "crm-740", 2))
+    await driver.settle(ReceiptRef(id="crm-740", mark="crm-740", attempt=2))
     gets = [uuid for kind, uuid in server.log if kind == "GET"]
     assert gets.count(first) == 3
     assert gets[-1] == receipt_task_uuid("crm-740", 2)  # never accepted: 404, final
@@ -262,7 +262,7 @@ async def test_a_second_attempt_waits_for_the_first(
     first, second = receipt_task_uuid("crm-740", 1), receipt_task_uuid("crm-740", 2)
     server.requests[first] = [{"type": "sell"}]
     server.answers["sell"] = [status("inProgress"), error(44), ready(READS["sell"])]
-    issued = await driver.register(RECEIPT, ref=ReceiptRef("crm-740", "crm-740", 2))
+    issued = await driver.register(RECEIPT, ref=ReceiptRef(id="crm-740", mark="crm-740", attempt=2))
     assert issued.fd == 412
     assert server.log.index(("GET", first)) < server.log.index(("POST sell", second))
     assert server.posted("sell") == [second]
@@ -317,7 +317,7 @@ async def test_no_new_attempt_after_an_earlier_one_was_issued(
     first, second = receipt_task_uuid("crm-740", 1), receipt_task_uuid("crm-740", 2)
     server.requests[first] = [{"type": "sell"}]  # attempt 1 ran: ready
     with pytest.raises(TaskOutcomeUnknown, match="earlier attempt was issued"):
-        await driver.register(RECEIPT, ref=ReceiptRef("crm-740", "crm-740", 2))
+        await driver.register(RECEIPT, ref=ReceiptRef(id="crm-740", mark="crm-740", attempt=2))
     assert second not in server.requests
 
 
