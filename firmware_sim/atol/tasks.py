@@ -13,6 +13,7 @@ from typing import Any
 from firmware_sim.atol.errors import AtolCode, AtolError, code_for
 from firmware_sim.atol.receipt_task import kopecks, parse_receipt, tags_of
 from firmware_sim.atol.results import document_tlv, fiscal_params, money, shift_status
+from firmware_sim.atol.totals import ofd_exchange_status, shift_totals
 from firmware_sim.register import Register, RegisterRefusal, ShiftState
 
 __all__ = ["FISCAL_TASKS", "MODEL_CODES", "TASK_TYPES", "run_task"]
@@ -204,6 +205,8 @@ _TASKS: dict[str, _Handler] = {
     "getFnStatus": _fn_status,
     "getLastFiscalParams": _last_fiscal_params,
     "getFnDocument": _fn_document,
+    "getShiftTotals": shift_totals,
+    "ofdExchangeStatus": ofd_exchange_status,
 }
 TASK_TYPES = frozenset(_TASKS)
 
