@@ -2,9 +2,9 @@
 
 Starts an MQTT broker (Mosquitto where the machine has it, else the embedded amqtt), firmware-sim
 on a pseudo-terminal (state in ./demo-state) and the agent as a service would, and publishes
-payments the way a CRM does, on ``cmd/receipt`` once the shift is open: a balance top-up by card, a gaming session
-paid from that balance, bar items in cash with change, a refund; the results come back on
-``evt/receipt``. It shows what the
+payments the way a CRM does, on ``cmd/receipt`` once the shift is open: a balance top-up by
+card, a gaming session paid from that balance, bar items in cash with change, a refund; the
+results come back on ``evt/receipt``. It shows what the
 agent answers to a resend, to a reused id and to bad input, kills the agent with SIGKILL in the
 middle of a receipt and shows the receipt was printed exactly once, runs out of paper, and ends
 the shift with a Z report. Then it prints the FN tape and reconciles the payments with the
