@@ -159,6 +159,19 @@ def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa
                 ),
                 advice=(call_engineer(),),
             )
+        case RegisterOutcome.PORT_FAILED | RegisterOutcome.NO_ANSWER if (
+            port.kind is PortKind.WEB_SERVER
+        ):
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code=register.code or "no_answer",
+                finding=msg(
+                    "ATOL's web server answers, but the register behind it does not: {detail}",
+                    detail=register.detail or "?",
+                ),
+                advice=replug(port.kind),
+            )
         case RegisterOutcome.PORT_FAILED:
             return Finding(
                 check=check,
