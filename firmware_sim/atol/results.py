@@ -107,7 +107,7 @@ def _item_tlv(item: Item) -> dict[str, Any]:
         "1079": money(item.price),
         "1023": item.qty_micro / 1_000_000,
         "1043": money(item.amount),
-        "1199": VAT_RATE_CODES[item.vat],  # tag 1199 is the FFD code, a number
+        "1199": VAT_RATE_CODES[item.vat],  # the FN's byte, as FFD defines the tag
     }
     if item.method is not None:
         out["1214"] = item.method

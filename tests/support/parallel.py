@@ -44,6 +44,7 @@ MODULE_GROUPS = (
     "tests/deploy/test_mosquitto_acl.py",
     "tests/conformance/test_conformance_receipts.py",
     "tests/conformance/test_conformance_shifts.py",
+    "tests/agent/outbox/test_worker_on_each_protocol.py",
 )
 """Files with a costly ``scope="module"`` fixture: each file is a group of its own."""
 
