@@ -163,7 +163,7 @@ class Intake:
         if status is SubmissionStatus.RETAKEN:
             log.info("taken_again", previous="failed")
             return Submitted(taken=Taken.AGAIN, row=row)
-        log.info("accepted", kind=row.kind.value)
+        log.debug("accepted", kind=row.kind.value)
         return Submitted(taken=Taken.NEW, row=row)
 
     # -- reading --------------------------------------------------------------------------
