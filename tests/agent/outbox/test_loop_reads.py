@@ -67,3 +67,31 @@ async def test_a_read_goes_to_a_thread_while_another_thread_holds_the_file(
         assert threads[0] is not threading.current_thread()
     finally:
         outbox.close()
+
+
+def _ids(work: tuple[object, bool]) -> tuple[str | None, bool]:
+    row, more = work
+    return (getattr(row, "id", None), more)
+
+
+def test_next_work_takes_a_printing_row_first_then_the_oldest_pending(
+    path: Path, clock: FakeClock
+) -> None:
+    outbox = Outbox(path, clock=clock)
+    try:
+        assert _ids(outbox.next_work_and_more()) == (None, False)
+        for row_id in ("a", "b", "c"):
+            outbox.submit_receipt(row_id, goods_receipt(), f"fp-{row_id}")
+        assert _ids(outbox.next_work_and_more()) == ("a", True)
+        outbox.mark_printing("b", fn_serial="fn", last_fd=1)
+        assert _ids(outbox.next_work_and_more()) == ("b", True), "printing before pending"
+        outbox.mark_printing("c", fn_serial="fn", last_fd=1)
+        assert _ids(outbox.next_work_and_more()) == ("b", True), "the older printing row"
+        outbox.withdraw("a", message="gone")
+        assert _ids(outbox.next_work_and_more()) == ("b", True), "c is printing behind it"
+        outbox.release("b")
+        outbox.release("c")
+        outbox.withdraw("b", message="gone")
+        assert _ids(outbox.next_work_and_more()) == ("c", False), "nothing behind the last"
+    finally:
+        outbox.close()
