@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import codecs
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
