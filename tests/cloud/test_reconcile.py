@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -346,6 +346,41 @@ def test_reconcile_ignores_other_agents_and_repeated_ids():
 
     assert [row.id for row in rec.rows] == ["a"]
     assert rec.totals.crm_register_total == PaymentTotals(card=100)
+
+
+@pytest.mark.parametrize("done_first", [True, False])
+def test_reconcile_a_done_result_wins_over_another_result_for_the_same_id(done_first: bool):
+    """Results given twice for one id: the done one with its document, in either order."""
+    results = [done("a", 101, 100), failed("a")]
+    if not done_first:
+        results.reverse()
+    rec = reconcile(window(), [request("a", card=100)], results, [], [])
+
+    assert [(row.id, row.status) for row in rec.rows] == [("a", RowStatus.MATCHED)]
+    assert rec.rows[0].fiscal is not None
+    assert rec.rows[0].fiscal.doc_id == f"{FN}:101"
+
+
+def test_reconcile_compares_times_across_zones():
+    """A window in +03:00 and payments in UTC (as the store gives them) place the same."""
+    shift = window()
+    start, end = shift.opened_at, shift.claims_until
+    assert start.utcoffset() != timedelta(0)
+    assert end is not None
+
+    def utc(moment: datetime) -> datetime:
+        return moment.astimezone(UTC)
+
+    requests = [
+        request("before", card=100, received_at=utc(start - timedelta(microseconds=1))),
+        request("first", card=200, received_at=utc(start)),
+        request("last", card=300, received_at=utc(end - timedelta(microseconds=1))),
+        request("after", card=400, received_at=utc(end)),
+    ]
+    rec = reconcile(shift, requests, [], [], [])
+
+    assert sorted(row.id for row in rec.rows) == ["first", "last"]
+    assert rec.totals.crm_register_total == PaymentTotals(card=500)
 
 
 def test_reconcile_without_report_has_no_z_total_and_no_difference():
