@@ -229,10 +229,13 @@ class AtolConfig(BaseModel):
     :data:`ATOL_DEFAULT_URL`."""
     api: Literal["auto", "v2", "v1"] = "auto"
     """``v2``: ``/api/v2/requests``; ``v1``: the older ``/requests``; ``auto``: ask the server."""
-    poll_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.1
-    """How often a task's result is asked for while it runs."""
+    poll_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    """How often a task's result is asked for while it runs (the driver's default)."""
     task_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
     """How long a task may stay unfinished before the driver reports a timeout."""
+    read_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """The same for a request of reads only (status, FN, documents): they change nothing, so
+    a reader gives up sooner (the queue may be held by a blocked task)."""
     request_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0
     """One HTTP request's timeout."""
     username: Annotated[str | None, BeforeValidator(empty_is_none)] = None

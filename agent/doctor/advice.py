@@ -10,6 +10,14 @@ __all__ = ["call_engineer", "replug", "still_prints"]
 
 def replug(kind: PortKind) -> tuple[Msg, ...]:
     """Switched on and plugged in: the USB cable, or the network for a TCP register."""
+    if kind is PortKind.WEB_SERVER:
+        return (
+            msg("Check that the register is switched on and its cable is plugged in."),
+            msg(
+                "ATOL's driver reaches the register with its own connection settings: "
+                "check them in the driver's settings (the service engineer knows them)."
+            ),
+        )
     if kind is PortKind.TCP:
         return (
             msg("Check that the register is switched on and its network cable is plugged in."),

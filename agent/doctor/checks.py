@@ -84,7 +84,7 @@ def check_agent(agent: AgentFacts) -> Finding:
     )
 
 
-def check_port(port: PortFacts) -> Finding:  # noqa: PLR0911 - one flat dispatch on the outcome
+def check_port(port: PortFacts) -> Finding:  # noqa: C901, PLR0911 - one flat dispatch on the outcome
     """The register's port exists and this user may use it; a TCP address accepts."""
     check = CheckId.PORT
     match port.outcome:
@@ -94,6 +94,55 @@ def check_port(port: PortFacts) -> Finding:  # noqa: PLR0911 - one flat dispatch
                 status=Status.PASS,
                 code="in_use_by_agent",
                 finding=msg("the agent talks to the register through {url}", url=port.url),
+            )
+        case PortOutcome.OK if port.kind is PortKind.WEB_SERVER:
+            return Finding(
+                check=check,
+                status=Status.PASS,
+                code="ok",
+                finding=msg(
+                    "ATOL's web server at {url} answers (driver {version})",
+                    url=port.url,
+                    version=port.version or "?",
+                ),
+            )
+        case PortOutcome.NOT_ATOL:
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code="not_atol",
+                finding=msg(
+                    "{url} answers, but not as ATOL's web server ({reason})",
+                    url=port.url,
+                    reason=port.detail or "?",
+                ),
+                advice=(
+                    msg(
+                        "Ask your service engineer to check [atol] url in the settings: "
+                        "it must be the web server of ATOL's driver (port 16732 by default)."
+                    ),
+                ),
+            )
+        case PortOutcome.UNREACHABLE if port.kind is PortKind.WEB_SERVER:
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code="unreachable",
+                finding=msg(
+                    "ATOL's web server at {url} does not answer ({reason})",
+                    url=port.url,
+                    reason=port.detail or "?",
+                ),
+                advice=(
+                    msg(
+                        "Check that ATOL's driver is installed on this computer and its web "
+                        "server is running."
+                    ),
+                    msg(
+                        "If it runs on another address, ask your service engineer to set "
+                        "[atol] url in the settings."
+                    ),
+                ),
             )
         case PortOutcome.OK if port.kind is PortKind.TCP:
             return Finding(

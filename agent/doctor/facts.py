@@ -42,10 +42,14 @@ class AgentFacts:
 
 
 class PortKind(Enum):
-    """How the register is attached: a device file, a TCP address, another pyserial URL."""
+    """How the register is attached: a device file, a TCP address, another pyserial URL.
+
+    ATOL: the web server of ATOL's driver v10, an http(s) URL.
+    """
 
     DEVICE = "device"
     TCP = "tcp"
+    WEB_SERVER = "web_server"
     OTHER = "other"
 
 
@@ -56,7 +60,8 @@ class PortOutcome(Enum):
     IN_USE_BY_AGENT = "in_use_by_agent"  # the running agent talks to the register through it
     MISSING = "missing"
     NO_PERMISSION = "no_permission"
-    UNREACHABLE = "unreachable"  # TCP: nothing accepts a connection
+    UNREACHABLE = "unreachable"  # TCP: nothing accepts a connection; web server: no answer
+    NOT_ATOL = "not_atol"  # an HTTP answer, but not the one ATOL's web server gives
     NOT_CHECKED = "not_checked"  # a URL of a kind the doctor cannot probe
 
 
@@ -69,6 +74,7 @@ class PortFacts:
     outcome: PortOutcome
     user: str | None = None  # the user the doctor runs as (permissions are this user's)
     detail: str | None = None
+    version: str | None = None  # ATOL's web server: the driver version it reports
 
 
 class Source(Enum):

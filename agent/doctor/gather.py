@@ -15,6 +15,7 @@ import pwd
 import shutil
 import urllib.error
 import urllib.request
+from http import HTTPStatus
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
@@ -140,9 +141,13 @@ def _user() -> str:
 async def probe_port(url: str, *, is_agent_linked: bool) -> PortFacts:
     """The register's port: a device file this user may use, or a TCP address that accepts.
 
-    Not touched while the agent talks to the register over it.
+    Not touched while the agent talks to the register over it. ATOL's web server (an http(s)
+    URL) is asked ``serverInfo`` even then: it queues every client's tasks, so a read
+    disturbs nobody.
     """
     parts = urlsplit(url)
+    if parts.scheme in {"http", "https"}:
+        return await asyncio.to_thread(_probe_web_server, url)
     if parts.scheme == "socket":
         kind = PortKind.TCP
     elif url.startswith("/"):
@@ -156,6 +161,55 @@ async def probe_port(url: str, *, is_agent_linked: bool) -> PortFacts:
     if kind is PortKind.TCP:
         return await _probe_tcp(url, parts.hostname or "", parts.port or 0)
     return PortFacts(url=url, kind=kind, outcome=PortOutcome.NOT_CHECKED)
+
+
+def _probe_web_server(url: str) -> PortFacts:
+    """ATOL's web server: ``GET /api/v2/serverInfo``, or the older ``/stat/requests``.
+
+    (docs/atol-web-notes.md §1–§2.) Any answer in ATOL's shape passes, 401 too (the server
+    has users; the register check then says whether ours is accepted).
+    """
+    base = url.rstrip("/")
+    try:
+        status, body = _get_json(f"{base}/api/v2/serverInfo")
+        if status == HTTPStatus.NOT_FOUND:  # an old server (driver 10.6 and before)
+            status, body = _get_json(f"{base}/stat/requests")
+    except OSError as exc:  # URLError, TimeoutError, ConnectionError
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, TimeoutError):
+            detail = f"no answer within {PORT_TIMEOUT_S:g} s"
+        else:
+            detail = os_reason(reason) if isinstance(reason, OSError) else str(reason)
+    else:
+        kind = PortKind.WEB_SERVER
+        if status == HTTPStatus.UNAUTHORIZED:
+            return PortFacts(url=url, kind=kind, outcome=PortOutcome.OK)
+        if status == HTTPStatus.OK and isinstance(body, dict):
+            version = body.get("driverVersion")
+            return PortFacts(
+                url=url,
+                kind=kind,
+                outcome=PortOutcome.OK,
+                version=version if isinstance(version, str) else None,
+            )
+        return PortFacts(url=url, kind=kind, outcome=PortOutcome.NOT_ATOL, detail=f"HTTP {status}")
+    return PortFacts(
+        url=url, kind=PortKind.WEB_SERVER, outcome=PortOutcome.UNREACHABLE, detail=detail
+    )
+
+
+def _get_json(url: str) -> tuple[int, object]:
+    """GET ``url``: the HTTP status and the body as JSON (None when it is not JSON)."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - http(s) only
+    try:
+        with urllib.request.urlopen(request, timeout=PORT_TIMEOUT_S) as response:  # noqa: S310
+            status, raw = int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return status, None
 
 
 def _probe_device(url: str) -> PortFacts:
@@ -201,9 +255,14 @@ async def _register(
 ) -> RegisterFacts:
     if health is not None:
         return register_from_health(health)
-    if agent.pid is not None:
+    if agent.pid is not None and port.kind is not PortKind.WEB_SERVER:  # ATOL's server queues
         return RegisterFacts(outcome=RegisterOutcome.HELD_BY_AGENT)
-    if port.outcome in {PortOutcome.MISSING, PortOutcome.NO_PERMISSION, PortOutcome.UNREACHABLE}:
+    if port.outcome in {
+        PortOutcome.MISSING,
+        PortOutcome.NO_PERMISSION,
+        PortOutcome.UNREACHABLE,
+        PortOutcome.NOT_ATOL,
+    }:
         return RegisterFacts(outcome=RegisterOutcome.NOT_READ)
     return await read_register(config)
 

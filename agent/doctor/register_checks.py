@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.doctor.advice import call_engineer, replug
-from agent.doctor.facts import Limits, PortFacts, RegisterFacts, RegisterOutcome, Source
+from agent.doctor.facts import (
+    Limits,
+    PortFacts,
+    PortKind,
+    RegisterFacts,
+    RegisterOutcome,
+    Source,
+)
 from agent.doctor.findings import CheckId, Finding, Status, msg, nmsg
 
 __all__ = [
@@ -83,6 +90,23 @@ def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa
                 code="held_by_agent",
                 finding=msg("not checked: the agent's process holds the port"),
             )
+        case RegisterOutcome.WRONG_PASSWORD if port.kind is PortKind.WEB_SERVER:
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code="wrong_password",
+                finding=msg("ATOL's web server refused the user in the settings"),
+                advice=(
+                    msg(
+                        "[atol] username and password in the settings must be a user of "
+                        "ATOL's web server."
+                    ),
+                    msg(
+                        "Ask your service engineer to correct them, then restart the service: "
+                        "sudo systemctl restart fiscal-agent"
+                    ),
+                ),
+            )
         case RegisterOutcome.WRONG_PASSWORD:
             return Finding(
                 check=check,
@@ -134,6 +158,19 @@ def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa
                     detail=register.detail or "?",
                 ),
                 advice=(call_engineer(),),
+            )
+        case RegisterOutcome.PORT_FAILED | RegisterOutcome.NO_ANSWER if (
+            port.kind is PortKind.WEB_SERVER
+        ):
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code=register.code or "no_answer",
+                finding=msg(
+                    "ATOL's web server answers, but the register behind it does not: {detail}",
+                    detail=register.detail or "?",
+                ),
+                advice=replug(port.kind),
             )
         case RegisterOutcome.PORT_FAILED:
             return Finding(

@@ -121,7 +121,7 @@ async def read_register(
 def _failed(exc: DriverError) -> RegisterFacts:
     """The driver's error as the register check's outcome; its own text kept for support."""
     detail = str(exc)
-    if isinstance(exc, WrongPassword):
+    if isinstance(exc, WrongPassword) or exc.public_code == "wrong_password":  # ATOL: HTTP 401
         outcome = RegisterOutcome.WRONG_PASSWORD
     elif isinstance(exc, LinkDown):
         outcome, detail = RegisterOutcome.PORT_FAILED, exc.reason

@@ -2,17 +2,15 @@
 
 The composition root (:mod:`agent.app`), the doctor, the demo and the benchmark all build
 their driver here, so a protocol is added in one function. The ATOL driver is imported only
-when asked for: a build without it still runs every Shtrih register, and asking for ATOL
-there is a configuration error that says so.
+when asked for (a Shtrih agent never loads it); it ships in the same package as the rest of
+the agent, so the import cannot be missing from a build.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING
 
-from agent.config import ConfigError
 from agent.domain.receipt import VatRate
 from agent.drivers.shtrih.driver import DriverParams, ShtrihDriver
 from agent.transport import Transport, TransportParams
@@ -21,12 +19,10 @@ if TYPE_CHECKING:
     import structlog
 
     from agent.config import AgentConfig
+    from agent.drivers.atol.driver import AtolDriver
     from agent.drivers.interface import FiscalDriver
 
-__all__ = ["ATOL_DRIVER_MODULE", "build_driver", "tax_rows"]
-
-ATOL_DRIVER_MODULE: Final = "agent.drivers.atol.driver"
-"""Where the ATOL driver lives: ``AtolDriver`` and its ``AtolParams``."""
+__all__ = ["build_driver", "tax_rows"]
 
 
 def tax_rows(config: AgentConfig) -> dict[VatRate, int]:
@@ -42,8 +38,8 @@ def build_driver(
     """The register's driver for ``config.register.protocol``.
 
     ``on_round_trip`` (command name, seconds) feeds the metrics where the driver reports
-    its round trips (Shtrih). Raises :class:`agent.config.ConfigError` for ``atol`` in a
-    build without the ATOL driver, and ``ValueError`` for settings the driver refuses.
+    its round trips (Shtrih); the ATOL driver logs its tasks instead. Raises ``ValueError``
+    for settings the driver refuses.
     """
     if config.register.protocol == "atol":
         return _atol_driver(config, log)
@@ -71,21 +67,19 @@ def _shtrih_driver(
     )
 
 
-def _atol_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> FiscalDriver:
-    try:
-        module = importlib.import_module(ATOL_DRIVER_MODULE)
-        driver_class = cast("Callable[..., FiscalDriver]", module.AtolDriver)
-        params_class = cast("Callable[..., Any]", module.AtolParams)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            "register.protocol", "the atol driver is not installed in this build"
-        ) from exc
+def _atol_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger) -> AtolDriver:
+    # Lazy: a Shtrih agent never loads the ATOL driver (nor its HTTP client).
+    from agent.drivers.atol.driver import AtolDriver  # noqa: PLC0415
+    from agent.drivers.atol.params import AtolParams  # noqa: PLC0415
+
     atol = config.atol
-    params = params_class(
-        url=config.atol_url,
+    url = config.atol_url
+    params = AtolParams(
+        url=url,
         api=atol.api,
         poll_interval_s=atol.poll_interval_s,
         task_timeout_s=atol.task_timeout_s,
+        read_timeout_s=atol.read_timeout_s,
         request_timeout_s=atol.request_timeout_s,
         username=atol.username,
         password=None if atol.password is None else atol.password.get_secret_value(),
@@ -93,5 +87,4 @@ def _atol_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger
         zone=config.register.configured_zone,
         tax_rate_codes=tax_rows(config),
     )
-    del log  # the ATOL driver keeps its own logger
-    return driver_class(params)
+    return AtolDriver(params, log=log.bind(register=url))

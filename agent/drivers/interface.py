@@ -334,10 +334,16 @@ class TaxSetup:
     ``computes_vat`` is True when the register computes each receipt's VAT itself and
     ignores tax sums from the host (Shtrih: tax mode 0, and 2 or 3, docs/vat.md). The agent
     sends no tax sums, so it needs this to be True.
+
+    ``is_read_from_register`` is False when there was nothing on the register to read: a
+    protocol that names each line's rate instead of a table row (ATOL) reports the driver's
+    own mapping, which fits by construction; the service then says the check does not apply
+    rather than that it passed.
     """
 
     computes_vat: bool
     rows: tuple[TaxRow, ...]
+    is_read_from_register: bool = True
 
     def row(self, index: int) -> TaxRow | None:
         """The row with this 1-based index, or None when the table has none."""

@@ -145,7 +145,9 @@ class FiscalService:
         """Raise :class:`TaxSetupMismatch` when the register would sign wrong VAT.
 
         It does not compute VAT itself (tax mode 1), or a tax row the config names holds
-        another rate, or its tax setup cannot be read. Checked once per link.
+        another rate, or its tax setup cannot be read. Checked once per link. A driver with
+        no table to read (``is_read_from_register`` False: ATOL) is logged as "not
+        applicable", never as checked.
         """
         if self._is_tax_checked:
             return
@@ -154,6 +156,13 @@ class FiscalService:
         except (ProtocolError, DeviceError) as exc:
             problem = f"the register's tax mode and table could not be read ({exc})"
             raise TaxSetupMismatch((problem,)) from exc
+        if not setup.is_read_from_register:  # e.g. ATOL: each line names its rate
+            self._log.info(
+                "tax_setup_not_applicable",
+                reason="the register takes each line's VAT rate by name; no table to check",
+            )
+            self._is_tax_checked = True
+            return
         problems = setup.mismatches(self._tax_rows)
         if problems:
             self._log.error("tax_setup_mismatch", problems=list(problems))

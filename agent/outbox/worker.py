@@ -221,6 +221,10 @@ class FiscalWorker:
         :class:`LineStopped` while a receipt's outcome is being established; the caller (an
         adapter) turns it into its own error answer.
         """
+        if self.line is not None:
+            # Refused at once, not after the lock: settling the row holds it for as long as
+            # the register takes to answer (an ATOL read queued behind a blocked task: 30 s).
+            raise LineStopped(self.line.row, self.line.reason)
         async with self.register_lock:
             await self._store_owed()  # a shift report counts every signed receipt
             if self.line is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from firmware_sim.ffd import VAT_RATE_CODES
 from firmware_sim.register import Register, ShiftStatus
 from firmware_sim.state import (
     CASH,
@@ -106,7 +107,7 @@ def _item_tlv(item: Item) -> dict[str, Any]:
         "1079": money(item.price),
         "1023": item.qty_micro / 1_000_000,
         "1043": money(item.amount),
-        "1199": atol_tax_type(item.vat),
+        "1199": VAT_RATE_CODES[item.vat],  # the FN's byte, as FFD defines the tag
     }
     if item.method is not None:
         out["1214"] = item.method

@@ -13,6 +13,7 @@ from typing import Any
 from firmware_sim.atol.errors import AtolCode, AtolError, code_for
 from firmware_sim.atol.receipt_task import kopecks, parse_receipt, tags_of
 from firmware_sim.atol.results import document_tlv, fiscal_params, money, shift_status
+from firmware_sim.atol.totals import ofd_exchange_status, shift_totals
 from firmware_sim.register import Register, RegisterRefusal, ShiftState
 
 __all__ = ["FISCAL_TASKS", "MODEL_CODES", "TASK_TYPES", "run_task"]
@@ -184,6 +185,14 @@ def _fn_document(register: Register, task: dict[str, Any], now: datetime) -> dic
     return {"documentTLV": document_tlv(register, doc)}
 
 
+def _shift_totals(register: Register, _task: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return shift_totals(register, now)
+
+
+def _ofd_status(register: Register, _task: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return ofd_exchange_status(register, now)
+
+
 _Handler = Any
 _TASKS: dict[str, _Handler] = {
     "sell": _receipt,
@@ -204,6 +213,8 @@ _TASKS: dict[str, _Handler] = {
     "getFnStatus": _fn_status,
     "getLastFiscalParams": _last_fiscal_params,
     "getFnDocument": _fn_document,
+    "getShiftTotals": _shift_totals,
+    "ofdExchangeStatus": _ofd_status,
 }
 TASK_TYPES = frozenset(_TASKS)
 
@@ -213,6 +224,7 @@ def run_task(register: Register, task: dict[str, Any], now: datetime) -> dict[st
     handler = _TASKS.get(str(task.get("type")))
     if handler is None:
         raise AtolError(AtolCode.RECEIPT_PARSE_ERROR, f"task type {task.get('type')!r}")
+    register.ensure_registered(now)
     try:
         result: dict[str, Any] | None = handler(register, task, now)
     except RegisterRefusal as refusal:

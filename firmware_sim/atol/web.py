@@ -36,6 +36,8 @@ _OPERATIONS = {
     "queryShiftStatus": "getShiftStatus",
     "queryFnInfo": "getFnInfo",
     "queryFnStatus": "getFnStatus",
+    "queryShiftTotals": "getShiftTotals",
+    "queryOfdExchangeStatus": "ofdExchangeStatus",
 }
 
 

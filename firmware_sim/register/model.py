@@ -59,6 +59,15 @@ class Register(RegisterCore):
         self._set_now(now)
         return self._clock()
 
+    def ensure_registered(self, now: datetime) -> None:
+        """A register in service has its FN's registration report (FD 1) before anything.
+
+        The Shtrih front end does this on every command; the ATOL front end on every task,
+        so both show the same FN to a status read on a fresh state file.
+        """
+        self._set_now(now)
+        self._ensure_registered(self._clock())
+
     @property
     def last_fd(self) -> int:
         """The last fiscal document number (0 before the first)."""

@@ -144,18 +144,19 @@ def test_shtrih_requires_the_register_url(tmp_path: Path) -> None:
 
 
 def test_atol_needs_no_url_and_has_its_defaults(tmp_path: Path) -> None:
-    """protocol = "atol" alone: the web server on its default address, api auto, 0.1/120/10 s."""
+    """protocol = "atol" alone: the web server on its default address, api auto, 0.5/120/30/10 s."""
     config = _load(tmp_path, '[register]\nprotocol = "atol"\n')
     atol = config.atol
     assert config.register.url is None
     assert config.atol_url == ATOL_DEFAULT_URL == "http://127.0.0.1:16732"
     assert config.register_address == ATOL_DEFAULT_URL
-    assert (atol.api, atol.poll_interval_s, atol.task_timeout_s, atol.request_timeout_s) == (
-        "auto",
-        0.1,
-        120.0,
-        10.0,
-    )
+    assert (
+        atol.api,
+        atol.poll_interval_s,
+        atol.task_timeout_s,
+        atol.read_timeout_s,
+        atol.request_timeout_s,
+    ) == ("auto", 0.5, 120.0, 30.0, 10.0)
     assert (atol.username, atol.password, atol.tax_system) == (None, None, None)
 
 
@@ -164,13 +165,14 @@ def test_atol_section_options(tmp_path: Path) -> None:
     config = _load(
         tmp_path,
         '[register]\nprotocol = "atol"\ntz = "Europe/Moscow"\n'
-        '[atol]\nurl = "http://192.168.1.20:16732"\napi = "v1"\npoll_interval_s = 0.5\n'
-        'task_timeout_s = 60\nrequest_timeout_s = 5\nusername = "kassa"\npassword = "s3cret"\n'
+        '[atol]\nurl = "http://192.168.1.20:16732"\napi = "v1"\npoll_interval_s = 0.2\n'
+        'task_timeout_s = 60\nread_timeout_s = 15\nrequest_timeout_s = 5\nusername = "kassa"\npassword = "s3cret"\n'
         'tax_system = "usnIncome"\n',
     )
     atol = config.atol
     assert config.atol_url == "http://192.168.1.20:16732"
-    assert (atol.api, atol.poll_interval_s, atol.task_timeout_s) == ("v1", 0.5, 60.0)
+    assert (atol.api, atol.poll_interval_s, atol.task_timeout_s) == ("v1", 0.2, 60.0)
+    assert atol.read_timeout_s == 15.0
     assert atol.request_timeout_s == 5.0
     assert atol.username == "kassa"
     assert atol.password is not None

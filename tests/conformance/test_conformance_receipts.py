@@ -86,7 +86,8 @@ async def test_every_payment_kind(rig: Rig, payments: Payments) -> None:
     """Card, prepaid and mixed: the document and the shift's counters carry the split."""
     await rig.driver.open_shift(CASHIER)
     issued = await rig.driver.register(
-        paid_receipt((COFFEE, VatRate.VAT22), payments=payments), ref=_ref("conf-pay")
+        paid_receipt((COFFEE, VatRate.VAT22), payments=payments),
+        ref=_ref(f"conf-pay-{payments.cash}-{payments.card}-{payments.prepaid}"),
     )
     assert issued.change == 0
     document = await _whole(rig, issued.fd)

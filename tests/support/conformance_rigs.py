@@ -26,13 +26,16 @@ from typing import Any, ClassVar, Final, Protocol
 import structlog
 
 from agent.domain.receipt import VatRate
+from agent.drivers.atol.driver import AtolDriver
+from agent.drivers.atol.params import AtolParams
 from agent.drivers.interface import FiscalDriver
 from agent.drivers.shtrih.driver import DEFAULT_TAX_RATE_INDEX, DriverParams, ShtrihDriver
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
+from tests.support.atol_sim import AtolSimProcess
 from tests.support.processes import BIN, Simulator, http
 
-__all__ = ["RIGS", "ConformanceRig", "Operation", "RegisterControl", "ShtrihRig"]
+__all__ = ["RIGS", "AtolRig", "ConformanceRig", "Operation", "RegisterControl", "ShtrihRig"]
 
 
 class Operation(Enum):
@@ -213,5 +216,94 @@ class ShtrihRig(ConformanceRig):
         return _ShtrihControl(self._sim)
 
 
-RIGS: Final[Mapping[str, type[ConformanceRig]]] = {ShtrihRig.protocol: ShtrihRig}
-"""Every protocol the conformance suite runs on; the ATOL rig joins here."""
+# -- ATOL ---------------------------------------------------------------------------------------
+
+ATOL_PARAMS: Final = AtolParams(
+    api="v2",
+    poll_interval_s=0.02,
+    task_timeout_s=3.0,
+    read_timeout_s=3.0,
+    request_timeout_s=2.0,
+    zone=MSK,
+)
+"""Short timeouts: a task blocked by a power cut is an unknown outcome in seconds."""
+
+_ATOL_TASKS: Final = {
+    Operation.RECEIPT: "sell",  # the suite's receipts are sales, refunds and corrections
+    Operation.OPEN_SHIFT: "openShift",
+    Operation.CLOSE_SHIFT: "closeShift",
+    Operation.CASH_IN: "cashIn",
+    Operation.CASH_OUT: "cashOut",
+}
+_ATOL_REFUSAL: Final = 66  # "receipt not fully paid": a refusal of the data, nothing runs
+
+
+class _AtolControl:
+    """The ATOL simulator's control API (docs/simulator.md, ``on_task``) behind the neutral names."""
+
+    def __init__(self, sim: AtolSimProcess) -> None:
+        self._sim = sim
+
+    def advance_clock(self, seconds: int) -> None:
+        self._sim.post("/clock/advance", {"seconds": seconds})
+
+    def paper_out(self) -> None:
+        self._sim.post("/paper/out")
+
+    def paper_back(self) -> None:
+        self._sim.post("/paper/back")
+
+    def refuse_next(self, operation: Operation) -> None:
+        body = {"on_task": _ATOL_TASKS[operation], "code": _ATOL_REFUSAL, "count": 1}
+        self._sim.post("/faults/refuse", body)
+
+    def power_cut(self, operation: Operation | None = None, *, after: bool = False) -> None:
+        if operation is None:
+            self._sim.post("/power/cut")
+        else:
+            self._sim.post("/power/cut", {"on_task": _ATOL_TASKS[operation], "after": after})
+
+    def power_back(self) -> None:
+        self._sim.post("/power/back")
+
+    def clear_faults(self) -> None:
+        self._sim.post("/faults/clear")
+
+    def last_fd(self) -> int:
+        return int(self._sim.state()["last_fd"])
+
+    def tape(self) -> list[dict[str, Any]]:
+        return _tape(self._sim.state_file)
+
+
+class AtolRig(ConformanceRig):
+    """``firmware-sim serve --atol-web``; AtolDriver over its HTTP API (v2)."""
+
+    protocol = "atol"
+
+    def __init__(self) -> None:
+        self._sim: AtolSimProcess | None = None
+
+    def start(self, workdir: Path) -> None:
+        self._sim = AtolSimProcess(state_file=workdir / "atol.db").start()
+
+    def stop(self) -> None:
+        if self._sim is not None:
+            self._sim.stop()
+
+    def make_driver(self) -> FiscalDriver:
+        assert self._sim is not None
+        params = replace(ATOL_PARAMS, url=self._sim.url, tax_rate_codes=dict(self.tax_rate_codes))
+        return AtolDriver(params, log=structlog.get_logger("conformance"))
+
+    @property
+    def control(self) -> RegisterControl:
+        assert self._sim is not None
+        return _AtolControl(self._sim)
+
+
+RIGS: Final[Mapping[str, type[ConformanceRig]]] = {
+    ShtrihRig.protocol: ShtrihRig,
+    AtolRig.protocol: AtolRig,
+}
+"""Every protocol the conformance suite runs on."""

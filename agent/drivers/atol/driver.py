@@ -170,13 +170,14 @@ class AtolDriver:
 
         An ATOL register computes each line's VAT from the tax type the line names
         (``vat22``, ``vat122``, ``none``...): there is no table to read and no tax mode to get
-        wrong. The rows are the config's ``tax_rate_codes`` with the rate each one names.
+        wrong. The rows are the config's ``tax_rate_codes`` with the rate each one names,
+        flagged ``is_read_from_register=False``: nothing was checked on the register.
         """
         rows = tuple(
             TaxRow(index=index, rate_hundredths=VAT_RATE_HUNDREDTHS[rate], name=_row_name(rate))
             for rate, index in sorted(self._params.tax_rate_codes.items(), key=lambda p: p[1])
         )
-        return TaxSetup(computes_vat=True, rows=rows)
+        return TaxSetup(computes_vat=True, rows=rows, is_read_from_register=False)
 
     # --- documents -------------------------------------------------------------------------
 

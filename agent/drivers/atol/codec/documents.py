@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Correction, CorrectionType, Payments, ReceiptKind, VatRate
+from agent.drivers.atol.codec.tasks import VAT_TYPES
 from agent.drivers.atol.codec.values import (
     MalformedResult,
     as_date,
@@ -80,7 +81,16 @@ def mark_of(doc: dict[str, Any]) -> str | None:
     return None
 
 
+_RATES_BY_NAME: Final = {name: rate for rate, name in VAT_TYPES.items()}
+
+
 def _vat(value: object) -> VatRate | int:
+    """1199 as the FFD byte (what the simulator gives), or ATOL's ``tax.type`` name.
+
+    Which of the two the real driver gives is unconfirmed (docs/atol-driver.md §8).
+    """
+    if isinstance(value, str) and value in _RATES_BY_NAME:
+        return _RATES_BY_NAME[value]
     number = as_int(value, "1199")
     try:
         return VatRate(number)

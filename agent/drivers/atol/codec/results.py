@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import VatRate
+from agent.drivers.atol.codec.tasks import VAT_TYPES
 from agent.drivers.atol.codec.values import (
     MalformedResult,
     as_date,
@@ -344,17 +345,37 @@ def _payment_totals(receipts: dict[str, Any], kind: str) -> PaymentTotals:
     )
 
 
+def _vat_by_rate(receipts: dict[str, Any], kind: str) -> dict[VatRate, Kopecks]:
+    """``receipts.<kind>.taxes``: VAT by ATOL tax type; empty (not read) when it is absent.
+
+    A rate the register lists is read (0 included); a tax type the agent does not know is
+    left out. With ``taxes`` present, a rate it does not list had no turnover: 0.
+    """
+    taxes = as_dict(field(receipts, kind), f"receipts.{kind}").get("taxes")
+    if taxes is None:
+        return {}
+    taxes = as_dict(taxes, f"receipts.{kind}.taxes")
+    out: dict[VatRate, Kopecks] = {rate: Kopecks(0) for rate in VAT_TYPES}
+    for rate, name in VAT_TYPES.items():
+        entry = taxes.get(name)
+        if entry is not None:
+            vat = as_dict(entry, f"taxes.{name}").get("sum", 0)
+            out[rate] = as_kopecks(vat, f"taxes.{name}.sum")
+    return out
+
+
 def shift_counters(result: dict[str, Any] | None) -> ShiftCounters:
-    """``getShiftTotals`` as ShiftCounters; VAT by rate is not in it, so both are empty.
+    """``getShiftTotals`` as ShiftCounters (docs/atol-driver.md §4.5).
 
     ``{"shiftTotals": {"shiftNumber", "cashDrawer": {"sum"}, "income": {"sum"},
     "outcome": {"sum"}, "receipts": {"sell"|"sellReturn": {"count", "sum", "payments":
-    {"cash", "electronically", "prepaid", ...}}}}}``. An empty VAT map means "not read",
-    never 0 (:class:`~agent.drivers.interface.ShiftCounters`).
+    {"cash", "electronically", "prepaid", ...}, "taxes"?: {"vat22": {"sum", "turnover"},
+    ...}}}}}``. Without ``taxes`` the VAT maps are empty: "not read", never 0
+    (:class:`~agent.drivers.interface.ShiftCounters`). The shape is *unconfirmed on real
+    hardware*.
     """
     totals = as_dict(field(result, "shiftTotals"), "shiftTotals")
     receipts = as_dict(field(totals, "receipts"), "shiftTotals.receipts")
-    no_vat: dict[VatRate, Kopecks] = {}
     return ShiftCounters(
         shift=as_int(field(totals, "shiftNumber"), "shiftTotals.shiftNumber"),
         sales=_payment_totals(receipts, "sell"),
@@ -362,8 +383,8 @@ def shift_counters(result: dict[str, Any] | None) -> ShiftCounters:
         cash_in=as_kopecks(field(totals, "income", "sum"), "income.sum"),
         cash_out=as_kopecks(field(totals, "outcome", "sum"), "outcome.sum"),
         cash_in_drawer=as_kopecks(field(totals, "cashDrawer", "sum"), "cashDrawer.sum"),
-        sales_vat=no_vat,
-        refunds_vat=no_vat,
+        sales_vat=_vat_by_rate(receipts, "sell"),
+        refunds_vat=_vat_by_rate(receipts, "sellReturn"),
     )
 
 

@@ -309,6 +309,7 @@ async def test_cash_and_counters(driver: AtolDriver, server: ScriptedAtol) -> No
     assert task == {"type": "cashIn", "cashSum": 1000.0}
     setup = await driver.read_tax_setup()
     assert setup.mismatches({VatRate.VAT22: 11, VatRate.NONE: 6}) == ()
+    assert not setup.is_read_from_register  # the driver's own mapping: nothing was checked
 
 
 async def test_no_new_attempt_after_an_earlier_one_was_issued(

@@ -328,3 +328,44 @@ def test_a_correction_receipt_read_back() -> None:
     assert document.type == DocumentType.CORRECTION
     assert document.correction is not None
     assert document.correction.settled_on == date(2025, 3, 13)
+
+
+def test_shift_totals_with_taxes_give_vat_by_rate() -> None:
+    """``taxes`` by ATOL tax type (the simulator's shape): each rate read, an unlisted one 0."""
+    totals = {
+        "shiftTotals": {
+            "shiftNumber": 5,
+            "cashDrawer": {"sum": 122.0},
+            "income": {"sum": 0},
+            "outcome": {"sum": 0},
+            "receipts": {
+                "sell": {
+                    "count": 1,
+                    "sum": 122.0,
+                    "payments": {"cash": 122.0},
+                    "taxes": {
+                        "vat22": {"sum": 22.0, "turnover": 122.0},
+                        "vat122": {"sum": 0, "turnover": 0},
+                        "vat77": {"sum": 1.0, "turnover": 2.0},  # unknown to the agent: left out
+                    },
+                },
+                "sellReturn": {"count": 0, "sum": 0, "payments": {}, "taxes": {}},
+            },
+        }
+    }
+    counters = shift_counters(totals)
+    assert counters.sales_vat[VatRate.VAT22] == Kopecks(2200)
+    assert counters.sales_vat[VatRate.VAT22_122] == Kopecks(0)
+    assert counters.sales_vat[VatRate.VAT10] == Kopecks(0)
+    assert set(counters.sales_vat) == set(VatRate)
+    assert set(counters.refunds_vat.values()) == {Kopecks(0)}
+
+
+@pytest.mark.parametrize(("raw", "rate"), [(11, VatRate.VAT22), ("vat122", VatRate.VAT22_122)])
+def test_a_line_rate_as_the_ffd_byte_or_atols_name(raw: object, rate: VatRate) -> None:
+    """1199 is read as the FFD byte (the simulator's form); ATOL's tax.type name is taken too."""
+    line = {"1030": "Кофе", "1079": 122.0, "1023": 1, "1043": 122.0, "1199": raw}
+    doc = {"documentTLV": {**RECEIPT_DOCUMENT["documentTLV"], "1059": [line]}}
+    document = fn_document(doc, 412, None, whole=True)
+    assert document.items is not None
+    assert document.items[0].vat is rate
