@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import Final
 
 from cloud.fiscal_links import check_ofd_template
 from cloud.gc_pause import gc_paused
@@ -53,6 +54,7 @@ from cloud.reconcile_model import (
 )
 
 __all__ = [
+    "EARLIEST",
     "AppTransaction",
     "CrmRequest",
     "Fiscal",
@@ -75,6 +77,8 @@ __all__ = [
 ]
 
 DONE = "done"
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""Where the first shift's claim starts: before any online register (54-FZ, 2016)."""
 _first = itemgetter(0)
 
 
@@ -82,13 +86,16 @@ def chain_windows(windows: Iterable[ShiftWindow]) -> list[ShiftWindow]:
     """One register's shifts in order, each claiming the gap since the previous one closed.
 
     A payment taken while no shift was open is printed in the shift the register opens next,
-    so that shift claims it. The first shift claims from its own opening.
+    so that shift claims it. The first shift known claims everything before it
+    (:data:`EARLIEST`): a payment taken before the agent's first shift opened (an ATOL register
+    stamps the open to the second, so even one taken seconds before it) is printed in it.
     """
     ordered = sorted(windows, key=lambda window: window.opened_at)
     chained: list[ShiftWindow] = []
     previous_close: datetime | None = None
     for window in ordered:
-        claims_from = previous_close if previous_close is not None else window.claims_from
+        first_claim = window.claims_from if window.claims_from is not None else EARLIEST
+        claims_from = previous_close if previous_close is not None else first_claim
         chained.append(replace(window, claims_from=claims_from))
         previous_close = window.claims_until
     return chained

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cloud.fiscal_links import OfdTemplateInvalid, ofd_link, qr_string
-from cloud.reconcile import chain_windows, reconcile, shift_for
+from cloud.reconcile import EARLIEST, chain_windows, reconcile, shift_for
 from cloud.reconcile_contract import to_contract
 from cloud.reconcile_model import Adoption, Kind, Kopecks, Payments, PaymentTotals, RowStatus
 from tests.cloud.reconcile_fixtures import (
@@ -279,6 +279,23 @@ def test_chain_windows_gives_the_gap_between_shifts_to_the_next_shift():
     assert shift_for(at(10), chained) == chained[0]
     rec = reconcile(chained[1], [request("gap", card=500, received_at=in_gap)], [], [], [])
     assert rec.totals.crm_register_total == PaymentTotals(card=500)
+
+
+def test_the_first_shift_claims_a_payment_taken_before_it_opened():
+    """Paid seconds before the agent's first shift opened: printed in it, so it claims it."""
+    shift12 = window(number=12, closed=CLOSED)
+    shift13 = window(number=13, opened=CLOSED + timedelta(hours=1), closed=None)
+    chained = chain_windows([shift13, shift12])
+    before = at(0) - timedelta(seconds=5)
+
+    assert shift_for(before, [shift12, shift13]) is None
+    found = shift_for(before, chained)
+    assert found is not None
+    assert found.number == 12
+    assert found.claims_from == EARLIEST
+    rec = reconcile(chained[0], [request("early", card=700, received_at=before)], [], [], [])
+    assert [row.id for row in rec.rows] == ["early"]
+    assert rec.rows[0].status is RowStatus.CRM_ONLY
 
 
 def test_reconcile_payment_printed_in_a_later_shift_is_flagged_other_shift():
