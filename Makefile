@@ -50,8 +50,10 @@ unit: $(STAMP)
 soak: $(STAMP)
 	FISCAL_EDGE_SOAK=1 $(BIN)/pytest -m soak tests/soak
 
+# make demo PROTOCOL=atol: the same story on an ATOL register (ATOL's driver web server).
+PROTOCOL ?= shtrih
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py --protocol $(PROTOCOL)
 
 bench: $(STAMP)
 	$(BIN)/python bench/agent_receipts.py

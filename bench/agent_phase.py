@@ -16,6 +16,7 @@ from pathlib import Path
 from agent.config import DATABASE_FILE
 from agent.outbox.states import RowState
 from agent.outbox.store import Outbox
+from bench.crm_client import CrmClient
 from bench.procfs import ProcSample, rss_bytes, sample
 from bench.wire import WireCount, WireMeter
 from bench.workload import burst_receipts, fresh_simulator, new_agent, receipt_body
@@ -40,18 +41,19 @@ class AgentRun:
     idle_cpu_pct: float | None  # of one core, with no work
     debug_records: int = 0  # log records at debug level (must be 0); read after the agent stops
     receipts_on_tape: int = 0  # read from the simulator's state file after it stops
+    keep_alive: bool = True  # the receipts went on one kept-alive HTTP connection
 
 
-def _submit(agent: Agent, body: dict[str, object]) -> None:
-    status, answer = http("POST", f"{agent.base}/receipts", body)
+def _submit(client: CrmClient, body: dict[str, object]) -> None:
+    status, answer = client.post("/receipts", body)
     assert status == 202, (status, answer)
 
 
-def _sequential(agent: Agent, outbox: Outbox, count: int) -> list[float]:
+def _sequential(client: CrmClient, outbox: Outbox, count: int) -> list[float]:
     latencies = []
     for i in range(count):
         request_id = f"seq-{i}"
-        _submit(agent, receipt_body(request_id, 10_000 + i))
+        _submit(client, receipt_body(request_id, 10_000 + i))
         row = wait_until(
             lambda rid=request_id: _done(outbox, rid),
             timeout_s=60,
@@ -88,42 +90,63 @@ def _idle_cpu_pct(pid: int, idle_s: float) -> float | None:
 
 
 def run_agent(
-    workdir: Path, *, sequential: int, burst: int, idle_s: float, sim_args: tuple[str, ...] = ()
+    workdir: Path,
+    *,
+    sequential: int,
+    burst: int,
+    idle_s: float,
+    sim_args: tuple[str, ...] = (),
+    keep_alive: bool = True,
 ) -> AgentRun:
-    """Open a shift, print ``sequential`` receipts one by one, then a burst, then stay idle."""
+    """Open a shift, print ``sequential`` receipts one by one, then a burst, then stay idle.
+
+    The receipts go on one kept-alive connection, as a CRM's HTTP client sends them; with
+    ``keep_alive=False`` each on a new connection (bench/crm_client.py).
+    """
     sim = fresh_simulator(workdir, "agent-register", *sim_args)
     agent = new_agent(workdir / "agent", sim.url)
     try:
         agent.start()
         assert http("POST", f"{agent.base}/shift", {"action": "open"})[0] == 200
         outbox = Outbox(agent.workdir / DATABASE_FILE, clock=lambda: datetime.now(UTC))
+        client = CrmClient(agent.base, keep_alive=keep_alive)
         try:
             meter = WireMeter(sim, logs_frames=bool(sim_args))
-            run = _measure(agent, outbox, meter, sequential=sequential, burst=burst, idle_s=idle_s)
+            run = _measure(
+                agent, client, outbox, meter, sequential=sequential, burst=burst, idle_s=idle_s
+            )
         finally:
+            client.close()
             outbox.close()
     finally:
         agent.stop()
         sim.stop()
     debug = sum(1 for record in agent.log_records() if record.get("level") == "debug")
     on_tape = sum(1 for doc in sim.tape() if doc["type"] == "receipt")
-    return replace(run, debug_records=debug, receipts_on_tape=on_tape)
+    return replace(run, debug_records=debug, receipts_on_tape=on_tape, keep_alive=keep_alive)
 
 
 def _measure(
-    agent: Agent, outbox: Outbox, meter: WireMeter, *, sequential: int, burst: int, idle_s: float
+    agent: Agent,
+    client: CrmClient,
+    outbox: Outbox,
+    meter: WireMeter,
+    *,
+    sequential: int,
+    burst: int,
+    idle_s: float,
 ) -> AgentRun:
     assert agent.proc is not None
     pid = agent.proc.pid
     log_path = agent.workdir / "agent.log"
-    sequential_ms = _sequential(agent, outbox, sequential)
+    sequential_ms = _sequential(client, outbox, sequential)
 
     bodies = burst_receipts("burst", burst)
     meter.settle()
     start, log_start, wire_start = sample(pid), log_path.stat().st_size, meter.mark()
     started = time.perf_counter()
     for body in bodies:
-        _submit(agent, body)
+        _submit(client, body)
     accept_s = time.perf_counter() - started
     wait_until(
         lambda: (stats := outbox.stats()).pending + stats.printing == 0,

@@ -15,6 +15,10 @@ next to nothing and what is left is the agent's own overhead. One run measures:
   logging every frame (debug); the measured runs never log at debug.
 
     .venv/bin/python bench/agent_receipts.py [--sequential 200] [--burst 1000] [--idle-s 10]
+        [--new-connection-per-request]
+
+The CRM's receipts go on one kept-alive HTTP connection, as a CRM's HTTP client sends them
+(bench/crm_client.py); ``--new-connection-per-request`` opens one for each, as before.
 
 The last line of stdout is a JSON object with every figure.
 """
@@ -44,6 +48,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--sequential", type=int, default=200, metavar="N")
     parser.add_argument("--burst", type=int, default=1000, metavar="N")
     parser.add_argument("--idle-s", type=float, default=10.0, metavar="S")
+    parser.add_argument(
+        "--new-connection-per-request",
+        action="store_true",
+        help="send each receipt on a new TCP connection (default: one kept-alive connection)",
+    )
     args = parser.parse_args()
     if args.burst < 1 or args.sequential < 0 or args.idle_s < 0:
         parser.error("--burst must be at least 1; --sequential and --idle-s not negative")
@@ -67,7 +76,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
         agent = run_agent(
-            workdir / "measured", sequential=args.sequential, burst=args.burst, idle_s=args.idle_s
+            workdir / "measured",
+            sequential=args.sequential,
+            burst=args.burst,
+            idle_s=args.idle_s,
+            keep_alive=not args.new_connection_per_request,
         )
         driver = run_driver(workdir / "measured", count=args.burst)
         sample = min(WIRE_SAMPLE, args.burst)

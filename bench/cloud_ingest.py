@@ -370,6 +370,7 @@ def main() -> int:
 
     payloads = result_payloads(args.results, args.clubs, args.desks)
     figures: dict[str, Any] = {
+        "load_average_1m": os.getloadavg()[0],  # the machine's load as the run started
         "results": args.results,
         "agents": args.clubs * args.desks,
         "bytes_per_result": round(sum(len(body) for _, body in payloads) / len(payloads)),

@@ -48,6 +48,7 @@ def figures(report: Report) -> dict[str, float | int | bool | None]:
     return {
         "sequential": len(seq),
         "burst": agent.burst,
+        "http_keep_alive": agent.keep_alive,
         "agent_receipts_per_s": round(agent_rate, 1),
         "agent_http_accept_per_s": round(agent.burst / agent.accept_s, 1),
         "agent_p50_ms": None if p50 is None else round(p50, 2),

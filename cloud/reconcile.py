@@ -30,9 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Final
 
 from cloud.fiscal_links import check_ofd_template
+from cloud.gc_pause import gc_paused
 from cloud.reconcile_model import (
     AppTransaction,
     CrmRequest,
@@ -51,6 +54,7 @@ from cloud.reconcile_model import (
 )
 
 __all__ = [
+    "EARLIEST",
     "AppTransaction",
     "CrmRequest",
     "Fiscal",
@@ -73,19 +77,25 @@ __all__ = [
 ]
 
 DONE = "done"
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""Where the first shift's claim starts: before any online register (54-FZ, 2016)."""
+_first = itemgetter(0)
 
 
 def chain_windows(windows: Iterable[ShiftWindow]) -> list[ShiftWindow]:
     """One register's shifts in order, each claiming the gap since the previous one closed.
 
     A payment taken while no shift was open is printed in the shift the register opens next,
-    so that shift claims it. The first shift claims from its own opening.
+    so that shift claims it. The first shift known claims everything before it
+    (:data:`EARLIEST`): a payment taken before the agent's first shift opened (an ATOL register
+    stamps the open to the second, so even one taken seconds before it) is printed in it.
     """
     ordered = sorted(windows, key=lambda window: window.opened_at)
     chained: list[ShiftWindow] = []
     previous_close: datetime | None = None
     for window in ordered:
-        claims_from = previous_close if previous_close is not None else window.claims_from
+        first_claim = window.claims_from if window.claims_from is not None else EARLIEST
+        claims_from = previous_close if previous_close is not None else first_claim
         chained.append(replace(window, claims_from=claims_from))
         previous_close = window.claims_until
     return chained
@@ -157,8 +167,16 @@ class _Sum:
 
 
 def _index_outcomes(results: Iterable[RequestOutcome]) -> dict[str, RequestOutcome]:
-    """Results by request id; a ``done`` one with its document wins over any other."""
-    outcomes: dict[str, RequestOutcome] = {}
+    """Results by request id; a ``done`` one with its document wins over any other.
+
+    The store gives one result per id: then the index is built in one C-level pass, and the
+    rule below only runs when an id repeats.
+    """
+    results = list(results)
+    outcomes = dict(zip(map(_first, results), results, strict=True))
+    if len(outcomes) == len(results):
+        return outcomes
+    outcomes = {}
     for result in results:
         known = outcomes.get(result.id)
         if known is None or not (known.status == DONE and known.fiscal is not None):
@@ -252,52 +270,63 @@ def _request_rows(
     per request of the shift, and a call per test would double its time.
     """
     club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
-    start = shift.claims_from if shift.claims_from is not None else shift.opened_at
-    end = shift.claims_until
+    # In UTC, as the store's times are: two aware datetimes compare fast only when they
+    # share one tzinfo (otherwise each comparison asks both for their offsets).
+    start = (shift.claims_from if shift.claims_from is not None else shift.opened_at).astimezone(
+        UTC
+    )
+    end = shift.claims_until.astimezone(UTC) if shift.claims_until is not None else None
     seen, rows, keys, printed = out.seen, out.rows, out.keys, out.printed
     get_outcome, get_marked = outcomes.get, by_mark.get
+    new = tuple.__new__
     cash = card = prepaid = 0
     matched, crm_only, refund = RowStatus.MATCHED, RowStatus.CRM_ONLY, Kind.REFUND
     for req in requests:
-        request_id = req.id
-        if req.club != club or req.agent != agent or request_id in seen:
+        # Positional: club, agent, id, kind, payments, total, received_at, paid_at.
+        req_club, req_agent, request_id, kind, pay, total, received_at, paid_at = req
+        if req_club != club or req_agent != agent or request_id in seen:
             continue
         seen.add(request_id)
         outcome = get_outcome(request_id)
-        fiscal = outcome.fiscal if outcome is not None and outcome.status == DONE else None
+        # Positional: id, status, fiscal, error_code.
+        fiscal = outcome[2] if outcome is not None and outcome[1] == DONE else None
         if fiscal is None:
             marked = get_marked(request_id)
             fiscal = document_fiscal(marked) if marked is not None else None
-        when = req.paid_at if req.paid_at is not None else req.received_at
+        when = paid_at if paid_at is not None else received_at
         in_window = start <= when and (end is None or when < end)
+        # Positional: fn, fd, fp, total, issued_at, doc_id, shift, kind, type, mark.
         fiscal_here = (
             fiscal is not None
-            and fiscal.shift == number
-            and (shift_fn is None or fiscal.fn == shift_fn)
+            and fiscal[6] == number
+            and (shift_fn is None or fiscal[0] == shift_fn)
         )
         if not (in_window or fiscal_here):
             continue
         if in_window:
-            pay = req.payments
-            paid_cash: int = pay.cash
-            change = paid_cash + pay.card + pay.prepaid - req.total
+            pay_cash, pay_card, pay_prepaid = pay
+            paid_cash: int = pay_cash
+            change = pay_cash + pay_card + pay_prepaid - total
             if change > 0:
                 paid_cash -= min(change, paid_cash)
-            if req.kind is refund:
-                cash, card, prepaid = cash - paid_cash, card - pay.card, prepaid - pay.prepaid
+            if kind is refund:
+                cash, card, prepaid = cash - paid_cash, card - pay_card, prepaid - pay_prepaid
             else:
-                cash, card, prepaid = cash + paid_cash, card + pay.card, prepaid + pay.prepaid
+                cash, card, prepaid = cash + paid_cash, card + pay_card, prepaid + pay_prepaid
         keys.append((when, request_id))
         if fiscal is None:
-            rows.append(Row(request_id, crm_only, req, None, outcome))
+            rows.append(new(Row, (request_id, crm_only, req, None, outcome, None, False, False)))
             continue
-        printed.add((fiscal.fn, fiscal.fd))
-        is_late = fiscal.type == CORRECTION
+        printed.add((fiscal[0], fiscal[1]))
+        is_late = fiscal[8] == CORRECTION
         if is_late:
             out.count_correction(req, is_payment_here=in_window, is_printed_here=fiscal_here)
         # Positional: id, status, crm, fiscal, outcome, adopted, other_shift, late.
         rows.append(
-            Row(request_id, matched, req, fiscal, None, None, in_window != fiscal_here, is_late)
+            new(
+                Row,
+                (request_id, matched, req, fiscal, None, None, in_window != fiscal_here, is_late),
+            )
         )
     return PaymentTotals(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(prepaid))
 
@@ -372,6 +401,21 @@ def reconcile(
     """
     if ofd_url_template is not None:
         check_ofd_template(ofd_url_template)
+    with gc_paused():  # a row and its records per payment: see cloud.gc_pause
+        return _reconcile(
+            shift, requests, results, documents, transactions, ofd_url_template=ofd_url_template
+        )
+
+
+def _reconcile(
+    shift: ShiftWindow,
+    requests: Iterable[CrmRequest],
+    results: Iterable[RequestOutcome],
+    documents: Iterable[RegisterDocument],
+    transactions: Iterable[AppTransaction],
+    *,
+    ofd_url_template: str | None,
+) -> Reconciliation:
     outcomes = _index_outcomes(results)
     calc_docs, by_mark = _calculation_documents(shift, documents)
     out = _Rows()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from agent.contract import ShiftReport, money_to_kopecks
+from cloud.gc_pause import gc_paused
 from cloud.reconcile import chain_windows, reconcile
 from cloud.reconcile_contract import (
     window_from_report,
@@ -127,17 +128,18 @@ async def load_reconciliation(
     if window is None:
         raise NoShift(club, agent, shift)
     start = window.claims_from if window.claims_from is not None else window.opened_at
-    inputs = await store.shift_inputs(
-        club, agent, shift=window.number, start=start, end=window.claims_until
-    )
-    return reconcile(
-        window,
-        inputs.requests,
-        inputs.results,
-        inputs.documents,
-        inputs.transactions,
-        ofd_url_template=ofd_url_template,
-    )
+    with gc_paused():  # the read and the reconciliation as one: see cloud.gc_pause
+        inputs = await store.shift_inputs(
+            club, agent, shift=window.number, start=start, end=window.claims_until
+        )
+        return reconcile(
+            window,
+            inputs.requests,
+            inputs.results,
+            inputs.documents,
+            inputs.transactions,
+            ofd_url_template=ofd_url_template,
+        )
 
 
 async def club_agents(store: CloudStore, club: str) -> list[str]:

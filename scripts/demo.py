@@ -2,17 +2,23 @@
 
 Starts an MQTT broker (Mosquitto where the machine has it, else the embedded amqtt), firmware-sim
 on a pseudo-terminal (state in ./demo-state) and the agent as a service would, and publishes
-payments the way a CRM does, on ``cmd/receipt``: a balance top-up by card, a gaming session
-paid from that balance, bar items in cash with change, a refund; the results come back on
-``evt/receipt``. It shows what the
+payments the way a CRM does, on ``cmd/receipt`` once the shift is open: a balance top-up by
+card, a gaming session paid from that balance, bar items in cash with change, a refund; the
+results come back on ``evt/receipt``. It shows what the
 agent answers to a resend, to a reused id and to bad input, kills the agent with SIGKILL in the
 middle of a receipt and shows the receipt was printed exactly once, runs out of paper, and ends
 the shift with a Z report. Then it prints the FN tape and reconciles the payments with the
 register's own counters.
+
+``--protocol atol`` (``make demo PROTOCOL=atol``) runs the same story on an ATOL register:
+firmware-sim serves ATOL's driver web server (``--atol-web``) instead of the Shtrih wire, and
+the agent's config says ``[register] protocol = "atol"`` with ``[atol] url``. Every step of the
+story has the same meaning there; the state file is ./demo-state/register.db either way.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -33,10 +39,11 @@ from agent.contract import ReceiptRequest
 from agent.drivers.factory import build_driver
 from agent.drivers.interface import ReceiptRef
 from agent.intake.receipt_mapping import receipt_to_domain
+from tests.support.atol_sim import AtolSimProcess
 from tests.support.broker import Broker
 from tests.support.cloud_process import Cloud
 from tests.support.mqtt_client import PREFIX, PlainClient
-from tests.support.processes import Agent, Simulator, http, wait_until
+from tests.support.processes import PROTOCOLS, Agent, Simulator, http, wait_until
 
 STATE = Path("demo-state")
 CLUB = "/api/v1/clubs/club-1"
@@ -99,15 +106,35 @@ PAYMENTS: list[dict[str, Any]] = [
 ]
 
 
-def main() -> int:
+REGISTERS = {
+    "shtrih": "ШТРИХ-М-01Ф on a pseudo-terminal",
+    "atol": "an ATOL register behind ATOL's driver web server",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
     """Run the demo; exit 0 when the books balance."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="shtrih",
+        help="the register's protocol: shtrih (the serial wire) or atol (the web server)",
+    )
+    protocol = parser.parse_args(argv).protocol
     shutil.rmtree(STATE, ignore_errors=True)
     STATE.mkdir()
-    say("Starting a broker, the register simulator (ШТРИХ-М-01Ф on a pseudo-terminal), the agent")
+    say(f"Starting a broker, the register simulator ({REGISTERS[protocol]}), the agent")
     broker = Broker(STATE.resolve() / "broker").start()
-    sim = Simulator(state_file=STATE.resolve() / "register.db").start()
+    state_file = STATE.resolve() / "register.db"
+    sim: Simulator | AtolSimProcess = (
+        AtolSimProcess(state_file=state_file) if protocol == "atol" else Simulator(state_file)
+    ).start()
     agent = Agent(
-        workdir=STATE.resolve(), register_url=sim.url, settings={"mqtt": {"url": broker.url}}
+        workdir=STATE.resolve(),
+        register_url=sim.url,
+        protocol=protocol,
+        settings={"mqtt": {"url": broker.url}},
     )
     agent.start()
     cloud = Cloud(STATE.resolve() / "cloud", broker.url).start()
@@ -121,7 +148,8 @@ def main() -> int:
         agent.stop()
         sim.stop()
         broker.stop()
-        print(f"\n  logs and state are in {STATE}/ (agent.log, register.sim.log, register.db)")
+        sim_log = "register.atol.log" if protocol == "atol" else "register.sim.log"
+        print(f"\n  logs and state are in {STATE}/ (agent.log, {sim_log}, register.db)")
 
 
 def mqtt_result(crm: PlainClient, request_id: str) -> dict[str, Any]:
@@ -134,8 +162,17 @@ def mqtt_result(crm: PlainClient, request_id: str) -> dict[str, Any]:
     return wait_until(result, timeout_s=60, what=f"{request_id} on evt/receipt")
 
 
-def run(sim: Simulator, agent: Agent, crm: PlainClient, cloud: Cloud) -> int:
+def run(sim: Simulator | AtolSimProcess, agent: Agent, crm: PlainClient, cloud: Cloud) -> int:
     """The story."""
+    # The shift is opened first, as a club's evening starts: a payment taken before the first
+    # shift of an agent opens falls in no shift's window in the cloud's reconciliation (an
+    # ATOL register stamps the open to the second, so the demo's first payments would).
+    say(f"The evening starts: the CRM opens the shift on {PREFIX}cmd/shift")
+    crm.publish(PREFIX + "cmd/shift", {"id": "open-1", "action": "open"})
+    opened = wait_until(
+        lambda: crm.by_id("evt/command").get("open-1"), timeout_s=60, what="the shift open"
+    )[-1]
+    print(f"  open-1: {opened['status']}")
     say(f"The CRM publishes four payments on {PREFIX}cmd/receipt (QoS 1)")
     for payment in PAYMENTS:
         crm.publish(PREFIX + "cmd/receipt", payment)

@@ -5,6 +5,7 @@ The cloud imports this package, so it imports nothing else from the agent. Money
 """
 
 from agent.contract._types import (
+    MAX_MONEY,
     CategoryName,
     Money,
     Quantity,
@@ -49,6 +50,7 @@ from agent.contract.reports import PaymentCounters, ShiftCounters, ShiftReport
 
 __all__ = [
     "DOCUMENT_TYPE_NAMES",
+    "MAX_MONEY",
     "CashCommand",
     "CashierInfo",
     "CategoryName",

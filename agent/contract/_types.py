@@ -44,6 +44,9 @@ MAX_QTY: Final = Decimal(1_000_000)
 """FF46 carries quantity x 10^6 in 5 bytes: a million units is past any real receipt."""
 
 _MONEY = re.compile(r"\A\d{1,12}(\.\d{1,2})?\Z")
+_MONEY_TOO_BIG = re.compile(r"\A\d{13,}(\.\d{1,2})?\Z")
+MAX_MONEY: Final = Decimal("999999999999.99")
+"""The largest amount the contract carries: 12 digits of roubles (no register takes more)."""
 _QTY = re.compile(r"\A\d{1,7}(\.\d{1,6})?\Z")
 _ID = re.compile(r"\A[\x21-\x7e]{1,64}\Z")
 
@@ -99,6 +102,8 @@ def _parse_money(value: object) -> Decimal:
         raise PydanticCustomError("money_type", 'money must be a string such as "150.00"')
     if value.startswith("-"):
         raise PydanticCustomError("money_negative", "money must not be negative")
+    if _MONEY_TOO_BIG.match(value):
+        raise PydanticCustomError("money_range", "money is at most 999999999999.99")
     if not _MONEY.match(value):
         raise PydanticCustomError(
             "money_format", 'money is a decimal string with at most 2 decimals, such as "150.00"'

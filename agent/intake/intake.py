@@ -44,6 +44,7 @@ from agent.intake.errors import (
 from agent.intake.receipt_mapping import cash_to_domain, receipt_to_domain
 from agent.intake.report_mapping import shift_report_json
 from agent.outbox.codes import QUEUE_EXPIRED
+from agent.outbox.loop_reads import read_on_loop
 from agent.outbox.orders import FiscalRecord
 from agent.outbox.states import RowKind, RowState
 from agent.outbox.store import FdTaken, SubmissionStatus
@@ -163,14 +164,18 @@ class Intake:
         if status is SubmissionStatus.RETAKEN:
             log.info("taken_again", previous="failed")
             return Submitted(taken=Taken.AGAIN, row=row)
-        log.info("accepted", kind=row.kind.value)
+        log.debug("accepted", kind=row.kind.value)
         return Submitted(taken=Taken.NEW, row=row)
 
     # -- reading --------------------------------------------------------------------------
 
     async def row(self, request_id: str) -> OutboxRow:
-        """The row of a request; :class:`RequestNotFound` when the id is not known."""
-        row = await asyncio.to_thread(self._outbox.get, request_id)
+        """The row of a request; :class:`RequestNotFound` when the id is not known.
+
+        A lookup by id: on the loop when the outbox is free (a CRM polling for its result
+        costs no thread hop), else in a thread.
+        """
+        row = await read_on_loop(self._outbox, lambda: self._outbox.get(request_id))
         if row is None:
             raise RequestNotFound(request_id)
         return row

@@ -16,9 +16,8 @@ __all__ = [
     "SQL_COUNT_UNDELIVERED",
     "SQL_COUNT_WITHDRAWN",
     "SQL_DELIVERED",
+    "SQL_FIRST_IN_STATE",
     "SQL_ISSUED_FDS",
-    "SQL_NEXT_WORK",
-    "SQL_NEXT_WORK_AND_MORE",
     "SQL_OLDEST_ACTIVE",
     "SQL_PRUNE",
     "SQL_SHIFT_CHANGE",
@@ -38,11 +37,8 @@ SQL_COUNT_WITHDRAWN: Final = (
     f"SELECT COUNT(*) FROM outbox WHERE state = '{RowState.FAILED.value}'"  # noqa: S608
     f" AND error_code = '{QUEUE_EXPIRED}'"
 )
-SQL_NEXT_WORK: Final = (
-    f"SELECT * FROM outbox WHERE state IN ('{RowState.PRINTING.value}', '{RowState.PENDING.value}')"  # noqa: S608
-    f" ORDER BY state = '{RowState.PENDING.value}', seq LIMIT 1"
-)
-SQL_NEXT_WORK_AND_MORE: Final = SQL_NEXT_WORK.replace("LIMIT 1", "LIMIT 2")
+SQL_FIRST_IN_STATE: Final = "SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT ?"
+"""The oldest rows in one state: an index range (``outbox_state_seq``), whatever the backlog."""
 SQL_COUNT_UNDELIVERED: Final = (
     f"SELECT COUNT(*) FROM outbox WHERE state IN ({_FINAL_SQL}) AND delivered_at IS NULL"  # noqa: S608
 )

@@ -1,7 +1,9 @@
 """The durable outbox: every accepted request, keyed by its id, on SQLite.
 
-Durability. One connection (``check_same_thread=False``) behind a ``threading.Lock``; the
-worker and the adapters call this blocking API through ``asyncio.to_thread``. The file is in
+Durability. One connection (``check_same_thread=False``) behind a re-entrant lock; the
+worker and the adapters call this blocking API through ``asyncio.to_thread``, or, for a
+read, on the event loop when no other thread holds the file (:meth:`Outbox.held_if_free`,
+agent/outbox/loop_reads.py). The file is in
 WAL mode with ``synchronous=FULL``: a method that writes returns only after its transaction
 is committed and fsync'd, so an adapter that acknowledges (PUBACK, HTTP 202) after
 ``submit_*`` returns never acknowledges something a power cut can take back (WAL with NORMAL
@@ -50,7 +52,7 @@ from agent.outbox._store_reads import OutboxReads
 from agent.outbox._store_sql import (
     SQL_COUNT_ACTIVE,
     SQL_DELIVERED,
-    SQL_NEXT_WORK_AND_MORE,
+    SQL_FIRST_IN_STATE,
     SQL_PRUNE,
     Increment,
     scalar,
@@ -147,7 +149,7 @@ class Outbox(OutboxReads):
         self._clock = clock
         self._max_pending = max_pending
         self._retention = retention
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant for held_if_free
         self._queue_listeners: list[Callable[[], None]] = []
         self._result_listeners: list[Callable[[RowKind, RowState], None]] = []
         self._after_commit: list[Callable[[], None]] = []  # what the open transaction will tell
@@ -244,23 +246,21 @@ class Outbox(OutboxReads):
     def next_work_and_more(self) -> tuple[OutboxRow | None, bool]:
         """The row the worker takes next, and whether another row waits behind it.
 
-        Next: a row left in ``printing`` first, else the oldest pending. One query for what
-        :meth:`in_flight` and :meth:`next_pending` answer together.
+        Next: a row left in ``printing`` first, else the oldest pending. Each an index range
+        of at most two rows, so a backlog of thousands costs no more than one row (a single
+        query ordered by state sorted every waiting row: 4 ms at 10,000). Cheap enough for
+        the event loop (agent/outbox/loop_reads.py).
         """
         with self._read() as db:
-            rows = select(db, SQL_NEXT_WORK_AND_MORE)
+            rows = select(db, SQL_FIRST_IN_STATE, [RowState.PRINTING.value, 2])
+            if len(rows) < 2:
+                rows += select(db, SQL_FIRST_IN_STATE, [RowState.PENDING.value, 2 - len(rows)])
             return (row_from_sql(rows[0]) if rows else None), len(rows) > 1
 
     def next_pending(self) -> OutboxRow | None:
         """The oldest pending row, in accept order (FIFO)."""
         with self._read() as db:
-            rows = list(
-                select(
-                    db,
-                    "SELECT * FROM outbox WHERE state = ? ORDER BY seq LIMIT 1",
-                    [RowState.PENDING.value],
-                )
-            )
+            rows = select(db, SQL_FIRST_IN_STATE, [RowState.PENDING.value, 1])
             return row_from_sql(rows[0]) if rows else None
 
     def in_flight(self) -> list[OutboxRow]:
@@ -498,6 +498,20 @@ class Outbox(OutboxReads):
     def now_text(self) -> str:
         """Now by the injected clock, as the file stores times (UTC ISO 8601)."""
         return self._now()
+
+    @contextmanager
+    def held_if_free(self) -> Iterator[bool]:
+        """Hold the file's lock if no other thread holds it, never waiting; yields whether held.
+
+        While held, the calling thread's reads run at once (the lock is re-entrant) and no
+        other thread can write: a read then waits for no commit or fsync.
+        """
+        held = self._lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
 
     # -- internals ------------------------------------------------------------------------
 

@@ -46,7 +46,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 import structlog
-import tenacity
 
 from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, correction_for
 from agent.drivers.errors import (
@@ -58,6 +57,7 @@ from agent.fiscal.errors import FiscalError, LineStopped
 from agent.outbox.codec import CashDirection
 from agent.outbox.codes import error_code
 from agent.outbox.crash_points import crash_point
+from agent.outbox.loop_reads import read_on_loop
 from agent.outbox.resolver import RowResolver, receipt_record, receipt_ref
 from agent.outbox.states import IllegalTransition, RowKind, RowState
 from agent.outbox.store import OutboxError
@@ -109,14 +109,6 @@ class LineStop:
     row: str
     since: datetime
     reason: str
-
-
-@dataclass(slots=True)
-class _Attempts:
-    retry_failures: int = 0  # RETRY-class failures of one row; WAIT does not count
-    # The row as the loop just read it: the first attempt needs no second read. Later
-    # attempts read it again (an attempt may have left it in printing).
-    fresh: OutboxRow | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,7 +203,7 @@ class FiscalWorker:
             await self._process(self._owed.next_row)
             return
         self._maybe_more = False  # before the read: a commit during it sets it again
-        row, more = await asyncio.to_thread(self._outbox.next_work_and_more)
+        row, more = await read_on_loop(self._outbox, self._outbox.next_work_and_more)
         self._maybe_more = self._maybe_more or more
         if row is not None and row.state is RowState.PRINTING:
             await self._settle(row)
@@ -229,6 +221,10 @@ class FiscalWorker:
         :class:`LineStopped` while a receipt's outcome is being established; the caller (an
         adapter) turns it into its own error answer.
         """
+        if self.line is not None:
+            # Refused at once, not after the lock: settling the row holds it for as long as
+            # the register takes to answer (an ATOL read queued behind a blocked task: 30 s).
+            raise LineStopped(self.line.row, self.line.reason)
         async with self.register_lock:
             await self._store_owed()  # a shift report counts every signed receipt
             if self.line is not None:
@@ -339,30 +335,14 @@ class FiscalWorker:
     async def _release_line_unless_printing(self, row_id: str) -> None:
         if self.line is None or self.line.row != row_id:
             return
-        row = await asyncio.to_thread(self._outbox.get, row_id)
+        row = await read_on_loop(self._outbox, lambda: self._outbox.get(row_id))
         if row is None or row.state is not RowState.PRINTING:
             self.line = None
 
     async def _process_bound(self, row: OutboxRow) -> None:
         log = self._log.bind(kind=row.kind.value)
-        attempts = _Attempts(fresh=row)
-        retrying = tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception(_is_retryable),
-            stop=lambda _state: attempts.retry_failures >= self._params.retry_attempts,
-            wait=self._wait_for,
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    try:
-                        fresh, attempts.fresh = attempts.fresh, None
-                        await self._attempt(row.id, log, fresh)
-                    except (DriverError, FiscalError) as exc:
-                        if exc.disposition is Disposition.RETRY:
-                            attempts.retry_failures += 1
-                        await self._on_attempt_error(row.id, exc, log)
-                        raise
+            await self._attempts(row, log)
         except _RowFinished:
             pass
         except IllegalTransition:
@@ -374,11 +354,31 @@ class FiscalWorker:
         except (DriverError, FiscalError) as exc:
             await self._give_up(row.id, exc, log)
 
-    def _wait_for(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, (DriverError, FiscalError)):
-            return self._delay(exc, state.attempt_number)
-        return self._params.retry_initial_s
+    async def _attempts(self, row: OutboxRow, log: structlog.typing.FilteringBoundLogger) -> None:
+        """Attempt the row until it is finished (:class:`_RowFinished`) or an error is final.
+
+        A REJECT error is final at once; RETRY errors after ``retry_attempts`` of them; WAIT
+        errors never (they do not count). Between attempts: :meth:`_delay`. The first attempt
+        takes the row as the loop read it; later ones read it again (an attempt may have left
+        it in printing).
+        """
+        fresh: OutboxRow | None = row
+        retry_failures = 0
+        attempt_number = 0
+        while True:
+            attempt_number += 1
+            try:
+                fresh_row, fresh = fresh, None
+                await self._attempt(row.id, log, fresh_row)
+            except (DriverError, FiscalError) as exc:
+                if exc.disposition is Disposition.RETRY:
+                    retry_failures += 1
+                await self._on_attempt_error(row.id, exc, log)
+                if exc.disposition is Disposition.REJECT:
+                    raise
+                if retry_failures >= self._params.retry_attempts:
+                    raise
+                await asyncio.sleep(self._delay(exc, attempt_number))
 
     async def _attempt(
         self,
@@ -401,7 +401,7 @@ class FiscalWorker:
                 row = await self._store_intent(row_id, ticket, correction)
             finally:
                 await self._store_owed()  # unless the intent's commit stored it already
-            log.info(
+            log.debug(
                 "printing",
                 fn=ticket.fn_serial,
                 last_fd=ticket.last_fd,
@@ -445,7 +445,7 @@ class FiscalWorker:
         if not self._maybe_more:
             return None
         self._maybe_more = False  # before the read: a commit during it sets it again
-        row = await asyncio.to_thread(self._outbox.next_pending)
+        row = await read_on_loop(self._outbox, self._outbox.next_pending)
         if row is None or row.kind is not RowKind.RECEIPT:
             return None
         self._maybe_more = True  # more may wait behind it
@@ -634,7 +634,3 @@ class FiscalWorker:
     def _clear_condition(self) -> None:
         self.condition = None
         self.is_link_up = True
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (DriverError, FiscalError)) and exc.disposition is not Disposition.REJECT

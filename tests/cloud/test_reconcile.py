@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cloud.fiscal_links import OfdTemplateInvalid, ofd_link, qr_string
-from cloud.reconcile import chain_windows, reconcile, shift_for
+from cloud.reconcile import EARLIEST, chain_windows, reconcile, shift_for
 from cloud.reconcile_contract import to_contract
 from cloud.reconcile_model import Adoption, Kind, Kopecks, Payments, PaymentTotals, RowStatus
 from tests.cloud.reconcile_fixtures import (
@@ -281,6 +281,23 @@ def test_chain_windows_gives_the_gap_between_shifts_to_the_next_shift():
     assert rec.totals.crm_register_total == PaymentTotals(card=500)
 
 
+def test_the_first_shift_claims_a_payment_taken_before_it_opened():
+    """Paid seconds before the agent's first shift opened: printed in it, so it claims it."""
+    shift12 = window(number=12, closed=CLOSED)
+    shift13 = window(number=13, opened=CLOSED + timedelta(hours=1), closed=None)
+    chained = chain_windows([shift13, shift12])
+    before = at(0) - timedelta(seconds=5)
+
+    assert shift_for(before, [shift12, shift13]) is None
+    found = shift_for(before, chained)
+    assert found is not None
+    assert found.number == 12
+    assert found.claims_from == EARLIEST
+    rec = reconcile(chained[0], [request("early", card=700, received_at=before)], [], [], [])
+    assert [row.id for row in rec.rows] == ["early"]
+    assert rec.rows[0].status is RowStatus.CRM_ONLY
+
+
 def test_reconcile_payment_printed_in_a_later_shift_is_flagged_other_shift():
     """Paid in shift 12, printed in 13: matched in both, other_shift set, each shift's gap shown."""
     requests = [request("late", card=1500, paid_at=at(30), received_at=at(30))]
@@ -346,6 +363,41 @@ def test_reconcile_ignores_other_agents_and_repeated_ids():
 
     assert [row.id for row in rec.rows] == ["a"]
     assert rec.totals.crm_register_total == PaymentTotals(card=100)
+
+
+@pytest.mark.parametrize("done_first", [True, False])
+def test_reconcile_a_done_result_wins_over_another_result_for_the_same_id(done_first: bool):
+    """Results given twice for one id: the done one with its document, in either order."""
+    results = [done("a", 101, 100), failed("a")]
+    if not done_first:
+        results.reverse()
+    rec = reconcile(window(), [request("a", card=100)], results, [], [])
+
+    assert [(row.id, row.status) for row in rec.rows] == [("a", RowStatus.MATCHED)]
+    assert rec.rows[0].fiscal is not None
+    assert rec.rows[0].fiscal.doc_id == f"{FN}:101"
+
+
+def test_reconcile_compares_times_across_zones():
+    """A window in +03:00 and payments in UTC (as the store gives them) place the same."""
+    shift = window()
+    start, end = shift.opened_at, shift.claims_until
+    assert start.utcoffset() != timedelta(0)
+    assert end is not None
+
+    def utc(moment: datetime) -> datetime:
+        return moment.astimezone(UTC)
+
+    requests = [
+        request("before", card=100, received_at=utc(start - timedelta(microseconds=1))),
+        request("first", card=200, received_at=utc(start)),
+        request("last", card=300, received_at=utc(end - timedelta(microseconds=1))),
+        request("after", card=400, received_at=utc(end)),
+    ]
+    rec = reconcile(shift, requests, [], [], [])
+
+    assert sorted(row.id for row in rec.rows) == ["first", "last"]
+    assert rec.totals.crm_register_total == PaymentTotals(card=500)
 
 
 def test_reconcile_without_report_has_no_z_total_and_no_difference():

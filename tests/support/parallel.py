@@ -30,6 +30,7 @@ __all__ = ["HEAVY", "MODULE_GROUPS", "group_of", "start_rank"]
 HEAVY = (
     "tests/agent/scenarios/test_kill_storm.py",
     "tests/agent/scenarios/test_kill_storm_late.py",
+    "tests/agent/scenarios/test_kill_storm_atol.py",
     "tests/agent/scenarios/test_mqtt_payments_scenario.py",
     "tests/agent/scenarios/test_mqtt_outage_scenario.py",
     "tests/agent/scenarios/test_mqtt_bad_input_scenario.py",

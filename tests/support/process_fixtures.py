@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.atol_sim import AtolSimProcess
-from tests.support.processes import Agent, Simulator
+from tests.support.processes import PROTOCOLS, Agent, Simulator
 
 
 @pytest.fixture
@@ -44,13 +44,25 @@ def start_atol_sim(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def start_register(start_sim: Any, start_atol_sim: Any) -> Any:
+    """Start the simulator of one protocol: ``start_register("atol", *args)``."""
+
+    def start(protocol: str, *args: str) -> Simulator | AtolSimProcess:
+        assert protocol in PROTOCOLS, protocol
+        return start_atol_sim(*args) if protocol == "atol" else start_sim(*args)
+
+    return start
+
+
+@pytest.fixture
 def start_agent(tmp_path: Path) -> Iterator[Any]:
-    """Start agents against a simulator; every one is stopped at the end."""
+    """Start agents against a simulator (either protocol); every one is stopped at the end."""
     started: list[Agent] = []
 
-    def start(sim: Simulator, **kwargs: Any) -> Agent:
+    def start(sim: Simulator | AtolSimProcess, **kwargs: Any) -> Agent:
         workdir = tmp_path / f"agent{len(started)}"
         workdir.mkdir()
+        kwargs.setdefault("protocol", "atol" if isinstance(sim, AtolSimProcess) else "shtrih")
         agent = Agent(workdir=workdir, register_url=sim.url, **kwargs)
         started.append(agent.start())
         return agent

@@ -133,12 +133,22 @@ class Simulator:
             self.proc.stdout.close()
 
 
+PROTOCOLS = ("shtrih", "atol")
+"""The register protocols a scenario can run on (``[register] protocol``)."""
+
+
 @dataclass
 class Agent:
-    """``fiscal-agent run --config FILE`` as a child process, with its local HTTP API."""
+    """``fiscal-agent run --config FILE`` as a child process, with its local HTTP API.
+
+    ``protocol`` is ``[register] protocol``: for ``shtrih`` ``register_url`` is the register's
+    serial line (``[register] url``), for ``atol`` the ATOL web server (``[atol] url``, with
+    ``settings["atol"]`` as the rest of that section).
+    """
 
     workdir: Path
     register_url: str
+    protocol: str = "shtrih"
     settings: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
@@ -155,13 +165,13 @@ class Agent:
         shift = self.settings.get("shift", {})
         worker = self.settings.get("worker", {})
         mqtt = self.settings.get("mqtt", {})
+        assert self.protocol in PROTOCOLS, self.protocol
         lines = [
             'club = "club-1"',
             'agent = "desk-1"',
             f'state_dir = "{self.workdir}"',
             "[register]",
-            f'url = "{self.register_url}"',
-            'protocol = "shtrih"',
+            *self._register_lines(),
             # firmware-sim keeps Moscow time, as a register in a Moscow club would.
             'tz = "Europe/Moscow"',
             "[mqtt]",
@@ -186,12 +196,25 @@ class Agent:
             'level = "debug"',
             'format = "json"',
         ]
+        if self.protocol == "atol":
+            atol = {
+                "url": self.register_url,
+                "poll_interval_s": 0.05,
+                **self.settings.get("atol", {}),
+            }
+            lines += ["[atol]", *(f"{k} = {_toml(v)}" for k, v in atol.items())]
         if "kkmserver" in self.settings:  # the KkmServer-compatible API (docs/kkmserver.md)
             lines += ["[kkmserver]"]
             lines += [f"{k} = {_toml(v)}" for k, v in self.settings["kkmserver"].items()]
         path = self.workdir / "agent.toml"
         path.write_text("\n".join(lines) + "\n")
         return path
+
+    def _register_lines(self) -> list[str]:
+        """``[register]``'s url (Shtrih only: ATOL's web server is ``[atol] url``) and protocol."""
+        if self.protocol == "atol":
+            return ['protocol = "atol"']
+        return [f'url = "{self.register_url}"', 'protocol = "shtrih"']
 
     def start(self, *, wait: bool = True) -> Agent:
         """Start the agent and wait until its HTTP API answers."""

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from agent.adapters.kkmserver.lenient import Fields
+from agent.contract import MAX_MONEY
 
 __all__ = [
     "ID_PREFIXES",
@@ -308,4 +309,6 @@ def cash_command(command: Fields, *, request_id: str, direction: str) -> dict[st
     amount = command.decimal("Amount")
     if amount is None or amount <= 0:
         raise Refused("Не указана сумма (Amount) или она не больше нуля")
+    if amount > MAX_MONEY:
+        raise Refused(f"Сумма (Amount) больше {MAX_MONEY}: такую сумму касса не примет")
     return {"id": request_id, "direction": direction, "amount": _money(amount)}

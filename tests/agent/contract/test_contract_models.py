@@ -240,6 +240,17 @@ def test_money_rejects_bad_values_naming_the_field(value: object) -> None:
     assert "items.0.price" in ErrorBody.from_validation_error(info.value).error.message
 
 
+def test_money_too_large_says_the_limit() -> None:
+    """13 digits of roubles: the message names the largest amount, not the decimals."""
+    with pytest.raises(ValidationError) as info:
+        ReceiptRequest.model_validate_json(
+            json.dumps(_receipt(items=[_item(price="1000000000000.00")]))
+        )
+    message = ErrorBody.from_validation_error(info.value).error.message
+    assert message.startswith("items.0.price: ")
+    assert "at most 999999999999.99" in message
+
+
 def test_money_json_number_message_is_clear() -> None:
     """A JSON number for money gets a message saying it must be a string."""
     with pytest.raises(ValidationError) as info:

@@ -80,6 +80,11 @@ async def test_worker_line_stops_behind_a_receipt_whose_answer_was_lost(rig: Age
     with pytest.raises(LineStopped) as info:
         await rig.worker.execute(lambda service: service.x_report())
     assert info.value.row_id == "coffee-a"
+    # Refused at once, even while settling holds the register (an ATOL read behind a blocked
+    # task holds it for up to 30 s): never a wait for the lock first.
+    async with rig.worker.register_lock:
+        with pytest.raises(LineStopped):
+            await asyncio.wait_for(rig.worker.execute(lambda service: service.x_report()), 1.0)
     rig.register.link.plug()
     await _until(lambda: _state(rig, "coffee-b") is RowState.DONE)
     assert _state(rig, "coffee-a") is RowState.DONE

@@ -157,3 +157,21 @@ async def test_give_up_fails_a_row_that_kept_failing_before_printing(rig: AgentR
     done = await _until(lambda: _final(rig, "coffee"))
     assert done.state is RowState.DONE
     assert _receipts_marked(rig, "coffee") == [done.fiscal.fd]
+
+
+async def test_wait_refusals_never_use_up_the_attempts(rig: AgentRig) -> None:
+    """WAIT refusals (paper out) beyond ``retry_attempts`` are waited out: the row prints."""
+    failures = {"left": 5}  # more than the rig's retry_attempts (2)
+
+    def refuse(payload: bytes) -> bytes | None:
+        if failures["left"] == 0 or rig.outbox.get("coffee") is None:
+            return None
+        failures["left"] -= 1
+        return payload[:2] + bytes([0x6B])  # paper out, before the intent
+
+    rig.register.intercept[FN_STATUS] = refuse
+    await rig.client.post("/api/v1/receipts", json=receipt("coffee", 15000))
+    row = await _until(lambda: _final(rig, "coffee"))
+    assert row.state is RowState.DONE, row
+    assert row.attempts == 5, "each WAIT refusal was one attempt, none the last"
+    assert _receipts_marked(rig, "coffee") == [row.fiscal.fd]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from agent.domain.money import Kopecks
@@ -135,6 +135,7 @@ def receipts(draw: st.DrawFn) -> list[dict[str, Any]]:
             for k in range(draw(st.integers(min_value=1, max_value=4)))
         ]
         total = sum(line_kopecks(item) for item in items)
+        assume(total > 0)  # 0.01 x 0.333 rounds to a zero receipt, rightly refused
         kind = "refund" if n > 0 and draw(st.booleans()) else "sale"
         card = draw(st.integers(min_value=0, max_value=total))
         prepaid = 0

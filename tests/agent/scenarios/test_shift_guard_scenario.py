@@ -1,16 +1,27 @@
-"""The 24-hour shift guard against firmware-sim's own clock and lock, through the agent."""
+"""The 24-hour shift guard against firmware-sim's own clock and lock, through the agent.
+
+Every test runs on each protocol's simulator (the Shtrih wire, ATOL's web server): the guard
+works on the register's clock and the driver interface only, so it must hold on both.
+"""
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 import pytest
 
 from tests.support.payloads import receipt
-from tests.support.processes import http, wait_until
+from tests.support.processes import PROTOCOLS, http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(60)]
+
+
+@pytest.fixture(params=PROTOCOLS)
+def start_sim_of(request: pytest.FixtureRequest, start_register: Any) -> Any:
+    """Start a simulator of this run's protocol: ``start_sim_of(*args)``."""
+    return functools.partial(start_register, request.param)
 
 
 def _done(agent: Any, request_id: str) -> dict[str, Any]:
@@ -38,10 +49,10 @@ def _types(tape: list[dict[str, Any]]) -> list[tuple[str, int]]:
     ],
 )
 def test_guard_closes_an_old_shift_before_the_receipt(
-    start_sim: Any, start_agent: Any, shift_age_s: int, why: str
+    start_sim_of: Any, start_agent: Any, shift_age_s: int, why: str
 ) -> None:
     """A shift past max_age, or one that locked the register, is closed (Z) and reopened first."""
-    sim = start_sim("--shift-age", str(shift_age_s))
+    sim = start_sim_of("--shift-age", str(shift_age_s))
     before = sim.state()
     assert before["shift"]["open"], why
     agent = start_agent(sim)
@@ -64,9 +75,9 @@ def test_guard_closes_an_old_shift_before_the_receipt(
     assert after["shift"]["age_s"] < 600
 
 
-def test_guard_leaves_a_young_shift_open(start_sim: Any, start_agent: Any) -> None:
+def test_guard_leaves_a_young_shift_open(start_sim_of: Any, start_agent: Any) -> None:
     """A 10-hour shift is not touched: the receipt goes into it."""
-    sim = start_sim("--shift-age", str(10 * 3600))
+    sim = start_sim_of("--shift-age", str(10 * 3600))
     shift = sim.state()["shift"]["number"]
     agent = start_agent(sim)
     assert http("POST", f"{agent.base}/receipts", receipt("young-1", 20000))[0] == 202
@@ -77,10 +88,10 @@ def test_guard_leaves_a_young_shift_open(start_sim: Any, start_agent: Any) -> No
 
 
 def test_guard_rotates_an_idle_shift_when_the_clock_runs_past_max_age(
-    start_sim: Any, start_agent: Any
+    start_sim_of: Any, start_agent: Any
 ) -> None:
     """The register clock moves past max_age between receipts: the next receipt gets a new shift."""
-    sim = start_sim()
+    sim = start_sim_of()
     agent = start_agent(sim)
     assert http("POST", f"{agent.base}/receipts", receipt("day-1", 10000))[0] == 202
     first = _done(agent, "day-1")
@@ -91,9 +102,9 @@ def test_guard_rotates_an_idle_shift_when_the_clock_runs_past_max_age(
     assert second["fiscal"]["shift"] == first["fiscal"]["shift"] + 1
 
 
-def test_shift_commands_are_idempotent(start_sim: Any, start_agent: Any) -> None:
+def test_shift_commands_are_idempotent(start_sim_of: Any, start_agent: Any) -> None:
     """Open on an open shift and close on a closed one are success, not errors."""
-    sim = start_sim()
+    sim = start_sim_of()
     agent = start_agent(sim)
     opened = http("POST", f"{agent.base}/shift", {"action": "open"})
     again = http("POST", f"{agent.base}/shift", {"action": "open"})
@@ -108,10 +119,10 @@ def test_shift_commands_are_idempotent(start_sim: Any, start_agent: Any) -> None
 
 
 def test_guard_rotates_an_old_shift_with_no_receipts_at_all(
-    start_sim: Any, start_agent: Any
+    start_sim_of: Any, start_agent: Any
 ) -> None:
     """An idle club: the agent closes a 23h40m shift and opens a new one by itself."""
-    sim = start_sim("--shift-age", str(23 * 3600 + 40 * 60))
+    sim = start_sim_of("--shift-age", str(23 * 3600 + 40 * 60))
     old_shift = sim.state()["shift"]["number"]
     agent = start_agent(sim, settings={"worker": {"idle_check_s": 0.5}})
 
@@ -128,10 +139,10 @@ def test_guard_rotates_an_old_shift_with_no_receipts_at_all(
 
 
 def test_idle_guard_does_not_reopen_a_shift_closed_by_staff(
-    start_sim: Any, start_agent: Any
+    start_sim_of: Any, start_agent: Any
 ) -> None:
     """A Z at closing time stays closed while idle; the next receipt opens a shift."""
-    sim = start_sim()
+    sim = start_sim_of()
     agent = start_agent(sim, settings={"worker": {"idle_check_s": 0.2}})
     assert http("POST", f"{agent.base}/shift", {"action": "open"})[0] == 200
     assert http("POST", f"{agent.base}/shift", {"action": "close"})[0] == 200

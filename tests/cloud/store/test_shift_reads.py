@@ -354,3 +354,18 @@ async def test_a_version_1_database_is_migrated_and_reconciles_the_same(
     assert version == 2
     assert ("b", "matched", True) in _summary(rec13)
     assert len(rec13.rows) == 5
+
+
+async def test_the_read_ends_its_snapshot_and_sees_a_later_write(any_store_url: str) -> None:
+    """The read's own transaction (cloud.store.driver_sql) is over when it returns: the
+    pooled connection writes again, and the next read sees what was written."""
+    clock = SetClock()
+    async with await CloudStore.open(any_store_url, clock=clock) as store:
+        await _seed(store, clock)
+        before = await load_reconciliation(store, C, A, 12)
+        clock.now = IN_12
+        await store.record_requests(C, A, [_request("late", 1200)])
+        after = await load_reconciliation(store, C, A, 12)
+    assert "late" not in {row.id for row in before.rows}
+    assert ("late", "crm_only", False) in _summary(after)
+    assert after.totals.crm_register_total.total == before.totals.crm_register_total.total + 1200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -331,6 +332,18 @@ def test_cash_commands() -> None:
     }
     with pytest.raises(Refused):
         cash_command(Fields({"Amount": 0}), request_id="kkm-c", direction="out")
+
+
+def test_cash_above_the_contract_limit_is_refused_with_the_limit() -> None:
+    """An amount past 12 digits of roubles never becomes a command the contract refuses."""
+    assert (
+        cash_command(Fields({"Amount": "999999999999.99"}), request_id="kkm-c", direction="in")[
+            "amount"
+        ]
+        == "999999999999.99"
+    )
+    with pytest.raises(Refused, match=re.escape("999999999999.99")):
+        cash_command(Fields({"Amount": 1_000_000_000_000}), request_id="kkm-c", direction="in")
 
 
 @pytest.mark.parametrize(
