@@ -20,11 +20,9 @@ missing, and the register's money registers equal the sum of the outbox's done r
 
 from __future__ import annotations
 
-import collections
 import random
 import signal
 import time
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -36,8 +34,8 @@ from tests.agent.scenarios.test_kill_storm import (
     Supervisor,
 )
 from tests.support.atol_sim import AtolSimProcess
-from tests.support.payloads import receipt
-from tests.support.processes import Agent, http, wait_until
+from tests.support.kill_storm import StormGoals, check_agent, check_tape_and_books, drive
+from tests.support.processes import Agent, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -127,21 +125,20 @@ class AtolSupervisor(Supervisor):
             self.sim.post("/faults/delay", {"ms": 0})
 
 
-def _submit(agent: Agent, body: dict[str, Any]) -> bool:
-    try:
-        status, answer = http("POST", f"{agent.base}/receipts", body, timeout_s=5)
-    except OSError:
-        return False
-    assert status in {200, 202, 503}, (status, answer)
-    return status in {200, 202}
-
-
-def _result(agent: Agent, request_id: str) -> dict[str, Any] | None:
-    try:
-        status, body = http("GET", f"{agent.base}/receipts/{request_id}", timeout_s=5)
-    except OSError:
-        return None
-    return body if status == 200 else None
+GOALS = StormGoals(
+    receipts=RECEIPTS,
+    max_receipts=MAX_RECEIPTS,
+    min_kills=MIN_KILLS,
+    power_cuts=POWER_CUTS,
+    open_kills=QUEUED_TASK_KILLS,
+    open_kills_what="kills with a task queued",
+    refusals=REFUSALS,
+    kopecks=COFFEE_KOPECKS,
+    pause_s=0.05,
+    # Past RECEIPTS only a slow trickle (the faults still to come need receipts to land in), so
+    # the backlog the agent must print afterwards stays short.
+    trickle_s=0.5,
+)
 
 
 def test_atol_every_accepted_receipt_is_printed_exactly_once(
@@ -160,125 +157,8 @@ def test_atol_every_accepted_receipt_is_printed_exactly_once(
     )
     supervisor = AtolSupervisor(agent, sim, rng)
     supervisor.thread.start()
-    try:
-        accepted: dict[str, int] = {}
-        try:
-            i = 0
-            while i < RECEIPTS or (
-                i < MAX_RECEIPTS
-                and (
-                    supervisor.kills < MIN_KILLS
-                    or supervisor.power_cuts < POWER_CUTS
-                    or supervisor.open_receipt_kills < QUEUED_TASK_KILLS
-                    or supervisor.refusal_runs < REFUSALS
-                    or not supervisor.has_given_up()
-                )
-            ):
-                request_id = f"storm-{i:03d}"
-                pay = ("cash", "card", "cash")[i % 3]
-                body = receipt(
-                    request_id, COFFEE_KOPECKS, pay=pay, extra_cash=5000 if i % 3 == 0 else 0
-                )
-                wait_until(
-                    lambda body=body: _submit(agent, body),
-                    timeout_s=60,
-                    interval_s=0.05,
-                    what=request_id,
-                )
-                accepted[request_id] = COFFEE_KOPECKS
-                i += 1
-                # Past RECEIPTS only a slow trickle (the faults still to come need receipts to land
-                # in), so the backlog the agent must print afterwards stays short.
-                time.sleep(rng.uniform(0, 0.05) if i < RECEIPTS else 0.5)
-            wait_until(
-                lambda: supervisor.kills >= MIN_KILLS, timeout_s=120, what=f"{MIN_KILLS} kills"
-            )
-            wait_until(lambda: supervisor.power_cuts >= POWER_CUTS, timeout_s=60, what="power cuts")
-            wait_until(
-                lambda: (
-                    supervisor.refusal_runs >= REFUSALS
-                    and supervisor.has_given_up()
-                    and supervisor.open_receipt_kills >= QUEUED_TASK_KILLS
-                ),
-                timeout_s=90,
-                what="refusals and kills with a task queued",
-            )
-        finally:
-            supervisor.stop_killing.set()
-            with supervisor.lock:
-                sim.post("/faults/clear")
-                sim.post("/power/back")
+    accepted = drive(agent, sim, supervisor, GOALS, rng)
 
-        def all_final() -> bool:
-            results = [_result(agent, request_id) for request_id in accepted]
-            return all(
-                r is not None and r["status"] not in {"pending", "printing"} for r in results
-            )
-
-        try:
-            wait_until(all_final, timeout_s=240, interval_s=0.5, what="every receipt to be final")
-        finally:
-            supervisor.stop.set()
-            supervisor.thread.join(timeout=10)
-    finally:
-        supervisor.stop_killing.set()
-        supervisor.stop.set()
-        supervisor.thread.join(timeout=10)
-
-    results = {request_id: _result(agent, request_id) for request_id in accepted}
-    statuses = {r["status"] for r in results.values() if r}
-    assert statuses == {"done"}, {
-        k: v for k, v in results.items() if not v or v["status"] != "done"
-    }
-    assert not supervisor.crashes, f"the agent crashed on its own: exit codes {supervisor.crashes}"
-    log_text = (agent.workdir / "agent.log").read_text()
-    assert "Traceback" not in log_text, "the agent logged a traceback"
-    assert supervisor.kills >= MIN_KILLS
-    records = agent.log_records()
-    events = collections.Counter(str(r.get("event", "")) for r in records)
-    points = collections.Counter(
-        str(r.get("point")) for r in records if r.get("event") == "crash_point"
-    )
-    assert points["after_mark_printing"] > 0, "never killed right after the intent was stored"
-    assert points["after_issue"] > 0, "never killed between the register's answer and done"
-    assert points["before_group_commit"] > 0, (
-        "never killed with a receipt signed and its done waiting for the next intent's commit"
-    )
-    assert supervisor.open_receipt_kills >= QUEUED_TASK_KILLS
-    not_issued = [r for r in records if r.get("event") == "receipt_not_issued_will_print"]
-    assert events["receipt_recovered"] > 0, "no receipt was proven issued by its mark"
-    assert not_issued, "no receipt proven not issued"
-    assert events["retries_exhausted_in_flight"] > 0, "the give-up path never ran"
-    assert events["line_stopped"] > 0, "the line never stopped behind a doubtful receipt"
-    assert events["attempt_failed"] > 0, "no power cut ever interrupted the agent"
-
-    tape = sim.tape()
-    fn_receipts = [doc for doc in tape if doc["type"] == "receipt"]
-    by_mark: dict[str, list[dict[str, Any]]] = {}
-    for doc in fn_receipts:
-        by_mark.setdefault(doc.get("mark") or "", []).append(doc)
-    duplicates = {mark: [d["fd"] for d in docs] for mark, docs in by_mark.items() if len(docs) > 1}
-    assert not duplicates, f"receipts printed twice: {duplicates}"
-    assert set(by_mark) == set(accepted), "every receipt carries the mark of an accepted id"
-    assert len(accepted) >= RECEIPTS
-    total = f"{Decimal(COFFEE_KOPECKS) / 100:.2f}"
-    for request_id in accepted:
-        fiscal = results[request_id]["fiscal"]  # type: ignore[index]
-        (doc,) = by_mark[request_id]
-        assert fiscal["fd"] == doc["fd"], request_id
-        assert fiscal["mark"] == request_id
-        assert fiscal["total"] == total == doc["total"]
-        assert str(fiscal["fp"]) == str(doc["fp"])
-
-    fds = [doc["fd"] for doc in tape]
-    assert fds == list(range(fds[0], fds[0] + len(fds))), "FD numbers must be contiguous"
-
-    status, report = http("POST", f"{agent.base}/shift", {"action": "x_report"}, timeout_s=30)
-    assert status == 200, report
-    shifts = {doc["shift"] for doc in fn_receipts}
-    assert shifts == {report["shift"]}, "the storm stayed in one shift; the X report covers it"
-    sales = report["counters"]["sales"]
-    register_total = sum(Decimal(sales[key]) for key in ("cash", "card", "prepaid"))
-    outbox_total = sum(Decimal(r["fiscal"]["total"]) for r in results.values() if r)
-    assert register_total == outbox_total
-    assert sales["count"] == len(accepted)
+    # An ATOL receipt is never left open between tasks: nothing to cancel, unlike Shtrih's.
+    results, _ = check_agent(agent, supervisor, GOALS, accepted)
+    check_tape_and_books(agent, sim, GOALS, accepted, results)

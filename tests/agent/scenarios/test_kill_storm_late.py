@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.kill_storm import result, submit
 from tests.support.payloads import receipt
 from tests.support.processes import Agent, Simulator, http, wait_until
 
@@ -34,23 +35,6 @@ COFFEE = 15_000
 
 def _is_late(index: int) -> bool:
     return index % 3 == 1
-
-
-def _submit(agent: Agent, body: dict[str, Any]) -> bool:
-    try:
-        status, answer = http("POST", f"{agent.base}/receipts", body, timeout_s=5)
-    except OSError:
-        return False
-    assert status in {200, 202, 503}, (status, answer)
-    return status in {200, 202}
-
-
-def _result(agent: Agent, request_id: str) -> dict[str, Any] | None:
-    try:
-        status, body = http("GET", f"{agent.base}/receipts/{request_id}", timeout_s=5)
-    except OSError:
-        return None
-    return body if status == 200 else None
 
 
 class Killer:
@@ -119,9 +103,9 @@ def _storm(
 ) -> str:
     """Warm up, then the payments under kills and one cut; returns the late ones' paid_at."""
     # The shift opens for the first (ordinary) payment: "two days ago" is another shift.
-    wait_until(lambda: _submit(agent, receipt("warm-up", COFFEE)), timeout_s=30, what="warm-up")
+    wait_until(lambda: submit(agent, receipt("warm-up", COFFEE)), timeout_s=30, what="warm-up")
     wait_until(
-        lambda: (_result(agent, "warm-up") or {}).get("status") == "done",
+        lambda: (result(agent, "warm-up") or {}).get("status") == "done",
         timeout_s=30,
         what="the warm-up receipt",
     )
@@ -136,7 +120,7 @@ def _storm(
             if _is_late(i):
                 body["paid_at"] = paid_at
             wait_until(
-                lambda body=body: _submit(agent, body),
+                lambda body=body: submit(agent, body),
                 timeout_s=60,
                 interval_s=0.05,
                 what=request_id,
@@ -151,7 +135,7 @@ def _storm(
         sim.post("/power/back")
 
     def all_final() -> bool:
-        results = [_result(agent, request_id) for request_id in expected]
+        results = [result(agent, request_id) for request_id in expected]
         return all(r is not None and r["status"] not in {"pending", "printing"} for r in results)
 
     wait_until(all_final, timeout_s=120, interval_s=0.5, what="every payment final")
@@ -181,7 +165,7 @@ def test_late_and_ordinary_payments_under_kills_get_one_document_of_the_right_ty
     assert not killer.errors, killer.errors
     if not agent.is_alive():
         agent.start()
-    results = {request_id: _result(agent, request_id) for request_id in expected}
+    results = {request_id: result(agent, request_id) for request_id in expected}
     assert {r["status"] for r in results.values() if r} == {"done"}, results
     assert "Traceback" not in (agent.workdir / "agent.log").read_text()
     points = collections.Counter(
