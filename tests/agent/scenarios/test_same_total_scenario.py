@@ -5,23 +5,61 @@ stayed ``printing`` while the next payments of the same total were printed; at t
 recovery took "a receipt of the same kind and total after the intent" as its own. One payment
 had no receipt and the books said it had. Now the receipt carries its id into the FN (the
 mark), the line stops behind the doubtful row, and recovery decides by the mark alone.
+
+Both tests run on each protocol's simulator: on Shtrih the close (FF45) is refused with 0x55
+and the power cut right after it ran; on ATOL the sell task is refused with 55 (the printer
+busy, which the worker retries) and the power cut right after the task ran.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.support.payloads import receipt
-from tests.support.processes import Agent, Simulator, http, wait_until
+from tests.support.processes import Agent, http, wait_until
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(120)]
 
 COFFEE = 15000
-RECEIPT_NOT_OPEN = 0x55  # "receipt closed": a refusal the worker retries (RETRY)
 ATTEMPTS = 2
 WORKER = {"retry_attempts": ATTEMPTS, "retry_initial_s": 0.05, "retry_max_s": 0.2}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """One protocol's faults on the step that signs a receipt."""
+
+    protocol: str
+    refuse: dict[str, Any]  # /faults/refuse: a refusal the worker retries, before it runs
+    cut_after: dict[str, Any]  # /power/cut: right after the step ran
+    settings: dict[str, Any]  # the agent's protocol section
+
+
+FAULTS = [
+    Faults(
+        "shtrih",
+        {"on_command": "FF45", "code": 0x55, "count": ATTEMPTS, "after": False},  # receipt closed
+        {"on_command": "FF45", "after": True},
+        {},
+    ),
+    Faults(
+        "atol",
+        {"on_task": "sell", "code": 55, "count": ATTEMPTS, "after": False},  # printer busy
+        {"on_task": "sell", "after": True},
+        # A task the server keeps blocked (its register unpowered) is given up on after 3 s, so
+        # the line stops behind it instead of the worker waiting the default two minutes.
+        {"atol": {"task_timeout_s": 3.0}},
+    ),
+]
+
+
+@pytest.fixture(params=FAULTS, ids=lambda faults: faults.protocol)
+def faults(request: pytest.FixtureRequest) -> Faults:
+    """The protocol this run drives, with its faults."""
+    return request.param  # type: ignore[no-any-return]
 
 
 def _row(agent: Agent, request_id: str) -> dict[str, Any]:
@@ -30,7 +68,7 @@ def _row(agent: Agent, request_id: str) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
-def _receipts_by_mark(sim: Simulator) -> dict[str, list[int]]:
+def _receipts_by_mark(sim: Any) -> dict[str, list[int]]:
     by_mark: dict[str, list[int]] = {}
     for doc in sim.tape():
         if doc["type"] == "receipt":
@@ -39,26 +77,23 @@ def _receipts_by_mark(sim: Simulator) -> dict[str, list[int]]:
 
 
 def test_same_total_refused_receipt_never_takes_another_payments_fd(
-    start_sim: Any, start_agent: Any
+    faults: Faults, start_register: Any, start_agent: Any
 ) -> None:
     """A refused coffee, another of the same price, a restart: two FDs, one for each id.
 
     On the code before the mark, the first coffee was recorded at the restart as issued with
     the second coffee's FD.
     """
-    sim: Simulator = start_sim()
-    agent: Agent = start_agent(sim, settings={"worker": WORKER})
+    sim = start_register(faults.protocol)
+    agent: Agent = start_agent(sim, settings={"worker": WORKER, **faults.settings})
     wait_until(lambda: _health(agent)["register"]["link"] == "up", timeout_s=15, what="link up")
-    # The close is refused as often as the worker attempts it: its attempts run out.
-    sim.post(
-        "/faults/refuse",
-        {"on_command": "FF45", "code": RECEIPT_NOT_OPEN, "count": ATTEMPTS, "after": False},
-    )
+    # The receipt is refused as often as the worker attempts it: its attempts run out.
+    sim.post("/faults/refuse", faults.refuse)
     assert http("POST", f"{agent.base}/receipts", receipt("coffee-a", COFFEE))[0] == 202
     wait_until(
         lambda: not sim.state()["faults"]["refuse"],
         timeout_s=20,
-        what="every refusal of the close to be used",
+        what="every refusal to be used",
     )
     assert http("POST", f"{agent.base}/receipts", receipt("coffee-b", COFFEE))[0] == 202
     ids = ("coffee-a", "coffee-b")
@@ -96,13 +131,13 @@ def _health(agent: Agent) -> dict[str, Any]:
 
 
 def test_same_total_line_stops_while_the_register_cannot_answer(
-    start_sim: Any, start_agent: Any
+    faults: Faults, start_register: Any, start_agent: Any
 ) -> None:
-    """Power lost right after the close ran: nothing else prints, health says why, then on."""
-    sim: Simulator = start_sim()
-    agent: Agent = start_agent(sim, settings={"worker": WORKER})
+    """Power lost right after the receipt ran: nothing else prints, health says why, then on."""
+    sim = start_register(faults.protocol)
+    agent: Agent = start_agent(sim, settings={"worker": WORKER, **faults.settings})
     wait_until(lambda: _health(agent)["register"]["link"] == "up", timeout_s=15, what="link up")
-    sim.post("/power/cut", {"on_command": "FF45", "after": True})
+    sim.post("/power/cut", faults.cut_after)
     assert http("POST", f"{agent.base}/receipts", receipt("coffee-a", COFFEE))[0] == 202
     line = wait_until(
         lambda: (_health(agent).get("line") or {}).get("stopped") and _health(agent)["line"],
