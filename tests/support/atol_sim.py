@@ -10,12 +10,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from firmware_sim.control import make_control_app
 from firmware_sim.register import Register
 from firmware_sim.state import DeviceConfig
 from firmware_sim.store import StateStore
-from tests.support.processes import BIN, http, stop_process
+from tests.support.processes import SimProcess
 
 __all__ = ["FINAL", "AtolRig", "AtolSimProcess", "atol_rig"]
 
@@ -116,14 +114,9 @@ async def atol_rig(
 
 
 @dataclass
-class AtolSimProcess:
+class AtolSimProcess(SimProcess):
     """``firmware-sim serve --atol-web 127.0.0.1:0 --control 127.0.0.1:0 --state FILE``."""
 
-    state_file: Path
-    extra_args: list[str] = field(default_factory=list)
-    proc: subprocess.Popen[str] | None = None
-    url: str = ""
-    control: str = ""
     web_port: int = 0  # 0: a free one; kept by :meth:`restart`
     control_port: int = 0
 
@@ -137,52 +130,15 @@ class AtolSimProcess:
 
     def start(self) -> AtolSimProcess:
         """Start it and read the web server's and the control API's URLs from its stdout."""
-        log = self.state_file.with_suffix(".atol.log").open("a")
-        self.proc = subprocess.Popen(
-            [
-                str(BIN / "firmware-sim"),
-                "serve",
-                "--atol-web",
-                f"127.0.0.1:{self.web_port}",
-                "--control",
-                f"127.0.0.1:{self.control_port}",
-                "--state",
-                str(self.state_file),
-                *self.extra_args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
+        self._launch(
+            ["--atol-web", f"127.0.0.1:{self.web_port}"],
+            f"127.0.0.1:{self.control_port}",
+            ".atol.log",
         )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        control_line = self.proc.stdout.readline().strip()
         assert self.url.startswith("http://"), f"simulator printed {self.url!r}"
-        assert control_line.startswith("control "), f"simulator printed {control_line!r}"
-        self.control = control_line.removeprefix("control ")
         self.web_port = int(self.url.rsplit(":", 1)[1])
         self.control_port = int(self.control.rsplit(":", 1)[1])
         return self
-
-    def post(self, path: str, body: object | None = None) -> Any:
-        """Call the control API."""
-        status, answer = http("POST", f"{self.control}{path}", body if body is not None else {})
-        assert status == 200, (path, status, answer)
-        return answer
-
-    def state(self) -> Any:
-        """GET the control API's state."""
-        return http("GET", f"{self.control}/state")[1]
-
-    def tape(self) -> list[dict[str, Any]]:
-        """The FN tape as ``firmware-sim tape`` prints it."""
-        out = subprocess.run(
-            [str(BIN / "firmware-sim"), "tape", "--state", str(self.state_file)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def kill(self) -> None:
         """SIGKILL: what was answered is on disk."""
@@ -190,12 +146,3 @@ class AtolSimProcess:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self._close()
-
-    def stop(self) -> None:
-        """Terminate it (the state file stays)."""
-        stop_process(self.proc, timeout_s=5)
-        self._close()
-
-    def _close(self) -> None:
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()

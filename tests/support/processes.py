@@ -69,8 +69,8 @@ def http(
 
 
 @dataclass
-class Simulator:
-    """``firmware-sim serve --pty --state FILE --control 127.0.0.1:0`` as a child process."""
+class SimProcess:
+    """A ``firmware-sim serve`` child process of either front end, and its control API."""
 
     state_file: Path
     extra_args: list[str] = field(default_factory=list)
@@ -79,19 +79,19 @@ class Simulator:
     control: str = ""
     log_file: Path | None = None
 
-    def start(self) -> Simulator:
-        """Start it and read the pty path and the control URL from its stdout."""
-        self.log_file = self.state_file.with_suffix(".sim.log")
+    def _launch(self, front_end: list[str], control: str, log_suffix: str) -> None:
+        """Start ``serve`` with the front end's flags; read its URL and the control URL."""
+        self.log_file = self.state_file.with_suffix(log_suffix)
         log = self.log_file.open("a")
         self.proc = subprocess.Popen(
             [
                 str(BIN / "firmware-sim"),
                 "serve",
-                "--pty",
+                *front_end,
                 "--state",
                 str(self.state_file),
                 "--control",
-                "127.0.0.1:0",
+                control,
                 *self.extra_args,
             ],
             stdout=subprocess.PIPE,
@@ -101,10 +101,8 @@ class Simulator:
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
         control_line = self.proc.stdout.readline().strip()
-        assert self.url.startswith("/dev/"), f"simulator printed {self.url!r}"
         assert control_line.startswith("control "), f"simulator printed {control_line!r}"
         self.control = control_line.removeprefix("control ")
-        return self
 
     def post(self, path: str, body: object | None = None) -> Any:
         """Call the control API."""
@@ -129,8 +127,22 @@ class Simulator:
     def stop(self) -> None:
         """Terminate it (the state file stays)."""
         stop_process(self.proc, timeout_s=5)
+        self._close()
+
+    def _close(self) -> None:
         if self.proc and self.proc.stdout:
             self.proc.stdout.close()
+
+
+@dataclass
+class Simulator(SimProcess):
+    """``firmware-sim serve --pty --state FILE --control 127.0.0.1:0`` as a child process."""
+
+    def start(self) -> Simulator:
+        """Start it and read the pty path and the control URL from its stdout."""
+        self._launch(["--pty"], "127.0.0.1:0", ".sim.log")
+        assert self.url.startswith("/dev/"), f"simulator printed {self.url!r}"
+        return self
 
 
 PROTOCOLS = ("shtrih", "atol")
