@@ -14,8 +14,6 @@ every protocol (one state file, one tape command): its JSON lines are the neutra
 
 from __future__ import annotations
 
-import json
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
@@ -33,7 +31,7 @@ from agent.drivers.shtrih.driver import DEFAULT_TAX_RATE_INDEX, DriverParams, Sh
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
 from tests.support.atol_sim import AtolSimProcess
-from tests.support.processes import BIN, Simulator, http
+from tests.support.processes import SimProcess, Simulator
 
 __all__ = ["RIGS", "AtolRig", "ConformanceRig", "Operation", "RegisterControl", "ShtrihRig"]
 
@@ -136,11 +134,21 @@ _SHTRIH_COMMANDS: Final = {
 _SHTRIH_REFUSAL: Final = 0x45  # "the sums do not add up": a refusal of the data, nothing runs
 
 
-class _ShtrihControl:
-    """The Shtrih simulator's control API (docs/simulator.md) behind the neutral names."""
+class _SimControl:
+    """A simulator's control API (docs/simulator.md) behind the neutral names.
 
-    def __init__(self, sim: Simulator) -> None:
+    The two front ends take the same routes; they differ only in how a fault names what it is
+    armed on (``on_command`` with a Shtrih command code, ``on_task`` with an ATOL task type)
+    and in the code a refusal answers with.
+    """
+
+    def __init__(
+        self, sim: SimProcess, *, on: str, names: Mapping[Operation, str], refusal: int
+    ) -> None:
         self._sim = sim
+        self._on = on
+        self._names = names
+        self._refusal = refusal
 
     def advance_clock(self, seconds: int) -> None:
         self._sim.post("/clock/advance", {"seconds": seconds})
@@ -152,16 +160,14 @@ class _ShtrihControl:
         self._sim.post("/paper/back")
 
     def refuse_next(self, operation: Operation) -> None:
-        body = {"on_command": _SHTRIH_COMMANDS[operation], "code": _SHTRIH_REFUSAL, "count": 1}
+        body = {self._on: self._names[operation], "code": self._refusal, "count": 1}
         self._sim.post("/faults/refuse", body)
 
     def power_cut(self, operation: Operation | None = None, *, after: bool = False) -> None:
         if operation is None:
             self._sim.post("/power/cut")
         else:
-            self._sim.post(
-                "/power/cut", {"on_command": _SHTRIH_COMMANDS[operation], "after": after}
-            )
+            self._sim.post("/power/cut", {self._on: self._names[operation], "after": after})
 
     def power_back(self) -> None:
         self._sim.post("/power/back")
@@ -170,21 +176,10 @@ class _ShtrihControl:
         self._sim.post("/faults/clear")
 
     def last_fd(self) -> int:
-        return int(http("GET", f"{self._sim.control}/state")[1]["last_fd"])
+        return int(self._sim.state()["last_fd"])
 
     def tape(self) -> list[dict[str, Any]]:
-        return _tape(self._sim.state_file)
-
-
-def _tape(state_file: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [str(BIN / "firmware-sim"), "tape", "--state", str(state_file)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=20,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+        return self._sim.tape()
 
 
 class ShtrihRig(ConformanceRig):
@@ -213,7 +208,9 @@ class ShtrihRig(ConformanceRig):
     @property
     def control(self) -> RegisterControl:
         assert self._sim is not None
-        return _ShtrihControl(self._sim)
+        return _SimControl(
+            self._sim, on="on_command", names=_SHTRIH_COMMANDS, refusal=_SHTRIH_REFUSAL
+        )
 
 
 # -- ATOL ---------------------------------------------------------------------------------------
@@ -236,44 +233,6 @@ _ATOL_TASKS: Final = {
     Operation.CASH_OUT: "cashOut",
 }
 _ATOL_REFUSAL: Final = 66  # "receipt not fully paid": a refusal of the data, nothing runs
-
-
-class _AtolControl:
-    """The ATOL simulator's control API (docs/simulator.md, ``on_task``) behind the neutral names."""
-
-    def __init__(self, sim: AtolSimProcess) -> None:
-        self._sim = sim
-
-    def advance_clock(self, seconds: int) -> None:
-        self._sim.post("/clock/advance", {"seconds": seconds})
-
-    def paper_out(self) -> None:
-        self._sim.post("/paper/out")
-
-    def paper_back(self) -> None:
-        self._sim.post("/paper/back")
-
-    def refuse_next(self, operation: Operation) -> None:
-        body = {"on_task": _ATOL_TASKS[operation], "code": _ATOL_REFUSAL, "count": 1}
-        self._sim.post("/faults/refuse", body)
-
-    def power_cut(self, operation: Operation | None = None, *, after: bool = False) -> None:
-        if operation is None:
-            self._sim.post("/power/cut")
-        else:
-            self._sim.post("/power/cut", {"on_task": _ATOL_TASKS[operation], "after": after})
-
-    def power_back(self) -> None:
-        self._sim.post("/power/back")
-
-    def clear_faults(self) -> None:
-        self._sim.post("/faults/clear")
-
-    def last_fd(self) -> int:
-        return int(self._sim.state()["last_fd"])
-
-    def tape(self) -> list[dict[str, Any]]:
-        return _tape(self._sim.state_file)
 
 
 class AtolRig(ConformanceRig):
@@ -299,7 +258,7 @@ class AtolRig(ConformanceRig):
     @property
     def control(self) -> RegisterControl:
         assert self._sim is not None
-        return _AtolControl(self._sim)
+        return _SimControl(self._sim, on="on_task", names=_ATOL_TASKS, refusal=_ATOL_REFUSAL)
 
 
 RIGS: Final[Mapping[str, type[ConformanceRig]]] = {
