@@ -8,6 +8,7 @@ metrics are wired as the composition root wires them (``agent.app.Agent``), with
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import pytest
 import structlog
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -203,3 +205,35 @@ async def api_without_register(
         await client.close()
         await service.close()
         outbox.close()
+
+
+async def until(
+    predicate: Callable[[], Any], *, timeout_s: float = 10.0, interval_s: float = 0.01
+) -> Any:
+    """Poll until ``predicate()`` is truthy and return its value; fail after the deadline."""
+    async with asyncio.timeout(timeout_s):
+        while not (value := predicate()):
+            await asyncio.sleep(interval_s)
+        return value
+
+
+@asynccontextmanager
+async def running_agent(
+    tmp_path: Path, *, params: WorkerParams = FAST_WORKER, wait_ready: bool = False
+) -> AsyncIterator[AgentRig]:
+    """:func:`agent_rig` with a shift open and its worker running; the worker is stopped after.
+
+    ``wait_ready``: wait for the worker's first snapshot (its first look at the register).
+    """
+    async with agent_rig(tmp_path, params=params) as made:
+        await made.service.connect()
+        await made.service.open_shift()
+        task = asyncio.create_task(made.worker.run(), name="worker")
+        try:
+            if wait_ready:
+                await until(lambda: made.worker.snapshot)
+            yield made
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):  # the worker ran until cancelled
+                await task

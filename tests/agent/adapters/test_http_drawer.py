@@ -7,16 +7,14 @@ report reaches the register.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.fiscal.errors import LineStopped
-from tests.support.agent_rig import AgentRig, agent_rig
+from tests.support.agent_rig import AgentRig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
@@ -26,26 +24,11 @@ OPEN_DRAWER = 0x28
 STATE_REPORT = 0xFF38
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, on a register with an open shift."""
-    async with agent_rig(tmp_path) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    async with running_agent(tmp_path) as made:
+        yield made
 
 
 def _openings(rig: AgentRig) -> int:
@@ -77,7 +60,7 @@ async def test_drawer_and_report_wait_behind_a_stopped_line(rig: AgentRig) -> No
     rig.register.intercept[CLOSE] = close_then_pull_the_cable
     posted = await rig.client.post("/api/v1/receipts", json=receipt("coffee-a", 15000))
     assert posted.status == 202
-    await _until(lambda: rig.worker.line)
+    await until(lambda: rig.worker.line)
     sent = len(rig.register.commands)
     response = await rig.client.post("/api/v1/drawer")
     assert response.status == 503
@@ -86,7 +69,7 @@ async def test_drawer_and_report_wait_behind_a_stopped_line(rig: AgentRig) -> No
         await rig.intake.ofd_report()
     assert not {OPEN_DRAWER, STATE_REPORT} & set(rig.register.commands[sent:])
     rig.register.link.plug()
-    await _until(lambda: rig.worker.line is None)
+    await until(lambda: rig.worker.line is None)
     report = await rig.intake.ofd_report()
     assert report.fd == rig.register.device.state.last_fd
     assert (await rig.client.post("/api/v1/drawer")).status == 200

@@ -6,11 +6,9 @@ SQLite outbox) and parsed with prometheus_client's own parser.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -20,7 +18,7 @@ from agent.adapters.metrics import AgentMetrics
 from agent.contract import Health
 from agent.contract.health import LineHealth, OutboxHealth, RegisterHealth, SyncHealth
 from agent.outbox.states import RowKind, RowState
-from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
+from tests.support.agent_rig import FAST_WORKER, AgentRig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
@@ -45,27 +43,13 @@ def value(found: Samples, name: str, **labels: str) -> float | None:
     return found.get((name, tuple(sorted(labels.items()))))
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (result := predicate()):
-            await asyncio.sleep(0.01)
-        return result
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, idle check off, on a register with an open shift."""
-    async with agent_rig(tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600)) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        await _until(lambda: made.worker.snapshot)
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    async with running_agent(
+        tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600), wait_ready=True
+    ) as made:
+        yield made
 
 
 def _refuse_close_of(rig: AgentRig, request_id: str) -> None:
@@ -101,7 +85,7 @@ async def test_metrics_after_receipts_count_results_errors_and_round_trips(
     for request_id, kopecks in (("a", 15000), ("bad", 15000), ("b", 20000)):
         response = await rig.client.post("/api/v1/receipts", json=receipt(request_id, kopecks))
         assert response.status == 202
-        await _until(lambda request_id=request_id: _is_final(rig, request_id))
+        await until(lambda request_id=request_id: _is_final(rig, request_id))
     assert rig.outbox.get("bad").state is RowState.REJECTED  # type: ignore[union-attr]
 
     content_type, found = await _scrape(rig)
@@ -145,7 +129,7 @@ async def test_waiting_receipts_show_in_the_outbox_gauges(rig: AgentRig) -> None
     rig.register.device.set_paper(False)
     response = await rig.client.post("/api/v1/receipts", json=receipt("waits", 15000))
     assert response.status == 202
-    await _until(lambda: rig.worker.condition is not None)
+    await until(lambda: rig.worker.condition is not None)
 
     _, found = await _scrape(rig)
     assert value(found, "fiscal_agent_outbox_depth", state="pending") == 1

@@ -10,8 +10,7 @@ issue corrections fails the row for a person, and nothing reaches the FN.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from agent.drivers.errors import CorrectionNotSupported
 from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.outbox.states import RowState
 from firmware_sim.state import MSK, DocType
-from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
+from tests.support.agent_rig import FAST_WORKER, AgentRig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
@@ -33,27 +32,13 @@ CLOSE = 0xFF45
 RECEIPT_NOT_OPEN = 0x55  # a refusal the worker retries
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, idle check off, on a register with an open shift."""
-    async with agent_rig(tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600)) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        await _until(lambda: made.worker.snapshot)
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    async with running_agent(
+        tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600), wait_ready=True
+    ) as made:
+        yield made
 
 
 def _final(rig: AgentRig, request_id: str) -> Any:
@@ -80,7 +65,7 @@ async def test_a_payment_before_the_shift_is_printed_as_a_correction(rig: AgentR
     paid_at = datetime.now(UTC) - timedelta(days=1)
     response = await rig.client.post("/api/v1/receipts", json=_late("late-1", paid_at))
     assert response.status == 202
-    row = await _until(lambda: _final(rig, "late-1"))
+    row = await until(lambda: _final(rig, "late-1"))
     assert row.state is RowState.DONE, row
     assert row.fiscal is not None
     assert row.fiscal.type == "correction"
@@ -105,7 +90,7 @@ async def test_a_payment_in_the_open_shift_is_an_ordinary_receipt(rig: AgentRig)
     await rig.client.post("/api/v1/receipts", json=_late("now-1", now))
     await rig.client.post("/api/v1/receipts", json=receipt("plain-1", 15000))
     for request_id in ("now-1", "plain-1"):
-        row = await _until(lambda request_id=request_id: _final(rig, request_id))
+        row = await until(lambda request_id=request_id: _final(rig, request_id))
         assert row.state is RowState.DONE
         assert row.fiscal.type == "receipt"
         assert row.receipt.correction is None
@@ -126,7 +111,7 @@ async def test_a_correction_whose_answer_was_lost_is_found_by_its_mark(rig: Agen
     rig.register.intercept[CLOSE] = refuse_after_running
     paid_at = datetime.now(UTC) - timedelta(hours=30)
     await rig.client.post("/api/v1/receipts", json=_late("late-2", paid_at))
-    row = await _until(lambda: _final(rig, "late-2"))
+    row = await until(lambda: _final(rig, "late-2"))
     assert row.state is RowState.DONE, row
     assert row.fiscal.type == "correction"
     (doc,) = _marked(rig, "late-2")
@@ -149,11 +134,11 @@ async def test_a_driver_without_corrections_fails_the_row_for_a_person(
     monkeypatch.setattr(driver, "register", without_corrections)
     paid_at = datetime.now(UTC) - timedelta(days=2)
     await rig.client.post("/api/v1/receipts", json=_late("late-3", paid_at))
-    row = await _until(lambda: _final(rig, "late-3"))
+    row = await until(lambda: _final(rig, "late-3"))
     assert (row.state, row.error_code) == (RowState.FAILED, "correction_unsupported")
     assert "late" in (row.error_message or "")
     assert _marked(rig, "late-3") == []
     # The line moves on: an ordinary payment after it is printed.
     await rig.client.post("/api/v1/receipts", json=receipt("plain-2", 15000))
-    after = await _until(lambda: _final(rig, "plain-2"))
+    after = await until(lambda: _final(rig, "plain-2"))
     assert after.state is RowState.DONE

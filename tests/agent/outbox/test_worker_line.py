@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.fiscal.errors import LineStopped
 from agent.outbox.states import RowState
-from tests.support.agent_rig import AgentRig, agent_rig
+from tests.support.agent_rig import AgentRig, agent_rig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
@@ -22,27 +21,11 @@ CLOSE = 0xFF45
 RECEIPT_NOT_OPEN = 0x55
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    """Poll until ``predicate()`` is truthy; fail after the deadline."""
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, on a register with an open shift."""
-    async with agent_rig(tmp_path) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    async with running_agent(tmp_path) as made:
+        yield made
 
 
 async def _post(rig: AgentRig, request_id: str) -> None:
@@ -71,7 +54,7 @@ async def test_worker_line_stops_behind_a_receipt_whose_answer_was_lost(rig: Age
 
     rig.register.intercept[CLOSE] = close_then_pull_the_cable
     await _post(rig, "coffee-a")
-    line = await _until(lambda: rig.worker.line)
+    line = await until(lambda: rig.worker.line)
     assert line.row == "coffee-a"
     await _post(rig, "coffee-b")
     await asyncio.sleep(0.3)  # the worker had every chance to print coffee-b
@@ -86,7 +69,7 @@ async def test_worker_line_stops_behind_a_receipt_whose_answer_was_lost(rig: Age
         with pytest.raises(LineStopped):
             await asyncio.wait_for(rig.worker.execute(lambda service: service.x_report()), 1.0)
     rig.register.link.plug()
-    await _until(lambda: _state(rig, "coffee-b") is RowState.DONE)
+    await until(lambda: _state(rig, "coffee-b") is RowState.DONE)
     assert _state(rig, "coffee-a") is RowState.DONE
     assert _marks(rig) == ["coffee-a", "coffee-b"], "coffee-a was proven issued, not reprinted"
     assert rig.worker.line is None
@@ -106,9 +89,9 @@ async def test_worker_gives_up_in_printing_then_settles_before_anything_else(
 
     rig.register.intercept[CLOSE] = refuse_before_running
     await _post(rig, "coffee-a")
-    await _until(lambda: refusals["left"] == 0)
+    await until(lambda: refusals["left"] == 0)
     await _post(rig, "coffee-b")
-    await _until(lambda: _state(rig, "coffee-b") is RowState.DONE)
+    await until(lambda: _state(rig, "coffee-b") is RowState.DONE)
     assert _state(rig, "coffee-a") is RowState.DONE
     assert _marks(rig) == ["coffee-a", "coffee-b"]
     a, b = rig.outbox.get("coffee-a"), rig.outbox.get("coffee-b")
@@ -145,9 +128,9 @@ async def test_worker_host_clock_jumping_hours_breaks_neither_guard_nor_retries(
         try:
             offset["value"] = timedelta(hours=5)
             await _post(rig, "coffee-a")
-            await _until(lambda: _state(rig, "coffee-a") is RowState.DONE)
+            await until(lambda: _state(rig, "coffee-a") is RowState.DONE)
             await _post(rig, "coffee-b")
-            await _until(lambda: _state(rig, "coffee-b") is RowState.DONE)
+            await until(lambda: _state(rig, "coffee-b") is RowState.DONE)
         finally:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -8,8 +8,7 @@ the register lock. The real Shtrih driver drives the simulator's device in-proce
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,19 @@ from agent.domain.receipt import Receipt
 from agent.drivers.errors import AnswerTimeout
 from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.outbox.states import RowState
-from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
+from tests.support.agent_rig import FAST_WORKER, AgentRig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, idle check off, on a register with an open shift."""
-    async with agent_rig(tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600)) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        await _until(lambda: made.worker.snapshot)
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    async with running_agent(
+        tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600), wait_ready=True
+    ) as made:
+        yield made
 
 
 def _done(rig: AgentRig, request_id: str) -> Any:
@@ -73,7 +58,7 @@ async def test_a_receipt_goes_to_the_driver_as_its_first_try(
     monkeypatch.setattr(driver, "register", register)
     monkeypatch.setattr(driver, "settle", settle)
     await rig.client.post("/api/v1/receipts", json=receipt("ref-1", 15000))
-    row = await _until(lambda: _done(rig, "ref-1"))
+    row = await until(lambda: _done(rig, "ref-1"))
     assert calls == [("register", ReceiptRef(id="ref-1", mark="ref-1", attempt=1))]
     assert row.fiscal.mark == "ref-1"
 
@@ -110,7 +95,7 @@ async def test_a_doubtful_try_is_settled_before_recovery_and_the_reprint_is_a_ne
     monkeypatch.setattr(driver, "settle", settle)
     monkeypatch.setattr(driver, "read_ledger", read_ledger)
     await rig.client.post("/api/v1/receipts", json=receipt("ref-2", 15000))
-    row = await _until(lambda: _done(rig, "ref-2"))
+    row = await until(lambda: _done(rig, "ref-2"))
     refs = [(name, ref.attempt) for name, ref in calls if name != "read_ledger"]
     assert refs == [("register", 1), ("settle", 1), ("register", 2)]
     settle_at = next(i for i, (name, _) in enumerate(calls) if name == "settle")

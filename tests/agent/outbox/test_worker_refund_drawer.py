@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agent.outbox.states import RowState
-from tests.support.agent_rig import AgentRig, agent_rig
+from tests.support.agent_rig import AgentRig, agent_rig, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
-
-
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
 
 
 def _final(rig: AgentRig, request_id: str) -> Any:
@@ -41,18 +33,18 @@ async def test_refund_above_the_drawer_fails_then_prints_once_after_a_cash_in(
         try:
             refund = {**receipt("refund-1", 30000), "kind": "refund"}
             assert (await rig.client.post("/api/v1/receipts", json=refund)).status == 202
-            row = await _until(lambda: _final(rig, "refund-1"))
+            row = await until(lambda: _final(rig, "refund-1"))
             assert (row.state, row.error_code) == (RowState.FAILED, "refund_exceeds_drawer")
             assert "put cash in the drawer" in (row.error_message or "")
             again = await rig.client.post("/api/v1/receipts", json=refund)
             assert again.status == 202  # taken again, but the drawer is still short
-            row = await _until(lambda: _final(rig, "refund-1"))
+            row = await until(lambda: _final(rig, "refund-1"))
             assert row.state is RowState.FAILED
             cash = {"id": "cash-1", "direction": "in", "amount": "500.00"}
             cash_answer = await rig.client.post("/api/v1/cash", json=cash)
             assert (await cash_answer.json())["status"] == "done"
             assert (await rig.client.post("/api/v1/receipts", json=refund)).status == 202
-            done = await _until(lambda: _final(rig, "refund-1"))
+            done = await until(lambda: _final(rig, "refund-1"))
             assert done.state is RowState.DONE
         finally:
             task.cancel()

@@ -9,8 +9,7 @@ before printing, and left in printing (the line stops; see test_worker_line.py).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 
 from agent.outbox.states import RowState
-from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
+from tests.support.agent_rig import FAST_WORKER, AgentRig, running_agent, until
 from tests.support.payloads import receipt
 
 pytestmark = pytest.mark.timeout(20)
@@ -45,27 +44,14 @@ CASES = [
 ]
 
 
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
-
-
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[AgentRig]:
     """An agent whose worker runs, idle check off, on a register with an open shift."""
-    async with agent_rig(tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600)) as made:
-        await made.service.connect()
-        await made.service.open_shift()
-        task = asyncio.create_task(made.worker.run(), name="worker")
-        await _until(lambda: made.worker.snapshot)  # the start-up check is done
-        try:
-            yield made
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+    # wait_ready: the start-up check is done
+    async with running_agent(
+        tmp_path, params=replace(FAST_WORKER, idle_tick_s=3600), wait_ready=True
+    ) as made:
+        yield made
 
 
 def _refuse_once(rig: AgentRig, command: int, code: int, *, after: bool) -> None:
@@ -110,7 +96,7 @@ async def test_refusal_of_the_close_ends_with_one_document_or_none(
     _refuse_once(rig, CLOSE, code, after=after)
     response = await rig.client.post("/api/v1/receipts", json=receipt("coffee", 15000))
     assert response.status == 202
-    row = await _until(lambda: _final(rig, "coffee"))
+    row = await until(lambda: _final(rig, "coffee"))
     marked = _receipts_marked(rig, "coffee")
     if disposition == "reject" and not after:
         expected = RowState.FAILED if cls == "NotEnoughCash" else RowState.REJECTED
@@ -130,7 +116,7 @@ async def test_give_up_rejects_a_row_refused_before_printing(rig: AgentRig) -> N
     """A REJECT before the intent (the FN status refused) rejects the row; nothing printed."""
     _refuse_once(rig, FN_STATUS, 0x37, after=False)
     await rig.client.post("/api/v1/receipts", json=receipt("coffee", 15000))
-    row = await _until(lambda: _final(rig, "coffee"))
+    row = await until(lambda: _final(rig, "coffee"))
     assert (row.state, row.error_code) == (RowState.REJECTED, "not_supported")
     assert row.fn_serial is None, "no intent was recorded"
     assert _receipts_marked(rig, "coffee") == []
@@ -149,12 +135,12 @@ async def test_give_up_fails_a_row_that_kept_failing_before_printing(rig: AgentR
     rig.register.intercept[FN_STATUS] = refuse
     body = receipt("coffee", 15000)
     await rig.client.post("/api/v1/receipts", json=body)
-    row = await _until(lambda: _final(rig, "coffee"))
+    row = await until(lambda: _final(rig, "coffee"))
     assert (row.state, row.error_code) == (RowState.FAILED, "retries_exhausted")
     assert _receipts_marked(rig, "coffee") == []
     again = await rig.client.post("/api/v1/receipts", json=body)
     assert again.status == 202, "a failed request sent again is taken again"
-    done = await _until(lambda: _final(rig, "coffee"))
+    done = await until(lambda: _final(rig, "coffee"))
     assert done.state is RowState.DONE
     assert _receipts_marked(rig, "coffee") == [done.fiscal.fd]
 
@@ -171,7 +157,7 @@ async def test_wait_refusals_never_use_up_the_attempts(rig: AgentRig) -> None:
 
     rig.register.intercept[FN_STATUS] = refuse
     await rig.client.post("/api/v1/receipts", json=receipt("coffee", 15000))
-    row = await _until(lambda: _final(rig, "coffee"))
+    row = await until(lambda: _final(rig, "coffee"))
     assert row.state is RowState.DONE, row
     assert row.attempts == 5, "each WAIT refusal was one attempt, none the last"
     assert _receipts_marked(rig, "coffee") == [row.fiscal.fd]

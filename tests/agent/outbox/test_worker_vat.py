@@ -10,7 +10,6 @@ from the lines (agent/domain/vat.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,7 +25,7 @@ from agent.intake.report_mapping import shift_report_to_contract
 from agent.outbox.states import RowState
 from firmware_sim.device import Device
 from firmware_sim.state import tape_entry
-from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig
+from tests.support.agent_rig import FAST_WORKER, AgentRig, agent_rig, until
 from tests.support.payloads import line_kopecks, money
 
 pytestmark = pytest.mark.timeout(120)
@@ -51,13 +50,6 @@ def _set_vat22_row_rate(device: Device, hundredths: int) -> None:
 
 def _tape(device: Device) -> list[dict[str, Any]]:
     return [tape_entry(doc) for doc in device.state.documents]
-
-
-async def _until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (value := predicate()):
-            await asyncio.sleep(0.01)
-        return value
 
 
 def _state(rig: AgentRig, request_id: str) -> RowState | None:
@@ -91,7 +83,7 @@ async def test_vat_setup_wrong_holds_every_receipt_until_put_right(
         try:
             response = await rig.client.post("/api/v1/receipts", json=_coffee("coffee-1"))
             assert response.status == 202
-            condition = await _until(lambda: rig.worker.condition)
+            condition = await until(lambda: rig.worker.condition)
             assert condition.code == "tax_setup_mismatch"
             expected = "compute VAT itself" if fault == "tax-mode-1" else "vat22: tax row 1"
             assert expected in condition.message
@@ -102,8 +94,8 @@ async def test_vat_setup_wrong_holds_every_receipt_until_put_right(
                 device.set_tax_mode(0)
             else:
                 _set_vat22_row_rate(device, 2200)
-            await _until(lambda: _state(rig, "coffee-1") is RowState.DONE)
-            await _until(lambda: rig.worker.condition is None)  # cleared after the attempt
+            await until(lambda: _state(rig, "coffee-1") is RowState.DONE)
+            await until(lambda: rig.worker.condition is None)  # cleared after the attempt
         finally:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
