@@ -160,7 +160,7 @@ class AtolDriver:
         return self._decode(codec.fn_state, info, fn, ofd, self._zone)
 
     async def read_counters(self) -> ShiftCounters:
-        """``getShiftTotals``: money by payment type and count; no VAT by rate (left out)."""
+        """``getShiftTotals``: money by payment type and count; VAT by rate from its ``taxes``."""
         async with self._lock:
             (totals,) = await self._runner.run_checked([read_task("getShiftTotals")])
         return self._decode(codec.shift_counters, totals)
