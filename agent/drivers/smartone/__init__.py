@@ -1,0 +1,1 @@
+"""The SmartOne (Azsmart) e-kassa driver: the cashbox's local HTTP API (docs/smartone-notes.md)."""
