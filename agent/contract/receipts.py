@@ -208,15 +208,15 @@ class FiscalResult(BaseModel):
 
     model_config = _RESULT
 
-    fn: str
+    fn: str  # the FN serial; a register without one (SmartOne): its own serial
     fd: int
-    fp: int
+    fp: int | None = None  # absent where the register signs no FPD (SmartOne) (v1.1)
     shift: int
     number: int
     issued_at: Timestamp
     total: Money
-    qr: str
-    doc_id: str | None = None  # v1.1: "<FN>:<FD>" on a register with a Russian FN
+    qr: str | None = None  # absent where the register has no OFD check string (v1.1)
+    doc_id: str | None = None  # v1.1: "<FN>:<FD>" on a Russian FN; SmartOne: its fiscalID
     mark: str | None = None  # v1.1: what the receipt carries into the FN to name its request
     type: Literal["receipt", "correction"] = "receipt"  # v1.1
     vat: dict[VatName, Money] | None = None  # v1.1: VAT per rate of the receipt

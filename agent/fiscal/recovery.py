@@ -14,6 +14,10 @@ reads every document after the intent's FD back from the FN and this pure functi
   receipt read without its mark) → ``unknown``: a person decides, nothing is printed again.
 
 Never by the total: two payments of the same amount are the normal case in a club.
+
+A device that keeps each receipt under the request's own key (SmartOne's ``documentExtID``)
+has no FN archive to scan: :func:`decide_by_request` judges its answer for the request
+instead, by the same content check.
 """
 
 from __future__ import annotations
@@ -23,7 +27,17 @@ from dataclasses import dataclass
 from agent.domain.receipt import Receipt
 from agent.drivers.interface import RECEIPT_TYPES, DocumentType, FiscalDocument
 
-__all__ = ["Facts", "Intent", "Issued", "Reprint", "Resolution", "Unknown", "decide", "mismatch"]
+__all__ = [
+    "Facts",
+    "Intent",
+    "Issued",
+    "Reprint",
+    "Resolution",
+    "Unknown",
+    "decide",
+    "decide_by_request",
+    "mismatch",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +108,24 @@ def decide(intent: Intent, facts: Facts) -> Resolution:
     if unread is not None:
         return Unknown(f"FD {unread} after the recorded FD could not be read back whole")
     return Reprint(cancel_open_receipt=facts.is_receipt_open)
+
+
+def decide_by_request(intent: Intent, document: FiscalDocument | None) -> Resolution:
+    """Decide from what a device that keys receipts by request says of this one.
+
+    None (the device has no document under the request's key) → not issued: print again,
+    under the same key. A document whose mark is not the request's, or whose content is not
+    the row's receipt → ``unknown``. Otherwise → issued.
+    """
+    if document is None:
+        return Reprint(cancel_open_receipt=False)
+    if document.mark != intent.mark:
+        return Unknown(f"the device answered for {document.mark!r}, not {intent.mark!r}")
+    difference = mismatch(intent.receipt, document)
+    if difference is not None:
+        name = document.doc_id or f"FD {document.fd}"
+        return Unknown(f"{name} is kept under this request's key but {difference}")
+    return Issued(document)
 
 
 def _unexplained_tape(intent: Intent, facts: Facts) -> Unknown | None:

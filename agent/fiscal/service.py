@@ -25,6 +25,7 @@ from agent.drivers.interface import (
     CashMovement,
     DeviceInfo,
     DocumentType,
+    FindsReceiptsByRequest,
     FiscalDocument,
     FiscalDriver,
     FnState,
@@ -263,6 +264,8 @@ class FiscalService:
         included): the caller retries, and prints nothing else meanwhile.
         """
         await self._driver.settle(ref)
+        if isinstance(self._driver, FindsReceiptsByRequest):
+            return await self._resolve_by_request(self._driver, intent, ref)
         # The FN's serial, last FD and open document in one reading (FF01 on a Shtrih).
         state = await self._driver.read_ledger()
         documents: list[FiscalDocument] = []
@@ -313,6 +316,33 @@ class FiscalService:
             issued_at=document.issued_at,
             change=intent.receipt.change,
             mark=document.mark,
+        )
+
+    async def _resolve_by_request(
+        self, driver: FindsReceiptsByRequest, intent: recovery.Intent, ref: ReceiptRef
+    ) -> IssuedReceipt | recovery.Reprint | recovery.Unknown:
+        """:meth:`resolve` on a device that keeps receipts by the request's key (SmartOne)."""
+        document = await driver.find_receipt(ref)
+        decision = recovery.decide_by_request(intent, document)
+        self._log.info(
+            "recovery_decided",
+            decision=type(decision).__name__.lower(),
+            by="request",
+            doc_id=document.doc_id if document is not None else None,
+        )
+        if not isinstance(decision, recovery.Issued):
+            return decision
+        found = decision.document
+        return IssuedReceipt(
+            fn=intent.fn_serial,
+            fd=found.fd,
+            fp=found.fp,
+            shift=found.shift if found.shift is not None else 0,
+            number=found.number if found.number is not None else 0,
+            issued_at=found.issued_at,
+            change=intent.receipt.change,
+            mark=found.mark,
+            doc_id=found.doc_id,
         )
 
     async def read_document(self, fd: int) -> FiscalDocument:

@@ -343,6 +343,7 @@ class Intake:
             change=row.receipt.change,
             mark=document.mark,
             type="correction" if document.type == DocumentType.CORRECTION else "receipt",
+            doc_id=document.doc_id,
         )
 
     async def _read_document(self, fd: int) -> FiscalDocument:

@@ -48,3 +48,4 @@ class FiscalRecord:
     change: Kopecks
     mark: str | None = None  # the request id the FN document carries (None: no mark found)
     type: Literal["receipt", "correction"] = "receipt"  # a correction receipt: FD type 31
+    doc_id: str | None = None  # the register's own document id (SmartOne's fiscalID)

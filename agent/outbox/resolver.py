@@ -201,4 +201,5 @@ def receipt_record(issued: IssuedReceipt, row: OutboxRow) -> FiscalRecord:
         change=issued.change,
         mark=issued.mark,
         type="receipt" if row.receipt.correction is None else "correction",
+        doc_id=issued.doc_id,
     )

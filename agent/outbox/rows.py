@@ -105,6 +105,7 @@ def fiscal_columns(fiscal: FiscalRecord) -> dict[str, object]:
         "fiscal_change": fiscal.change,
         "fiscal_mark": fiscal.mark,
         "fiscal_type": fiscal.type,
+        "fiscal_doc_id": fiscal.doc_id,
     }
 
 
@@ -161,6 +162,7 @@ def row_from_sql(raw: dict[str, Any], *, decoded: Receipt | CashOrder | None = N
             change=Kopecks(raw["fiscal_change"]),
             mark=raw["fiscal_mark"],
             type="correction" if raw["fiscal_type"] == "correction" else "receipt",
+            doc_id=raw["fiscal_doc_id"],
         )
     settlement = None
     if raw["settled_as"] is not None:

@@ -84,6 +84,11 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE outbox ADD COLUMN print_attempt INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8: the register's own document id where it is not "<FN>:<FD>" (SmartOne's fiscalID,
+    # which a refund names); NULL on a Russian FN.
+    """
+    ALTER TABLE outbox ADD COLUMN fiscal_doc_id TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

@@ -8,7 +8,16 @@ import pytest
 from agent.domain.money import Kopecks, Micros
 from agent.domain.receipt import Correction, CorrectionType, Payments, ReceiptKind, VatRate
 from agent.drivers.interface import DocumentLine, DocumentType, FiscalDocument
-from agent.fiscal.recovery import Facts, Intent, Issued, Reprint, Unknown, decide, mismatch
+from agent.fiscal.recovery import (
+    Facts,
+    Intent,
+    Issued,
+    Reprint,
+    Unknown,
+    decide,
+    decide_by_request,
+    mismatch,
+)
 from tests.support.receipts import goods_receipt
 
 AT = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -224,3 +233,23 @@ def test_recovery_is_unknown_when_the_marked_document_is_of_the_other_type(
     outcome = decide(intent, _facts(document))
     assert isinstance(outcome, Unknown)
     assert said in outcome.reason
+
+
+def test_by_request_records_the_document_kept_under_the_key() -> None:
+    """A device keyed by request (SmartOne) answers with the receipt: issued, never reprinted."""
+    kept = _receipt(0, doc_id="Ab3dE5fG7hJk")
+    assert decide_by_request(INTENT, kept) == Issued(kept)
+
+
+def test_by_request_prints_again_when_the_device_has_nothing() -> None:
+    assert decide_by_request(INTENT, None) == Reprint(cancel_open_receipt=False)
+
+
+def test_by_request_is_unknown_for_another_mark_or_other_content() -> None:
+    other = decide_by_request(INTENT, _receipt(0, mark="crm-2"))
+    assert isinstance(other, Unknown)
+    assert "crm-2" in other.reason
+    differs = decide_by_request(INTENT, _receipt(0, total=Kopecks(15100), doc_id="X1"))
+    assert isinstance(differs, Unknown)
+    assert "X1" in differs.reason
+    assert "total" in differs.reason

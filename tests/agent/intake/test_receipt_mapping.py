@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -412,6 +413,18 @@ def test_fiscal_to_contract() -> None:
     assert fiscal.total == Decimal("531.82")
     assert fiscal.issued_at == record.issued_at
     assert fiscal.qr == qr_string(record, ReceiptKind.SALE)
+    assert fiscal.doc_id == "9289000100346765:97660"
+
+
+def test_fiscal_to_contract_with_the_registers_own_doc_id() -> None:
+    """A SmartOne document: doc_id is its fiscalID, and there is no OFD check string."""
+    record = replace(
+        _record("SO-1234", 412, 0, datetime(2026, 1, 5, 15, 52, tzinfo=MSK), 740),
+        doc_id="Ab3dE5fG7hJk",
+    )
+    fiscal = fiscal_to_contract(record, ReceiptKind.SALE)
+    assert (fiscal.doc_id, fiscal.qr, fiscal.fp, fiscal.fd) == ("Ab3dE5fG7hJk", None, None, 412)
+    assert "qr" not in fiscal.model_dump(exclude_none=True)
 
 
 def _row(state: RowState, **overrides: Any) -> OutboxRow:

@@ -29,6 +29,7 @@ from tests.support.receipts import goods_receipt
 
 LATE_COLUMNS = ("paid_at", "correction_on", "fiscal_type")
 TRY_COLUMNS = ("print_attempt",)  # version 7
+DOC_ID_COLUMNS = ("fiscal_doc_id",)  # version 8
 """The columns schema version 6 added (late payments): dropped to rebuild an older file."""
 
 MSK = timezone(timedelta(hours=3))
@@ -146,7 +147,7 @@ def test_store_migrates_a_version_1_file_and_keeps_its_rows(path: Path, clock: F
     for column in ("drawer_before", "fiscal_mark", "settled_as", "settled_by", "settled_at"):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("ALTER TABLE outbox DROP COLUMN settled_reason")
-    for column in (*LATE_COLUMNS, *TRY_COLUMNS):  # versions 6 and 7
+    for column in (*LATE_COLUMNS, *TRY_COLUMNS, *DOC_ID_COLUMNS):  # versions 6 and 7
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
@@ -182,7 +183,7 @@ def test_store_migrates_a_version_5_file_to_the_late_columns(path: Path, clock: 
     first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
     first.close()
     conn = sqlite3.connect(path)
-    for column in (*LATE_COLUMNS, *TRY_COLUMNS):
+    for column in (*LATE_COLUMNS, *TRY_COLUMNS, *DOC_ID_COLUMNS):
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 5")
     conn.commit()
@@ -203,7 +204,7 @@ def test_store_migrates_a_version_5_file_to_the_late_columns(path: Path, clock: 
     finally:
         second.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
     indexes = {
         name for (name,) in check.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
     }
@@ -219,7 +220,8 @@ def test_store_migrates_a_version_6_file_to_the_try_number(path: Path, clock: Fa
     first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
     first.close()
     conn = sqlite3.connect(path)
-    conn.execute("ALTER TABLE outbox DROP COLUMN print_attempt")
+    for column in (*TRY_COLUMNS, *DOC_ID_COLUMNS):
+        conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()
@@ -640,3 +642,35 @@ def test_store_constructor_checks_bounds(path: Path, clock: FakeClock) -> None:
         Outbox(path, clock=clock, max_pending=0)
     with pytest.raises(ValueError, match="retention"):
         Outbox(path, clock=clock, retention=timedelta(0))
+
+
+def test_store_migrates_a_version_7_file_and_keeps_the_register_doc_id(
+    path: Path, clock: FakeClock
+) -> None:
+    """Version 8 adds fiscal_doc_id: an older done row reads None, a new one keeps its id."""
+    first = Outbox(path, clock=clock)
+    first.submit_receipt("crm-1", _receipt(), "fp-1")
+    first.mark_printing("crm-1", fn_serial=FISCAL.fn, last_fd=5)
+    first.mark_done("crm-1", fiscal=FISCAL)
+    first.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE outbox DROP COLUMN fiscal_doc_id")
+    conn.execute("PRAGMA user_version = 7")
+    conn.commit()
+    conn.close()
+    second = Outbox(path, clock=clock)
+    try:
+        old = second.get("crm-1")
+        assert old is not None
+        assert old.fiscal == FISCAL
+        assert old.fiscal is not None
+        assert old.fiscal.doc_id is None
+        second.submit_receipt("crm-2", _receipt(), "fp-2")
+        second.mark_printing("crm-2", fn_serial=FISCAL.fn, last_fd=6)
+        second.mark_done("crm-2", fiscal=replace(FISCAL, fd=7, doc_id="Ab3dE5fG7hJk"))
+        new = second.get("crm-2")
+        assert new is not None
+        assert new.fiscal is not None
+        assert new.fiscal.doc_id == "Ab3dE5fG7hJk"
+    finally:
+        second.close()
