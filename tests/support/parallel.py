@@ -5,7 +5,8 @@ Only a run with workers is touched; a plain ``pytest`` runs as it always did. Tw
 - **The heaviest never run together.** The files in ``HEAVY`` each keep a core busy for a
   minute or more (hundreds of receipts through real processes, Mosquitto restarts under
   load, SIGKILL storms): two of them side by side on 2 cores would starve each other's
-  timed waits. They form one group, which one worker runs test after test while the others
+  timed waits. They form two groups (``HEAVY_GROUPS``: the CPU-bound storms, and the MQTT
+  runs that mostly wait on a broker); a worker runs a group test after test while the others
   take the rest. A file in ``MODULE_GROUPS`` has a ``scope="module"`` fixture that starts
   something costly: it is a group of its own, so its tests share one start.
 - **The longest start first.** Groups are handed out first (the largest first), then the
@@ -25,18 +26,31 @@ from typing import Any
 
 import pytest
 
-__all__ = ["HEAVY", "MODULE_GROUPS", "group_of", "start_rank"]
+__all__ = ["HEAVY", "HEAVY_GROUPS", "MODULE_GROUPS", "group_of", "start_rank"]
 
-HEAVY = (
-    "tests/agent/scenarios/test_kill_storm.py",
-    "tests/agent/scenarios/test_kill_storm_late.py",
-    "tests/agent/scenarios/test_kill_storm_atol.py",
-    "tests/agent/scenarios/test_mqtt_payments_scenario.py",
-    "tests/agent/scenarios/test_mqtt_outage_scenario.py",
-    "tests/agent/scenarios/test_mqtt_bad_input_scenario.py",
-    "tests/e2e/test_cloud_reconciles_mqtt_payments.py",
-)
-"""Files whose tests run one at a time on one worker (the ``heavy`` group)."""
+HEAVY_GROUPS: dict[str, tuple[str, ...]] = {
+    # SIGKILL storms: agent processes restarted hundreds of times (CPU-bound start-ups).
+    "heavy-storms": (
+        "tests/agent/scenarios/test_kill_storm.py",
+        "tests/agent/scenarios/test_kill_storm_late.py",
+        "tests/agent/scenarios/test_kill_storm_atol.py",
+    ),
+    # Hundreds of payments through a real broker, restarted under load (mostly waiting).
+    "heavy-mqtt": (
+        "tests/agent/scenarios/test_mqtt_payments_scenario.py",
+        "tests/agent/scenarios/test_mqtt_outage_scenario.py",
+        "tests/agent/scenarios/test_mqtt_bad_input_scenario.py",
+        "tests/e2e/test_cloud_reconciles_mqtt_payments.py",
+    ),
+}
+"""Files whose tests run one at a time on one worker, group by group.
+
+Two groups, not one: a single serial group of all seven was the suite's long pole (about
+eight of its nine minutes on 2 cores). The storms are CPU-bound and the MQTT runs mostly
+wait on the broker, so one of each side by side does not starve the other's timed waits.
+"""
+HEAVY = tuple(path for paths in HEAVY_GROUPS.values() for path in paths)
+"""Every heavy file, whichever group it is in."""
 
 MODULE_GROUPS = (
     "tests/deploy/test_install_host_mode.py",
@@ -54,8 +68,9 @@ WORKER_ENV = "PYTEST_XDIST_WORKER"
 def group_of(nodeid: str) -> str | None:
     """The group a test belongs to, or None for a test the scheduler hands out on its own."""
     path = nodeid.split("::", 1)[0]
-    if path in HEAVY:
-        return "heavy"
+    for group, paths in HEAVY_GROUPS.items():
+        if path in paths:
+            return group
     if path in MODULE_GROUPS:
         return path
     return None

@@ -13,7 +13,7 @@ ATOL's terms:
   task, never left open), a kill while a sell task waits in the web server's queue: the new
   agent must not send a new uuid while that task can still run.
 
-Shorter than the Shtrih storm (120 receipts), to keep the HEAVY group within CI's budget.
+Shorter than the Shtrih storm (120 receipts), to keep the heavy storms group within CI's budget.
 Afterwards the FN tape holds exactly one receipt per accepted id, proven by the marks, none is
 missing, and the register's money registers equal the sum of the outbox's done receipts.
 """
