@@ -140,6 +140,21 @@ def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> s
     return "clock_skew" if is_clock_off else None
 
 
+def _is_shift_overdue(snap: RegisterSnapshot, rotate_at: timedelta) -> bool:
+    """An open shift past the time the guard closes it: its Z has not been taken.
+
+    The guard closes a shift at ``rotate_at`` (before the 24-hour limit): a shift still open
+    after it means the Z was refused or keeps failing (a SmartOne cashbox that wants its
+    drawer emptied first, a register off line). Health says so while there is still time
+    before the limit.
+    """
+    state = snap.state
+    opened = snap.shift_opened_at
+    if state.shift is ShiftState.CLOSED or opened is None:
+        return False
+    return state.clock >= opened + rotate_at
+
+
 def _register_state(snap: RegisterSnapshot) -> RegisterStateName:
     """v1.1 ``register.state``: the register's mode in words no protocol owns."""
     state = snap.state
@@ -163,6 +178,8 @@ def health_to_contract(inputs: HealthInputs) -> Health:
         skew = round((snap.state.clock - inputs.snapshot_at).total_seconds(), 1)
     is_clock_off = skew is not None and abs(skew) > MAX_CLOCK_SKEW_S
     error = condition.code if condition else _register_problem(snap, is_clock_off=is_clock_off)
+    if error is None and snap is not None and _is_shift_overdue(snap, inputs.rotate_at):
+        error = "shift_overdue"
     zone = snap.info.clock_zone if snap else None
     register = RegisterHealth(
         link="up" if inputs.is_link_up else "down",

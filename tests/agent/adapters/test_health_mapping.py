@@ -168,3 +168,29 @@ def test_health_fn_on_its_last_day_is_still_online() -> None:
     assert health.state == "online"
     assert health.fn is not None
     assert health.fn.days_left == 0
+
+
+def test_health_warns_of_a_shift_past_closes_at_before_the_24_hour_limit() -> None:
+    """A shift the guard should have closed and did not (a refused Z): degraded, shift_overdue.
+
+    One minute before closes_at all is well; at closes_at and after, while the 24-hour limit
+    is still ahead, health says so, with no failed command needed.
+    """
+    rotate_at = ShiftPolicy().rotate_at
+    assert rotate_at < timedelta(hours=24)
+    for offset, expected in (
+        (timedelta(minutes=-1), None),
+        (timedelta(0), "shift_overdue"),
+        (timedelta(minutes=5), "shift_overdue"),
+    ):
+        clock = OPENED + rotate_at + offset
+        snap = replace(SNAPSHOT, state=replace(STATE, clock=clock))
+        health = health_to_contract(_inputs(snapshot=snap, snapshot_at=clock.astimezone(UTC)))
+        assert health.register is not None
+        assert health.register.error == expected
+        assert health.state == ("online" if expected is None else "degraded")
+    closed = replace(SNAPSHOT, state=replace(STATE, shift=ShiftState.CLOSED))
+    late = replace(closed, state=replace(closed.state, clock=OPENED + timedelta(hours=30)))
+    health = health_to_contract(_inputs(snapshot=late, snapshot_at=late.state.clock))
+    assert health.register is not None
+    assert health.register.error is None
