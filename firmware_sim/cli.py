@@ -14,7 +14,7 @@ import re
 import sys
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -32,6 +32,9 @@ from firmware_sim.state import (
     tape_entry,
 )
 from firmware_sim.store import StateStore, StoreError
+
+if TYPE_CHECKING:
+    from firmware_sim.smartone.settings import SmartOneSettings
 
 __all__ = ["main"]
 
@@ -245,39 +248,53 @@ def _serve(args: argparse.Namespace) -> int:
         explicit_identity=bool(args.fn_serial or args.serial),
         tax_mode=args.tax_mode,
     )
+    smartone = None
+    if args.smartone is not None:
+        smartone = _smartone_settings(args)
+        if smartone is None:
+            return EXIT_USAGE
     _configure_logging(args.log_level, args.log_format)
     try:
-        if args.smartone is not None:
-            return _serve_smartone(args, params)
-        if params.atol_web is not None:
-            from firmware_sim.atol.serve import run_atol  # noqa: PLC0415 - aiohttp when serving
-
-            return asyncio.run(run_atol(params))
-        return asyncio.run(run(params))
+        return asyncio.run(_front_end(params, smartone, args.smartone))
     except StoreError as exc:
         sys.stderr.write(f"firmware-sim: {exc}\n")
         return EXIT_USAGE
 
 
-def _serve_smartone(args: argparse.Namespace, params: ServeParams) -> int:
-    from firmware_sim.smartone.serve import run_smartone  # noqa: PLC0415 - aiohttp when serving
+async def _front_end(
+    params: ServeParams, smartone: SmartOneSettings | None, address: tuple[str, int] | None
+) -> int:
+    """Serve the front end asked for: SmartOne, ATOL's web server or the Shtrih wire."""
+    if smartone is not None and address is not None:
+        from firmware_sim.smartone.serve import run_smartone  # noqa: PLC0415 - aiohttp
+
+        return await run_smartone(params, smartone, address)
+    if params.atol_web is not None:
+        from firmware_sim.atol.serve import run_atol  # noqa: PLC0415 - aiohttp when serving
+
+        return await run_atol(params)
+    return await run(params)
+
+
+def _smartone_settings(args: argparse.Namespace) -> SmartOneSettings | None:
+    """The cash box's settings, or None (said on stderr) when the merchant id is wrong."""
     from firmware_sim.smartone.settings import SmartOneSettings  # noqa: PLC0415
 
     if not args.merchant_id:
         sys.stderr.write("firmware-sim: --smartone needs --merchant-id (32 hex characters)\n")
-        return EXIT_USAGE
+        return None
     try:
         settings = SmartOneSettings(
             merchant_id=args.merchant_id,
             refuse_z_with_cash=args.refuse_z_with_cash,
             refuse_empty_z=args.refuse_empty_z,
         )
-        if args.tax_percents is not None:
-            settings.tax_percents = args.tax_percents
     except ValueError as exc:
         sys.stderr.write(f"firmware-sim: --merchant-id: {exc}\n")
-        return EXIT_USAGE
-    return asyncio.run(run_smartone(params, settings, args.smartone))
+        return None
+    if args.tax_percents is not None:
+        settings.tax_percents = args.tax_percents
+    return settings
 
 
 def _tape(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from firmware_sim.smartone.cashbox import CashBox
 from firmware_sim.smartone.codes import SmartOneCode, SmartOneError, reply
 from firmware_sim.smartone.doc_store import DocStore, insert_statement
 from firmware_sim.smartone.faults import SmartOneFaults, route_name
+from firmware_sim.smartone.orders import ext_id
 from firmware_sim.smartone.records import DocumentRecord, Operation
 from firmware_sim.smartone.settings import SmartOneSettings
 from firmware_sim.store import StateStore
@@ -145,8 +146,7 @@ class SmartOneSimulator:
 
     def _accept_slow(self, operation: Operation, payload: dict[str, Any]) -> dict[str, Any]:
         """Check the body, answer 44 and finish the document after the processing time."""
-        ext = payload.get("documentExtID")
-        ext = None if ext in (None, "") else str(ext)
+        ext = ext_id(payload)
         stored = self.box.stored(ext, operation)
         if stored is not None:
             return stored
