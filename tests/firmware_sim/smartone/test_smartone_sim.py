@@ -15,7 +15,7 @@ from aiohttp import ClientConnectionError
 
 from agent.drivers.smartone.envelope import encode_body
 from firmware_sim.smartone.records import fiscal_id
-from tests.support.smartone_sim import SmartOneRig, smartone_rig
+from tests.support.smartone_sim import MERCHANT_ID, SmartOneRig, smartone_rig
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -320,3 +320,33 @@ async def test_get_info_and_last_document() -> None:
     assert info["merchantId"].startswith("0123")
     assert "*" in info["merchantId"]
     assert info["isShiftOpen"] == "true"
+
+
+async def test_plus_stays_literal_and_escaped_values_are_accepted() -> None:
+    """The vendor's example keeps ``+`` literal; a fully escaped body decodes the same."""
+    payload = {"employeeName": "Əli>>>", "x": "ü?"}  # Base64 of this JSON holds "+" and "/"
+    body = encode_body(payload, MERCHANT_ID).decode("ascii")
+    assert "+" in body
+    async with smartone_rig() as rig:
+        literal = await rig.raw("open_shift", body.encode("ascii"))
+        data, sign = (part.split("=", 1)[1] for part in body.split("&"))
+        escaped = "data=" + data.replace("+", "%2B").replace("/", "%2F") + "&sign=" + sign
+        again = await rig.raw("check_shift", escaped.encode("ascii"))
+    assert literal["code"] == 0
+    assert again["code"] == 0
+    assert again["isShiftOpen"] == "true"
+
+
+async def test_power_cut_while_processing_loses_the_document() -> None:
+    async with smartone_rig() as rig:
+        await _open(rig)
+        await rig.ctl("/faults/delay", {"ms": 200})
+        sale = await rig.call("sale", _sale("r-1"))
+        await rig.ctl("/power/cut")
+        await asyncio.sleep(0.3)
+        await rig.ctl("/power/back")
+        status = await rig.call("check_status", {"documentExtID": "r-1"})
+        fd = rig.sim.register.last_fd
+    assert sale["code"] == 44
+    assert status["code"] == 9
+    assert fd == 2
