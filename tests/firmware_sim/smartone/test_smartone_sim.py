@@ -15,6 +15,7 @@ from aiohttp import ClientConnectionError
 
 from agent.drivers.smartone.envelope import encode_body
 from firmware_sim.smartone.records import fiscal_id
+from tests.support.atol_sim import atol_rig
 from tests.support.smartone_sim import MERCHANT_ID, SmartOneRig, smartone_rig
 
 pytestmark = pytest.mark.timeout(20)
@@ -350,3 +351,18 @@ async def test_power_cut_while_processing_loses_the_document() -> None:
     assert sale["code"] == 44
     assert status["code"] == 9
     assert fd == 2
+
+
+async def test_control_routes_of_one_front_end_only() -> None:
+    async with smartone_rig() as rig:
+        tax_mode = await rig.control.post("/tax-mode", json={"mode": 1})
+        tax_body = await tax_mode.json()
+        bad = await rig.control.post("/settings", json={"refuse_empty_z": "no"})
+    async with atol_rig() as atol:
+        settings = await atol.control.post("/settings", json={"refuse_empty_z": False})
+        settings_body = await settings.json()
+    assert tax_mode.status == 400
+    assert tax_body["error"]["code"] == "not_supported"
+    assert bad.status == 400
+    assert settings.status == 400
+    assert settings_body["error"]["code"] == "not_supported"
