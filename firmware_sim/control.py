@@ -1,9 +1,11 @@
 """The fault-injection control API: JSON over HTTP on localhost (``--control HOST:PORT``).
 
-One API for both front ends: the Shtrih wire (:class:`Simulator`) and the ATOL web server
-(:class:`AtolSimulator`). Faults armed on a command take ``on_command`` (a Shtrih command
-code) for the one and ``on_task`` (an ATOL task type) for the other; byte faults exist on the
-Shtrih wire only, the cover on the ATOL register only. Every route is listed in
+One API for the three front ends: the Shtrih wire (:class:`Simulator`), the ATOL web server
+(:class:`AtolSimulator`) and the SmartOne cash box (:class:`SmartOneSimulator`). Faults armed
+on a command take ``on_command`` (a Shtrih command code) for the first and ``on_task`` (an
+ATOL task type, a SmartOne route such as ``sale``) for the others; byte faults exist on the
+Shtrih wire only, the cover on the ATOL register only, ``/settings`` (the Z refusals) on the
+SmartOne cash box only (docs/smartone-sim.md). Every route is listed in
 docs/simulator.md. Errors are ``{"error": {"code", "message"}}``
 with status 400; successful calls answer with the state as GET /state shows it.
 """
@@ -20,12 +22,14 @@ from aiohttp import web
 from firmware_sim.atol.simulator import AtolSimulator
 from firmware_sim.faults import Direction
 from firmware_sim.server import Simulator
+from firmware_sim.smartone.simulator import SmartOneSimulator
 
 __all__ = ["make_control_app", "start_control"]
 
 log = structlog.get_logger("firmware_sim.control")
 
-AnySimulator = Simulator | AtolSimulator
+AnySimulator = Simulator | AtolSimulator | SmartOneSimulator
+TaskSimulator = AtolSimulator | SmartOneSimulator  # faults armed by on_task
 SIM_KEY = web.AppKey[AnySimulator]("sim")
 MAX_ATOL_CODE = 999
 MAX_TAX_MODE = 3  # table 1 row 1 field 14 takes 0..3
@@ -112,8 +116,8 @@ async def _clear(sim: AnySimulator, _body: dict[str, Any]) -> None:
 
 async def _paper_out(sim: AnySimulator, body: dict[str, Any]) -> None:
     if body.get("on_task") is not None:
-        if not isinstance(sim, AtolSimulator):
-            raise BadRequest("not_supported", "on_task is for the ATOL front end")
+        if not isinstance(sim, TaskSimulator):
+            raise BadRequest("not_supported", "on_task is for the ATOL and SmartOne front ends")
         sim.faults.arm_paper_out(_task_type(body))
         return
     await sim.set_paper(False)
@@ -145,7 +149,7 @@ def _bool(body: dict[str, Any], key: str, *, default: bool) -> bool:
 
 
 def _task_type(body: dict[str, Any]) -> str:
-    """``on_task``: an ATOL task type such as "sell" or "closeShift"."""
+    """``on_task``: an ATOL task type ("sell", "closeShift") or a SmartOne route ("sale")."""
     task = body.get("on_task", body.get("on_command"))
     if task is None:
         raise BadRequest("missing_field", "on_task is required")
@@ -158,7 +162,7 @@ async def _power_cut(sim: AnySimulator, body: dict[str, Any]) -> None:
     after = _bool(body, "after", default=False)
     if body.get("on_command") is None and body.get("on_task") is None:
         await sim.power_cut()
-    elif isinstance(sim, AtolSimulator):
+    elif isinstance(sim, TaskSimulator):
         sim.faults.arm_power_cut(_task_type(body), after=after)
     else:
         sim.faults.arm_power_cut(_command(body), after=after)
@@ -169,7 +173,7 @@ async def _power_disarm(sim: AnySimulator, _body: dict[str, Any]) -> None:
 
 
 async def _refuse(sim: AnySimulator, body: dict[str, Any]) -> None:
-    if isinstance(sim, AtolSimulator):
+    if isinstance(sim, TaskSimulator):
         task = _task_type(body)
         code = _int(body, "code", minimum=1)
         if code > MAX_ATOL_CODE:
@@ -212,6 +216,8 @@ async def _ofd_ack(sim: AnySimulator, body: dict[str, Any]) -> None:
 
 
 async def _tax_mode(sim: AnySimulator, body: dict[str, Any]) -> None:
+    if isinstance(sim, SmartOneSimulator):
+        raise BadRequest("not_supported", "the SmartOne cash box has no tax mode")
     mode = _int(body, "mode")
     if mode > MAX_TAX_MODE:
         raise BadRequest("bad_field", "mode must be 0, 1, 2 or 3")
@@ -228,6 +234,21 @@ async def _cover_close(sim: AnySimulator, _body: dict[str, Any]) -> None:
     if not isinstance(sim, AtolSimulator):
         raise BadRequest("not_supported", "the cover is simulated on the ATOL front end only")
     await sim.set_cover(False)
+
+
+def _optional_bool(body: dict[str, Any], key: str) -> bool | None:
+    if body.get(key) is None:
+        return None
+    return _bool(body, key, default=False)
+
+
+async def _settings(sim: AnySimulator, body: dict[str, Any]) -> None:
+    if not isinstance(sim, SmartOneSimulator):
+        raise BadRequest("not_supported", "settings exist on the SmartOne cash box only")
+    await sim.configure(
+        refuse_z_with_cash=_optional_bool(body, "refuse_z_with_cash"),
+        refuse_empty_z=_optional_bool(body, "refuse_empty_z"),
+    )
 
 
 def make_control_app(sim: AnySimulator) -> web.Application:
@@ -250,6 +271,7 @@ def make_control_app(sim: AnySimulator) -> web.Application:
     app.router.add_post("/tax-mode", _route(_tax_mode))
     app.router.add_post("/cover/open", _route(_cover_open))
     app.router.add_post("/cover/close", _route(_cover_close))
+    app.router.add_post("/settings", _route(_settings))
     return app
 
 

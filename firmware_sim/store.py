@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -154,8 +154,12 @@ class StateStore:
         for (body,) in self._conn.execute("SELECT body FROM cash_movements ORDER BY number"):
             yield movement_from_json(json.loads(body))
 
-    def save(self, state: DeviceState) -> None:
-        """Write what changed in one transaction: new documents, new movements, counters."""
+    def save(self, state: DeviceState, *, also: Sequence[tuple[str, tuple[Any, ...]]] = ()) -> None:
+        """Write what changed in one transaction: new documents, new movements, counters.
+
+        ``also`` are a front end's own statements (SQL, parameters) that must commit with this
+        state or not at all (the SmartOne front end's reply to the document it issued).
+        """
         new_docs = [doc for doc in state.documents if doc.fd > self._saved_fd]
         new_moves = [m for m in state.cash_movements if m.number > self._saved_movement]
         cur = self._conn.cursor()
@@ -183,6 +187,8 @@ class StateStore:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (json.dumps(state_to_json(state)),),
             )
+            for sql, parameters in also:
+                cur.execute(sql, parameters)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")

@@ -1,0 +1,163 @@
+"""The SmartOne cash box simulator for tests: in process (aiohttp test client) or as a process.
+
+- :func:`smartone_rig` runs :class:`SmartOneSimulator` with its web app and the control app on
+  aiohttp test servers in the test's own loop; requests are signed with the shared envelope
+  codec.
+- :class:`SmartOneSimProcess` starts ``firmware-sim serve --smartone 127.0.0.1:0
+  --merchant-id ID --control 127.0.0.1:0 --state FILE`` on free ports and reads the two URLs
+  the process prints.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent.drivers.smartone.envelope import CONTENT_TYPE, encode_body
+from firmware_sim.control import make_control_app
+from firmware_sim.register import Register
+from firmware_sim.smartone.doc_store import DocStore
+from firmware_sim.smartone.settings import SmartOneSettings
+from firmware_sim.smartone.simulator import SmartOneSimulator
+from firmware_sim.smartone.web import make_smartone_app
+from firmware_sim.state import DeviceConfig
+from firmware_sim.store import StateStore
+from tests.support.processes import BIN, SimProcess
+
+__all__ = ["MERCHANT_ID", "SmartOneRig", "SmartOneSimProcess", "smartone_rig"]
+
+MERCHANT_ID = "0123456789abcdef0123456789abcdef"
+CONFIG = DeviceConfig(
+    fn_serial="9999078900012345",
+    serial="12345678",
+    fn_valid_until=date(2029, 1, 1),
+    tz=timezone(timedelta(hours=4), "AZT"),
+)
+
+
+@dataclass
+class SmartOneRig:
+    """The simulator and test clients for its HTTP API and its control API."""
+
+    sim: SmartOneSimulator
+    web: TestClient[Any, Any]
+    control: TestClient[Any, Any]
+    merchant_id: str = MERCHANT_ID
+
+    async def raw(self, route: str, body: bytes) -> dict[str, Any]:
+        """POST a body as it is; the JSON reply (HTTP 200 expected)."""
+        response = await self.web.post(
+            f"/{route}", data=body, headers={"Content-Type": CONTENT_TYPE}
+        )
+        assert response.status == 200, await response.text()
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        return dict(await response.json())
+
+    async def call(
+        self, route: str, payload: dict[str, Any], *, merchant_id: str | None = None
+    ) -> dict[str, Any]:
+        """POST a payload signed with the merchant id (or another one)."""
+        return await self.raw(route, encode_body(payload, merchant_id or self.merchant_id))
+
+    async def state(self) -> dict[str, Any]:
+        """GET the control API's state."""
+        response = await self.control.get("/state")
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
+
+    async def ctl(self, path: str, body: object | None = None) -> dict[str, Any]:
+        """POST to the control API (200 expected)."""
+        response = await self.control.post(path, json=body or {})
+        assert response.status == 200, await response.text()
+        return dict(await response.json())
+
+
+@asynccontextmanager
+async def smartone_rig(
+    state_file: Path | None = None, **settings: Any
+) -> AsyncIterator[SmartOneRig]:
+    """The SmartOne simulator in this loop; with ``state_file`` it persists like the process."""
+    store = None if state_file is None else StateStore(state_file)
+    docs = None if state_file is None else DocStore(state_file)
+    saved = None if store is None else store.load()
+    if store is not None and store.identity() is None:
+        store.save_identity(CONFIG)
+    sim = SmartOneSimulator(
+        register=Register(config=CONFIG, state=saved),
+        settings=SmartOneSettings(merchant_id=MERCHANT_ID, **settings),
+        store=store,
+        docs=docs,
+    )
+    web = TestClient(TestServer(make_smartone_app(sim)))
+    control = TestClient(TestServer(make_control_app(sim)))
+    await web.start_server()
+    await control.start_server()
+    try:
+        yield SmartOneRig(sim=sim, web=web, control=control)
+    finally:
+        await web.close()
+        await control.close()
+        await sim.stop()
+        if store is not None:
+            store.close()
+        if docs is not None:
+            docs.close()
+
+
+@dataclass
+class SmartOneSimProcess(SimProcess):
+    """``firmware-sim serve --smartone 127.0.0.1:0 --merchant-id ID --control ... --state FILE``."""
+
+    merchant_id: str = MERCHANT_ID
+    web_port: int = 0  # 0: a free one; kept by :meth:`restart`
+    control_port: int = 0
+
+    def start(self) -> SmartOneSimProcess:
+        """Start it and read the cash box's and the control API's URLs from its stdout."""
+        self._launch(
+            [
+                "--smartone",
+                f"127.0.0.1:{self.web_port}",
+                "--merchant-id",
+                self.merchant_id,
+            ],
+            f"127.0.0.1:{self.control_port}",
+            ".smartone.log",
+        )
+        assert self.url.startswith("http://"), f"simulator printed {self.url!r}"
+        self.web_port = int(self.url.rsplit(":", 1)[1])
+        self.control_port = int(self.control.rsplit(":", 1)[1])
+        return self
+
+    def restart(self, *, kill: bool = True) -> SmartOneSimProcess:
+        """SIGKILL (or stop) and start again on the same state file and the same ports."""
+        if kill:
+            self.kill()
+        else:
+            self.stop()
+        return self.start()
+
+    def kill(self) -> None:
+        """SIGKILL: what was answered is on disk."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self._close()
+
+    def tape_all(self) -> list[dict[str, Any]]:
+        """``firmware-sim tape --all``: the tape with the cash movements (deposit, withdraw)."""
+        out = subprocess.run(
+            [str(BIN / "firmware-sim"), "tape", "--all", "--state", str(self.state_file)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
