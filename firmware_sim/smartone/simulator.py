@@ -232,6 +232,10 @@ class SmartOneSimulator:
             if refuse_empty_z is not None:
                 self.settings.refuse_empty_z = refuse_empty_z
 
+    def register_clock(self) -> datetime:
+        """The cash box's own clock now (what its HTTP ``Date`` header carries)."""
+        return self.register.clock(self.box.now())
+
     async def summary(self) -> dict[str, Any]:
         """The cash box, the faults and the settings, for the control API's GET /state."""
         async with self._lock:

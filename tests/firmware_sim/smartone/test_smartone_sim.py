@@ -7,6 +7,8 @@ shared envelope codec (docs/smartone-sim.md).
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +368,14 @@ async def test_control_routes_of_one_front_end_only() -> None:
     assert bad.status == 400
     assert settings.status == 400
     assert settings_body["error"]["code"] == "not_supported"
+
+
+async def test_date_header_is_the_cash_box_clock() -> None:
+    """Every reply's HTTP Date is the register's clock: moved with it, not the host's."""
+    async with smartone_rig() as rig:
+        first = await rig.web.post("/check_shift", data=encode_body({}, MERCHANT_ID))
+        await rig.sim.advance_clock(6 * 3600)
+        moved = await rig.web.post("/check_shift", data=encode_body({}, MERCHANT_ID))
+        before = parsedate_to_datetime(first.headers["Date"])
+        after = parsedate_to_datetime(moved.headers["Date"])
+    assert timedelta(hours=5, minutes=59) < after - before < timedelta(hours=6, minutes=1)
