@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum, IntEnum, IntFlag
 from types import MappingProxyType
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from agent.domain.money import Kopecks, Micros
 from agent.domain.receipt import (
@@ -40,6 +40,7 @@ __all__ = [
     "DeviceInfo",
     "DocumentLine",
     "DocumentType",
+    "FindsReceiptsByRequest",
     "FiscalDocument",
     "FiscalDriver",
     "FnState",
@@ -223,6 +224,9 @@ class FiscalDocument:
     mark: str | None = None  # the request id the receipt carries, when read whole
     correction: Correction | None = None  # a correction receipt read whole: 1173, 1178
     is_whole: bool = False  # read with read_document (the fields above are final)
+    doc_id: str | None = None
+    """The register's own stable id of the document when it is not "<FN>:<FD>" (SmartOne's
+    ``fiscalID``); None on a register whose documents are named by FN and FD alone."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +262,9 @@ class IssuedReceipt:
     issued_at: datetime
     change: Kopecks
     mark: str | None = None  # the mark the FN stored with it
+    doc_id: str | None = None
+    """The register's own stable id of the receipt when it is not "<FN>:<FD>" (SmartOne's
+    ``fiscalID``, which a refund names); None on a register whose FN and FD name it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -544,4 +551,22 @@ class FiscalDriver(Protocol):
 
     async def cash_out(self, amount: Kopecks) -> CashMovement:
         """Take cash out of the drawer (collection); refused above its balance."""
+        ...
+
+
+@runtime_checkable
+class FindsReceiptsByRequest(Protocol):
+    """A driver whose device keeps each receipt under the request's key (SmartOne).
+
+    Recovery asks such a driver for the request's receipt instead of reading the FN back
+    from the intent's FD: the device answers by the key itself.
+    """
+
+    async def find_receipt(self, ref: ReceiptRef) -> FiscalDocument | None:
+        """The whole document the device keeps for this request key, ``mark`` = ``ref.mark``.
+
+        None when the device has none (the request never arrived, or it was rolled back).
+        Raises a :class:`agent.drivers.errors.LinkError` kind while the device is still
+        processing it (the outcome is not known yet).
+        """
         ...
