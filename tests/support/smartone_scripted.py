@@ -6,7 +6,7 @@ against ``merchant_id`` (a mismatch answers code 1, as the cashbox does). ``answ
 per route (``"/sale"``), replies given out one per POST, the last one repeated; a route
 without a script answers ``{"status": "success", "code": 0}`` plus ``results[route]``.
 ``delays`` holds back the next answers of a route (after recording the request) to lose
-them at the client. ``requests`` records every (route, payload) in order.
+them at the client; ``http_status`` answers a route with that HTTP status and a text body. ``requests`` records every (route, payload) in order.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class ScriptedSmartOne:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     delays: dict[str, list[float]] = field(default_factory=dict)
+    http_status: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
     _server: TestServer | None = None
@@ -84,6 +85,9 @@ class ScriptedSmartOne:
         delays = self.delays.get(route)
         if delays:
             await asyncio.sleep(delays.pop(0))
+        status = self.http_status.get(route)
+        if status is not None:
+            return web.Response(status=status, text="no such route")
         if not verify(signed, self.merchant_id):
             return web.json_response(failure(1, "AUTH_ERROR"))
         script = self.answers.get(route)

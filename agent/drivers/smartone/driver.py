@@ -15,6 +15,7 @@ for a request's receipt by that key (:class:`~agent.drivers.interface.FindsRecei
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
@@ -59,7 +60,7 @@ from agent.drivers.interface import (
 )
 from agent.drivers.smartone import codec
 from agent.drivers.smartone.counters import shift_counters
-from agent.drivers.smartone.errors import AuthorizationRefused
+from agent.drivers.smartone.errors import AuthorizationRefused, RequestNotFound
 from agent.drivers.smartone.exchange import Exchange
 from agent.drivers.smartone.params import SmartOneParams, masked
 from agent.drivers.smartone.replies import (
@@ -69,6 +70,7 @@ from agent.drivers.smartone.replies import (
     shift_totals,
 )
 from agent.drivers.smartone.shift_ops import ShiftOps
+from agent.drivers.smartone.transport import HttpStatus
 
 if TYPE_CHECKING:
     from agent.drivers.interface import FindsReceiptsByRequest, FiscalDriver
@@ -120,7 +122,7 @@ class SmartOneDriver:
                 info = await self._exchange.read("/get_info", {}, info_reply)
             except AuthorizationRefused:
                 raise
-            except (DeviceError, MalformedPayload) as exc:
+            except (DeviceError, MalformedPayload, HttpStatus) as exc:
                 self._log.info("get_info unavailable: the serial falls back", error=str(exc))
             else:
                 if info.serial:
@@ -216,10 +218,13 @@ class SmartOneDriver:
         """
         async with self._lock:
             reply = await self._exchange.status(ref.id)
-            if reply is None:
-                return None
-            if not reply.is_closed:
-                reply = await self._exchange.poll("/check_status", ref.id)
+            if reply is not None and not reply.is_closed:
+                try:
+                    reply = await self._exchange.poll("/check_status", ref.id)
+                except RequestNotFound:  # rolled back while it was processing
+                    reply = None
+        if reply is None:
+            return None
         sent = self._sent.get(ref.id)
         payments = _payments(reply)
         return FiscalDocument(
@@ -342,7 +347,8 @@ class SmartOneDriver:
         async with self._lock:
             reply = await self._exchange.status(ref.id)
             if reply is not None and not reply.is_closed:
-                await self._exchange.poll("/check_status", ref.id)
+                with contextlib.suppress(RequestNotFound):  # rolled back: nothing pending
+                    await self._exchange.poll("/check_status", ref.id)
 
     async def cancel_receipt(self) -> None:
         """No receipt stays open over this API: always ReceiptNotOpen."""

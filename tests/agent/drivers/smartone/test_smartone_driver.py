@@ -27,7 +27,7 @@ from agent.drivers.smartone.errors import (
     StillProcessing,
 )
 from agent.drivers.smartone.params import SmartOneParams
-from agent.drivers.smartone.transport import NoAnswer
+from agent.drivers.smartone.transport import HttpStatus, NoAnswer
 from tests.agent.drivers.smartone.test_smartone_codec import EXAMPLE, SALE_REPLY, X_REPORT
 from tests.support.smartone_scripted import MERCHANT_ID, ScriptedSmartOne, failure, success
 
@@ -285,3 +285,42 @@ async def test_counters_from_the_x_report(
     counters = await driver.read_counters()
     assert (counters.shift, counters.sales.count, counters.cash_in_drawer) == (17, 3, 8000)
     assert counters.sales_vat == {VatRate.VAT20: 290, VatRate.NONE: 0}
+
+
+async def test_get_info_serial_names_the_register(cashbox: ScriptedSmartOne) -> None:
+    """/get_info with a serial: it is the fn of every receipt."""
+    cashbox.results["/get_info"] = {"serialNumber": "AZS-000123"}
+    driver = _driver(cashbox)
+    try:
+        info = await driver.connect()
+        issued = await driver.register(EXAMPLE, ref=REF)
+    finally:
+        await driver.aclose()
+    assert (info.serial, info.fn_serial, issued.fn) == ("AZS-000123",) * 3
+
+
+async def test_a_get_info_the_cashbox_lacks_does_not_stop_connect(
+    cashbox: ScriptedSmartOne,
+) -> None:
+    """HTTP 404 on /get_info: the merchant id's head stands in; elsewhere 404 is a link error."""
+    cashbox.http_status["/get_info"] = 404
+    driver = _driver(cashbox)
+    try:
+        info = await driver.connect()
+        assert info.fn_serial == "smartone:01234567"
+        cashbox.http_status["/check_shift"] = 500
+        with pytest.raises(HttpStatus, match="HTTP 500") as exc:
+            await driver.read_ledger()
+        assert isinstance(exc.value, LinkError)
+    finally:
+        await driver.aclose()
+
+
+async def test_find_receipt_of_a_document_rolled_back_while_processing(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """44, then 9: the cashbox dropped it (a declined card): None, nothing was issued."""
+    cashbox.answers["/check_status"] = [failure(44), failure(9)]
+    assert await driver.find_receipt(REF) is None
+    cashbox.answers["/check_status"] = [failure(44), failure(9)]
+    await driver.settle(REF)  # nothing pending
