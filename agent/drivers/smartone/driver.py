@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Final
 
 import structlog
@@ -101,7 +101,7 @@ class SmartOneDriver:
             merchant=masked(params.merchant_id)
         )
         self._exchange = Exchange(params, log=self._log)
-        self._zone = params.zone
+        self._zone: tzinfo = params.zone or UTC
         self._lock = asyncio.Lock()
         self._fn = f"smartone:{params.merchant_id[:8]}"
         self._shift: ShiftReply | None = None
@@ -372,7 +372,7 @@ class SmartOneDriver:
         return self._params.employee_name or cashier.name
 
     def _now(self) -> datetime:
-        return datetime.now(self._zone).astimezone(self._zone)
+        return datetime.now(self._zone)
 
     def _time(self, wall: datetime | None) -> datetime:
         """A cashbox wall time made aware in its zone; the host's now when it gave none."""
