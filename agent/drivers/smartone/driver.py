@@ -23,12 +23,9 @@ import structlog
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import (
-    CALCULATED_RATES,
     Cashier,
-    Payments,
     Receipt,
     ReceiptKind,
-    VatRate,
 )
 from agent.drivers.errors import (
     CommandNotSupported,
@@ -60,11 +57,16 @@ from agent.drivers.interface import (
 )
 from agent.drivers.smartone import codec
 from agent.drivers.smartone.counters import shift_counters
+from agent.drivers.smartone.documents import (
+    document_fd,
+    document_payments,
+    shift_state,
+    tax_row_name,
+)
 from agent.drivers.smartone.errors import AuthorizationRefused, RequestNotFound
 from agent.drivers.smartone.exchange import Exchange
 from agent.drivers.smartone.params import SmartOneParams, masked
 from agent.drivers.smartone.replies import (
-    DocumentReply,
     ShiftReply,
     info_reply,
     shift_totals,
@@ -142,7 +144,7 @@ class SmartOneDriver:
         shift = await self._check_shift()
         return RegisterState(
             device_mode=None,
-            shift=_state(shift),
+            shift=shift_state(shift),
             shift_number=shift.shift_id or 0,
             is_receipt_open=False,
             is_printing=False,
@@ -158,7 +160,7 @@ class SmartOneDriver:
         return LedgerState(
             fn_serial=self._fn,
             last_fd=LAST_FD,
-            shift=_state(shift),
+            shift=shift_state(shift),
             shift_number=shift.shift_id or 0,
             is_receipt_open=False,
             clock=self._now(),
@@ -192,7 +194,7 @@ class SmartOneDriver:
     async def read_tax_setup(self) -> TaxSetup:
         """The driver's own rates as a table: each line names its percent, nothing to read."""
         rows = tuple(
-            TaxRow(index=index, rate_hundredths=VAT_RATE_HUNDREDTHS[rate], name=_row_name(rate))
+            TaxRow(index=index, rate_hundredths=VAT_RATE_HUNDREDTHS[rate], name=tax_row_name(rate))
             for rate, index in sorted(self._params.tax_rate_codes.items(), key=lambda p: p[1])
         )
         return TaxSetup(computes_vat=True, rows=rows, is_read_from_register=False)
@@ -226,9 +228,9 @@ class SmartOneDriver:
         if reply is None:
             return None
         sent = self._sent.get(ref.id)
-        payments = _payments(reply)
+        payments = document_payments(reply)
         return FiscalDocument(
-            fd=_fd(reply),
+            fd=document_fd(reply),
             type=DocumentType.RECEIPT,
             fp=0,
             issued_at=self._time(reply.print_time or reply.doc_time),
@@ -326,7 +328,7 @@ class SmartOneDriver:
         self._numbers = {shift_id: number}
         issued = IssuedReceipt(
             fn=self._fn,
-            fd=_fd(reply),
+            fd=document_fd(reply),
             fp=0,
             shift=shift_id,
             number=number,
@@ -383,41 +385,6 @@ class SmartOneDriver:
     def _shift_document(self, document: tuple[int, int, datetime | None]) -> ShiftDocument:
         shift, fd, when = document
         return ShiftDocument(shift=shift, fd=fd, fp=0, issued_at=self._time(when))
-
-
-def _state(shift: ShiftReply) -> ShiftState:
-    return ShiftState.OPEN if shift.is_open else ShiftState.CLOSED
-
-
-def _fd(reply: DocumentReply) -> int:
-    """``fiscalNum`` when it is a number, else the cashbox's ``documentID``, else 0."""
-    if reply.fiscal_num is not None and reply.fiscal_num.isdigit():
-        return int(reply.fiscal_num)
-    return reply.document_id or 0
-
-
-def _payments(reply: DocumentReply) -> Payments:
-    """``totalPayments`` by code (unconfirmed): cash, cashless/card, anything else prepaid."""
-    cash = card = other = 0
-    for code, amount in reply.payments:
-        name = code.casefold()
-        if name in ("cashless", "card", "bank"):
-            card += amount
-        elif name == "cash":
-            cash += amount
-        else:
-            other += amount
-    return Payments(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(other))
-
-
-def _row_name(rate: VatRate) -> str:
-    """The name the agent's tax-table check expects: "без НДС", "VAT 18%", "VAT 20/120"."""
-    if rate is VatRate.NONE:
-        return "без НДС"
-    percent = VAT_RATE_HUNDREDTHS[rate] // 100
-    if rate in CALCULATED_RATES:
-        return f"VAT {percent}/{100 + percent}"
-    return f"VAT {percent}%"
 
 
 if TYPE_CHECKING:

@@ -324,3 +324,14 @@ async def test_find_receipt_of_a_document_rolled_back_while_processing(
     assert await driver.find_receipt(REF) is None
     cashbox.answers["/check_status"] = [failure(44), failure(9)]
     await driver.settle(REF)  # nothing pending
+
+
+async def test_tax_setup_is_the_drivers_own_rates(driver: SmartOneDriver) -> None:
+    """Each line names its percent: the configured rates as a table, not read, and it fits."""
+    setup = await driver.read_tax_setup()
+    assert (setup.computes_vat, setup.is_read_from_register) == (True, False)
+    assert [(row.index, row.rate_hundredths, row.name) for row in setup.rows] == [
+        (1, 2000, "VAT 20%"),
+        (2, 0, "без НДС"),
+    ]
+    assert setup.mismatches({VatRate.VAT20: 1, VatRate.NONE: 2}) == ()
