@@ -52,6 +52,7 @@ from agent.config.register import (
     ShtrihConfig,
     move_legacy_keys,
 )
+from agent.config.smartone import SMARTONE_DEFAULT_URL, SmartOneConfig
 from agent.config.values import SECTION as _SECTION
 from agent.config.values import Duration, empty_is_none, parse_duration
 from agent.contract import TaxSystemName
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_TAX_RATE_CODES",
     "ENV_PREFIX",
     "LEGACY_SHTRIH_KEYS",
+    "SMARTONE_DEFAULT_URL",
     "AgentConfig",
     "AtolConfig",
     "CashierConfig",
@@ -76,6 +78,7 @@ __all__ = [
     "RegisterConfig",
     "ShiftConfig",
     "ShtrihConfig",
+    "SmartOneConfig",
     "TaxConfig",
     "WorkerConfig",
     "env_names",
@@ -311,6 +314,7 @@ class AgentConfig(BaseModel):
     register: RegisterConfig
     shtrih: ShtrihConfig = ShtrihConfig()
     atol: AtolConfig = AtolConfig()
+    smartone: SmartOneConfig = SmartOneConfig()
     mqtt: MqttConfig = MqttConfig()
     http: HttpConfig = HttpConfig()
     kkmserver: KkmServerConfig | None = None  # absent: no KkmServer-compatible API
@@ -360,7 +364,26 @@ class AgentConfig(BaseModel):
             raise _keyed_error(
                 "register.url", "register.url and atol.url name two web servers; give it once"
             )
+        if register.protocol == "smartone":
+            if self.smartone.merchant_id is None:
+                raise _keyed_error(
+                    "smartone.merchant_id",
+                    "missing: the SmartOne cashbox's merchant id (32 hex characters) is required",
+                )
+            if (
+                register.url is not None
+                and self.smartone.url is not None
+                and register.url != self.smartone.url
+            ):
+                raise _keyed_error(
+                    "register.url", "register.url and smartone.url name two cashboxes; give it once"
+                )
         return self
+
+    @property
+    def smartone_url(self) -> str:
+        """The SmartOne cashbox: ``[smartone] url``, else ``[register] url``, else the default."""
+        return self.smartone.url or self.register.url or SMARTONE_DEFAULT_URL
 
     @property
     def atol_url(self) -> str:
@@ -372,6 +395,8 @@ class AgentConfig(BaseModel):
         """Where the register is, for logs and health: the port, or the ATOL web server."""
         if self.register.protocol == "atol":
             return self.atol_url
+        if self.register.protocol == "smartone":
+            return self.smartone_url
         assert self.register.url is not None  # required for shtrih (validated)
         return self.register.url
 

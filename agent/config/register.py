@@ -40,7 +40,7 @@ __all__ = [
 
 AUTO_ZONE: Final = "auto"
 """``[register] tz`` value: measure the register's zone at connect (the default)."""
-PROTOCOLS: Final = ("shtrih", "atol")
+PROTOCOLS: Final = ("shtrih", "atol", "smartone")
 ATOL_DEFAULT_URL: Final = "http://127.0.0.1:16732"
 """Where ATOL's driver v10 runs its web server by default."""
 
@@ -112,8 +112,8 @@ class RegisterConfig(BaseModel):
     url: Annotated[str | None, BeforeValidator(empty_is_none), Field(min_length=1)] = None
     """Shtrih: any pyserial URL (``/dev/ttyACM0``, ``/dev/pts/7``,
     ``socket://192.168.1.50:7778``), required. ATOL: the driver's web server, instead of
-    ``[atol] url``."""
-    protocol: Literal["shtrih", "atol"] = "shtrih"
+    ``[atol] url``. SmartOne: the cashbox, instead of ``[smartone] url``."""
+    protocol: Literal["shtrih", "atol", "smartone"] = "shtrih"
     tz: str = AUTO_ZONE
     """The register's time zone: an IANA name (``Europe/Moscow``), or ``"auto"`` (the default):
     the register's offset from the host's UTC clock, measured at each connect and rounded to

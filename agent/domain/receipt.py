@@ -200,6 +200,9 @@ class Receipt:
     customer_contact: str | None = None  # tag 1008: e-mail or +phone; never logged
     paid_at: datetime | None = None  # when the CRM took the payment (aware); None: now
     correction: Correction | None = None  # decided when printed: a correction receipt
+    parent_doc_id: str | None = None
+    """A refund's sale as the register names it (SmartOne's ``fiscalID``), when known; a
+    register that links refunds by its own document id sends it (None: unlinked)."""
 
     @property
     def total(self) -> Kopecks:

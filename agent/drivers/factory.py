@@ -1,9 +1,9 @@
 """The one place a register's driver is built: ``[register] protocol`` picks it.
 
 The composition root (:mod:`agent.app`), the doctor, the demo and the benchmark all build
-their driver here, so a protocol is added in one function. The ATOL driver is imported only
-when asked for (a Shtrih agent never loads it); it ships in the same package as the rest of
-the agent, so the import cannot be missing from a build.
+their driver here, so a protocol is added in one function. The ATOL and SmartOne drivers are
+imported only when asked for (a Shtrih agent never loads them); they ship in the same
+package as the rest of the agent, so the import cannot be missing from a build.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.drivers.atol.driver import AtolDriver
     from agent.drivers.interface import FiscalDriver
+    from agent.drivers.smartone.driver import SmartOneDriver
 
 __all__ = ["build_driver", "tax_rows"]
 
@@ -43,6 +44,8 @@ def build_driver(
     """
     if config.register.protocol == "atol":
         return _atol_driver(config, log)
+    if config.register.protocol == "smartone":
+        return _smartone_driver(config, log)
     return _shtrih_driver(config, log, on_round_trip)
 
 
@@ -88,3 +91,31 @@ def _atol_driver(config: AgentConfig, log: structlog.typing.FilteringBoundLogger
         tax_rate_codes=tax_rows(config),
     )
     return AtolDriver(params, log=log.bind(register=url))
+
+
+def _smartone_driver(
+    config: AgentConfig, log: structlog.typing.FilteringBoundLogger
+) -> SmartOneDriver:
+    # Lazy: only a SmartOne agent loads this driver (and its HTTP client).
+    from agent.drivers.smartone.driver import SmartOneDriver  # noqa: PLC0415
+    from agent.drivers.smartone.params import SmartOneParams  # noqa: PLC0415
+
+    smartone = config.smartone
+    if smartone.merchant_id is None:  # validated with the config; a guard for hand-built ones
+        msg = '[smartone] merchant_id is required for protocol = "smartone"'
+        raise ValueError(msg)
+    url = config.smartone_url
+    params = SmartOneParams(
+        url=url,
+        merchant_id=smartone.merchant_id.get_secret_value(),
+        read_timeout_s=smartone.read_timeout_s,
+        sale_timeout_s=smartone.sale_timeout_s,
+        poll_interval_s=smartone.poll_interval_s,
+        processing_timeout_s=smartone.processing_timeout_s,
+        employee_name=smartone.employee_name,
+        withdraw_before_z=smartone.withdraw_before_z,
+        open_orders_operation=smartone.open_orders_operation,
+        zone=config.register.zone,
+        tax_rate_codes=tax_rows(config),
+    )
+    return SmartOneDriver(params, log=log.bind(register=url))

@@ -224,7 +224,9 @@ class FiscalDocument:
     mark: str | None = None  # the request id the receipt carries, when read whole
     correction: Correction | None = None  # a correction receipt read whole: 1173, 1178
     is_whole: bool = False  # read with read_document (the fields above are final)
-    doc_id: str | None = None  # the register's own id where it is not "<FN>:<FD>" (SmartOne)
+    doc_id: str | None = None
+    """The register's own stable id of the document when it is not "<FN>:<FD>" (SmartOne's
+    ``fiscalID``); None on a register whose documents are named by FN and FD alone."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -260,7 +262,9 @@ class IssuedReceipt:
     issued_at: datetime
     change: Kopecks
     mark: str | None = None  # the mark the FN stored with it
-    doc_id: str | None = None  # the register's own id where it is not "<FN>:<FD>" (SmartOne)
+    doc_id: str | None = None
+    """The register's own stable id of the receipt when it is not "<FN>:<FD>" (SmartOne's
+    ``fiscalID``, which a refund names); None on a register whose FN and FD name it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

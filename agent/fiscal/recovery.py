@@ -116,16 +116,44 @@ def decide_by_request(intent: Intent, document: FiscalDocument | None) -> Resolu
     None (the device has no document under the request's key) → not issued: print again,
     under the same key. A document whose mark is not the request's, or whose content is not
     the row's receipt → ``unknown``. Otherwise → issued.
+
+    The content is checked as far as the device reports it: its kind and total when the
+    driver knows them, and its payments, with cash either net of change or as tendered (the
+    device's documents do not say which it reports). The key itself is the proof of identity;
+    this check catches a key another program reused.
     """
     if document is None:
         return Reprint(cancel_open_receipt=False)
     if document.mark != intent.mark:
         return Unknown(f"the device answered for {document.mark!r}, not {intent.mark!r}")
-    difference = mismatch(intent.receipt, document)
+    difference = _reported_mismatch(intent.receipt, document)
     if difference is not None:
         name = document.doc_id or f"FD {document.fd}"
         return Unknown(f"{name} is kept under this request's key but {difference}")
     return Issued(document)
+
+
+def _reported_mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
+    """How what a device reports for a request differs from its receipt (None: it does not)."""
+    if not _is_receipt(document):
+        return f"it is a document of type {document.type}, not a receipt"
+    if document.kind is not None and document.kind is not receipt.kind:
+        return _kind_mismatch(receipt, document)
+    if document.total is not None and document.total != receipt.total:
+        return f"its total is {document.total} kopecks, not {receipt.total}"
+    return _lines_mismatch(receipt, document) or _reported_payments_mismatch(receipt, document)
+
+
+def _reported_payments_mismatch(receipt: Receipt, document: FiscalDocument) -> str | None:
+    """Payments as a device reports them: cash net of change or as tendered."""
+    paid = document.payments
+    if paid is None:
+        return None
+    expected = receipt.payments
+    is_cash_right = paid.cash in {receipt.cash_kept, expected.cash}
+    if not is_cash_right or (paid.card, paid.prepaid) != (expected.card, expected.prepaid):
+        return f"its payments are {paid}, not cash/card/prepaid {expected}"
+    return None
 
 
 def _unexplained_tape(intent: Intent, facts: Facts) -> Unknown | None:

@@ -253,3 +253,22 @@ def test_by_request_is_unknown_for_another_mark_or_other_content() -> None:
     assert isinstance(differs, Unknown)
     assert "X1" in differs.reason
     assert "total" in differs.reason
+
+
+def test_by_request_checks_only_what_the_device_reports() -> None:
+    """After a restart the driver knows neither kind nor total: the payments decide.
+
+    Cash may come back as tendered (200.00 for a 150.00 coffee with 50.00 change) or net of
+    change; anything else in the payments is another receipt.
+    """
+    intent = replace(INTENT, receipt=goods_receipt((15000, VatRate.VAT22), cash=20000))
+    bare = _receipt(0, kind=None, total=None, items=None, doc_id="Ab3dE5fG7hJk")
+    for cash in (15000, 20000):
+        document = replace(bare, payments=Payments(cash=Kopecks(cash)))
+        assert decide_by_request(intent, document) == Issued(document)
+    other = replace(bare, payments=Payments(cash=Kopecks(14000)))
+    assert isinstance(decide_by_request(intent, other), Unknown)
+    card = replace(bare, payments=Payments(card=Kopecks(15000)))
+    assert isinstance(decide_by_request(intent, card), Unknown)
+    refund = replace(bare, kind=ReceiptKind.REFUND)
+    assert isinstance(decide_by_request(intent, refund), Unknown)
