@@ -46,6 +46,7 @@ class ScriptedSmartOne:
     http_status: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
+    date_header: str | None = None  # the HTTP Date of every reply (None: aiohttp's own)
     _server: TestServer | None = None
 
     @property
@@ -90,7 +91,9 @@ class ScriptedSmartOne:
             return web.Response(status=status, text="no such route")
         if not verify(signed, self.merchant_id):
             return web.json_response(failure(1, "AUTH_ERROR"))
+        headers = {} if self.date_header is None else {"Date": self.date_header}
         script = self.answers.get(route)
         if script:
-            return web.json_response(script.pop(0) if len(script) > 1 else script[0])
-        return web.json_response(success(**self.results.get(route, {})))
+            answer = script.pop(0) if len(script) > 1 else script[0]
+            return web.json_response(answer, headers=headers)
+        return web.json_response(success(**self.results.get(route, {})), headers=headers)

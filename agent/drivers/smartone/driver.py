@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Final
 
 import structlog
@@ -155,7 +155,7 @@ class SmartOneDriver:
         )
 
     async def read_ledger(self) -> LedgerState:
-        """``/check_shift``; the clock is the host's in the cashbox's zone (it exposes none)."""
+        """``/check_shift``; the clock is the cashbox's, from its replies' HTTP ``Date``."""
         shift = await self._check_shift()
         return LedgerState(
             fn_serial=self._fn,
@@ -376,7 +376,9 @@ class SmartOneDriver:
         return self._params.employee_name or cashier.name
 
     def _now(self) -> datetime:
-        return datetime.now(self._zone)
+        """The cashbox's clock: the host's plus the offset its replies' ``Date`` showed."""
+        offset = self._exchange.http.clock_offset or timedelta(0)
+        return datetime.now(self._zone) + offset
 
     def _time(self, wall: datetime | None) -> datetime:
         """A cashbox wall time made aware in its zone; the host's now when it gave none."""

@@ -10,11 +10,17 @@ turning HTTP and socket trouble into typed errors:
   route the document may exist or not;
 - an HTTP status other than 200: :class:`HttpStatus` (a link error naming the status);
 - a 200 whose body is not a JSON object: :class:`~agent.drivers.errors.MalformedPayload`.
+
+The API has no clock route, but an HTTP server states its time in every reply's ``Date``
+header: :attr:`SmartOneHttp.clock_offset` is how far the cashbox's clock was from the host's
+at the last reply that had one (to the second), which the driver adds to the host's clock.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -58,6 +64,12 @@ class SmartOneHttp:
         self._merchant_id = merchant_id
         self._log = log
         self._session: aiohttp.ClientSession | None = None
+        self._clock_offset: timedelta | None = None
+
+    @property
+    def clock_offset(self) -> timedelta | None:
+        """The cashbox's clock minus the host's at the last dated reply; None before one."""
+        return self._clock_offset
 
     @property
     def url(self) -> str:
@@ -88,6 +100,7 @@ class SmartOneHttp:
             ) as response:
                 raw = await response.read()
                 status = response.status
+                self._note_clock(response.headers.get("Date"))
         except aiohttp.ClientConnectorError as exc:
             raise LinkDown(self._url, f"cannot connect to the SmartOne cashbox: {exc}") from exc
         except TimeoutError as exc:
@@ -102,3 +115,16 @@ class SmartOneHttp:
         except ValueError:
             raise MalformedPayload(0, f"SmartOne {route}: not JSON: {text[:200]!r}") from None
         return parsed
+
+    def _note_clock(self, header: str | None) -> None:
+        """Keep the offset of the reply's ``Date`` from the host's clock; ignore a bad one."""
+        if not header:
+            return
+        try:
+            stated = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            self._log.warning("smartone_bad_date_header", date=header[:64])
+            return
+        if stated.tzinfo is None:  # "-0000": a time whose zone the sender did not know
+            stated = stated.replace(tzinfo=UTC)
+        self._clock_offset = stated - datetime.now(UTC)

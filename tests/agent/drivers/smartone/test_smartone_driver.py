@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -224,6 +225,20 @@ async def test_ledger_and_shift_age(cashbox: ScriptedSmartOne, driver: SmartOneD
     assert await driver.read_cash_drawer() == 8000
     with pytest.raises(DocumentNotFound):
         await driver.read_document(1)
+
+
+async def test_clock_is_the_cashbox_date_header(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """The register clock follows the replies' HTTP Date (the API has no clock route)."""
+    ahead = datetime.now(UTC) + timedelta(hours=23, minutes=50)
+    cashbox.date_header = format_datetime(ahead, usegmt=True)
+    ledger = await driver.read_ledger()
+    assert ledger.clock.tzinfo is BAKU
+    assert abs(ledger.clock - ahead) < timedelta(seconds=3)
+    cashbox.date_header = "not a date"
+    state = await driver.read_state()  # a bad header is ignored: the last offset stays
+    assert abs(state.clock - ahead) < timedelta(seconds=3)
 
 
 async def test_z_with_cash_and_withdraw_before_z(cashbox: ScriptedSmartOne) -> None:
