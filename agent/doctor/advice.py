@@ -18,6 +18,14 @@ def replug(kind: PortKind) -> tuple[Msg, ...]:
                 "check them in the driver's settings (the service engineer knows them)."
             ),
         )
+    if kind is PortKind.CASHBOX:
+        return (
+            msg("Check that the cash box is switched on and connected to the club's network."),
+            msg(
+                "Check that the cash box's network address has not changed "
+                "([smartone] url in the settings; its port is 8008)."
+            ),
+        )
     if kind is PortKind.TCP:
         return (
             msg("Check that the register is switched on and its network cable is plugged in."),

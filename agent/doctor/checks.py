@@ -8,6 +8,7 @@ Thresholds come from :class:`agent.doctor.facts.Limits`.
 from __future__ import annotations
 
 from agent.doctor.advice import call_engineer, replug, still_prints
+from agent.doctor.cashbox_checks import cashbox_port
 from agent.doctor.facts import (
     AgentFacts,
     BrokerFacts,
@@ -87,6 +88,9 @@ def check_agent(agent: AgentFacts) -> Finding:
 def check_port(port: PortFacts) -> Finding:  # noqa: C901, PLR0911 - one flat dispatch on the outcome
     """The register's port exists and this user may use it; a TCP address accepts."""
     check = CheckId.PORT
+    cashbox = cashbox_port(port)
+    if cashbox is not None:
+        return cashbox
     match port.outcome:
         case PortOutcome.IN_USE_BY_AGENT:
             return Finding(
@@ -104,6 +108,23 @@ def check_port(port: PortFacts) -> Finding:  # noqa: C901, PLR0911 - one flat di
                     "ATOL's web server at {url} answers (driver {version})",
                     url=port.url,
                     version=port.version or "?",
+                ),
+            )
+        case PortOutcome.NOT_SMARTONE:
+            return Finding(
+                check=check,
+                status=Status.FAIL,
+                code="not_smartone",
+                finding=msg(
+                    "{url} answers, but not as a SmartOne cash box ({reason})",
+                    url=port.url,
+                    reason=port.detail or "?",
+                ),
+                advice=(
+                    msg(
+                        "Ask your service engineer to check [smartone] url in the settings: "
+                        "it must be the cash box's address, port 8008."
+                    ),
                 ),
             )
         case PortOutcome.NOT_ATOL:

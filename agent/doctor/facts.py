@@ -44,12 +44,14 @@ class AgentFacts:
 class PortKind(Enum):
     """How the register is attached: a device file, a TCP address, another pyserial URL.
 
-    ATOL: the web server of ATOL's driver v10, an http(s) URL.
+    ATOL: the web server of ATOL's driver v10, an http(s) URL. SmartOne: the cash box's own
+    local HTTP API (port 8008).
     """
 
     DEVICE = "device"
     TCP = "tcp"
     WEB_SERVER = "web_server"
+    CASHBOX = "cashbox"
     OTHER = "other"
 
 
@@ -62,6 +64,7 @@ class PortOutcome(Enum):
     NO_PERMISSION = "no_permission"
     UNREACHABLE = "unreachable"  # TCP: nothing accepts a connection; web server: no answer
     NOT_ATOL = "not_atol"  # an HTTP answer, but not the one ATOL's web server gives
+    NOT_SMARTONE = "not_smartone"  # an HTTP answer, but not a SmartOne cash box's JSON
     NOT_CHECKED = "not_checked"  # a URL of a kind the doctor cannot probe
 
 

@@ -138,14 +138,17 @@ def _user() -> str:
         return str(uid)
 
 
-async def probe_port(url: str, *, is_agent_linked: bool) -> PortFacts:
+async def probe_port(url: str, *, is_agent_linked: bool, protocol: str = "shtrih") -> PortFacts:
     """The register's port: a device file this user may use, or a TCP address that accepts.
 
     Not touched while the agent talks to the register over it. ATOL's web server (an http(s)
     URL) is asked ``serverInfo`` even then: it queues every client's tasks, so a read
-    disturbs nobody.
+    disturbs nobody. A SmartOne cash box is asked ``/check_shift`` unsigned, likewise: any
+    answer in its JSON shape shows its API is there (the signature is the register check's).
     """
     parts = urlsplit(url)
+    if protocol == "smartone":
+        return await asyncio.to_thread(_probe_cashbox, url)
     if parts.scheme in {"http", "https"}:
         return await asyncio.to_thread(_probe_web_server, url)
     if parts.scheme == "socket":
@@ -196,6 +199,42 @@ def _probe_web_server(url: str) -> PortFacts:
     return PortFacts(
         url=url, kind=PortKind.WEB_SERVER, outcome=PortOutcome.UNREACHABLE, detail=detail
     )
+
+
+def _probe_cashbox(url: str) -> PortFacts:
+    """A SmartOne cash box: ``POST /check_shift`` with an empty, unsigned payload.
+
+    The cash box answers every request with a JSON object carrying an integer ``code`` (here
+    1 or 2, as the signature is missing), so such an answer shows its API is there.
+    (docs/smartone-notes.md §2.)
+    """
+    kind = PortKind.CASHBOX
+    request = urllib.request.Request(  # noqa: S310 - the configured http(s) URL of the cash box
+        url.rstrip("/") + "/check_shift",
+        data=b"data=e30%3D&sign=",  # "{}" in Base64, no signature
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=PORT_TIMEOUT_S) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, b""
+    except OSError as exc:  # URLError, TimeoutError, ConnectionError
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, TimeoutError):
+            detail = f"no answer within {PORT_TIMEOUT_S:g} s"
+        else:
+            detail = os_reason(reason) if isinstance(reason, OSError) else str(reason)
+        return PortFacts(url=url, kind=kind, outcome=PortOutcome.UNREACHABLE, detail=detail)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), int):
+        return PortFacts(url=url, kind=kind, outcome=PortOutcome.OK)
+    detail = f"HTTP {status}" if status != HTTPStatus.OK else "not the cash box's JSON"
+    return PortFacts(url=url, kind=kind, outcome=PortOutcome.NOT_SMARTONE, detail=detail)
 
 
 def _get_json(url: str) -> tuple[int, object]:
@@ -255,13 +294,16 @@ async def _register(
 ) -> RegisterFacts:
     if health is not None:
         return register_from_health(health)
-    if agent.pid is not None and port.kind is not PortKind.WEB_SERVER:  # ATOL's server queues
+    # ATOL's server queues every client's tasks, and a cash box answers each request: a read
+    # disturbs nobody there. A serial port is the agent's alone.
+    if agent.pid is not None and port.kind not in {PortKind.WEB_SERVER, PortKind.CASHBOX}:
         return RegisterFacts(outcome=RegisterOutcome.HELD_BY_AGENT)
     if port.outcome in {
         PortOutcome.MISSING,
         PortOutcome.NO_PERMISSION,
         PortOutcome.UNREACHABLE,
         PortOutcome.NOT_ATOL,
+        PortOutcome.NOT_SMARTONE,
     }:
         return RegisterFacts(outcome=RegisterOutcome.NOT_READ)
     return await read_register(config)
@@ -285,7 +327,9 @@ async def gather(config: AgentConfig, config_path: Path) -> Facts:
     """Every fact the checks judge; the register and the broker are asked at the same time."""
     agent, health = await probe_agent(config, config_path)
     is_linked = health is not None and health.register is not None and health.register.link == "up"
-    port = await probe_port(config.register_address, is_agent_linked=is_linked)
+    port = await probe_port(
+        config.register_address, is_agent_linked=is_linked, protocol=config.register.protocol
+    )
     async with asyncio.TaskGroup() as group:
         register = group.create_task(_register(config, agent, health, port), name="doctor.register")
         broker = group.create_task(_broker(config, health), name="doctor.broker")

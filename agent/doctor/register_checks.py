@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.doctor.advice import call_engineer, replug
+from agent.doctor.cashbox_checks import cashbox_register
 from agent.doctor.facts import (
     Limits,
     PortFacts,
@@ -49,9 +50,12 @@ def _skip(check: CheckId, register: RegisterFacts) -> Finding:
     )
 
 
-def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa: C901, PLR0911 - one flat dispatch
+def check_register(register: RegisterFacts, port: PortFacts) -> Finding:  # noqa: C901, PLR0911, PLR0912 - one flat dispatch
     """The register answers; a wrong password is its own finding."""
     check = CheckId.REGISTER
+    cashbox = cashbox_register(register, port)
+    if cashbox is not None:
+        return cashbox
     match register.outcome:
         case RegisterOutcome.OK if register.code is not None:
             return Finding(
