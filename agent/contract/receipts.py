@@ -114,6 +114,9 @@ class ReceiptRequest(BaseModel):
         paid_at?    ISO 8601 with an offset    when the CRM took the payment (v1.1); a
                                                receipt printed late for it is a correction
                                                receipt (docs/corrections.md)
+        refund_of?  string, 1..64   a refund: the id of the sale it returns (v1.1); a
+                                    register that links refunds to their sale's document
+                                    (SmartOne: parentDocID) names that sale's document
 
     Example::
 
@@ -181,6 +184,7 @@ class ReceiptRequest(BaseModel):
     customer: Customer | None = None
     cashier: CashierInfo | None = None
     paid_at: Timestamp | None = None  # v1.1: when the CRM took the payment
+    refund_of: RequestId | None = None  # v1.1: a refund's sale, by its request id
 
     @field_validator("paid_at")
     @classmethod

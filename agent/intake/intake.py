@@ -14,7 +14,7 @@ replaced. Nothing is acknowledged before it is committed to the outbox and fsync
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
@@ -30,6 +30,7 @@ from agent.contract import (
 )
 from agent.domain.errors import ReceiptRuleError
 from agent.domain.money import Kopecks
+from agent.domain.receipt import Receipt, ReceiptKind
 from agent.drivers.errors import DocumentNotFound
 from agent.drivers.interface import RECEIPT_TYPES, DocumentType
 from agent.fiscal import recovery
@@ -127,10 +128,46 @@ class Intake:
         except ReceiptRuleError as exc:
             log.info("receipt_refused", error=exc.code, field=exc.field)
             raise InvalidRequest(exc.code, str(exc), field=exc.field) from exc
+        if request.refund_of is not None:
+            receipt = await self._linked_refund(request.refund_of, receipt, log)
         submission = await asyncio.to_thread(
             self._outbox.submit_receipt, request.id, receipt, request_fingerprint(request)
         )
         return self._taken(request.id, submission.status, submission.row, log)
+
+    async def _linked_refund(
+        self, sale_id: str, receipt: Receipt, log: structlog.typing.FilteringBoundLogger
+    ) -> Receipt:
+        """A refund that names its sale: the sale's document as the register named it.
+
+        The sale must be a receipt of this agent, a sale, and done; otherwise the refund is
+        refused with what to do (send it without ``refund_of`` to print it unlinked).
+        """
+        if receipt.kind is not ReceiptKind.REFUND:
+            raise InvalidRequest(
+                code="refund_of_on_a_sale",
+                message="refund_of names a refund's sale; this request is a sale",
+                field="refund_of",
+            )
+        sale = await read_on_loop(self._outbox, lambda: self._outbox.get(sale_id))
+        is_done_sale = (
+            sale is not None
+            and sale.receipt is not None
+            and sale.receipt.kind is ReceiptKind.SALE
+            and sale.state is RowState.DONE
+            and sale.fiscal is not None
+        )
+        if not is_done_sale or sale is None or sale.fiscal is None:
+            log.info("refund_of_unknown", refund_of=sale_id)
+            raise InvalidRequest(
+                code="refund_of_unknown",
+                message=(
+                    f"refund_of: no issued sale with id {sale_id} on this agent; send the "
+                    "refund without refund_of to print it unlinked"
+                ),
+                field="refund_of",
+            )
+        return replace(receipt, parent_doc_id=sale.fiscal.doc_id)
 
     async def submit_cash(self, data: object) -> Submitted:
         """Validate and commit a CashCommand; errors as :meth:`submit_receipt`."""

@@ -87,6 +87,8 @@ def receipt_to_json(receipt: Receipt) -> str:
         "cashier": {"name": receipt.cashier.name, "inn": receipt.cashier.inn},
         "customer_contact": receipt.customer_contact,
     }
+    if receipt.parent_doc_id is not None:  # only when set: older rows decode unchanged
+        doc["parent_doc_id"] = receipt.parent_doc_id
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -113,6 +115,7 @@ def receipt_from_json(text: str) -> Receipt:
             ),
             cashier=Cashier(name=_str(cashier["name"]), inn=_opt_str(cashier["inn"])),
             customer_contact=_opt_str(doc["customer_contact"]),
+            parent_doc_id=_opt_str(doc.get("parent_doc_id")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CodecError("receipt", f"{type(exc).__name__}: {exc}") from exc
