@@ -275,6 +275,9 @@ class ShiftDocument:
     fd: int
     fp: int
     issued_at: datetime
+    counters: ShiftCounters | None = None
+    """A Z's own counters, when the register reports them with the close (SmartOne): they
+    include what the close itself did first (the drawer withdrawn before the Z)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -426,7 +426,7 @@ class FiscalService:
             fn=info.fn_serial,
             opened_at=open_doc.issued_at if open_doc else None,
             closed_at=closed.issued_at,
-            counters=counters,
+            counters=closed.counters or counters,  # the Z's own, when the register gives them
             first_fd=open_doc.fd if open_doc else None,
             last_fd=closed.fd,
             auto=auto,

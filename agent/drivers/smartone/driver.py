@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Final
 
@@ -275,10 +276,18 @@ class SmartOneDriver:
         return self._shift_document(document)
 
     async def close_shift(self, cashier: Cashier) -> ShiftDocument:
-        """``/close_shift`` (Z) by the Z policy of :class:`~.shift_ops.ShiftOps`."""
+        """``/close_shift`` (Z) by the Z policy of :class:`~.shift_ops.ShiftOps`.
+
+        The Z's own counters come with it (the reply carries them), so a withdrawal the
+        policy made before the close shows in the shift report as a cash out.
+        """
         async with self._lock:
-            self._shift, document = await self._ops.close_shift(self._employee(cashier))
-        return self._shift_document(document)
+            self._shift, document, totals = await self._ops.close_shift(self._employee(cashier))
+        closed = self._shift_document(document)
+        if totals is None:  # the answer was lost and the close shown by /check_shift
+            return closed
+        counters = shift_counters(totals, self._params.tax_rate_codes, closed.shift)
+        return replace(closed, counters=counters)
 
     async def x_report(self) -> None:
         """``/x_report`` (the cashbox prints it; no fiscal document)."""

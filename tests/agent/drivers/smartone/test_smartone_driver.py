@@ -244,7 +244,10 @@ async def test_clock_is_the_cashbox_date_header(
 async def test_z_with_cash_and_withdraw_before_z(cashbox: ScriptedSmartOne) -> None:
     """27: the drawer's cash is withdrawn under z-withdraw-<shift>, then the Z succeeds."""
     cashbox.answers["/check_shift"] = [success(**OPEN), success(**OPEN), success(**CLOSED)]
-    cashbox.answers["/close_shift"] = [failure(27, "collect cash"), success(fiscalShiftNum="5")]
+    closed = success(
+        fiscalShiftNum="5", shiftID=17, cash=0, withdrawCount=1, withdrawSum=8000, saleSum=8000
+    )
+    cashbox.answers["/close_shift"] = [failure(27, "collect cash"), closed]
     driver = _driver(cashbox, withdraw_before_z=True)
     try:
         document = await driver.close_shift(CASHIER)
@@ -254,6 +257,9 @@ async def test_z_with_cash_and_withdraw_before_z(cashbox: ScriptedSmartOne) -> N
     assert (withdraw["documentExtID"], withdraw["amount"]) == ("z-withdraw-17", 8000)
     assert (document.shift, document.fd) == (17, 5)
     assert len(cashbox.sent("/close_shift")) == 2
+    # The Z's own counters: the withdrawal shows as the shift's cash out, the drawer empty.
+    assert document.counters is not None
+    assert (document.counters.cash_out, document.counters.cash_in_drawer) == (8000, 0)
 
 
 async def test_z_with_cash_and_no_withdraw_raises_drawer_not_empty(
