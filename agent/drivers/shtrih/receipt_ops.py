@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Receipt, ReceiptKind
-from agent.drivers.errors import DeviceError, DriverError, ReceiptAlreadyOpen
+from agent.drivers.errors import (
+    DeviceError,
+    DriverError,
+    ReceiptAlreadyOpen,
+    VatRateNotSupported,
+)
 from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
@@ -68,9 +73,20 @@ class ReceiptOps(DriverCore):
         Raises:
             ValueError: the mark is empty, not CP866 text, or longer than
                 :data:`MAX_MARK_BYTES` (checked before anything is sent).
+            VatRateNotSupported: a line's VAT rate has no row in the tax table (``vat18``
+                never has: it is no Russian rate); checked before anything is sent.
         """
         mark = ref.mark
         mark_tag = mark_tlv(mark)
+        unmapped = tuple(
+            dict.fromkeys(
+                item.vat.code
+                for item in receipt.items
+                if item.vat not in self._params.tax_rate_index
+            )
+        )
+        if unmapped:
+            raise VatRateNotSupported("Shtrih", unmapped)
         async with self._lock:
             if self._needs_ready_check:
                 short = await self._ready_status(Command.ADD_OPERATION)

@@ -24,6 +24,7 @@ from agent.domain.receipt import (
     TaxSystem,
     VatRate,
 )
+from agent.drivers.errors import VatRateNotSupported
 from agent.drivers.interface import MARK_NAME
 
 __all__ = [
@@ -189,9 +190,16 @@ def receipt_task(receipt: Receipt, *, mark: str, taxation_type: str | None = Non
 
     Raises:
         ValueError: the mark is empty.
+        VatRateNotSupported: a line's VAT rate has no ATOL ``tax.type`` (``vat18``, a rate of
+            another country, has none).
     """
     if not mark:
         raise ValueError("a receipt needs a non-empty mark")
+    unmapped = tuple(
+        dict.fromkeys(item.vat.code for item in receipt.items if item.vat not in VAT_TYPES)
+    )
+    if unmapped:
+        raise VatRateNotSupported("ATOL", unmapped)
     items: list[Task] = [_position(item) for item in receipt.items]
     items.append({"type": "userAttribute", "name": MARK_NAME, "value": mark, "print": True})
     payments = [
