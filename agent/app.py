@@ -237,7 +237,12 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     notifier = notifier or SystemdNotifier()
     agent = Agent.build(config, log)
     intake = Intake(
-        config=config, outbox=agent.outbox, worker=agent.worker, log=log, queue=agent.queue
+        config=config,
+        outbox=agent.outbox,
+        worker=agent.worker,
+        log=log,
+        queue=agent.queue,
+        country=config.profile,
     )
     tape = TapeSync(worker=agent.worker, outbox=agent.outbox, queue=agent.queue, log=log)
     remote = RemoteIntake(

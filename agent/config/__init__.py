@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agent.config.adapters import HttpConfig, KkmServerConfig, MqttConfig
+from agent.config.country import country_defaults, country_mismatch, rate_keys_mismatch
 from agent.config.register import (
     ATOL_DEFAULT_URL,
     AUTO_ZONE,
@@ -55,6 +56,7 @@ from agent.config.register import (
 from agent.config.values import SECTION as _SECTION
 from agent.config.values import Duration, empty_is_none, parse_duration
 from agent.contract import TaxSystemName
+from agent.domain.country import CountryProfile, country_profile
 from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, parse_late_policy
 
 __all__ = [
@@ -285,6 +287,7 @@ class AgentConfig(BaseModel):
         club = "club-1"
         agent = "desk-1"
         state_dir = "/var/lib/fiscal-agent"
+        country = "RU"
         [register]
         url = "/dev/ttyACM0"
         protocol = "shtrih"
@@ -308,6 +311,9 @@ class AgentConfig(BaseModel):
     club: str
     agent: str
     state_dir: Path = Path("/var/lib/fiscal-agent")
+    country: Literal["RU", "AZ"] = "RU"
+    """Where the agent fiscalises: its VAT rates, requisites and protocols
+    (:mod:`agent.domain.country`, docs/country-profiles.md)."""
     register: RegisterConfig
     shtrih: ShtrihConfig = ShtrihConfig()
     atol: AtolConfig = AtolConfig()
@@ -344,6 +350,34 @@ class AgentConfig(BaseModel):
                 raise _keyed_error(exc.key, exc.reason) from exc
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _country_rates(cls, data: object) -> object:
+        """The tax rate codes the file gives name only rates of the country; its defaults.
+
+        Checked on the keys as written: ``tax_rate_codes`` is filled with the Russian
+        defaults after this, and those are the Shtrih table's rows, not the file's choice.
+        """
+        if not isinstance(data, dict):
+            return data
+        problem = rate_keys_mismatch(data)
+        if problem is not None:
+            raise _keyed_error(*problem)
+        return country_defaults(data)
+
+    @model_validator(mode="after")
+    def _country_fits(self) -> AgentConfig:
+        """``[register] protocol``, ``[cashier] inn`` and ``[receipts] late`` fit the country."""
+        problem = country_mismatch(
+            self.profile,
+            protocol=self.register.protocol,
+            cashier_inn=self.cashier.inn,
+            late=self.receipts.late,
+        )
+        if problem is not None:
+            raise _keyed_error(*problem)
+        return self
+
     @model_validator(mode="after")
     def _register_url(self) -> AgentConfig:
         register = self.register
@@ -361,6 +395,11 @@ class AgentConfig(BaseModel):
                 "register.url", "register.url and atol.url name two web servers; give it once"
             )
         return self
+
+    @property
+    def profile(self) -> CountryProfile:
+        """The profile of ``country``."""
+        return country_profile(self.country)
 
     @property
     def atol_url(self) -> str:
