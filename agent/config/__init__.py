@@ -165,7 +165,11 @@ class ShiftConfig(BaseModel):
 
 
 class TaxConfig(BaseModel):
-    """``[tax]``: the tax system (tag 1055) for each category. Required: no safe default."""
+    """``[tax]``: the tax system (tag 1055) for each category.
+
+    Required in Russia (no safe default); refused where receipts carry no tax system
+    (``country = "AZ"``, docs/country-profiles.md).
+    """
 
     model_config = _SECTION
 
@@ -321,7 +325,7 @@ class AgentConfig(BaseModel):
     http: HttpConfig = HttpConfig()
     kkmserver: KkmServerConfig | None = None  # absent: no KkmServer-compatible API
     shift: ShiftConfig = ShiftConfig()
-    tax: TaxConfig
+    tax: TaxConfig | None = None  # required in Russia, refused where there is no tag 1055
     cashier: CashierConfig = CashierConfig()
     receipts: ReceiptsConfig = ReceiptsConfig()
     outbox: OutboxConfig = OutboxConfig()
@@ -367,10 +371,11 @@ class AgentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _country_fits(self) -> AgentConfig:
-        """``[register] protocol``, ``[cashier] inn`` and ``[receipts] late`` fit the country."""
+        """``[tax]``, ``[register] protocol``, ``[cashier] inn`` and ``[receipts] late`` fit it."""
         problem = country_mismatch(
             self.profile,
             protocol=self.register.protocol,
+            has_tax=self.tax is not None,
             cashier_inn=self.cashier.inn,
             late=self.receipts.late,
         )

@@ -7,8 +7,9 @@ its own errors, so a :class:`agent.config.ConfigError` names the key and what to
 - ``[register] tax_rate_codes`` may name only rates of the country (the keys the file
   writes; the defaults filled in after are the Shtrih table's);
 - ``[register] protocol`` must be one that fiscalises in the country;
-- where receipts carry no Russian FFD requisites (``AZ``): no ``[cashier] inn`` (tag 1203),
-  and ``[receipts] late`` is ``"never"`` (there are no correction receipts), its default there.
+- ``[tax]`` (tag 1055) is required where receipts carry the Russian FFD requisites (``RU``);
+- where they do not (``AZ``): no ``[tax]``, no ``[cashier] inn`` (tag 1203), and
+  ``[receipts] late`` is ``"never"`` (there are no correction receipts), its default there.
 """
 
 from __future__ import annotations
@@ -62,36 +63,65 @@ def country_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def country_mismatch(
-    profile: CountryProfile, *, protocol: str, cashier_inn: str | None, late: LatePolicy
+    profile: CountryProfile,
+    *,
+    protocol: str,
+    has_tax: bool,
+    cashier_inn: str | None,
+    late: LatePolicy,
 ) -> Problem | None:
     """The first validated setting that does not fit ``profile``."""
-    if protocol not in profile.protocols:
-        elsewhere = [c.code for c in COUNTRIES.values() if protocol in c.protocols]
-        hint = f', or country = "{elsewhere[0]}" for a {protocol} register' if elsewhere else ""
-        fits = " or ".join(f'"{name}"' for name in sorted(profile.protocols))
+    if profile.ffd_requisites and not has_tax:
         return (
-            "register.protocol",
+            "tax",
             (
-                f"{protocol} registers do not fiscalise in {profile.name} ({profile.code}):"
-                f" set protocol = {fits}{hint}"
+                "missing: this key is required: the tax system of each category (tag 1055),"
+                " [tax] top_up, service and goods"
             ),
         )
+    return _protocol_mismatch(profile, protocol) or _requisites_given(
+        profile, has_tax=has_tax, cashier_inn=cashier_inn, late=late
+    )
+
+
+def _protocol_mismatch(profile: CountryProfile, protocol: str) -> Problem | None:
+    if protocol in profile.protocols:
+        return None
+    elsewhere = [c.code for c in COUNTRIES.values() if protocol in c.protocols]
+    hint = f', or country = "{elsewhere[0]}" for a {protocol} register' if elsewhere else ""
+    fits = " or ".join(f'"{name}"' for name in sorted(profile.protocols))
+    return (
+        "register.protocol",
+        (
+            f"{protocol} registers do not fiscalise in {profile.name} ({profile.code}):"
+            f" set protocol = {fits}{hint}"
+        ),
+    )
+
+
+def _requisites_given(
+    profile: CountryProfile, *, has_tax: bool, cashier_inn: str | None, late: LatePolicy
+) -> Problem | None:
+    """A Russian requisite configured where receipts carry none."""
     if profile.ffd_requisites:
         return None
+    where = f"{profile.name} ({profile.code})"
+    if has_tax:
+        return "tax", f"receipts in {where} carry no tax system (tag 1055): remove [tax]"
     if cashier_inn is not None:
         return (
             "cashier.inn",
             (
-                f"a cashier INN (tag 1203) is a Russian requisite; receipts in {profile.name}"
-                f" ({profile.code}) carry none: remove it"
+                f"a cashier INN (tag 1203) is a Russian requisite; receipts in {where} carry none:"
+                " remove it"
             ),
         )
     if late.mode is not LateMode.NEVER:
         return (
             "receipts.late",
             (
-                f"correction receipts do not exist in {profile.name} ({profile.code}): a late"
-                ' payment is printed as an ordinary receipt; set late = "never" or remove it'
+                f"correction receipts do not exist in {where}: a late payment is printed as an"
+                ' ordinary receipt; set late = "never" or remove it'
             ),
         )
     return None

@@ -199,7 +199,7 @@ class Receipt:
 
     kind: ReceiptKind
     category: Category
-    tax_system: TaxSystem
+    tax_system: TaxSystem | None  # tag 1055; None where the country has none (AZ)
     items: tuple[Item, ...]
     payments: Payments
     cashier: Cashier

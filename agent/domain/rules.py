@@ -95,10 +95,11 @@ def check_receipt(receipt: Receipt, *, on: date, country: CountryProfile = RU) -
 def _check_requisites(receipt: Receipt, country: CountryProfile) -> None:
     """The Russian FFD requisites a receipt of a country without them must not carry.
 
-    The tax system, subject and method are resolved by the agent, not sent by the CRM, and
-    stay on the domain receipt for every country (a driver without them ignores them). A
-    cashier INN (tag 1203) and a correction (FD 31) would be printed as something they are
-    not: they are refused. The buyer's contact is fine everywhere.
+    The tax system comes from the config (none there: ``[tax]`` is refused), subject and
+    method from the category; they are the agent's, not the CRM's, and a driver of such a
+    country ignores subject and method. A cashier INN (tag 1203) and a correction (FD 31)
+    would be printed as something they are not: they are refused. The buyer's contact is
+    fine everywhere.
     """
     if country.ffd_requisites:
         return

@@ -34,6 +34,7 @@ __all__ = [
     "ShiftAlreadyOpen",
     "ShiftExpired",
     "ShiftNotOpen",
+    "TaxSystemMissing",
     "UnexpectedResponse",
     "VatRateNotSupported",
     "WrongPassword",
@@ -263,6 +264,25 @@ class CorrectionNotSupported(DriverError):
             f"the {driver} driver cannot issue a correction receipt (FD type 31) for a late"
             ' payment; issue it by hand, or set [receipts] late = "never" and send the'
             " request again"
+        )
+
+
+class TaxSystemMissing(DriverError):
+    """The receipt carries no tax system (tag 1055); nothing was sent to the register.
+
+    A receipt taken where the country has no tax system (``country = "AZ"``) has none; a
+    Russian register cannot print it without one (docs/country-profiles.md).
+    """
+
+    disposition = Disposition.REJECT
+    public_code = "tax_system_missing"
+
+    def __init__(self, driver: str) -> None:
+        self.driver = driver
+        super().__init__(
+            f"the receipt has no tax system (tag 1055): it was taken for a country without"
+            f" one, and a {driver} register cannot print it; send it again to an agent"
+            " configured for Russia"
         )
 
 

@@ -80,14 +80,14 @@ def receipt_to_domain(
     country = country or config.profile
     _check_no_subject(req, country)
     category = Category(req.category)
-    tax_name: str = getattr(config.tax, req.category)
+    tax_system = _tax_system(config, req.category)
     subject, method = CATEGORY_DEFAULTS[category]
     cashier = req.cashier or config.cashier
     contact, contact_field = _contact(req)
     receipt = Receipt(
         kind=ReceiptKind[req.kind.upper()],
         category=category,
-        tax_system=TaxSystem[tax_name.upper()],
+        tax_system=tax_system,
         items=tuple(_item(item, subject, method) for item in req.items),
         payments=Payments(
             cash=_kopecks(req.payments.cash),
@@ -108,6 +108,14 @@ def receipt_to_domain(
             raise ReceiptRuleError(exc.code, contact_field, exc.reason) from exc
         raise
     return receipt
+
+
+def _tax_system(config: AgentConfig, category: str) -> TaxSystem | None:
+    """``[tax]``'s system for the category (tag 1055); None where the country has none."""
+    if config.tax is None:
+        return None
+    name: str = getattr(config.tax, category)
+    return TaxSystem[name.upper()]
 
 
 def _check_no_subject(req: ReceiptRequest, country: CountryProfile) -> None:

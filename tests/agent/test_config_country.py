@@ -98,24 +98,52 @@ def test_country_unknown_is_refused(tmp_path: Path) -> None:
     assert "'AZ'" in error.reason
 
 
-def test_country_checks_of_azerbaijan_without_ffd_requisites() -> None:
-    """AZ (once its protocol is configured): no cashier INN, late payments never corrections."""
-    inn = country_mismatch(
-        AZ, protocol="smartone", cashier_inn="500100732259", late=DEFAULT_LATE_POLICY
+def test_country_russia_requires_tax(tmp_path: Path) -> None:
+    """[tax] is required in Russia: the error names the key."""
+    path = tmp_path / "agent.toml"
+    path.write_text(f'club = "c"\nagent = "a"\n[register]\n{SHTRIH}', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    assert info.value.key == "tax"
+    assert info.value.reason.startswith("missing: this key is required")
+
+
+def _az_mismatch(
+    *, has_tax: bool = False, cashier_inn: str | None = None, late: LatePolicy | None = None
+) -> tuple[str, str] | None:
+    return country_mismatch(
+        AZ,
+        protocol="smartone",
+        has_tax=has_tax,
+        cashier_inn=cashier_inn,
+        late=late or LatePolicy(LateMode.NEVER),
     )
+
+
+def test_country_checks_of_azerbaijan_without_ffd_requisites() -> None:
+    """AZ (once its protocol is configured): no [tax], no cashier INN, never a correction."""
+    assert _az_mismatch() is None
+    assert _az_mismatch(has_tax=True) == (
+        "tax",
+        "receipts in Azerbaijan (AZ) carry no tax system (tag 1055): remove [tax]",
+    )
+    inn = _az_mismatch(cashier_inn="500100732259")
     assert inn is not None
     assert inn[0] == "cashier.inn"
     assert "remove it" in inn[1]
-    late = country_mismatch(AZ, protocol="smartone", cashier_inn=None, late=DEFAULT_LATE_POLICY)
+    late = _az_mismatch(late=DEFAULT_LATE_POLICY)
     assert late is not None
     assert late[0] == "receipts.late"
     assert 'set late = "never"' in late[1]
-    never = LatePolicy(LateMode.NEVER)
-    assert country_mismatch(AZ, protocol="smartone", cashier_inn=None, late=never) is None
-    assert (
-        country_mismatch(RU, protocol="atol", cashier_inn="500100732259", late=DEFAULT_LATE_POLICY)
-        is None
+    russia = country_mismatch(
+        RU, protocol="atol", has_tax=True, cashier_inn="500100732259", late=DEFAULT_LATE_POLICY
     )
+    assert russia is None
+    no_tax = country_mismatch(
+        RU, protocol="atol", has_tax=False, cashier_inn=None, late=DEFAULT_LATE_POLICY
+    )
+    assert no_tax is not None
+    assert no_tax[0] == "tax"
 
 
 def test_country_defaults_of_azerbaijan() -> None:

@@ -12,6 +12,7 @@ from agent.drivers.errors import (
     DeviceError,
     DriverError,
     ReceiptAlreadyOpen,
+    TaxSystemMissing,
     VatRateNotSupported,
 )
 from agent.drivers.interface import IssuedReceipt, ReceiptRef
@@ -75,6 +76,8 @@ class ReceiptOps(DriverCore):
                 :data:`MAX_MARK_BYTES` (checked before anything is sent).
             VatRateNotSupported: a line's VAT rate has no row in the tax table (``vat18``
                 never has: it is no Russian rate); checked before anything is sent.
+            TaxSystemMissing: the receipt has no tax system (taken for Azerbaijan); the
+                same.
         """
         mark = ref.mark
         mark_tag = mark_tlv(mark)
@@ -87,6 +90,8 @@ class ReceiptOps(DriverCore):
         )
         if unmapped:
             raise VatRateNotSupported("Shtrih", unmapped)
+        if receipt.tax_system is None:
+            raise TaxSystemMissing("Shtrih")
         async with self._lock:
             if self._needs_ready_check:
                 short = await self._ready_status(Command.ADD_OPERATION)
@@ -157,6 +162,9 @@ class ReceiptOps(DriverCore):
     async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
         """FF46 per line, FF0C, FF45; a correction receipt starts with FF35 and adds 1173/1174."""
         operation = OPERATION_BY_KIND[receipt.kind]
+        tax_system = receipt.tax_system
+        if tax_system is None:  # register() refuses it before anything is sent
+            raise TaxSystemMissing("Shtrih")
         tags = [*cashier_tags(receipt.cashier), mark_tag]
         if receipt.correction is not None:
             await self._printing(
@@ -189,7 +197,7 @@ class ReceiptOps(DriverCore):
         payments[PAYMENT_TYPE_PREPAID - 1] = receipt.payments.prepaid
         return await self._printing(
             CloseReceiptRequest(
-                password=self._sys, payments=tuple(payments), tax_system=int(receipt.tax_system)
+                password=self._sys, payments=tuple(payments), tax_system=int(tax_system)
             ),
             CloseReceiptResponse,
         )

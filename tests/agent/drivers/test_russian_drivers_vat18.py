@@ -1,4 +1,4 @@
-"""Azerbaijan's vat18 never reaches a Russian register: Shtrih and ATOL refuse it clearly.
+"""Azerbaijan's receipts never reach a Russian register: Shtrih and ATOL refuse them clearly.
 
 VatRate.VAT18 has no FFD byte (tag 1199), no row in a Shtrih tax table and no ATOL
 ``tax.type``: each driver refuses such a receipt with :class:`VatRateNotSupported` (REJECT)
@@ -7,12 +7,14 @@ before anything is sent, instead of a KeyError halfway through the receipt.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from agent.domain.country import RU
 from agent.domain.receipt import VatRate
 from agent.drivers.atol.codec.tasks import receipt_task
-from agent.drivers.errors import Disposition, VatRateNotSupported
+from agent.drivers.errors import Disposition, TaxSystemMissing, VatRateNotSupported
 from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX, DriverParams
 from tests.support.receipts import goods_receipt, receipt_ref
 from tests.support.shtrih_rig import Rig
@@ -54,3 +56,25 @@ def test_vat18_atol_refuses_the_task() -> None:
     with pytest.raises(VatRateNotSupported) as info:
         receipt_task(MIXED, mark="az-1")
     assert (info.value.driver, info.value.codes) == ("ATOL", ("vat18",))
+
+
+NO_TAX_SYSTEM = dataclasses.replace(goods_receipt((500, VatRate.VAT0)), tax_system=None)
+"""A receipt taken for Azerbaijan (no tag 1055) with a rate Russia has too."""
+
+
+async def test_no_tax_system_shtrih_refuses_before_sending(rig: Rig) -> None:
+    """No tax system: TaxSystemMissing (REJECT), and no command goes out."""
+    sent = rig.command_codes()
+    with pytest.raises(TaxSystemMissing) as info:
+        await rig.driver.register(NO_TAX_SYSTEM, ref=receipt_ref("az-2"))
+    assert info.value.disposition is Disposition.REJECT
+    assert info.value.public_code == "tax_system_missing"
+    assert "Shtrih register cannot print it" in str(info.value)
+    assert rig.command_codes() == sent
+
+
+def test_no_tax_system_atol_refuses_unless_configured() -> None:
+    """ATOL refuses it too, unless [atol] tax_system names the taxation type for every receipt."""
+    with pytest.raises(TaxSystemMissing, match="ATOL"):
+        receipt_task(NO_TAX_SYSTEM, mark="az-2")
+    assert receipt_task(NO_TAX_SYSTEM, mark="az-2", taxation_type="osn")["taxationType"] == "osn"

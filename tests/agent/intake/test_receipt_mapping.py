@@ -344,6 +344,9 @@ def test_mapping_azerbaijan_receipt() -> None:
     receipt = receipt_to_domain(req, config=CONFIG, country=AZ)
     assert receipt.items[0].vat is VatRate.VAT18
     assert receipt.customer_contact == "+994501234567"
+    assert receipt.tax_system is TaxSystem.USN_INCOME  # CONFIG has [tax]; an AZ config has none
+    no_tax = CONFIG.model_copy(update={"tax": None})  # as an AZ config is (validated elsewhere)
+    assert receipt_to_domain(req, config=no_tax, country=AZ).tax_system is None
     in_russia = req.model_copy(
         update={"items": [req.items[0].model_copy(update={"name": "Top-up"})]}
     )
