@@ -237,7 +237,12 @@ async def run_agent(config: AgentConfig, *, notifier: SystemdNotifier | None = N
     notifier = notifier or SystemdNotifier()
     agent = Agent.build(config, log)
     intake = Intake(
-        config=config, outbox=agent.outbox, worker=agent.worker, log=log, queue=agent.queue
+        config=config,
+        outbox=agent.outbox,
+        worker=agent.worker,
+        log=log,
+        queue=agent.queue,
+        country=config.profile,
     )
     tape = TapeSync(worker=agent.worker, outbox=agent.outbox, queue=agent.queue, log=log)
     remote = RemoteIntake(
@@ -323,11 +328,10 @@ async def _start_kkmserver(
     if section is None:
         return None, None
     names = {name: code for code, name in TAX_VARIANTS.items()}
-    systems: dict[str, str] = {
-        "top_up": config.tax.top_up,
-        "service": config.tax.service,
-        "goods": config.tax.goods,
-    }
+    tax = config.tax  # None where the country has no tax systems: no TaxVariant matches
+    systems: dict[str, str] = (
+        {} if tax is None else {"top_up": tax.top_up, "service": tax.service, "goods": tax.goods}
+    )
     executor = Executor(
         intake=intake,
         shifts=KeptShifts(intake=intake, commands=agent.commands, log=log),

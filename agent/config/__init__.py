@@ -41,6 +41,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agent.config.adapters import HttpConfig, KkmServerConfig, MqttConfig
+from agent.config.country import country_defaults, country_mismatch, rate_keys_mismatch
 from agent.config.register import (
     ATOL_DEFAULT_URL,
     AUTO_ZONE,
@@ -56,6 +57,7 @@ from agent.config.smartone import SMARTONE_DEFAULT_URL, SmartOneConfig
 from agent.config.values import SECTION as _SECTION
 from agent.config.values import Duration, empty_is_none, parse_duration
 from agent.contract import TaxSystemName
+from agent.domain.country import CountryProfile, country_profile
 from agent.domain.late import DEFAULT_LATE_POLICY, LatePolicy, parse_late_policy
 
 __all__ = [
@@ -166,7 +168,11 @@ class ShiftConfig(BaseModel):
 
 
 class TaxConfig(BaseModel):
-    """``[tax]``: the tax system (tag 1055) for each category. Required: no safe default."""
+    """``[tax]``: the tax system (tag 1055) for each category.
+
+    Required in Russia (no safe default); refused where receipts carry no tax system
+    (``country = "AZ"``, docs/country-profiles.md).
+    """
 
     model_config = _SECTION
 
@@ -288,6 +294,7 @@ class AgentConfig(BaseModel):
         club = "club-1"
         agent = "desk-1"
         state_dir = "/var/lib/fiscal-agent"
+        country = "RU"
         [register]
         url = "/dev/ttyACM0"
         protocol = "shtrih"
@@ -311,6 +318,9 @@ class AgentConfig(BaseModel):
     club: str
     agent: str
     state_dir: Path = Path("/var/lib/fiscal-agent")
+    country: Literal["RU", "AZ"] = "RU"
+    """Where the agent fiscalises: its VAT rates, requisites and protocols
+    (:mod:`agent.domain.country`, docs/country-profiles.md)."""
     register: RegisterConfig
     shtrih: ShtrihConfig = ShtrihConfig()
     atol: AtolConfig = AtolConfig()
@@ -319,7 +329,7 @@ class AgentConfig(BaseModel):
     http: HttpConfig = HttpConfig()
     kkmserver: KkmServerConfig | None = None  # absent: no KkmServer-compatible API
     shift: ShiftConfig = ShiftConfig()
-    tax: TaxConfig
+    tax: TaxConfig | None = None  # required in Russia, refused where there is no tag 1055
     cashier: CashierConfig = CashierConfig()
     receipts: ReceiptsConfig = ReceiptsConfig()
     outbox: OutboxConfig = OutboxConfig()
@@ -347,6 +357,35 @@ class AgentConfig(BaseModel):
             except LegacyKeyConflict as exc:
                 raise _keyed_error(exc.key, exc.reason) from exc
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _country_rates(cls, data: object) -> object:
+        """The tax rate codes the file gives name only rates of the country; its defaults.
+
+        Checked on the keys as written: ``tax_rate_codes`` is filled with the Russian
+        defaults after this, and those are the Shtrih table's rows, not the file's choice.
+        """
+        if not isinstance(data, dict):
+            return data
+        problem = rate_keys_mismatch(data)
+        if problem is not None:
+            raise _keyed_error(*problem)
+        return country_defaults(data)
+
+    @model_validator(mode="after")
+    def _country_fits(self) -> AgentConfig:
+        """``[tax]``, ``[register] protocol``, ``[cashier] inn`` and ``[receipts] late`` fit it."""
+        problem = country_mismatch(
+            self.profile,
+            protocol=self.register.protocol,
+            has_tax=self.tax is not None,
+            cashier_inn=self.cashier.inn,
+            late=self.receipts.late,
+        )
+        if problem is not None:
+            raise _keyed_error(*problem)
+        return self
 
     @model_validator(mode="after")
     def _register_url(self) -> AgentConfig:
@@ -384,6 +423,11 @@ class AgentConfig(BaseModel):
     def smartone_url(self) -> str:
         """The SmartOne cashbox: ``[smartone] url``, else ``[register] url``, else the default."""
         return self.smartone.url or self.register.url or SMARTONE_DEFAULT_URL
+
+    @property
+    def profile(self) -> CountryProfile:
+        """The profile of ``country``."""
+        return country_profile(self.country)
 
     @property
     def atol_url(self) -> str:

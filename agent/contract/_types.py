@@ -66,6 +66,9 @@ VatName = Literal[
     "vat22_122",
     "vat5_105",
     "vat7_107",
+    # v1.1: Azerbaijan's 18 %, accepted only where the config's country = "AZ"
+    # (docs/country-profiles.md).
+    "vat18",
 ]
 SubjectName = Literal[
     "commodity",

@@ -55,7 +55,9 @@ class ItemRequest(BaseModel):
     ``subject`` (tag 1212) overrides the category's default subject; its values are
     commodity, excise, job, service, payment, agent_commission, composite, another, deposit.
     VAT names are docs/contract.md's (none, vat0, vat5, vat7, vat10, vat20, vat22, vat10_110,
-    vat20_120) plus an extension for the 2026 calculated rates: vat22_122, vat5_105, vat7_107.
+    vat20_120) plus an extension for the 2026 calculated rates: vat22_122, vat5_105, vat7_107,
+    and (v1.1) Azerbaijan's vat18. Which of them a receipt may carry depends on the agent's
+    ``country``: a rate of another country is refused (``vat_rate_not_in_country``).
     """
 
     model_config = _REQUEST

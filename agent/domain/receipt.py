@@ -43,7 +43,12 @@ class ReceiptKind(Enum):
 
 
 class VatRate(Enum):
-    """Item VAT rate, tag 1199. Value: the tag's byte (docs/fiscal-law-notes.md §1.4)."""
+    """Item VAT rate, tag 1199. Value: the tag's byte (docs/fiscal-law-notes.md §1.4).
+
+    Rates of other countries (docs/country-profiles.md) have no FFD byte: their values start
+    at 256, which no tag byte can hold, so a document read back never decodes to one and a
+    Russian driver refuses them (``VatRateNotSupported``).
+    """
 
     VAT20 = 1
     VAT10 = 2
@@ -57,6 +62,7 @@ class VatRate(Enum):
     VAT7_107 = 10
     VAT22 = 11
     VAT22_122 = 12
+    VAT18 = 256  # Azerbaijan's 18 %: no FFD byte, never on a Russian register
 
     @property
     def code(self) -> str:
@@ -193,7 +199,7 @@ class Receipt:
 
     kind: ReceiptKind
     category: Category
-    tax_system: TaxSystem
+    tax_system: TaxSystem | None  # tag 1055; None where the country has none (AZ)
     items: tuple[Item, ...]
     payments: Payments
     cashier: Cashier

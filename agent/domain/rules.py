@@ -3,6 +3,12 @@
 They mirror what the register and the FN refuse (docs/shtrih-wire-notes.md §2.11,
 docs/fiscal-law-notes.md §1.2), so bad input is rejected at once with a clear reason
 instead of being sent and bounced, and never retried.
+
+They apply in the country of a :class:`~agent.domain.country.CountryProfile` (Russia by
+default): a VAT rate the country has not is ``vat_rate_not_in_country``; the Russian FFD
+requisites on a receipt of a country without them are ``requisite_not_in_country``, and the
+rules about them (advance rates, the advance's subject) apply only where they exist
+(docs/country-profiles.md).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from agent.domain.country import RU, VAT22_SINCE, CountryProfile
 from agent.domain.errors import ReceiptRuleError
 from agent.domain.receipt import (
     ADVANCE_METHODS,
@@ -41,13 +48,12 @@ MAX_CONTACT_CHARS = 64
 MAX_CASHIER_CHARS = 64
 """Tag 1021 is a string of at most 64 characters."""
 
-VAT22_SINCE = date(2026, 1, 1)
-"""22 % replaced 20 % on this day (425-FZ; docs/fiscal-law-notes.md §1.4)."""
 RETIRED_RATES: dict[VatRate, VatRate] = {
-    VatRate.VAT20: VatRate.VAT22,
-    VatRate.VAT20_120: VatRate.VAT22_122,
+    rate: term.replaced_by
+    for rate, term in RU.vat_rates.items()
+    if term.until == VAT22_SINCE and term.replaced_by is not None
 }
-"""Rates no receipt may carry from :data:`VAT22_SINCE`, and the rate that replaced each."""
+"""Rates no Russian receipt may carry from :data:`VAT22_SINCE`, and the rate that replaced each."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+\d{10,15}$")
@@ -55,13 +61,14 @@ _INN = re.compile(r"^\d{10}(\d{2})?$")
 _ADVANCE_RATES = CALCULATED_RATES | {VatRate.NONE, VatRate.VAT0}
 
 
-def check_receipt(receipt: Receipt, *, on: date) -> None:
+def check_receipt(receipt: Receipt, *, on: date, country: CountryProfile = RU) -> None:
     """Raise :class:`ReceiptRuleError` for the first rule the receipt breaks.
 
     ``on`` is the day the receipt is issued (the register's date): the VAT rates in force
-    depend on it.
+    depend on it. ``country`` is where it is issued: its VAT rates and requisites.
     """
-    _check_items(receipt, on=on)
+    _check_requisites(receipt, country)
+    _check_items(receipt, on=on, country=country)
     total = receipt.total
     if total <= 0:
         raise ReceiptRuleError("zero_total", "items", "the receipt total must be above zero")
@@ -85,6 +92,33 @@ def check_receipt(receipt: Receipt, *, on: date) -> None:
     _check_people(receipt)
 
 
+def _check_requisites(receipt: Receipt, country: CountryProfile) -> None:
+    """The Russian FFD requisites a receipt of a country without them must not carry.
+
+    The tax system comes from the config (none there: ``[tax]`` is refused), subject and
+    method from the category; they are the agent's, not the CRM's, and a driver of such a
+    country ignores subject and method. A cashier INN (tag 1203) and a correction (FD 31)
+    would be printed as something they are not: they are refused. The buyer's contact is
+    fine everywhere.
+    """
+    if country.ffd_requisites:
+        return
+    if receipt.cashier.inn is not None:
+        raise ReceiptRuleError(
+            "requisite_not_in_country",
+            "cashier.inn",
+            f"a cashier INN (tag 1203) is a Russian requisite; receipts in {country.name}"
+            f" ({country.code}) carry none: leave it out",
+        )
+    if receipt.correction is not None:
+        raise ReceiptRuleError(
+            "requisite_not_in_country",
+            "paid_at",
+            f"correction receipts (FD 31) do not exist in {country.name} ({country.code}):"
+            " a late payment is printed as an ordinary receipt",
+        )
+
+
 def _check_case(receipt: Receipt) -> None:
     """What each kind of club payment may carry (docs/fiscal-law-notes.md §1.7)."""
     pay = receipt.payments
@@ -104,7 +138,7 @@ def _check_case(receipt: Receipt) -> None:
         )
 
 
-def _check_items(receipt: Receipt, *, on: date) -> None:
+def _check_items(receipt: Receipt, *, on: date, country: CountryProfile) -> None:
     if not receipt.items:
         raise ReceiptRuleError("no_items", "items", "a receipt needs at least one item")
     if len(receipt.items) > MAX_ITEMS:
@@ -115,31 +149,45 @@ def _check_items(receipt: Receipt, *, on: date) -> None:
             raise ReceiptRuleError(
                 "bad_item_name", f"{where}.name", f"1..{MAX_ITEM_NAME_CHARS} characters"
             )
-        try:
-            item.name.encode("cp1251")
-        except UnicodeEncodeError as exc:
-            raise ReceiptRuleError(
-                "bad_item_name", f"{where}.name", "the register prints only cp1251 characters"
-            ) from exc
+        _check_charset(item.name, f"{where}.name", country.item_name_charset)
         if item.qty <= 0:
             raise ReceiptRuleError("bad_quantity", f"{where}.qty", "must be above zero")
         if item.price < 0 or item.price > MAX_AMOUNT_KOPECKS:
             raise ReceiptRuleError("amount_out_of_range", f"{where}.price", "out of range")
-        _check_line_vat(item.vat, item.method, item.subject, where, on=on)
+        _check_rate_in_force(item.vat, f"{where}.vat", on=on, country=country)
+        if country.ffd_requisites:
+            _check_line_vat(item.vat, item.method, item.subject, where)
+
+
+def _check_charset(name: str, where: str, charset: str | None) -> None:
+    if charset is None:
+        return
+    try:
+        name.encode(charset)
+    except UnicodeEncodeError as exc:
+        raise ReceiptRuleError(
+            "bad_item_name", where, f"the register prints only {charset} characters"
+        ) from exc
+
+
+def _check_rate_in_force(vat: VatRate, where: str, *, on: date, country: CountryProfile) -> None:
+    """The country has the rate, and it is in force on ``on``."""
+    term = country.term(vat)
+    if term is None:
+        raise ReceiptRuleError("vat_rate_not_in_country", where, country.not_accepted(vat, on=on))
+    if term.until is not None and on >= term.until:
+        instead = f": send {term.replaced_by.code}" if term.replaced_by is not None else ""
+        raise ReceiptRuleError(
+            "vat_rate_retired",
+            where,
+            f"{vat.code} is no longer in force since {term.until.isoformat()}{instead}",
+        )
 
 
 def _check_line_vat(
-    vat: VatRate, method: PaymentMethod, subject: PaymentSubject, where: str, *, on: date
+    vat: VatRate, method: PaymentMethod, subject: PaymentSubject, where: str
 ) -> None:
-    """The line's VAT rate in force on ``on``, and the rate and subject its method allows."""
-    replacement = RETIRED_RATES.get(vat)
-    if replacement is not None and on >= VAT22_SINCE:
-        raise ReceiptRuleError(
-            "vat_rate_retired",
-            f"{where}.vat",
-            f"{vat.code} is no longer in force since {VAT22_SINCE.isoformat()}:"
-            f" send {replacement.code}",
-        )
+    """The rate and subject the line's payment method (tag 1214) allows."""
     if method in ADVANCE_METHODS and vat not in _ADVANCE_RATES:
         raise ReceiptRuleError(
             "vat_rate_not_allowed",

@@ -1,5 +1,8 @@
 """VAT of a receipt, per rate, to the kopeck: the rule the register applies in tax mode 0.
 
+The same rule holds for Azerbaijan's 18 % (``T * 18 / 118``, to the qəpik; an amount in qəpik
+is held as :data:`~agent.domain.money.Kopecks` too: both are 1/100 of the unit).
+
 Russian retail prices include VAT, so the VAT inside an amount ``T`` at a rate of ``p``
 percent is ``T * p / (100 + p)``, for a plain rate ("22 %") and a calculated one ("22/122")
 alike. It is computed once per receipt and rate, on the sum of the receipt's line amounts at
@@ -22,6 +25,7 @@ __all__ = ["RATE_HUNDREDTHS", "rate_vat", "receipt_vat"]
 RATE_HUNDREDTHS: Final[Mapping[VatRate, int]] = MappingProxyType(
     {
         VatRate.VAT22: 2200,
+        VatRate.VAT18: 1800,
         VatRate.VAT22_122: 2200,
         VatRate.VAT20: 2000,
         VatRate.VAT20_120: 2000,

@@ -34,7 +34,9 @@ __all__ = [
     "ShiftAlreadyOpen",
     "ShiftExpired",
     "ShiftNotOpen",
+    "TaxSystemMissing",
     "UnexpectedResponse",
+    "VatRateNotSupported",
     "WrongPassword",
 ]
 
@@ -262,4 +264,45 @@ class CorrectionNotSupported(DriverError):
             f"the {driver} driver cannot issue a correction receipt (FD type 31) for a late"
             ' payment; issue it by hand, or set [receipts] late = "never" and send the'
             " request again"
+        )
+
+
+class TaxSystemMissing(DriverError):
+    """The receipt carries no tax system (tag 1055); nothing was sent to the register.
+
+    A receipt taken where the country has no tax system (``country = "AZ"``) has none; a
+    Russian register cannot print it without one (docs/country-profiles.md).
+    """
+
+    disposition = Disposition.REJECT
+    public_code = "tax_system_missing"
+
+    def __init__(self, driver: str) -> None:
+        self.driver = driver
+        super().__init__(
+            f"the receipt has no tax system (tag 1055): it was taken for a country without"
+            f" one, and a {driver} register cannot print it; send it again to an agent"
+            " configured for Russia"
+        )
+
+
+class VatRateNotSupported(DriverError):
+    """The receipt carries a VAT rate this driver has no tax row or type for; nothing was sent.
+
+    The intake refuses a rate the configured country has not (``vat_rate_not_in_country``),
+    so this is reached only past it: a receipt stored under another ``country``, or a rate
+    left out of ``[register] tax_rate_codes``. A Russian register never prints Azerbaijan's
+    ``vat18`` (docs/country-profiles.md).
+    """
+
+    disposition = Disposition.REJECT
+    public_code = "vat_rate_unsupported"
+
+    def __init__(self, driver: str, codes: tuple[str, ...]) -> None:
+        self.driver = driver
+        self.codes = codes
+        super().__init__(
+            f"the {driver} driver has no tax row for {', '.join(codes)}: a {driver} register"
+            " cannot print this VAT rate; send the receipt with a rate of the register's"
+            " country, or map the rate in [register] tax_rate_codes"
         )

@@ -116,6 +116,16 @@ def _smartone_driver(
         withdraw_before_z=smartone.withdraw_before_z,
         open_orders_operation=smartone.open_orders_operation,
         zone=config.register.zone,
-        tax_rate_codes=tax_rows(config),
+        tax_rate_codes=_country_rates(config),
     )
     return SmartOneDriver(params, log=log.bind(register=url))
+
+
+def _country_rates(config: AgentConfig) -> dict[VatRate, int]:
+    """The country's rates, numbered: a cashbox that takes each line's percent has no table.
+
+    The numbers only order the rows of the tax setup the driver reports; what goes on the
+    wire is each rate's percent (``taxPrc``).
+    """
+    rates = sorted(config.profile.vat_rates, key=lambda rate: rate.value)
+    return {rate: index for index, rate in enumerate(rates, start=1)}

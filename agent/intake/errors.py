@@ -18,6 +18,7 @@ __all__ = [
     "OutboxFull",
     "RequestNotFound",
     "SettlementRefused",
+    "VatRateNotInCountry",
 ]
 
 
@@ -43,6 +44,20 @@ class InvalidRequest(IntakeError):
     def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         self.public_code = code
         super().__init__(message, field=field)
+
+
+class VatRateNotInCountry(InvalidRequest):
+    """A line's VAT rate is not one of the configured country's; ``field`` is the line's ``vat``.
+
+    ``vat22`` where ``country = "AZ"``, ``vat18`` in Russia. Never retried: the CRM must send
+    a rate of the country (docs/country-profiles.md).
+    """
+
+    disposition = Disposition.REJECT
+    public_code = "vat_rate_not_in_country"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(self.public_code, message, field=field)
 
 
 class IdConflict(IntakeError):

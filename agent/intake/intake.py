@@ -41,6 +41,7 @@ from agent.intake.errors import (
     OutboxFull,
     RequestNotFound,
     SettlementRefused,
+    VatRateNotInCountry,
 )
 from agent.intake.receipt_mapping import cash_to_domain, receipt_to_domain
 from agent.intake.report_mapping import shift_report_json
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     import structlog
 
     from agent.config import AgentConfig
+    from agent.domain.country import CountryProfile
     from agent.drivers.interface import CalculationStateReport, FiscalDocument
     from agent.fiscal.reports import ShiftReportData
     from agent.fiscal.service import FiscalService
@@ -103,8 +105,11 @@ class Intake:
         worker: FiscalWorker,
         log: structlog.typing.FilteringBoundLogger,
         queue: SyncQueue | None = None,
+        country: CountryProfile | None = None,
     ) -> None:
+        """``country`` is where receipts are issued; by default the config's ``country``."""
         self._config = config
+        self._country = country or config.profile
         self._outbox = outbox
         self._worker = worker
         self._queue = queue  # where commanded shift reports go for the cloud (evt/shift)
@@ -124,9 +129,11 @@ class Intake:
         request = validate(ReceiptRequest, data)
         log = self._log.bind(request_id=request.id)
         try:
-            receipt = receipt_to_domain(request, config=self._config)
+            receipt = receipt_to_domain(request, config=self._config, country=self._country)
         except ReceiptRuleError as exc:
             log.info("receipt_refused", error=exc.code, field=exc.field)
+            if exc.code == VatRateNotInCountry.public_code:
+                raise VatRateNotInCountry(str(exc), field=exc.field) from exc
             raise InvalidRequest(exc.code, str(exc), field=exc.field) from exc
         if request.refund_of is not None:
             receipt = await self._linked_refund(request.refund_of, receipt, log)

@@ -2,8 +2,9 @@
 
 ``receipt_to_domain`` resolves everything the register needs (tax system from ``[tax]``,
 subject and method from the category, the cashier from ``[cashier]`` when the request names
-none) and runs the fiscal rules, so bad input is refused before it is stored. A rule error's
-``field`` is the request's own dotted path (``items.2.price``, ``customer.email``).
+none) and runs the fiscal rules of the agent's country (:mod:`agent.domain.country`), so bad
+input is refused before it is stored. A rule error's ``field`` is the request's own dotted
+path (``items.2.price``, ``customer.email``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent.contract import (
     kopecks_to_money,
     money_to_kopecks,
 )
+from agent.domain.country import CountryProfile
 from agent.domain.errors import ReceiptRuleError
 from agent.domain.money import QTY_SCALE, Kopecks, Micros
 from agent.domain.receipt import (
@@ -60,25 +62,32 @@ _PHONE_SEPARATORS = str.maketrans("", "", " -()")
 
 
 def receipt_to_domain(
-    req: ReceiptRequest, *, config: AgentConfig, on: date | None = None
+    req: ReceiptRequest,
+    *,
+    config: AgentConfig,
+    country: CountryProfile | None = None,
+    on: date | None = None,
 ) -> Receipt:
     """The request as a checked domain receipt.
 
-    ``on`` is the day the rules apply to (the VAT rates in force); by default the day of
-    ``paid_at``, else today, on the register's clock zone.
+    ``country`` is where it is issued (the composition passes it; by default the config's
+    ``country``). ``on`` is the day the rules apply to (the VAT rates in force); by default
+    the day of ``paid_at``, else today, on the register's clock zone.
 
     Raises:
         ReceiptRuleError: the receipt breaks a fiscal rule; ``field`` is the request's path.
     """
+    country = country or config.profile
+    _check_no_subject(req, country)
     category = Category(req.category)
-    tax_name: str = getattr(config.tax, req.category)
+    tax_system = _tax_system(config, req.category)
     subject, method = CATEGORY_DEFAULTS[category]
     cashier = req.cashier or config.cashier
     contact, contact_field = _contact(req)
     receipt = Receipt(
         kind=ReceiptKind[req.kind.upper()],
         category=category,
-        tax_system=TaxSystem[tax_name.upper()],
+        tax_system=tax_system,
         items=tuple(_item(item, subject, method) for item in req.items),
         payments=Payments(
             cash=_kopecks(req.payments.cash),
@@ -93,12 +102,34 @@ def receipt_to_domain(
     paid_day = req.paid_at.astimezone(config.register.zone).date() if req.paid_at else None
     day = on or paid_day or datetime.now(config.register.zone).date()
     try:
-        check_receipt(receipt, on=day)
+        check_receipt(receipt, on=day, country=country)
     except ReceiptRuleError as exc:
         if exc.field == "customer" and contact_field is not None:
             raise ReceiptRuleError(exc.code, contact_field, exc.reason) from exc
         raise
     return receipt
+
+
+def _tax_system(config: AgentConfig, category: str) -> TaxSystem | None:
+    """``[tax]``'s system for the category (tag 1055); None where the country has none."""
+    if config.tax is None:
+        return None
+    name: str = getattr(config.tax, category)
+    return TaxSystem[name.upper()]
+
+
+def _check_no_subject(req: ReceiptRequest, country: CountryProfile) -> None:
+    """A subject of calculation (tag 1212) is a Russian requisite: refused elsewhere."""
+    if country.ffd_requisites:
+        return
+    for index, item in enumerate(req.items):
+        if item.subject:
+            raise ReceiptRuleError(
+                "requisite_not_in_country",
+                f"items.{index}.subject",
+                f"a subject of calculation (tag 1212) is a Russian requisite; receipts in"
+                f" {country.name} ({country.code}) carry none: leave it out",
+            )
 
 
 def _item(item: ItemRequest, subject: PaymentSubject, method: PaymentMethod) -> Item:

@@ -291,8 +291,8 @@ def test_missing_required_key_fails(tmp_path: Path, drop: str, key: str) -> None
         ),
         pytest.param(
             "[tax]",
-            "[register.tax_rate_codes]\nvat18 = 3\n[tax]",
-            "register.tax_rate_codes.vat18",
+            "[register.tax_rate_codes]\nvat99 = 3\n[tax]",
+            "register.tax_rate_codes.vat99",
             id="tax-rate-name",
         ),
         pytest.param(

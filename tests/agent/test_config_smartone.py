@@ -20,10 +20,7 @@ from agent.drivers.smartone.driver import SmartOneDriver
 BASE = """\
 club = "c"
 agent = "a"
-[tax]
-top_up = "osn"
-service = "usn_income"
-goods = "patent"
+country = "AZ"
 """
 MERCHANT = "0123456789abcdef0123456789abcdef"
 
@@ -136,4 +133,6 @@ def test_factory_builds_the_smartone_driver(tmp_path: Path) -> None:
     assert (params.url, params.merchant_id) == (SMARTONE_DEFAULT_URL, MERCHANT)
     assert (params.sale_timeout_s, params.withdraw_before_z) == (60.0, True)
     assert params.zone == ZoneInfo("Asia/Baku")
-    assert params.tax_rate_codes[VatRate.VAT22] == 1
+    # Azerbaijan's rates (the country profile), not the Russian table: each line names its
+    # percent on the wire, the numbers only order the rows the driver reports.
+    assert set(params.tax_rate_codes) == {VatRate.VAT18, VatRate.VAT0, VatRate.NONE}

@@ -22,6 +22,25 @@ def test_vat_known_amounts() -> None:
     assert rate_vat(Kopecks(12345), VatRate.VAT0) == 0
 
 
+def test_vat_18_known_amounts_in_qepik() -> None:
+    """Azerbaijan's 18 %: T x 18 / 118, half up to the qəpik (1/100 AZN, held as Kopecks)."""
+    assert RATE_HUNDREDTHS[VatRate.VAT18] == 1800  # what a SmartOne cash box sends as taxPrc
+    vectors = {
+        118: 18,  # 1.18 AZN holds exactly 0.18
+        1180000: 180000,  # 11 800.00 AZN holds exactly 1 800.00
+        59: 9,  # 0.59 holds exactly 0.09
+        100: 15,  # 15.25 qəpik
+        1000: 153,  # 152.54 qəpik rounds up
+        740: 113,  # 112.88: the 7.40 AZN receipt of two lines at 18 %
+        500: 76,  # 76.27
+        240: 37,  # 36.61
+        3: 0,  # 0.46
+        4: 1,  # 0.61
+        1: 0,
+    }
+    assert {t: rate_vat(Kopecks(t), VatRate.VAT18) for t in vectors} == vectors
+
+
 def test_vat_is_computed_once_per_rate_on_the_sum() -> None:
     """Three 0.03 lines at 22 %: 0.09 holds 0.02 (1.62 kopecks), not 3 x 0.01 per line."""
     three = goods_receipt((3, VatRate.VAT22), (3, VatRate.VAT22), (3, VatRate.VAT22))

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from agent.domain.country import RU
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Payments, ReceiptKind, VatRate
 from agent.domain.vat import rate_vat
@@ -108,13 +109,17 @@ async def test_every_payment_kind(rig: Rig, payments: Payments) -> None:
     }
 
 
+RATES = [rate for rate in VatRate if RU.accepts(rate)]
+"""Every Russian rate, in the enum's order (Azerbaijan's vat18 is no Russian register's)."""
+
+
 async def test_every_vat_rate(rig: Rig) -> None:
     """One line per rate: the tape's VAT and the shift's sales_vat are the agreed rule's."""
     await rig.driver.open_shift(CASHIER)
     price = 12200
-    receipt = goods_receipt(*[(price, rate) for rate in VatRate])
+    receipt = goods_receipt(*[(price, rate) for rate in RATES])
     issued = await rig.driver.register(receipt, ref=_ref("conf-vat"))
-    expected = {rate: rate_vat(Kopecks(price), rate) for rate in VatRate}
+    expected = {rate: rate_vat(Kopecks(price), rate) for rate in RATES}
     assert expected[VatRate.VAT22] == 2200
     assert expected[VatRate.VAT22_122] == 2200
     assert expected[VatRate.NONE] == expected[VatRate.VAT0] == 0
@@ -122,10 +127,10 @@ async def test_every_vat_rate(rig: Rig) -> None:
     assert entry["vat"] == {rate.code: _money(vat) for rate, vat in expected.items()}
     document = await _whole(rig, issued.fd)
     assert document.items is not None
-    assert [line.vat for line in document.items] == list(VatRate)
-    assert [line.amount for line in document.items] == [price] * len(VatRate)
+    assert [line.vat for line in document.items] == RATES
+    assert [line.amount for line in document.items] == [price] * len(RATES)
     counters = await rig.driver.read_counters()
-    readable = {rate: counters.sales_vat.get(rate) for rate in VatRate}
+    readable = {rate: counters.sales_vat.get(rate) for rate in RATES}
     assert readable == expected, "every rate the driver maps has its VAT read"
     assert set(counters.refunds_vat.values()) == {0}
 

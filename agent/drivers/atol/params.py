@@ -9,6 +9,7 @@ from datetime import tzinfo
 from types import MappingProxyType
 from typing import Final, Literal
 
+from agent.domain.country import RU
 from agent.domain.receipt import VatRate
 
 __all__ = [
@@ -66,5 +67,5 @@ class AtolParams:
     tax_system: str | None = None
     zone: tzinfo | None = None
     tax_rate_codes: Mapping[VatRate, int] = field(
-        default_factory=lambda: MappingProxyType({rate: rate.value for rate in VatRate})
+        default_factory=lambda: MappingProxyType({rate: rate.value for rate in RU.vat_rates})
     )

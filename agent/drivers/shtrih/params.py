@@ -8,6 +8,7 @@ from datetime import tzinfo
 from types import MappingProxyType
 from typing import Final
 
+from agent.domain.country import RU
 from agent.domain.receipt import VatRate
 from agent.drivers.shtrih.commands import Command
 from agent.drivers.shtrih.link import (
@@ -115,7 +116,7 @@ class DriverParams:
             if not 0 < value <= 0xFFFF_FFFF:
                 msg = f"{name} must be a positive 4-byte number, got {value}"
                 raise ValueError(msg)
-        missing = [rate.code for rate in VatRate if rate not in self.tax_rate_index]
+        missing = [rate.code for rate in RU.vat_rates if rate not in self.tax_rate_index]
         if missing:
             msg = f"tax_rate_index has no row for {', '.join(missing)}"
             raise ValueError(msg)

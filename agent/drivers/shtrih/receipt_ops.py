@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Receipt, ReceiptKind
-from agent.drivers.errors import DeviceError, DriverError, ReceiptAlreadyOpen
+from agent.drivers.errors import (
+    DeviceError,
+    DriverError,
+    ReceiptAlreadyOpen,
+    TaxSystemMissing,
+    VatRateNotSupported,
+)
 from agent.drivers.interface import IssuedReceipt, ReceiptRef
 from agent.drivers.shtrih.commands import (
     FN_PAYMENT_TYPES,
@@ -68,9 +74,24 @@ class ReceiptOps(DriverCore):
         Raises:
             ValueError: the mark is empty, not CP866 text, or longer than
                 :data:`MAX_MARK_BYTES` (checked before anything is sent).
+            VatRateNotSupported: a line's VAT rate has no row in the tax table (``vat18``
+                never has: it is no Russian rate); checked before anything is sent.
+            TaxSystemMissing: the receipt has no tax system (taken for Azerbaijan); the
+                same.
         """
         mark = ref.mark
         mark_tag = mark_tlv(mark)
+        unmapped = tuple(
+            dict.fromkeys(
+                item.vat.code
+                for item in receipt.items
+                if item.vat not in self._params.tax_rate_index
+            )
+        )
+        if unmapped:
+            raise VatRateNotSupported("Shtrih", unmapped)
+        if receipt.tax_system is None:
+            raise TaxSystemMissing("Shtrih")
         async with self._lock:
             if self._needs_ready_check:
                 short = await self._ready_status(Command.ADD_OPERATION)
@@ -141,6 +162,9 @@ class ReceiptOps(DriverCore):
     async def _issue(self, receipt: Receipt, mark_tag: TlvItem) -> CloseReceiptResponse:
         """FF46 per line, FF0C, FF45; a correction receipt starts with FF35 and adds 1173/1174."""
         operation = OPERATION_BY_KIND[receipt.kind]
+        tax_system = receipt.tax_system
+        if tax_system is None:  # register() refuses it before anything is sent
+            raise TaxSystemMissing("Shtrih")
         tags = [*cashier_tags(receipt.cashier), mark_tag]
         if receipt.correction is not None:
             await self._printing(
@@ -173,7 +197,7 @@ class ReceiptOps(DriverCore):
         payments[PAYMENT_TYPE_PREPAID - 1] = receipt.payments.prepaid
         return await self._printing(
             CloseReceiptRequest(
-                password=self._sys, payments=tuple(payments), tax_system=int(receipt.tax_system)
+                password=self._sys, payments=tuple(payments), tax_system=int(tax_system)
             ),
             CloseReceiptResponse,
         )

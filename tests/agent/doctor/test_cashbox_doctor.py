@@ -33,9 +33,9 @@ def _config(url: str, merchant_id: str) -> AgentConfig:
         {
             "club": "c",
             "agent": "a",
+            "country": "AZ",
             "register": {"protocol": "smartone", "tz": "Asia/Baku"},
             "smartone": {"url": url, "merchant_id": merchant_id},
-            "tax": {"top_up": "osn", "service": "osn", "goods": "osn"},
         }
     )
 

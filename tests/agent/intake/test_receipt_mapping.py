@@ -16,6 +16,7 @@ from pydantic import ValidationError
 import agent.domain.rules
 from agent.config import AgentConfig, CashierConfig, RegisterConfig, TaxConfig
 from agent.contract import CashCommand, ErrorBody, ReceiptRequest
+from agent.domain.country import AZ
 from agent.domain.errors import ReceiptRuleError
 from agent.domain.money import Kopecks
 from agent.domain.receipt import (
@@ -276,6 +277,31 @@ RULE_CASES = [
     pytest.param(
         {"cashier": {"name": "Иванов", "inn": "123"}}, "bad_cashier", "cashier.inn", id="inn"
     ),
+    pytest.param(
+        {"items": [_item(vat="vat18")]}, "vat_rate_not_in_country", "items.0.vat", id="vat18-ru"
+    ),
+]
+
+AZ_CASHIER: dict[str, Any] = {"name": "Aliyeva N."}
+AZ_RULE_CASES = [
+    pytest.param(
+        {"items": [_item(vat="vat22")], "cashier": AZ_CASHIER},
+        "vat_rate_not_in_country",
+        "items.0.vat",
+        id="vat22-az",
+    ),
+    pytest.param(
+        {"cashier": {"name": "Aliyeva N.", "inn": "500100732259"}},
+        "requisite_not_in_country",
+        "cashier.inn",
+        id="inn-az",
+    ),
+    pytest.param(
+        {"items": [_item(subject="commodity")], "cashier": AZ_CASHIER},
+        "requisite_not_in_country",
+        "items.0.subject",
+        id="subject-az",
+    ),
 ]
 
 
@@ -293,6 +319,43 @@ def test_mapping_rule_errors_name_the_request_field(
         node = node[int(part)] if isinstance(node, list) else node[part]
 
 
+@pytest.mark.parametrize(("overrides", "code", "field"), AZ_RULE_CASES)
+def test_mapping_rule_errors_of_azerbaijan(
+    overrides: dict[str, Any], code: str, field: str
+) -> None:
+    """The country's own refusals in AZ, at the request's path too."""
+    req = _request(**overrides)
+    with pytest.raises(ReceiptRuleError) as info:
+        receipt_to_domain(req, config=CONFIG, country=AZ)
+    assert (info.value.code, info.value.field) == (code, field)
+    node: Any = req.model_dump()
+    for part in field.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+
+
+def test_mapping_azerbaijan_receipt() -> None:
+    """An AZ top-up at 18 % maps with an Azerbaijani name; the config's country is the default."""
+    req = _request(
+        category="top_up",
+        items=[_item(name="Balans artırılması", vat="vat18", price="5.00")],
+        payments={"cash": "5.00"},
+        cashier=AZ_CASHIER,
+        customer={"phone": "+994 50 123 45 67"},
+    )
+    receipt = receipt_to_domain(req, config=CONFIG, country=AZ)
+    assert receipt.items[0].vat is VatRate.VAT18
+    assert receipt.customer_contact == "+994501234567"
+    assert receipt.tax_system is TaxSystem.USN_INCOME  # CONFIG has [tax]; an AZ config has none
+    no_tax = CONFIG.model_copy(update={"tax": None})  # as an AZ config is (validated elsewhere)
+    assert receipt_to_domain(req, config=no_tax, country=AZ).tax_system is None
+    in_russia = req.model_copy(
+        update={"items": [req.items[0].model_copy(update={"name": "Top-up"})]}
+    )
+    with pytest.raises(ReceiptRuleError) as info:  # CONFIG is Russian: vat18 is no rate there
+        receipt_to_domain(in_russia, config=CONFIG)
+    assert info.value.code == "vat_rate_not_in_country"
+
+
 def test_mapping_bad_quantity_is_refused_by_the_contract_first() -> None:
     """bad_quantity (qty ≤ 0) cannot reach the rules: the contract refuses it at the same path."""
     with pytest.raises(ValidationError) as info:
@@ -303,7 +366,7 @@ def test_mapping_bad_quantity_is_refused_by_the_contract_first() -> None:
 def test_mapping_covers_every_rule_code() -> None:
     """The table above reaches every code rules.py can raise (bad_quantity via the contract)."""
     codes = set(re.findall(r'ReceiptRuleError\(\s*"(\w+)"', inspect.getsource(agent.domain.rules)))
-    covered = {case.values[1] for case in RULE_CASES} | {"bad_quantity"}
+    covered = {case.values[1] for case in RULE_CASES + AZ_RULE_CASES} | {"bad_quantity"}
     assert codes
     assert codes == covered
 

@@ -139,7 +139,7 @@ def test_a_version_3_file_queues_the_results_it_never_delivered(
     conn = sqlite3.connect(path)
     for table in ("sync_queue", "shift_commands", "agent_meta"):
         conn.execute(f"DROP TABLE {table}")
-    for column in (*LATE_COLUMNS, "print_attempt"):  # versions 6 and 7
+    for column in (*LATE_COLUMNS, "print_attempt", "fiscal_doc_id"):  # versions 6, 7 and 8
         conn.execute(f"ALTER TABLE outbox DROP COLUMN {column}")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()

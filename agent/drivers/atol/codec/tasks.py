@@ -24,6 +24,7 @@ from agent.domain.receipt import (
     TaxSystem,
     VatRate,
 )
+from agent.drivers.errors import TaxSystemMissing, VatRateNotSupported
 from agent.drivers.interface import MARK_NAME
 
 __all__ = [
@@ -189,9 +190,22 @@ def receipt_task(receipt: Receipt, *, mark: str, taxation_type: str | None = Non
 
     Raises:
         ValueError: the mark is empty.
+        VatRateNotSupported: a line's VAT rate has no ATOL ``tax.type`` (``vat18``, a rate of
+            another country, has none).
+        TaxSystemMissing: the receipt has no tax system and no ``taxation_type`` is given.
     """
     if not mark:
         raise ValueError("a receipt needs a non-empty mark")
+    unmapped = tuple(
+        dict.fromkeys(item.vat.code for item in receipt.items if item.vat not in VAT_TYPES)
+    )
+    if unmapped:
+        raise VatRateNotSupported("ATOL", unmapped)
+    taxation = taxation_type
+    if taxation is None:
+        if receipt.tax_system is None:
+            raise TaxSystemMissing("ATOL")
+        taxation = TAXATION_TYPES[receipt.tax_system]
     items: list[Task] = [_position(item) for item in receipt.items]
     items.append({"type": "userAttribute", "name": MARK_NAME, "value": mark, "print": True})
     payments = [
@@ -205,7 +219,7 @@ def receipt_task(receipt: Receipt, *, mark: str, taxation_type: str | None = Non
     ]
     task: Task = {
         "type": receipt_task_type(receipt),
-        "taxationType": taxation_type or TAXATION_TYPES[receipt.tax_system],
+        "taxationType": taxation,
         "electronically": False,
         "operator": _operator(receipt.cashier),
         "items": items,
