@@ -275,6 +275,10 @@ class ShiftDocument:
     fd: int
     fp: int
     issued_at: datetime
+    counters: ShiftCounters | None = None
+    """A Z's counters as the register reported them with the Z, when it does (SmartOne's
+    ``/close_shift`` reply): they count what the driver did to get the Z through, such as
+    collecting the drawer (a cash out) first. None: the counters read before the Z stand."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -426,7 +426,9 @@ class FiscalService:
             fn=info.fn_serial,
             opened_at=open_doc.issued_at if open_doc else None,
             closed_at=closed.issued_at,
-            counters=counters,
+            # The register's own Z counters when it gives them: they count a cash out the
+            # driver made to get the Z through, which the reading before the Z cannot.
+            counters=closed.counters or counters,
             first_fd=open_doc.fd if open_doc else None,
             last_fd=closed.fd,
             auto=auto,

@@ -5,6 +5,8 @@ Used by tests/agent/scenarios/test_smartone_*_scenario.py. Receipts carry ``vat0
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from typing import Any, Final
 
 from tests.support.payloads import money
@@ -19,6 +21,7 @@ __all__ = [
     "health",
     "marked",
     "sale",
+    "shift_reports",
     "status",
 ]
 
@@ -36,14 +39,14 @@ WRONG_MERCHANT_ID: Final = "fedcba9876543210fedcba9876543210"
 FINAL: Final = frozenset({"done", "rejected", "failed", "unknown"})
 
 
-def sale(request_id: str, qapik: int, *, vat: str = "vat0") -> dict[str, Any]:
-    """A goods sale of one line at ``qapik``, paid exactly in cash."""
+def sale(request_id: str, qapik: int, *, vat: str = "vat0", pay: str = "cash") -> dict[str, Any]:
+    """A goods sale of one line at ``qapik``, paid exactly with ``pay`` (cash or card)."""
     return {
         "id": request_id,
         "kind": "sale",
         "category": "goods",
         "items": [{"name": "Coffee", "qty": "1", "price": money(qapik), "vat": vat}],
-        "payments": {"cash": money(qapik)},
+        "payments": {pay: money(qapik)},
     }
 
 
@@ -74,3 +77,13 @@ def health(agent: Agent) -> dict[str, Any]:
 def marked(sim: SmartOneSimProcess, mark: str) -> list[dict[str, Any]]:
     """The receipts on the tape under ``mark`` (the request id the agent sent)."""
     return [doc for doc in sim.tape() if doc["type"] == "receipt" and doc.get("mark") == mark]
+
+
+def shift_reports(agent: Agent) -> list[dict[str, Any]]:
+    """The shift reports the agent queued for ``evt/shift`` (no broker: they wait on disk)."""
+    path = agent.workdir / "agent.sqlite3"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT payload FROM sync_queue WHERE topic = 'shift' ORDER BY seq"
+        ).fetchall()
+    return [json.loads(payload) for (payload,) in rows]

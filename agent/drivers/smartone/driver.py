@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Final
 
@@ -277,8 +278,13 @@ class SmartOneDriver:
     async def close_shift(self, cashier: Cashier) -> ShiftDocument:
         """``/close_shift`` (Z) by the Z policy of :class:`~.shift_ops.ShiftOps`."""
         async with self._lock:
-            self._shift, document = await self._ops.close_shift(self._employee(cashier))
-        return self._shift_document(document)
+            self._shift, document, totals = await self._ops.close_shift(self._employee(cashier))
+        z = self._shift_document(document)
+        if totals is None:
+            return z
+        # The reply's counters count a cash out made to get the Z through (withdraw_before_z).
+        counters = shift_counters(totals, self._params.tax_rate_codes, document[0])
+        return replace(z, counters=counters)
 
     async def x_report(self) -> None:
         """``/x_report`` (the cashbox prints it; no fiscal document)."""

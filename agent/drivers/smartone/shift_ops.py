@@ -88,8 +88,11 @@ class ShiftOps:
             raise MalformedPayload(0, "SmartOne /open_shift succeeded and the shift is closed")
         return after, (after.shift_id or 0, 0, after.open_at)
 
-    async def close_shift(self, employee: str) -> tuple[ShiftReply, ShiftDoc]:
+    async def close_shift(self, employee: str) -> tuple[ShiftReply, ShiftDoc, ShiftTotals | None]:
         """``/close_shift`` (Z) by the Z policy (docs/smartone-driver.md).
+
+        Returns the shift after it, the Z as a document and the Z's counters from the reply
+        (None when the answer was lost and ``/check_shift`` decided it).
 
         Code 27 (cash in the drawer): with ``withdraw_before_z``, ``/withdraw`` of the
         drawer's ``cash`` under :func:`z_withdraw_key`, then one more close; otherwise
@@ -122,7 +125,7 @@ class ShiftOps:
         number = None if totals is None else totals.fiscal_shift_num
         fd = int(number) if number is not None and number.isdigit() else 0
         self._log.info("shift closed", shift=shift.shift_id, fiscal_shift_num=number)
-        return after, (shift.shift_id or 0, fd, None)
+        return after, (shift.shift_id or 0, fd, None), totals
 
     async def _close(self, body: dict[str, Any], shift: ShiftReply) -> ShiftTotals | None:
         """One ``/close_shift``; a lost answer is decided by ``/check_shift`` (None: closed)."""
