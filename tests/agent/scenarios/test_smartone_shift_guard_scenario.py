@@ -153,6 +153,8 @@ def test_z_refused_for_cash_waits_then_the_drawer_is_withdrawn_when_allowed(
     assert len(z) == 1, z
     assert z[0]["shift"] == old
     assert z[0]["counters"]["cash_out"] == "25.00"
+    # No archive by FD on this cashbox: after the Z the agent reads no document back.
+    assert "fn_document_unreadable" not in agent.events()
     recovered = wait_until(
         lambda: (h := health(agent))["register"].get("error") != DRAWER_CODE and h,
         timeout_s=10,
