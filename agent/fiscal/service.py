@@ -358,9 +358,22 @@ class FiscalService:
         Without, the current shift from its open-shift document to the FN's last FD (the last
         shift and what follows it when none is open). ``skip`` holds FDs of this FN not to
         read (the agent's own receipts: the caller knows them already). Filter what comes
-        back with :func:`agent.fiscal.tape.foreign_documents`.
+        back with :func:`agent.fiscal.tape.foreign_documents`. A device that keeps receipts by
+        request (:class:`FindsReceiptsByRequest`) has no archive by FD: its tape is empty.
         """
         info = await self._require_info()
+        if isinstance(self._driver, FindsReceiptsByRequest):
+            # No FN archive to read back by FD (SmartOne): walking the report's range would
+            # only log one "not found" per number. Nothing is read; nothing is foreign.
+            shift = (
+                report.shift
+                if report is not None
+                else (await self._driver.read_state()).shift_number
+            )
+            self._log.info("shift_tape_not_readable", shift=shift)
+            return tape.ShiftTape(
+                fn=info.fn_serial, shift=shift, first_fd=None, last_fd=0, documents=()
+            )
         if report is not None:
             fn, shift, first_fd, last_fd = report.fn, report.shift, report.first_fd, report.last_fd
         else:

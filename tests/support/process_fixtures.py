@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.atol_sim import AtolSimProcess
 from tests.support.processes import PROTOCOLS, Agent, Simulator
+from tests.support.smartone_sim import SmartOneSimProcess
 
 
 @pytest.fixture
@@ -44,6 +45,22 @@ def start_atol_sim(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def start_smartone_sim(tmp_path: Path) -> Iterator[Any]:
+    """Start SmartOne cashbox simulators on free ports; all are stopped at the end."""
+    started: list[SmartOneSimProcess] = []
+
+    def start(*args: str) -> SmartOneSimProcess:
+        path = tmp_path / f"smartone{len(started)}.db"
+        sim = SmartOneSimProcess(state_file=path, extra_args=list(args))
+        started.append(sim.start())
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
 def start_register(start_sim: Any, start_atol_sim: Any) -> Any:
     """Start the simulator of one protocol: ``start_register("atol", *args)``."""
 
@@ -56,13 +73,21 @@ def start_register(start_sim: Any, start_atol_sim: Any) -> Any:
 
 @pytest.fixture
 def start_agent(tmp_path: Path) -> Iterator[Any]:
-    """Start agents against a simulator (either protocol); every one is stopped at the end."""
+    """Start agents against a simulator (any protocol); every one is stopped at the end.
+
+    A SmartOne agent signs with the simulator's merchant id unless ``settings["smartone"]``
+    names another.
+    """
     started: list[Agent] = []
 
-    def start(sim: Simulator | AtolSimProcess, **kwargs: Any) -> Agent:
+    def start(sim: Simulator | AtolSimProcess | SmartOneSimProcess, **kwargs: Any) -> Agent:
         workdir = tmp_path / f"agent{len(started)}"
         workdir.mkdir()
-        kwargs.setdefault("protocol", "atol" if isinstance(sim, AtolSimProcess) else "shtrih")
+        kwargs.setdefault("protocol", _protocol_of(sim))
+        if isinstance(sim, SmartOneSimProcess):
+            settings = dict(kwargs.get("settings", {}))
+            settings["smartone"] = {"merchant_id": sim.merchant_id, **settings.get("smartone", {})}
+            kwargs["settings"] = settings
         agent = Agent(workdir=workdir, register_url=sim.url, **kwargs)
         started.append(agent.start())
         return agent
@@ -70,3 +95,9 @@ def start_agent(tmp_path: Path) -> Iterator[Any]:
     yield start
     for agent in started:
         agent.stop()
+
+
+def _protocol_of(sim: Simulator | AtolSimProcess | SmartOneSimProcess) -> str:
+    if isinstance(sim, SmartOneSimProcess):
+        return "smartone"
+    return "atol" if isinstance(sim, AtolSimProcess) else "shtrih"

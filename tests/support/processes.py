@@ -148,6 +148,13 @@ class Simulator(SimProcess):
 PROTOCOLS = ("shtrih", "atol")
 """The register protocols a scenario can run on (``[register] protocol``)."""
 
+AGENT_PROTOCOLS = (*PROTOCOLS, "smartone")
+"""Every protocol :class:`Agent` can be configured for; SmartOne (an Azerbaijani cashbox,
+Baku time) has scenarios of its own rather than the shared ``PROTOCOLS`` ones."""
+
+REGISTER_TZ = {"shtrih": "Europe/Moscow", "atol": "Europe/Moscow", "smartone": "Asia/Baku"}
+"""``[register] tz`` per protocol: the zone firmware-sim's front end keeps its clock in."""
+
 
 @dataclass
 class Agent:
@@ -155,7 +162,9 @@ class Agent:
 
     ``protocol`` is ``[register] protocol``: for ``shtrih`` ``register_url`` is the register's
     serial line (``[register] url``), for ``atol`` the ATOL web server (``[atol] url``, with
-    ``settings["atol"]`` as the rest of that section).
+    ``settings["atol"]`` as the rest of that section), for ``smartone`` the cashbox
+    (``[smartone] url``, with ``settings["smartone"]``, its ``merchant_id`` included, as the
+    rest of that section).
     """
 
     workdir: Path
@@ -177,15 +186,16 @@ class Agent:
         shift = self.settings.get("shift", {})
         worker = self.settings.get("worker", {})
         mqtt = self.settings.get("mqtt", {})
-        assert self.protocol in PROTOCOLS, self.protocol
+        assert self.protocol in AGENT_PROTOCOLS, self.protocol
         lines = [
             'club = "club-1"',
             'agent = "desk-1"',
             f'state_dir = "{self.workdir}"',
             "[register]",
             *self._register_lines(),
-            # firmware-sim keeps Moscow time, as a register in a Moscow club would.
-            'tz = "Europe/Moscow"',
+            # firmware-sim keeps Moscow time, as a register in a Moscow club would (Baku time
+            # as a SmartOne cashbox).
+            f'tz = "{REGISTER_TZ[self.protocol]}"',
             "[mqtt]",
             *(f"{k} = {_toml(v)}" for k, v in {"url": "mqtt://127.0.0.1:1", **mqtt}.items()),
             "[http]",
@@ -215,6 +225,9 @@ class Agent:
                 **self.settings.get("atol", {}),
             }
             lines += ["[atol]", *(f"{k} = {_toml(v)}" for k, v in atol.items())]
+        if self.protocol == "smartone":
+            smartone = {"url": self.register_url, **self.settings.get("smartone", {})}
+            lines += ["[smartone]", *(f"{k} = {_toml(v)}" for k, v in smartone.items())]
         if "kkmserver" in self.settings:  # the KkmServer-compatible API (docs/kkmserver.md)
             lines += ["[kkmserver]"]
             lines += [f"{k} = {_toml(v)}" for k, v in self.settings["kkmserver"].items()]
@@ -224,8 +237,8 @@ class Agent:
 
     def _register_lines(self) -> list[str]:
         """``[register]``'s url (Shtrih only: ATOL's web server is ``[atol] url``) and protocol."""
-        if self.protocol == "atol":
-            return ['protocol = "atol"']
+        if self.protocol in ("atol", "smartone"):
+            return [f'protocol = "{self.protocol}"']
         return [f'url = "{self.register_url}"', 'protocol = "shtrih"']
 
     def start(self, *, wait: bool = True) -> Agent:

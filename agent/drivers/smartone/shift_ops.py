@@ -91,6 +91,9 @@ class ShiftOps:
     async def close_shift(self, employee: str) -> tuple[ShiftReply, ShiftDoc, ShiftTotals | None]:
         """``/close_shift`` (Z) by the Z policy (docs/smartone-driver.md).
 
+        Returns the shift after it, the Z as a document and the Z's counters from the reply
+        (None when the answer was lost and ``/check_shift`` decided it).
+
         Code 27 (cash in the drawer): with ``withdraw_before_z``, ``/withdraw`` of the
         drawer's ``cash`` under :func:`z_withdraw_key`, then one more close; otherwise
         :class:`~agent.drivers.smartone.errors.DrawerNotEmpty`. Code 26 (an empty shift)

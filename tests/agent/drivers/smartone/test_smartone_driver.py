@@ -262,6 +262,39 @@ async def test_z_with_cash_and_withdraw_before_z(cashbox: ScriptedSmartOne) -> N
     assert (document.counters.cash_out, document.counters.cash_in_drawer) == (8000, 0)
 
 
+async def test_z_counters_come_from_the_close_reply_with_the_withdraw(
+    cashbox: ScriptedSmartOne,
+) -> None:
+    """The Z's counters are the /close_shift reply's: they count the drawer's cash out."""
+    cashbox.answers["/check_shift"] = [success(**OPEN), success(**OPEN), success(**CLOSED)]
+    cashbox.answers["/close_shift"] = [
+        failure(27, "collect cash"),
+        success(fiscalShiftNum="5", shiftID=17, saleCashSum=8000, withdrawSum=8000, cash=0),
+    ]
+    driver = _driver(cashbox, withdraw_before_z=True)
+    try:
+        document = await driver.close_shift(CASHIER)
+    finally:
+        await driver.aclose()
+    assert document.counters is not None
+    counters = document.counters
+    assert (counters.shift, counters.sales.cash) == (17, 8000)
+    assert (counters.cash_out, counters.cash_in_drawer) == (8000, 0)
+
+
+async def test_z_answer_lost_has_no_counters(cashbox: ScriptedSmartOne) -> None:
+    """A Z decided by /check_shift after a lost answer reports no counters of its own."""
+    cashbox.answers["/check_shift"] = [success(**OPEN), success(**CLOSED), success(**CLOSED)]
+    cashbox.delays["/close_shift"] = [5.0]
+    driver = _driver(cashbox, sale_timeout_s=0.2)
+    try:
+        document = await driver.close_shift(CASHIER)
+    finally:
+        await driver.aclose()
+    assert document.shift == 17
+    assert document.counters is None
+
+
 async def test_z_with_cash_and_no_withdraw_raises_drawer_not_empty(
     cashbox: ScriptedSmartOne, driver: SmartOneDriver
 ) -> None:
