@@ -187,9 +187,12 @@ class Agent:
         worker = self.settings.get("worker", {})
         mqtt = self.settings.get("mqtt", {})
         assert self.protocol in AGENT_PROTOCOLS, self.protocol
+        is_az = self.protocol == "smartone"  # a SmartOne cashbox fiscalises in Azerbaijan
+        tax = ["[tax]", *(f'{k} = "usn_income"' for k in ("top_up", "service", "goods"))]
         lines = [
             'club = "club-1"',
             'agent = "desk-1"',
+            f'country = "{"AZ" if is_az else "RU"}"',
             f'state_dir = "{self.workdir}"',
             "[register]",
             *self._register_lines(),
@@ -202,10 +205,7 @@ class Agent:
             f'listen = "127.0.0.1:{self.port}"',
             "[shift]",
             *(f'{k} = "{v}"' for k, v in shift.items()),
-            "[tax]",
-            'top_up = "usn_income"',
-            'service = "usn_income"',
-            'goods = "usn_income"',
+            *([] if is_az else tax),  # no tax system in Azerbaijan (docs/country-profiles.md)
             "[cashier]",
             'name = "Администратор"',
             "[worker]",

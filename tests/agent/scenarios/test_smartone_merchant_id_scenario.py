@@ -97,12 +97,12 @@ def test_wrong_merchant_id_waits_then_prints_each_receipt_once(
 def _doctor_config(tmp_path: Path, url: str, merchant_id: str) -> Path:
     path = tmp_path / "doctor.toml"
     path.write_text(
-        f'club = "club-1"\nagent = "desk-1"\nstate_dir = "{tmp_path / "doctor-state"}"\n'
+        f'club = "club-1"\nagent = "desk-1"\ncountry = "AZ"\n'
+        f'state_dir = "{tmp_path / "doctor-state"}"\n'
         f'[register]\nprotocol = "smartone"\ntz = "Asia/Baku"\n'
         f'[smartone]\nurl = "{url}"\nmerchant_id = "{merchant_id}"\nread_timeout_s = 3\n'
         f'[mqtt]\nurl = "mqtt://127.0.0.1:{free_port()}"\n'
-        f'[http]\nlisten = "127.0.0.1:{free_port()}"\n'
-        '[tax]\ntop_up = "usn_income"\nservice = "usn_income"\ngoods = "usn_income"\n',
+        f'[http]\nlisten = "127.0.0.1:{free_port()}"\n',
         encoding="utf-8",
     )
     return path
@@ -120,12 +120,6 @@ def _doctor_checks(config: Path) -> dict[str, dict[str, Any]]:
     return {check["check"]: check for check in json.loads(result.stdout)["checks"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fiscal-agent doctor is not SmartOne-aware yet: its port check probes an ATOL web"
-    " server at [smartone] url (fails `not_atol`, HTTP 404) and skips the register check, so a"
-    " refused signature is never named",
-)
 def test_doctor_names_the_wrong_merchant_id(start_smartone_sim: Any, tmp_path: Path) -> None:
     """With the agent stopped, the doctor reads the cashbox and names the setting to fix."""
     sim: SmartOneSimProcess = start_smartone_sim()
