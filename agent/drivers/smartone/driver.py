@@ -34,6 +34,7 @@ from agent.drivers.errors import (
     DocumentNotFound,
     MalformedPayload,
     ReceiptNotOpen,
+    ShiftNotOpen,
 )
 from agent.drivers.interface import (
     VAT_RATE_HUNDREDTHS,
@@ -312,8 +313,9 @@ class SmartOneDriver:
 
         A lost answer is resent once, the same request; code 44 or ``docStatus`` 0 is polled
         with ``/check_status``; code 15 (not printed) is checked there too and reported
-        issued when the cashbox has it. A correction receipt raises CorrectionNotSupported
-        before anything is sent.
+        issued when the cashbox has it. Code 6 (no shift) while ``/check_shift`` shows the
+        shift open raises ShiftExpired (:meth:`~.shift_ops.ShiftOps.receipt_refused`). A
+        correction receipt raises CorrectionNotSupported before anything is sent.
         """
         if receipt.correction is not None:
             raise CorrectionNotSupported("SmartOne")
@@ -322,7 +324,12 @@ class SmartOneDriver:
         log = self._log.bind(receipt_id=ref.id, route=route)
         async with self._lock:
             self._remember(ref.id, receipt)
-            reply = await self._exchange.document(route, body, ref.id)
+            try:
+                reply = await self._exchange.document(route, body, ref.id)
+            except ShiftNotOpen as exc:
+                shift, error = await self._ops.receipt_refused(exc, route)
+                self._shift = shift or self._shift
+                raise error from exc
             shift = self._shift if self._shift is not None else await self._ops.check_shift()
             self._shift = shift
         shift_id = shift.shift_id or 0

@@ -18,7 +18,7 @@ import pytest
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier, ReceiptKind, VatRate
-from agent.drivers.errors import DocumentNotFound, LinkError
+from agent.drivers.errors import DocumentNotFound, LinkError, ShiftExpired, ShiftNotOpen
 from agent.drivers.interface import DocumentType, FindsReceiptsByRequest, ReceiptRef, ShiftState
 from agent.drivers.smartone.driver import SmartOneDriver
 from agent.drivers.smartone.errors import (
@@ -163,6 +163,26 @@ async def test_not_printed_is_checked_and_reported_issued(
     cashbox.answers["/check_status"] = [success(**SALE)]
     issued = await driver.register(EXAMPLE, ref=REF)
     assert issued.doc_id == "Ab3dE5fG7hJk"
+
+
+async def test_code_6_with_the_shift_open_is_shift_expired(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """6 while /check_shift shows the shift open (past its 24 hours): ShiftExpired, a Z first."""
+    cashbox.answers["/sale"] = [failure(6, "shift open for more than 24 hours")]
+    with pytest.raises(ShiftExpired, match="shift 17 is open since 2025-03-14 09:10"):
+        await driver.register(EXAMPLE, ref=REF)
+
+
+async def test_code_6_with_no_shift_open_is_shift_not_open(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """6 while /check_shift shows no shift open: ShiftNotOpen (the service opens one)."""
+    cashbox.results["/check_shift"] = CLOSED
+    cashbox.answers["/sale"] = [failure(6, "shift not open")]
+    with pytest.raises(ShiftNotOpen) as refused:
+        await driver.register(EXAMPLE, ref=REF)
+    assert not isinstance(refused.value, ShiftExpired)
 
 
 async def test_a_refused_signature_is_the_auth_error(cashbox: ScriptedSmartOne) -> None:
