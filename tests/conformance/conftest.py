@@ -8,7 +8,7 @@ their own shifts, so they run in any order on the one process.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,8 @@ class Rig:
     """The register reports a shift older than 24 hours as EXPIRED itself."""
     has_paper_sensor: bool
     """The register says when it has no paper and refuses to sign without it."""
+    new_driver: Callable[[], FiscalDriver]
+    """Another driver on the same simulator, not yet connected: an agent started afresh."""
 
     @property
     def has_fd_archive(self) -> bool:
@@ -58,17 +60,21 @@ class Rig:
         return not isinstance(self.driver, FindsReceiptsByRequest)
 
 
-async def recovered(rig: Rig, ref: ReceiptRef, fd: int) -> FiscalDocument:
+async def recovered(
+    rig: Rig, ref: ReceiptRef, fd: int, *, driver: FiscalDriver | None = None
+) -> FiscalDocument:
     """The whole document the register keeps for receipt ``ref`` issued as FD ``fd``.
 
     By the request key where the device keeps receipts by it (``find_receipt``), else read
     back from the FN by its FD. Either way it is whole and carries the request's mark.
+    ``driver``: another driver than the rig's (one that did not send the receipt).
     """
-    if isinstance(rig.driver, FindsReceiptsByRequest):
-        document = await rig.driver.find_receipt(ref)
+    reader = rig.driver if driver is None else driver
+    if isinstance(reader, FindsReceiptsByRequest):
+        document = await reader.find_receipt(ref)
         assert document is not None, f"the register has no receipt for request {ref.id!r}"
     else:
-        document = await rig.driver.read_document(fd)
+        document = await reader.read_document(fd)
     assert document.is_whole
     assert document.mark == ref.mark
     return document
@@ -131,6 +137,7 @@ async def rig(simulator: ConformanceRig) -> AsyncIterator[Rig]:
             tape_rates=simulator.tape_rates,
             flags_expired_shift=simulator.flags_expired_shift,
             has_paper_sensor=simulator.has_paper_sensor,
+            new_driver=simulator.make_driver,
         )
     finally:
         _reset(control)

@@ -212,8 +212,9 @@ async def test_recovery_facts(rig: Rig) -> None:
 
 async def test_every_receipt_is_found_by_its_request(rig: Rig) -> None:
     """Three receipts, two of one total: each is found again as its own request's document
-    (by key where the device keeps them so, else by its FD), with its total and payment, and
-    its mark is on the tape once; a request never sent is found nowhere."""
+    (by key where the device keeps them so, else by its FD), with its total and payment, also
+    by a driver that did not send it; its mark is on the tape once; a request never sent is
+    found nowhere."""
     await rig.driver.open_shift(CASHIER)
     receipts = [
         goods_receipt((COFFEE, rig.rate)),
@@ -237,6 +238,19 @@ async def test_every_receipt_is_found_by_its_request(rig: Rig) -> None:
         assert document.payments == Payments(cash=receipt.total)
         entry = tape_entry(rig, ref.mark, done.fd)
         assert (entry["kind"], entry["total"]) == ("sale", _money(receipt.total))
+    restarted = rig.new_driver()  # an agent started afresh finds them as well
+    try:
+        await restarted.connect()
+        for done, receipt, ref in zip(issued, receipts, refs, strict=True):
+            document = await recovered(rig, ref, done.fd, driver=restarted)
+            assert (document.doc_id, document.payments) == (
+                done.doc_id,
+                Payments(cash=receipt.total),
+            )
+            if rig.has_fd_archive:  # SmartOne's /check_status names no kind and no total
+                assert (document.kind, document.total) == (ReceiptKind.SALE, receipt.total)
+    finally:
+        await restarted.aclose()
     never = _ref("conf-key-never")
     if isinstance(rig.driver, FindsReceiptsByRequest):
         assert await rig.driver.find_receipt(never) is None

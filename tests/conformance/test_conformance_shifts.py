@@ -183,7 +183,7 @@ async def test_the_24_hour_lock(rig: Rig) -> None:
     with pytest.raises(ShiftExpired):
         await rig.driver.register(goods_receipt((15000, rig.rate)), ref=_ref("conf-24h"))
     assert (await rig.driver.read_ledger()).last_fd == opened.fd
-    assert [e for e in rig.control.tape() if e.get("mark") == "conf-24h"] == []
+    assert marked(rig, "conf-24h") == []
     z = await rig.driver.close_shift(CASHIER)
     assert z.shift == opened.shift
     reopened = await rig.driver.open_shift(CASHIER)

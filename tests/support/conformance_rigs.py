@@ -8,7 +8,8 @@ after an operation, read the tape). The tests use nothing else, so every driver 
 same tests.
 
 Adding a protocol is one class here: subclass :class:`ConformanceRig`, implement its four
-methods and its control, and add it to :data:`RIGS`. ``firmware-sim tape`` is the tape of
+methods and its control, say what its register is (the rates it takes, whether it flags an
+expired shift, has a paper sensor) in its class attributes, and add it to :data:`RIGS`. ``firmware-sim tape`` is the tape of
 every protocol (one state file, one tape command): its JSON lines are the neutral view.
 """
 
