@@ -159,7 +159,7 @@ async def test_no_paper_never_signs_a_receipt_twice(rig: Rig) -> None:
     rig.control.paper_back()
     again = await rig.driver.register(goods_receipt((15000, rig.rate)), ref=_ref(ref.id, attempt=2))
     if first is not None:  # the cashbox answered the stored document: the same one
-        assert (again.fd, again.doc_id) == (first.fd, first.doc_id)
+        assert (again.fd, again.doc_id, again.number) == (first.fd, first.doc_id, first.number)
     assert marked(rig, ref.mark) == [ref.mark]
     document = await recovered(rig, ref, again.fd)
     assert (document.kind, document.total) == (ReceiptKind.SALE, 15000)

@@ -66,6 +66,7 @@ from agent.drivers.smartone.documents import (
 )
 from agent.drivers.smartone.errors import AuthorizationRefused, RequestNotFound
 from agent.drivers.smartone.exchange import Exchange
+from agent.drivers.smartone.numbering import ShiftNumbers
 from agent.drivers.smartone.params import SmartOneParams, masked
 from agent.drivers.smartone.replies import (
     ShiftReply,
@@ -108,7 +109,7 @@ class SmartOneDriver:
         self._lock = asyncio.Lock()
         self._fn = f"smartone:{params.merchant_id[:8]}"
         self._shift: ShiftReply | None = None
-        self._numbers: dict[int, int] = {}  # shift -> receipts this driver issued in it
+        self._numbers = ShiftNumbers(SENT_KEPT)
         self._sent: dict[str, tuple[ReceiptKind, Kopecks]] = {}  # the last SENT_KEPT receipts
         self._ops = ShiftOps(self._exchange, params, log=self._log)
 
@@ -333,8 +334,7 @@ class SmartOneDriver:
             shift = self._shift if self._shift is not None else await self._ops.check_shift()
             self._shift = shift
         shift_id = shift.shift_id or 0
-        number = self._numbers.get(shift_id, 0) + 1
-        self._numbers = {shift_id: number}
+        number = self._numbers.number(ref.id, shift_id)
         issued = IssuedReceipt(
             fn=self._fn,
             fd=document_fd(reply),

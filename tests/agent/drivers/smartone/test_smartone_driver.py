@@ -106,6 +106,17 @@ async def test_a_new_attempt_keeps_the_same_document_ext_id(
     assert first == second
 
 
+async def test_the_same_request_answered_again_keeps_its_number(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """The cashbox answers a repeated documentExtID with its stored document: the same
+    receipt, so the same number in the shift; another request is the next number."""
+    first = await driver.register(EXAMPLE, ref=REF)
+    again = await driver.register(EXAMPLE, ref=ReceiptRef(id=REF.id, mark=REF.mark, attempt=2))
+    other = await driver.register(EXAMPLE, ref=ReceiptRef(id="crm-2", mark="crm-2", attempt=1))
+    assert (first.number, again.number, other.number) == (1, 1, 2)
+
+
 async def test_lost_answer_resends_the_same_request_once(cashbox: ScriptedSmartOne) -> None:
     """A sale whose answer times out is resent, byte for byte, and its reply taken."""
     cashbox.delays["/sale"] = [0.6]
