@@ -8,7 +8,8 @@ after an operation, read the tape). The tests use nothing else, so every driver 
 same tests.
 
 Adding a protocol is one class here: subclass :class:`ConformanceRig`, implement its four
-methods and its control, and add it to :data:`RIGS`. ``firmware-sim tape`` is the tape of
+methods and its control, say what its register is (the rates it takes, whether it flags an
+expired shift, has a paper sensor) in its class attributes, and add it to :data:`RIGS`. ``firmware-sim tape`` is the tape of
 every protocol (one state file, one tape command): its JSON lines are the neutral view.
 """
 
@@ -19,21 +20,35 @@ from collections.abc import Mapping
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Final, Protocol
 
 import structlog
 
+from agent.domain.country import AZ, RU
 from agent.domain.receipt import VatRate
 from agent.drivers.atol.driver import AtolDriver
 from agent.drivers.atol.params import AtolParams
 from agent.drivers.interface import FiscalDriver
 from agent.drivers.shtrih.driver import DEFAULT_TAX_RATE_INDEX, DriverParams, ShtrihDriver
+from agent.drivers.smartone.driver import SmartOneDriver
+from agent.drivers.smartone.params import SmartOneParams
 from agent.transport import Transport, TransportParams
 from firmware_sim.state import MSK
 from tests.support.atol_sim import AtolSimProcess
 from tests.support.processes import SimProcess, Simulator
+from tests.support.smartone_sim import CONFIG as SMARTONE_CONFIG
+from tests.support.smartone_sim import MERCHANT_ID, SmartOneSimProcess
 
-__all__ = ["RIGS", "AtolRig", "ConformanceRig", "Operation", "RegisterControl", "ShtrihRig"]
+__all__ = [
+    "RIGS",
+    "AtolRig",
+    "ConformanceRig",
+    "Operation",
+    "RegisterControl",
+    "ShtrihRig",
+    "SmartOneRig",
+]
 
 
 class Operation(Enum):
@@ -93,6 +108,20 @@ class ConformanceRig(ABC):
     protocol: ClassVar[str]
     tax_rate_codes: ClassVar[Mapping[VatRate, int]] = DEFAULT_TAX_RATE_INDEX
     """The tax rows the drivers are configured with (the simulator's default table)."""
+    accepted_rates: ClassVar[tuple[VatRate, ...]] = tuple(
+        rate for rate in VatRate if RU.accepts(rate)
+    )
+    """The VAT rates the register takes on a receipt line, in the enum's order (a Russian
+    register: every rate of the Russian profile)."""
+    rate: ClassVar[VatRate] = VatRate.VAT22
+    """The rate of the suite's receipts where a test is not about the rate."""
+    tape_rates: ClassVar[Mapping[VatRate, VatRate]] = MappingProxyType({})
+    """A rate the register cannot tell from another -> the one its tape names. A register
+    that takes a bare percent on a line (SmartOne's ``taxPrc``) keeps 0 % as one rate."""
+    flags_expired_shift: ClassVar[bool] = True
+    """The register reports a shift past 24 hours as EXPIRED (an FN does)."""
+    has_paper_sensor: ClassVar[bool] = True
+    """The register reports "no paper" and signs nothing without it."""
 
     @abstractmethod
     def start(self, workdir: Path) -> None:
@@ -261,8 +290,81 @@ class AtolRig(ConformanceRig):
         return _SimControl(self._sim, on="on_task", names=_ATOL_TASKS, refusal=_ATOL_REFUSAL)
 
 
+# -- SmartOne -----------------------------------------------------------------------------------
+
+SMARTONE_PARAMS: Final = SmartOneParams(
+    merchant_id=MERCHANT_ID,
+    read_timeout_s=2.0,
+    sale_timeout_s=3.0,
+    poll_interval_s=0.02,
+    processing_timeout_s=3.0,
+    resend_delay_s=0.05,
+    zone=SMARTONE_CONFIG.tz,
+)
+"""Short timeouts: a request lost to a power cut is an unknown outcome in seconds."""
+
+_SMARTONE_ROUTES: Final = {
+    Operation.RECEIPT: "sale",  # the suite's receipts signed under a fault are sales
+    Operation.OPEN_SHIFT: "open_shift",
+    Operation.CLOSE_SHIFT: "close_shift",
+    Operation.CASH_IN: "deposit",
+    Operation.CASH_OUT: "withdraw",
+}
+_SMARTONE_REFUSAL: Final = 8  # "not fully paid": a refusal of the data, nothing runs
+
+
+def _smartone_rates() -> tuple[VatRate, ...]:
+    """Azerbaijan's rates, which the simulator's default ``--tax-percents 1800,0`` take."""
+    return tuple(rate for rate in VatRate if AZ.accepts(rate))
+
+
+class SmartOneRig(ConformanceRig):
+    """``firmware-sim serve --smartone``; SmartOneDriver over its signed HTTP API.
+
+    The cashbox keeps receipts by request key, not in an FN archive: the driver is a
+    :class:`~agent.drivers.interface.FindsReceiptsByRequest`. The simulator's two Z refusals
+    (26: an empty shift, 27: cash in the drawer) are switched off: whether a real cashbox
+    applies them is unconfirmed (docs/smartone-sim.md "Settings"), and the driver's answers to
+    them have tests of their own (tests/agent/drivers/smartone/).
+    """
+
+    protocol = "smartone"
+    accepted_rates = _smartone_rates()
+    tax_rate_codes = MappingProxyType({rate: rate.value for rate in accepted_rates})
+    rate = VatRate.VAT0
+    tape_rates = MappingProxyType({VatRate.VAT0: VatRate.NONE})  # taxPrc 0 is one row
+    flags_expired_shift = False  # the shift stays open; a sale past 24 h answers code 6
+    has_paper_sensor = False  # no paper: code 15 after the document is fiscalised
+
+    def __init__(self) -> None:
+        self._sim: SmartOneSimProcess | None = None
+
+    def start(self, workdir: Path) -> None:
+        self._sim = SmartOneSimProcess(state_file=workdir / "smartone.db").start()
+        self._sim.post("/settings", {"refuse_z_with_cash": False, "refuse_empty_z": False})
+
+    def stop(self) -> None:
+        if self._sim is not None:
+            self._sim.stop()
+
+    def make_driver(self) -> FiscalDriver:
+        assert self._sim is not None
+        params = replace(
+            SMARTONE_PARAMS, url=self._sim.url, tax_rate_codes=dict(self.tax_rate_codes)
+        )
+        return SmartOneDriver(params, log=structlog.get_logger("conformance"))
+
+    @property
+    def control(self) -> RegisterControl:
+        assert self._sim is not None
+        return _SimControl(
+            self._sim, on="on_task", names=_SMARTONE_ROUTES, refusal=_SMARTONE_REFUSAL
+        )
+
+
 RIGS: Final[Mapping[str, type[ConformanceRig]]] = {
     ShtrihRig.protocol: ShtrihRig,
     AtolRig.protocol: AtolRig,
+    SmartOneRig.protocol: SmartOneRig,
 }
 """Every protocol the conformance suite runs on."""

@@ -35,6 +35,7 @@ from agent.drivers.errors import (
     DocumentNotFound,
     MalformedPayload,
     ReceiptNotOpen,
+    ShiftNotOpen,
 )
 from agent.drivers.interface import (
     VAT_RATE_HUNDREDTHS,
@@ -66,6 +67,7 @@ from agent.drivers.smartone.documents import (
 )
 from agent.drivers.smartone.errors import AuthorizationRefused, RequestNotFound
 from agent.drivers.smartone.exchange import Exchange
+from agent.drivers.smartone.numbering import ShiftNumbers
 from agent.drivers.smartone.params import SmartOneParams, masked
 from agent.drivers.smartone.replies import (
     ShiftReply,
@@ -108,7 +110,7 @@ class SmartOneDriver:
         self._lock = asyncio.Lock()
         self._fn = f"smartone:{params.merchant_id[:8]}"
         self._shift: ShiftReply | None = None
-        self._numbers: dict[int, int] = {}  # shift -> receipts this driver issued in it
+        self._numbers = ShiftNumbers(SENT_KEPT)
         self._sent: dict[str, tuple[ReceiptKind, Kopecks]] = {}  # the last SENT_KEPT receipts
         self._ops = ShiftOps(self._exchange, params, log=self._log)
 
@@ -321,8 +323,9 @@ class SmartOneDriver:
 
         A lost answer is resent once, the same request; code 44 or ``docStatus`` 0 is polled
         with ``/check_status``; code 15 (not printed) is checked there too and reported
-        issued when the cashbox has it. A correction receipt raises CorrectionNotSupported
-        before anything is sent.
+        issued when the cashbox has it. Code 6 (no shift) while ``/check_shift`` shows the
+        shift open raises ShiftExpired (:meth:`~.shift_ops.ShiftOps.receipt_refused`). A
+        correction receipt raises CorrectionNotSupported before anything is sent.
         """
         if receipt.correction is not None:
             raise CorrectionNotSupported("SmartOne")
@@ -331,12 +334,16 @@ class SmartOneDriver:
         log = self._log.bind(receipt_id=ref.id, route=route)
         async with self._lock:
             self._remember(ref.id, receipt)
-            reply = await self._exchange.document(route, body, ref.id)
+            try:
+                reply = await self._exchange.document(route, body, ref.id)
+            except ShiftNotOpen as exc:
+                shift, error = await self._ops.receipt_refused(exc, route)
+                self._shift = shift or self._shift
+                raise error from exc
             shift = self._shift if self._shift is not None else await self._ops.check_shift()
             self._shift = shift
         shift_id = shift.shift_id or 0
-        number = self._numbers.get(shift_id, 0) + 1
-        self._numbers = {shift_id: number}
+        number = self._numbers.number(ref.id, shift_id)
         issued = IssuedReceipt(
             fn=self._fn,
             fd=document_fd(reply),

@@ -14,10 +14,12 @@ import structlog
 
 from agent.domain.money import Kopecks
 from agent.drivers.errors import (
+    DeviceError,
     DriverError,
     LinkError,
     MalformedPayload,
     ShiftAlreadyOpen,
+    ShiftExpired,
     ShiftNotOpen,
 )
 from agent.drivers.interface import CashMovement
@@ -65,6 +67,33 @@ class ShiftOps:
     async def check_shift(self) -> ShiftReply:
         """``/check_shift``."""
         return await self._exchange.read("/check_shift", {}, shift_reply)
+
+    async def receipt_refused(
+        self, refused: ShiftNotOpen, route: str
+    ) -> tuple[ShiftReply | None, DeviceError]:
+        """Code 6 on a receipt, told apart by ``/check_shift``: (the shift read, the error).
+
+        No shift open: the refusal as it is (the service opens one). The shift open: the
+        cashbox takes no receipt in it any more, as it does past the shift's 24 hours
+        (docs/smartone-driver.md §5): ShiftExpired, so a Z comes first, not a futile open.
+        A failed check leaves the refusal as it is.
+        """
+        try:
+            shift = await self.check_shift()
+        except DriverError as exc:
+            self._log.warning("check_shift after code 6 failed", route=route, error=str(exc))
+            return None, refused
+        if not shift.is_open:
+            return shift, refused
+        since = "" if shift.open_at is None else f" since {shift.open_at:%Y-%m-%d %H:%M}"
+        expired = ShiftExpired(
+            refused.code,
+            0,
+            f"SmartOne {route}: code 6 while shift {shift.shift_id} is open{since}: the"
+            " cashbox takes no receipt in it any more (past its 24 hours); close it (Z) and"
+            " open a new one",
+        )
+        return shift, expired
 
     async def open_shift(self, employee: str) -> tuple[ShiftReply, ShiftDoc]:
         """``/open_shift`` when none is open (else ShiftAlreadyOpen); a lost answer is checked."""

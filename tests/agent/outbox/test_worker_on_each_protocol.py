@@ -3,9 +3,11 @@
 The worker, the service, the outbox (a real SQLite file) and the intake run in this process;
 the register is each protocol's simulator as a real process, driven by its real driver
 (the conformance suite's rigs, tests/support/conformance_rigs.py, with their neutral control).
-Key cases of the worker's tests, on Shtrih and on ATOL alike: a receipt prints once with its
-mark; a power cut after the register ran the receipt is recorded from the register and never
-printed again; a power cut before it ran is printed once, by the next attempt.
+Key cases of the worker's tests, on Shtrih, ATOL and SmartOne alike: a receipt prints once
+with its mark; a power cut after the register ran the receipt is recorded from the register
+and never printed again; a power cut before it ran is printed once, by the next attempt. The
+row names its document by FD on a register with an FD archive, by the cashbox's ``fiscalID``
+(``doc_id``) on SmartOne, whose FD is no tape number.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import structlog
 
 from agent.config import load_config
 from agent.domain.receipt import Cashier
-from agent.drivers.interface import ShiftState
+from agent.drivers.interface import FindsReceiptsByRequest, ShiftState
 from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import ShiftPolicy
 from agent.intake import Intake
@@ -31,6 +33,7 @@ from agent.outbox.worker import FiscalWorker
 from tests.support.agent_rig import FAST_WORKER, host_now
 from tests.support.conformance_rigs import RIGS, ConformanceRig, Operation, RegisterControl
 from tests.support.payloads import receipt
+from tests.support.smartone_sim import MERCHANT_ID
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(90)]
 
@@ -49,6 +52,10 @@ goods = "usn_income"
 [cashier]
 name = "Администратор"
 """
+SMARTONE_SECTION = f"""
+[smartone]
+merchant_id = "{MERCHANT_ID}"
+"""
 
 
 @dataclass
@@ -57,6 +64,10 @@ class Line:
 
     protocol: str
     control: RegisterControl
+    by_request: bool
+    """The register keeps receipts by request key (SmartOne): no FD archive."""
+    vat: str
+    """The contract's VAT code of the rig's receipts (one the register takes)."""
     outbox: Outbox
     service: FiscalService
     intake: Intake
@@ -65,8 +76,24 @@ class Line:
         row = self.outbox.get(request_id)
         return row if row is not None and row.state is RowState.DONE else None
 
+    def receipt(self, request_id: str, kopecks: int) -> dict[str, Any]:
+        """A one-coffee receipt payload at a VAT rate this register takes."""
+        payload = receipt(request_id, kopecks)
+        for item in payload["items"]:
+            item["vat"] = self.vat
+        return payload
+
     def marked(self, request_id: str) -> list[dict[str, Any]]:
         return [entry for entry in self.control.tape() if entry.get("mark") == request_id]
+
+    def documents(self, request_id: str) -> list[object]:
+        """The ids of the tape's documents with this mark, as the row names its document."""
+        name = "doc_id" if self.by_request else "fd"
+        return [entry[name] for entry in self.marked(request_id)]
+
+    def document_of(self, row: Any) -> object:
+        """The id of the row's document: its FD, or its ``doc_id`` without an FD archive."""
+        return row.fiscal.doc_id if self.by_request else row.fiscal.fd
 
 
 async def _until(predicate: Callable[[], Any], *, timeout_s: float = 40.0) -> Any:
@@ -98,7 +125,10 @@ async def line(simulator: ConformanceRig, tmp_path: Path) -> AsyncIterator[Line]
     control.paper_back()
     config_file = tmp_path / "agent.toml"
     url = "socket://127.0.0.1:1" if simulator.protocol == "shtrih" else "http://127.0.0.1:1"
-    config_file.write_text(CONFIG.format(state=tmp_path, protocol=simulator.protocol, url=url))
+    text = CONFIG.format(state=tmp_path, protocol=simulator.protocol, url=url)
+    if simulator.protocol == "smartone":
+        text += SMARTONE_SECTION
+    config_file.write_text(text)
     config = load_config(config_file, {})
     log = structlog.get_logger("test")
     outbox = Outbox(tmp_path / "agent.sqlite3", clock=host_now)
@@ -127,6 +157,8 @@ async def line(simulator: ConformanceRig, tmp_path: Path) -> AsyncIterator[Line]
         yield Line(
             protocol=simulator.protocol,
             control=control,
+            by_request=isinstance(driver, FindsReceiptsByRequest),
+            vat=simulator.rate.code,
             outbox=outbox,
             service=service,
             intake=Intake(config=config, outbox=outbox, worker=worker, log=log),
@@ -144,10 +176,14 @@ async def line(simulator: ConformanceRig, tmp_path: Path) -> AsyncIterator[Line]
 async def test_a_receipt_prints_once_with_its_mark(line: Line) -> None:
     """Submitted, printed, done: the row's fiscal data is the register's document."""
     request_id = f"w-{line.protocol}-one"
-    await line.intake.submit_receipt(receipt(request_id, 15000))
+    await line.intake.submit_receipt(line.receipt(request_id, 15000))
     row = await _until(lambda: line.done(request_id))
-    (entry,) = line.marked(request_id)
-    assert (row.fiscal.fd, row.fiscal.mark, row.print_attempt) == (entry["fd"], request_id, 1)
+    (document,) = line.documents(request_id)
+    assert (line.document_of(row), row.fiscal.mark, row.print_attempt) == (
+        document,
+        request_id,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,13 +198,12 @@ async def test_power_cut_at_the_receipt_prints_it_once(line: Line, after: bool) 
     request_id = f"w-{line.protocol}-power-{'after' if after else 'before'}"
     last_fd = line.control.last_fd()
     line.control.power_cut(Operation.RECEIPT, after=after)
-    await line.intake.submit_receipt(receipt(request_id, 15000))
+    await line.intake.submit_receipt(line.receipt(request_id, 15000))
     await _until(lambda: line.control.last_fd() > last_fd if after else _waiting(line, request_id))
     await asyncio.sleep(0.5)  # the worker meets the dead register
     line.control.power_back()
     row = await _until(lambda: line.done(request_id))
-    marked = line.marked(request_id)
-    assert [entry["fd"] for entry in marked] == [row.fiscal.fd], "printed exactly once"
+    assert line.documents(request_id) == [line.document_of(row)], "printed exactly once"
     assert row.fiscal.mark == request_id
     assert row.print_attempt == (1 if after else 2)
 

@@ -18,7 +18,7 @@ import pytest
 
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier, ReceiptKind, VatRate
-from agent.drivers.errors import DocumentNotFound, LinkError
+from agent.drivers.errors import DocumentNotFound, LinkError, ShiftExpired, ShiftNotOpen
 from agent.drivers.interface import DocumentType, FindsReceiptsByRequest, ReceiptRef, ShiftState
 from agent.drivers.smartone.driver import SmartOneDriver
 from agent.drivers.smartone.errors import (
@@ -106,6 +106,17 @@ async def test_a_new_attempt_keeps_the_same_document_ext_id(
     assert first == second
 
 
+async def test_the_same_request_answered_again_keeps_its_number(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """The cashbox answers a repeated documentExtID with its stored document: the same
+    receipt, so the same number in the shift; another request is the next number."""
+    first = await driver.register(EXAMPLE, ref=REF)
+    again = await driver.register(EXAMPLE, ref=ReceiptRef(id=REF.id, mark=REF.mark, attempt=2))
+    other = await driver.register(EXAMPLE, ref=ReceiptRef(id="crm-2", mark="crm-2", attempt=1))
+    assert (first.number, again.number, other.number) == (1, 1, 2)
+
+
 async def test_lost_answer_resends_the_same_request_once(cashbox: ScriptedSmartOne) -> None:
     """A sale whose answer times out is resent, byte for byte, and its reply taken."""
     cashbox.delays["/sale"] = [0.6]
@@ -163,6 +174,26 @@ async def test_not_printed_is_checked_and_reported_issued(
     cashbox.answers["/check_status"] = [success(**SALE)]
     issued = await driver.register(EXAMPLE, ref=REF)
     assert issued.doc_id == "Ab3dE5fG7hJk"
+
+
+async def test_code_6_with_the_shift_open_is_shift_expired(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """6 while /check_shift shows the shift open (past its 24 hours): ShiftExpired, a Z first."""
+    cashbox.answers["/sale"] = [failure(6, "shift open for more than 24 hours")]
+    with pytest.raises(ShiftExpired, match="shift 17 is open since 2025-03-14 09:10"):
+        await driver.register(EXAMPLE, ref=REF)
+
+
+async def test_code_6_with_no_shift_open_is_shift_not_open(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """6 while /check_shift shows no shift open: ShiftNotOpen (the service opens one)."""
+    cashbox.results["/check_shift"] = CLOSED
+    cashbox.answers["/sale"] = [failure(6, "shift not open")]
+    with pytest.raises(ShiftNotOpen) as refused:
+        await driver.register(EXAMPLE, ref=REF)
+    assert not isinstance(refused.value, ShiftExpired)
 
 
 async def test_a_refused_signature_is_the_auth_error(cashbox: ScriptedSmartOne) -> None:
