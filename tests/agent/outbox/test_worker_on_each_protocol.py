@@ -40,17 +40,20 @@ pytestmark = [pytest.mark.sim, pytest.mark.timeout(90)]
 CONFIG = """
 club = "club-1"
 agent = "desk-1"
+country = "{country}"
 state_dir = "{state}"
 [register]
 protocol = "{protocol}"
 url = "{url}"
 tz = "Europe/Moscow"
-[tax]
+{tax}
+[cashier]
+name = "Администратор"
+"""
+TAX_SECTION = """[tax]
 top_up = "usn_income"
 service = "usn_income"
 goods = "usn_income"
-[cashier]
-name = "Администратор"
 """
 SMARTONE_SECTION = f"""
 [smartone]
@@ -125,7 +128,14 @@ async def line(simulator: ConformanceRig, tmp_path: Path) -> AsyncIterator[Line]
     control.paper_back()
     config_file = tmp_path / "agent.toml"
     url = "socket://127.0.0.1:1" if simulator.protocol == "shtrih" else "http://127.0.0.1:1"
-    text = CONFIG.format(state=tmp_path, protocol=simulator.protocol, url=url)
+    is_az = simulator.protocol == "smartone"  # a SmartOne cashbox fiscalises in Azerbaijan
+    text = CONFIG.format(
+        state=tmp_path,
+        protocol=simulator.protocol,
+        url=url,
+        country="AZ" if is_az else "RU",
+        tax="" if is_az else TAX_SECTION,
+    )
     if simulator.protocol == "smartone":
         text += SMARTONE_SECTION
     config_file.write_text(text)
