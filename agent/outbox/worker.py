@@ -264,6 +264,11 @@ class FiscalWorker:
                 await self._take_snapshot()
             self._clear_condition()
         except (DriverError, FiscalError) as exc:
+            known = self.condition or self.last_error
+            if known is None or known.code != error_code(exc):
+                # Once per change, not every tick: an idle Z refused (the drawer is not
+                # empty) or a register gone away is in the journal, not only in health.
+                self._log.warning("idle_check_failed", error=error_code(exc), message=str(exc))
             self._note_error(exc)
             if isinstance(exc, LinkError):
                 self._connected = False

@@ -133,8 +133,16 @@ def test_guard_rotates_an_old_shift_with_no_receipts_at_all(
     shift = wait_until(rotated, timeout_s=20, what="the idle guard to rotate the shift")
     assert shift["age_s"] < 600
     assert _types(sim.tape())[-2:] == [("close_shift", old_shift), ("open_shift", old_shift + 1)]
-    health = http("GET", f"{agent.base}/health")[1]
-    assert health["shift"]["number"] == old_shift + 1
+    # Health shows the new shift from the worker's next reading of the register (right after
+    # the guard's, in the same idle tick): wait for it rather than race it.
+    health = wait_until(
+        lambda: (
+            (h := http("GET", f"{agent.base}/health")[1])["shift"].get("number") == old_shift + 1
+            and h
+        ),
+        timeout_s=5,
+        what="health to show the new shift",
+    )
     assert health["shift"]["age_s"] < 600
 
 

@@ -185,6 +185,9 @@ def test_a_shift_past_closes_at_warns_in_health_before_the_limit(
     assert overdue["shift"]["closes_at"] < overdue["register"]["clock"]
     assert abs(overdue["register"]["clock_skew_s"]) < 60  # the cashbox's clock is right
     assert "close_shift" not in [kind for kind, _ in _docs(sim)]
+    # The refused idle Z is in the journal once, not once per idle tick.
+    failed = [r for r in agent.log_records() if r.get("event") == "idle_check_failed"]
+    assert [r["error"] for r in failed] == ["register_internal_error"], failed
 
     sim.post("/faults/clear")
     rotated = wait_until(
