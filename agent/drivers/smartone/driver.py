@@ -71,6 +71,7 @@ from agent.drivers.smartone.numbering import ShiftNumbers
 from agent.drivers.smartone.params import SmartOneParams, masked
 from agent.drivers.smartone.replies import (
     ShiftReply,
+    document_reply,
     info_reply,
     shift_totals,
 )
@@ -143,7 +144,12 @@ class SmartOneDriver:
     # --- reads -----------------------------------------------------------------------------
 
     async def read_state(self) -> RegisterState:
-        """``/check_shift``; the rest is neutral: the cashbox reports no paper, cover or mode."""
+        """``/check_shift``; the rest is neutral: the cashbox reports no paper, cover or mode.
+
+        Owed receipt copies (code 15) are asked for first (:mod:`~.copies`).
+        """
+        async with self._lock:
+            await self._exchange.copies.print_owed(self._print_copy)
         shift = await self._check_shift()
         return RegisterState(
             device_mode=None,
@@ -329,6 +335,8 @@ class SmartOneDriver:
         """
         if receipt.correction is not None:
             raise CorrectionNotSupported("SmartOne")
+        async with self._lock:  # the customer before us still has no paper: print it first
+            await self._exchange.copies.print_owed(self._print_copy)
         route = codec.receipt_route(receipt)
         body = codec.receipt_request(receipt, key=ref.id, employee_name=self._params.employee_name)
         log = self._log.bind(receipt_id=ref.id, route=route)
@@ -387,6 +395,10 @@ class SmartOneDriver:
         self._sent[key] = (receipt.kind, receipt.total)
         while len(self._sent) > SENT_KEPT:
             del self._sent[next(iter(self._sent))]
+
+    async def _print_copy(self, document_id: int) -> object:
+        """``/check_copy`` of one document (the cashbox prints its copy)."""
+        return await self._exchange.send("/check_copy", {"documentID": document_id}, document_reply)
 
     def _employee(self, cashier: Cashier) -> str:
         return self._params.employee_name or cashier.name

@@ -19,6 +19,7 @@ import structlog
 
 from agent.drivers.errors import MalformedPayload
 from agent.drivers.smartone.codec import check_status_request
+from agent.drivers.smartone.copies import OwedCopies
 from agent.drivers.smartone.errors import (
     NOT_FOUND,
     NOT_PRINTED,
@@ -52,6 +53,7 @@ class Exchange:
         self._params = params
         self._log = log
         self.http = SmartOneHttp(params.url, params.merchant_id, log=log)
+        self.copies = OwedCopies(log)
 
     async def read(self, route: str, payload: dict[str, Any], decode: Callable[[object], _T]) -> _T:
         """A read (or a shift route): one POST, its code checked, its body decoded."""
@@ -92,7 +94,10 @@ class Exchange:
         code, message = self._status(route, raw)
         if code == NOT_PRINTED:
             self._log.warning("document not printed: checking its status", route=route, code=code)
-            return await self.poll(route, key)
+            reply = await self.poll(route, key)
+            if reply.document_id is not None:
+                self.copies.owe(reply.document_id)
+            return reply
         if code == STILL_PROCESSING:
             return await self.poll(route, key)
         if code != 0:

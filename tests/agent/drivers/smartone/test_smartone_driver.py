@@ -176,6 +176,28 @@ async def test_not_printed_is_checked_and_reported_issued(
     assert issued.doc_id == "Ab3dE5fG7hJk"
 
 
+async def test_a_receipt_not_printed_gets_its_copy_once_the_printer_can(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """15 then fiscalised: the copy is owed and asked for with /check_copy until it prints.
+
+    Asked before the next receipt and at each reading of the state; a 15 again (no paper
+    yet) keeps it owed and never holds up a receipt; once printed it is not asked again.
+    """
+    cashbox.answers["/sale"] = [failure(15, "DOCUMENT_NOT_PRINTED"), success(**SALE)]
+    cashbox.answers["/check_status"] = [success(**SALE)]
+    cashbox.answers["/check_copy"] = [failure(15, "no paper"), success(**SALE)]
+    await driver.register(EXAMPLE, ref=REF)
+    assert cashbox.sent("/check_copy") == []
+    other = ReceiptRef(id="crm-next", mark="crm-next", attempt=1)
+    await driver.register(EXAMPLE, ref=other)  # the copy still fails: the sale goes through
+    assert cashbox.sent("/check_copy") == [{"documentID": 1043}]
+    await driver.read_state()  # the idle reading asks again: printed now
+    assert cashbox.sent("/check_copy") == [{"documentID": 1043}] * 2
+    await driver.read_state()
+    assert len(cashbox.sent("/check_copy")) == 2  # nothing owed any more
+
+
 async def test_code_6_with_the_shift_open_is_shift_expired(
     cashbox: ScriptedSmartOne, driver: SmartOneDriver
 ) -> None:
