@@ -20,6 +20,7 @@ __all__ = [
     "Disposition",
     "DocumentNotFound",
     "DriverError",
+    "EmptyShiftRefused",
     "FnFailure",
     "InvalidArgument",
     "LinkDown",
@@ -174,6 +175,18 @@ class ShiftNotOpen(DeviceError):
 
     disposition = Disposition.RETRY
     public_code = "shift_not_open"
+
+
+class EmptyShiftRefused(DeviceError):
+    """The register will not close a shift that holds no sales (a SmartOne cashbox: code 26).
+
+    The shift guard then leaves the shift open until a receipt is in it rather than hold that
+    receipt behind a Z that cannot come, and never prints a dummy sale; health warns of the
+    shift left open (``shift_overdue``).
+    """
+
+    disposition = Disposition.WAIT
+    public_code = "shift_empty"
 
 
 class ShiftAlreadyOpen(DeviceError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from agent.drivers.errors import (
     DeviceError,
+    EmptyShiftRefused,
     ProtocolError,
     ShiftAlreadyOpen,
     ShiftNotOpen,
@@ -97,6 +98,7 @@ class FiscalService:
         self._driver = driver
         self._tax_rows = tax_rows
         self._is_tax_checked = False
+        self._empty_shift: int | None = None  # a shift whose Z was refused as empty
         self._policy = policy
         self._cashier = cashier
         self._log = log
@@ -244,7 +246,9 @@ class FiscalService:
 
     async def issue(self, receipt: Receipt, *, ref: ReceiptRef) -> IssuedReceipt:
         """Print and sign the receipt carrying ``ref.mark``. Call :meth:`prepare_receipt` first."""
-        return await self._driver.register(receipt, ref=ref)
+        issued = await self._driver.register(receipt, ref=ref)
+        self._empty_shift = None  # the shift has a sale now: its Z can come
+        return issued
 
     async def resolve(
         self, intent: recovery.Intent, *, ref: ReceiptRef
@@ -474,7 +478,21 @@ class FiscalService:
             register_clock=state.clock.isoformat(),
         )
         if action is not shift_guard.GuardAction.OPEN:
-            await self.close_shift(auto=True)
+            is_rotation = action is shift_guard.GuardAction.ROTATE
+            if is_rotation and state.shift_number == self._empty_shift:
+                return state  # refused as empty before: the next receipt comes first
+            try:
+                await self.close_shift(auto=True)
+            except EmptyShiftRefused as exc:
+                if not is_rotation:
+                    raise  # a locked register: nothing prints until a person closes it
+                # Never a dummy sale, and never the next payment held behind a Z that cannot
+                # come: the shift stays open until a receipt is in it (health: shift_overdue).
+                self._empty_shift = state.shift_number
+                self._log.warning(
+                    "shift_guard_left_empty_shift_open", shift=state.shift_number, error=str(exc)
+                )
+                return state
         await self.open_shift(auto=True)
         state = await self._driver.read_state()
         if state.shift is not ShiftState.OPEN:

@@ -18,6 +18,7 @@ from agent.drivers.errors import (
     DeviceError,
     Disposition,
     DriverError,
+    EmptyShiftRefused,
     InvalidArgument,
     NotEnoughCash,
     ShiftNotOpen,
@@ -117,14 +118,11 @@ class OpenInvoices(DeviceError):
     public_code = "open_invoices"
 
 
-class ShiftEmpty(DeviceError):
+class ShiftEmpty(EmptyShiftRefused):
     """Code 26 on a Z: the cashbox will not close a shift without transactions.
 
     The agent never prints a dummy sale to get past it (docs/smartone-driver.md "Z policy").
     """
-
-    disposition = Disposition.WAIT
-    public_code = "shift_empty"
 
     def __init__(self, code: int, message: str = "") -> None:
         super().__init__(code, 0, message)

@@ -198,3 +198,36 @@ def test_a_shift_past_closes_at_warns_in_health_before_the_limit(
     assert rotated["register"].get("error") is None
     assert rotated["state"] == "online"
     assert _docs(sim)[-2:] == [("close_shift", old), ("open_shift", old + 1)]
+
+
+def test_an_empty_aged_shift_lets_the_next_sale_print_then_rotates(
+    start_smartone_sim: Any, start_agent: Any
+) -> None:
+    """A shift with no sales past the rotation time: its Z is refused (26) and nothing waits.
+
+    The guard leaves the empty shift open (no dummy sale, ever) instead of holding the next
+    payment behind a Z that cannot come; health warns (shift_overdue). The sale prints in the
+    old shift, which is then no longer empty: the guard closes it and opens a new one.
+    """
+    sim: SmartOneSimProcess = start_smartone_sim("--shift-age", str(PAST_MAX_AGE_S))
+    old = sim.state()["shift"]["number"]
+    agent: Agent = start_agent(sim, settings=_settings(withdraw=False))
+    overdue = wait_until(
+        lambda: (h := health(agent))["register"].get("error") == "shift_overdue" and h,
+        timeout_s=15,
+        what="health to warn of the empty shift left open",
+    )
+    assert overdue["shift"]["number"] == old
+    assert "close_shift" not in [kind for kind, _ in _docs(sim)]
+    assert http("POST", f"{agent.base}/receipts", sale("first-sale", 1500, pay="card"))[0] == 202
+    done = final(agent, "first-sale")
+    assert done["status"] == "done", done
+    assert done["fiscal"]["shift"] == old  # printed at once, in the shift the Z left open
+    rotated = wait_until(
+        lambda: (h := health(agent))["shift"].get("number") == old + 1 and h,
+        timeout_s=15,
+        what="the guard to close the shift once it has a sale",
+    )
+    assert rotated["register"].get("error") is None
+    assert _docs(sim)[-3:] == [("receipt", old), ("close_shift", old), ("open_shift", old + 1)]
+    assert len(marked(sim, "first-sale")) == 1
