@@ -50,7 +50,8 @@ unit: $(STAMP)
 soak: $(STAMP)
 	FISCAL_EDGE_SOAK=1 $(BIN)/pytest -m soak tests/soak
 
-# make demo PROTOCOL=atol: the same story on an ATOL register (ATOL's driver web server).
+# make demo PROTOCOL=atol: the same story on an ATOL register (ATOL's driver web server);
+# PROTOCOL=smartone: on a SmartOne e-kassa cashbox in Azerbaijan (AZN, VAT 18 %, doc_id).
 PROTOCOL ?= shtrih
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --protocol $(PROTOCOL)
