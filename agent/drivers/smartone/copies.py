@@ -24,18 +24,22 @@ class OwedCopies:
 
     def __init__(self, log: structlog.typing.FilteringBoundLogger) -> None:
         self._log = log
-        self._owed: list[int] = []
+        self._owed: dict[int, str] = {}  # documentID -> the request id (documentExtID)
 
     @property
     def owed(self) -> tuple[int, ...]:
-        """The ``documentID``s still owed a copy."""
+        """The ``documentID``s still owed a copy, oldest first."""
         return tuple(self._owed)
 
-    def owe(self, document_id: int) -> None:
+    def owe(self, document_id: int, request_id: str) -> None:
         """A fiscalised receipt whose paper did not print."""
         if document_id not in self._owed:
-            self._owed.append(document_id)
-            self._log.warning("receipt not printed: a copy is owed", document_id=document_id)
+            self._owed[document_id] = request_id
+            self._log.warning(
+                "receipt not printed: a copy is owed",
+                document_id=document_id,
+                request_id=request_id,
+            )
 
     async def print_owed(self, send: Callable[[int], Awaitable[object]]) -> None:
         """Ask for each owed copy in turn; stop at the first the cashbox cannot print yet.
@@ -44,16 +48,15 @@ class OwedCopies:
         up a receipt; what failed is logged and asked again next time.
         """
         while self._owed:
-            document_id = self._owed[0]
+            document_id, request_id = next(iter(self._owed.items()))
+            log = self._log.bind(document_id=document_id, request_id=request_id)
             try:
                 await send(document_id)
             except DocumentNotPrinted:
-                self._log.info("receipt copy not printed yet", document_id=document_id)
+                log.info("receipt copy not printed yet")
                 return
             except DriverError as exc:
-                self._log.warning(
-                    "receipt copy failed", document_id=document_id, error=exc.public_code
-                )
+                log.warning("receipt copy failed", error=exc.public_code)
                 return
-            self._owed.pop(0)
-            self._log.info("receipt copy printed", document_id=document_id)
+            del self._owed[document_id]
+            log.info("receipt copy printed")

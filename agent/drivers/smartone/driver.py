@@ -406,7 +406,8 @@ class SmartOneDriver:
     def _now(self) -> datetime:
         """The cashbox's clock: the host's plus the offset its replies' ``Date`` showed."""
         offset = self._exchange.http.clock_offset or timedelta(0)
-        return datetime.now(self._zone) + offset
+        # Whole seconds, as the Date header states it (and as a register's clock reads).
+        return (datetime.now(self._zone) + offset).replace(microsecond=0)
 
     def _time(self, wall: datetime | None) -> datetime:
         """A cashbox wall time made aware in its zone; the host's now when it gave none."""

@@ -96,7 +96,7 @@ class Exchange:
             self._log.warning("document not printed: checking its status", route=route, code=code)
             reply = await self.poll(route, key)
             if reply.document_id is not None:
-                self.copies.owe(reply.document_id)
+                self.copies.owe(reply.document_id, key)
             return reply
         if code == STILL_PROCESSING:
             return await self.poll(route, key)
