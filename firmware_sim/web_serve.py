@@ -8,15 +8,15 @@ the front ends (the app, the files to close, a worker to start, the log line) is
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from aiohttp import web
 from structlog.typing import FilteringBoundLogger
+
+from firmware_sim.serving import serve_control, stop_on_signals
 
 if TYPE_CHECKING:
     from firmware_sim.control import AnySimulator
@@ -46,14 +46,8 @@ async def serve_web_front_end(
     fields: Mapping[str, object],
 ) -> int:
     """Serve ``front`` (and the control API) until SIGTERM/SIGINT; log ``serving`` once up."""
-    from firmware_sim.control import start_control  # noqa: PLC0415 - control imports the front ends
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-            stack.callback(loop.remove_signal_handler, signum)
+        stop = stop_on_signals(stack)
         for close in front.closers:
             stack.callback(close)
         if front.start is not None:
@@ -67,11 +61,7 @@ async def serve_web_front_end(
         bound = int(runner.addresses[0][1])
         out.write(f"http://{host}:{bound}\n")
         out.flush()
-        if control is not None:
-            control_runner, (chost, cport) = await start_control(front.sim, *control)
-            stack.push_async_callback(control_runner.cleanup)
-            out.write(f"control http://{chost}:{cport}\n")
-            out.flush()
+        await serve_control(stack, front.sim, control, out)
         log.info(serving, **fields, port=bound)
         await stop.wait()
         log.info("stopping")

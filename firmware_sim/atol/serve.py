@@ -53,15 +53,12 @@ async def run_atol(params: ServeParams, *, out: IO[str] = sys.stdout) -> int:
     """Serve the ATOL web API until SIGTERM/SIGINT."""
     assert params.atol_web is not None
     sim = build_atol_simulator(params)
-    closers = [] if sim.store is None else [sim.store.close]
-    if sim.requests is not None:
-        closers.append(sim.requests.close)
     front = WebFrontEnd(
         sim=sim,
         app=make_atol_app(sim),
         address=params.atol_web,
         stop=sim.stop,
-        closers=tuple(closers),
+        closers=tuple(f.close for f in (sim.store, sim.requests) if f is not None),
         start=sim.start,
     )
     fields = {"fn": sim.register.config.fn_serial}

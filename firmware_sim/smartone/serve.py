@@ -61,15 +61,12 @@ async def run_smartone(
 ) -> int:
     """Serve the cash box's HTTP API until SIGTERM/SIGINT."""
     sim = build_smartone_simulator(params, settings)
-    closers = [] if sim.store is None else [sim.store.close]
-    if sim.docs is not None:
-        closers.append(sim.docs.close)
     front = WebFrontEnd(
         sim=sim,
         app=make_smartone_app(sim),
         address=address,
         stop=sim.stop,
-        closers=tuple(closers),
+        closers=tuple(f.close for f in (sim.store, sim.docs) if f is not None),
     )
     fields = {"serial": sim.register.config.serial}
     return await serve_web_front_end(
