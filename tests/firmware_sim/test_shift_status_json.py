@@ -9,17 +9,21 @@ from firmware_sim.register.model import ShiftState, ShiftStatus
 CLOCK = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def test_an_open_shift_shows_its_age() -> None:
-    opened = CLOCK - timedelta(hours=25)
-    status = ShiftStatus(
-        state=ShiftState.EXPIRED,
+def _status(state: ShiftState, opened_at: datetime | None) -> ShiftStatus:
+    expires_at = None if opened_at is None else opened_at + timedelta(hours=24)
+    return ShiftStatus(
+        state=state,
         number=7,
-        opened_at=opened,
-        expires_at=opened + timedelta(hours=24),
+        opened_at=opened_at,
+        expires_at=expires_at,
         receipts=3,
         documents=4,
         clock=CLOCK,
     )
+
+
+def test_an_open_shift_shows_its_age() -> None:
+    status = _status(ShiftState.EXPIRED, CLOCK - timedelta(hours=25))
     assert status.as_dict() == {
         "open": True,
         "number": 7,
@@ -30,17 +34,12 @@ def test_an_open_shift_shows_its_age() -> None:
     }
 
 
+def test_a_shift_within_its_day_is_not_expired() -> None:
+    assert _status(ShiftState.OPENED, CLOCK - timedelta(minutes=1)).as_dict()["expired"] is False
+
+
 def test_a_closed_shift_has_no_age() -> None:
-    status = ShiftStatus(
-        state=ShiftState.CLOSED,
-        number=7,
-        opened_at=None,
-        expires_at=None,
-        receipts=0,
-        documents=0,
-        clock=CLOCK,
-    )
-    assert status.as_dict() == {
+    assert _status(ShiftState.CLOSED, None).as_dict() == {
         "open": False,
         "number": 7,
         "opened_at": None,
