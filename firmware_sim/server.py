@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import sys
 import termios
@@ -38,6 +37,7 @@ from firmware_sim.commands import ErrorCode, answer, split_command
 from firmware_sim.device import Device
 from firmware_sim.faults import FaultPlan
 from firmware_sim.link import BYTE_TIMEOUT_S, DeviceLink
+from firmware_sim.serving import serve_control, stop_on_signals
 from firmware_sim.state import DeviceConfig, DeviceState
 from firmware_sim.store import StateStore, StoreError
 
@@ -534,15 +534,9 @@ def build_simulator(params: ServeParams) -> Simulator:
 
 async def run(params: ServeParams, *, out: IO[str] = sys.stdout) -> int:
     """Serve until SIGTERM/SIGINT; print the port line (and the control line) first."""
-    from firmware_sim.control import start_control  # noqa: PLC0415 - aiohttp only when serving
-
     sim = build_simulator(params)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-            stack.callback(loop.remove_signal_handler, signum)
+        stop = stop_on_signals(stack)
         if sim.store is not None:
             stack.callback(sim.store.close)
         async with asyncio.TaskGroup() as group:
@@ -561,11 +555,7 @@ async def run(params: ServeParams, *, out: IO[str] = sys.stdout) -> int:
                 out.write(f"{where}\n")
                 pump = None
             out.flush()
-            if params.control is not None:
-                runner, (host, port) = await start_control(sim, *params.control)
-                stack.push_async_callback(runner.cleanup)
-                out.write(f"control http://{host}:{port}\n")
-                out.flush()
+            await serve_control(stack, sim, params.control, out)
             log.info(
                 "serving", fn=sim.device.config.fn_serial, at=where, state=str(params.state_path)
             )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from agent.config.values import SECTION, empty_is_none
+from agent.config.values import SECTION, check_http_url, empty_is_none
 from agent.contract import VatName
 
 __all__ = [
@@ -65,7 +65,6 @@ LEGACY_SHTRIH_KEYS: Final = ("baudrate", "operator_password", "admin_password", 
 
 _COMMAND = re.compile(r"\A(?:0x)?([0-9a-f]{2}|[0-9a-f]{4})\Z")
 _BAUD_RATES = (2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-_HTTP_URL = re.compile(r"\Ahttps?://[^\s/]+(/\S*)?\Z")
 
 
 class LegacyKeyConflict(ValueError):
@@ -246,10 +245,4 @@ class AtolConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not _HTTP_URL.match(value):
-            raise PydanticCustomError(
-                "url",
-                'expected an http(s) URL such as "http://127.0.0.1:16732"; got {url}',
-                {"url": value},
-            )
-        return value
+        return check_http_url(value, "http://127.0.0.1:16732")

@@ -13,14 +13,13 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from agent.config.values import SECTION, empty_is_none
+from agent.config.values import SECTION, check_http_url, empty_is_none
 
 __all__ = ["SMARTONE_DEFAULT_URL", "SmartOneConfig"]
 
 SMARTONE_DEFAULT_URL: Final = "http://127.0.0.1:8008"
 """Where the cashbox's local API listens by default (its spec's base)."""
 
-_HTTP_URL = re.compile(r"\Ahttps?://[^\s/]+(/\S*)?\Z")
 _MERCHANT_ID = re.compile(r"\A[0-9a-fA-F]{32}\Z")
 
 
@@ -52,13 +51,7 @@ class SmartOneConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not _HTTP_URL.match(value):
-            raise PydanticCustomError(
-                "url",
-                'expected an http(s) URL such as "http://192.168.1.30:8008"; got {url}',
-                {"url": value},
-            )
-        return value
+        return check_http_url(value, "http://192.168.1.30:8008")
 
     @field_validator("merchant_id")
     @classmethod

@@ -19,12 +19,14 @@ __all__ = [
     "SECTION",
     "Duration",
     "OptionalPath",
+    "check_http_url",
     "check_listen",
     "empty_is_none",
     "parse_duration",
 ]
 
 _DURATION = re.compile(r"\A(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
+_HTTP_URL = re.compile(r"\Ahttps?://[^\s/]+(/\S*)?\Z")
 _LISTEN = re.compile(r"\A(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):(\d{1,5})\Z")
 
 SECTION: Final = ConfigDict(extra="forbid", frozen=True)
@@ -58,6 +60,17 @@ def check_listen(value: str) -> str:
     if not match or not 0 < int(match.group(2)) < 65536:
         raise PydanticCustomError(
             "listen", 'expected "host:port", such as "127.0.0.1:8750" or "[::1]:8750"'
+        )
+    return value
+
+
+def check_http_url(value: str | None, example: str) -> str | None:
+    """An http(s) URL (or unset); the error shows ``example`` as one that would do."""
+    if value is not None and not _HTTP_URL.match(value):
+        raise PydanticCustomError(
+            "url",
+            f'expected an http(s) URL such as "{example}"; got {{url}}',
+            {"url": value},
         )
     return value
 

@@ -7,15 +7,11 @@ uses (the FN tape, counters, shift, clock), plus the ATOL requests in a table of
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 import sys
 from datetime import UTC, datetime
 from typing import IO
 
 import structlog
-from aiohttp import web
 
 from firmware_sim.atol.faults import AtolFaults
 from firmware_sim.atol.request_store import RequestStore
@@ -23,6 +19,7 @@ from firmware_sim.atol.simulator import AtolSimulator
 from firmware_sim.atol.web import make_atol_app
 from firmware_sim.register import Register
 from firmware_sim.server import ServeParams, load_state
+from firmware_sim.web_serve import WebFrontEnd, serve_web_front_end
 
 __all__ = ["build_atol_simulator", "run_atol"]
 
@@ -54,36 +51,17 @@ def build_atol_simulator(params: ServeParams) -> AtolSimulator:
 
 async def run_atol(params: ServeParams, *, out: IO[str] = sys.stdout) -> int:
     """Serve the ATOL web API until SIGTERM/SIGINT."""
-    from firmware_sim.control import start_control  # noqa: PLC0415 - control imports this package
-
     assert params.atol_web is not None
     sim = build_atol_simulator(params)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    async with contextlib.AsyncExitStack() as stack:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-            stack.callback(loop.remove_signal_handler, signum)
-        if sim.store is not None:
-            stack.callback(sim.store.close)
-        if sim.requests is not None:
-            stack.callback(sim.requests.close)
-        sim.start()
-        stack.push_async_callback(sim.stop)
-        runner = web.AppRunner(make_atol_app(sim), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        host, port = params.atol_web
-        await web.TCPSite(runner, host, port).start()
-        bound = int(runner.addresses[0][1])
-        out.write(f"http://{host}:{bound}\n")
-        out.flush()
-        if params.control is not None:
-            control, (chost, cport) = await start_control(sim, *params.control)
-            stack.push_async_callback(control.cleanup)
-            out.write(f"control http://{chost}:{cport}\n")
-            out.flush()
-        log.info("serving ATOL web", fn=sim.register.config.fn_serial, port=bound)
-        await stop.wait()
-        log.info("stopping")
-    return 0
+    front = WebFrontEnd(
+        sim=sim,
+        app=make_atol_app(sim),
+        address=params.atol_web,
+        stop=sim.stop,
+        closers=tuple(f.close for f in (sim.store, sim.requests) if f is not None),
+        start=sim.start,
+    )
+    fields = {"fn": sim.register.config.fn_serial}
+    return await serve_web_front_end(
+        front, params.control, out=out, log=log, serving="serving ATOL web", fields=fields
+    )

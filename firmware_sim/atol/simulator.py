@@ -314,16 +314,7 @@ class AtolSimulator:
             return {
                 "front_end": "atol-web",
                 "clock": status.clock.isoformat(),
-                "shift": {
-                    "open": status.opened_at is not None,
-                    "number": status.number,
-                    "opened_at": None if status.opened_at is None else status.opened_at.isoformat(),
-                    "age_s": None
-                    if status.opened_at is None
-                    else (status.clock - status.opened_at).total_seconds(),
-                    "expired": status.state.value == "expired",
-                    "state": status.state.value,
-                },
+                "shift": status.as_dict(),
                 "receipt_open": register.receipt_open,
                 "last_fd": register.last_fd,
                 "unsent_docs": register.last_fd - state.ofd_acked_fd,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from firmware_sim.register.core import MAX_MONEY, SHIFT_LIMIT, RegisterCore
 from firmware_sim.register.refusals import Reason, RegisterRefusal
@@ -47,6 +48,19 @@ class ShiftStatus:
     receipts: int  # receipts issued in the shift
     documents: int  # fiscal documents of the shift so far (0 when closed)
     clock: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shift as the control API's GET /state shows it (any front end)."""
+        return {
+            "open": self.opened_at is not None,
+            "number": self.number,
+            "opened_at": None if self.opened_at is None else self.opened_at.isoformat(),
+            "age_s": None
+            if self.opened_at is None
+            else (self.clock - self.opened_at).total_seconds(),
+            "expired": self.state is ShiftState.EXPIRED,
+            "state": self.state.value,
+        }
 
 
 class Register(RegisterCore):

@@ -8,15 +8,11 @@ their own.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 import sys
 from datetime import UTC, datetime
 from typing import IO
 
 import structlog
-from aiohttp import web
 
 from firmware_sim.register import Register
 from firmware_sim.server import ServeParams, load_state
@@ -25,6 +21,7 @@ from firmware_sim.smartone.faults import SmartOneFaults
 from firmware_sim.smartone.settings import SmartOneSettings
 from firmware_sim.smartone.simulator import SmartOneSimulator
 from firmware_sim.smartone.web import make_smartone_app
+from firmware_sim.web_serve import WebFrontEnd, serve_web_front_end
 
 __all__ = ["build_smartone_simulator", "run_smartone"]
 
@@ -63,34 +60,15 @@ async def run_smartone(
     out: IO[str] = sys.stdout,
 ) -> int:
     """Serve the cash box's HTTP API until SIGTERM/SIGINT."""
-    from firmware_sim.control import start_control  # noqa: PLC0415 - control imports this package
-
     sim = build_smartone_simulator(params, settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    async with contextlib.AsyncExitStack() as stack:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-            stack.callback(loop.remove_signal_handler, signum)
-        if sim.store is not None:
-            stack.callback(sim.store.close)
-        if sim.docs is not None:
-            stack.callback(sim.docs.close)
-        stack.push_async_callback(sim.stop)
-        runner = web.AppRunner(make_smartone_app(sim), access_log=None)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        host, port = address
-        await web.TCPSite(runner, host, port).start()
-        bound = int(runner.addresses[0][1])
-        out.write(f"http://{host}:{bound}\n")
-        out.flush()
-        if params.control is not None:
-            control, (chost, cport) = await start_control(sim, *params.control)
-            stack.push_async_callback(control.cleanup)
-            out.write(f"control http://{chost}:{cport}\n")
-            out.flush()
-        log.info("serving SmartOne", serial=sim.register.config.serial, port=bound)
-        await stop.wait()
-        log.info("stopping")
-    return 0
+    front = WebFrontEnd(
+        sim=sim,
+        app=make_smartone_app(sim),
+        address=address,
+        stop=sim.stop,
+        closers=tuple(f.close for f in (sim.store, sim.docs) if f is not None),
+    )
+    fields = {"serial": sim.register.config.serial}
+    return await serve_web_front_end(
+        front, params.control, out=out, log=log, serving="serving SmartOne", fields=fields
+    )

@@ -243,16 +243,7 @@ class SmartOneSimulator:
             return {
                 "front_end": "smartone",
                 "clock": status.clock.isoformat(),
-                "shift": {
-                    "open": status.opened_at is not None,
-                    "number": status.number,
-                    "opened_at": None if status.opened_at is None else status.opened_at.isoformat(),
-                    "age_s": None
-                    if status.opened_at is None
-                    else (status.clock - status.opened_at).total_seconds(),
-                    "expired": status.state.value == "expired",
-                    "state": status.state.value,
-                },
+                "shift": status.as_dict(),
                 "last_fd": self.register.last_fd,
                 "last_document_id": max(self.box.records, default=0),
                 "processing": sorted(self.box.processing),

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.support.scripted_server import ScriptedServer, next_answer
 
 __all__ = ["ScriptedAtol", "error", "ready", "status"]
 
@@ -38,7 +39,7 @@ def status(name: str, code: int = 0) -> dict[str, Any]:
 
 
 @dataclass
-class ScriptedAtol:
+class ScriptedAtol(ScriptedServer):
     """The scripted server; ``await start()`` then use ``url``."""
 
     v1: bool = False
@@ -48,13 +49,6 @@ class ScriptedAtol:
     post_delays: list[float] = field(default_factory=list)
     requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
-    _server: TestServer | None = None
-
-    @property
-    def url(self) -> str:
-        """The base URL."""
-        assert self._server is not None
-        return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> None:
         """Listen on a free port."""
@@ -64,13 +58,7 @@ class ScriptedAtol:
         app.router.add_get(base + "/{uuid}", self._get)
         if not self.v1:
             app.router.add_get("/api/v2/serverInfo", self._info)
-        self._server = TestServer(app)
-        await self._server.start_server()
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            await self._server.close()
+        await self._listen(app)
 
     def posted(self, task_type: str) -> list[str]:
         """The uuids of every POST whose first task had this type, in order (repeats too)."""
@@ -112,7 +100,7 @@ class ScriptedAtol:
         kind = task["type"]
         script = self.answers.get(kind)
         if script:
-            return script.pop(0) if len(script) > 1 else script[0]
+            return next_answer(script)
         if kind == "getFnDocument":
             document = self.documents.get(task["fiscalDocumentNumber"])
             return error(999, "no such document") if document is None else ready(document)

@@ -16,18 +16,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from aiohttp.test_utils import TestClient, TestServer
+from typing import Any, ClassVar
 
 from firmware_sim.atol.request_store import RequestStore
 from firmware_sim.atol.simulator import AtolSimulator
 from firmware_sim.atol.web import make_atol_app
-from firmware_sim.control import make_control_app
 from firmware_sim.register import Register
 from firmware_sim.state import DeviceConfig
-from firmware_sim.store import StateStore
-from tests.support.processes import SimProcess
+from tests.support.web_sim import WebRig, WebSimProcess, open_state, serve_in_loop
 
 __all__ = ["FINAL", "AtolRig", "AtolSimProcess", "atol_rig"]
 
@@ -38,12 +34,8 @@ CONFIG = DeviceConfig(
 
 
 @dataclass
-class AtolRig:
+class AtolRig(WebRig[AtolSimulator]):
     """The simulator and test clients for its web API and its control API."""
-
-    sim: AtolSimulator
-    web: TestClient[Any, Any]
-    control: TestClient[Any, Any]
 
     async def submit(self, uuid: str, tasks: object) -> tuple[int, Any]:
         """POST /api/v2/requests; (status, body)."""
@@ -73,23 +65,14 @@ class AtolRig:
         assert status == 201, body
         return await self.final(uuid)
 
-    async def ctl(self, path: str, body: object | None = None) -> dict[str, Any]:
-        """POST to the control API (200 expected)."""
-        response = await self.control.post(path, json=body or {})
-        assert response.status == 200, await response.text()
-        return dict(await response.json())
-
 
 @asynccontextmanager
 async def atol_rig(
     state_file: Path | None = None, *, recovery_s: float = 0.05
 ) -> AsyncIterator[AtolRig]:
     """The ATOL simulator in this loop; with ``state_file`` it persists like the process."""
-    store = None if state_file is None else StateStore(state_file)
+    store, saved = open_state(state_file, CONFIG)
     requests = None if state_file is None else RequestStore(state_file)
-    saved = None if store is None else store.load()
-    if store is not None and store.identity() is None:
-        store.save_identity(CONFIG)
     sim = AtolSimulator(
         register=Register(config=CONFIG, state=saved),
         store=store,
@@ -97,52 +80,17 @@ async def atol_rig(
         recovery_s=recovery_s,
     )
     sim.start()
-    web = TestClient(TestServer(make_atol_app(sim)))
-    control = TestClient(TestServer(make_control_app(sim)))
-    await web.start_server()
-    await control.start_server()
-    try:
+    closers = [c.close for c in (store, requests) if c is not None]
+    async with serve_in_loop(sim, make_atol_app(sim), sim.stop, closers) as (web, control):
         yield AtolRig(sim=sim, web=web, control=control)
-    finally:
-        await web.close()
-        await control.close()
-        await sim.stop()
-        if store is not None:
-            store.close()
-        if requests is not None:
-            requests.close()
 
 
 @dataclass
-class AtolSimProcess(SimProcess):
+class AtolSimProcess(WebSimProcess):
     """``firmware-sim serve --atol-web 127.0.0.1:0 --control 127.0.0.1:0 --state FILE``."""
 
-    web_port: int = 0  # 0: a free one; kept by :meth:`restart`
-    control_port: int = 0
+    log_suffix: ClassVar[str] = ".atol.log"
 
-    def restart(self, *, kill: bool = True) -> AtolSimProcess:
-        """SIGKILL (or stop) and start again on the same state file and the same ports."""
-        if kill:
-            self.kill()
-        else:
-            self.stop()
-        return self.start()
-
-    def start(self) -> AtolSimProcess:
-        """Start it and read the web server's and the control API's URLs from its stdout."""
-        self._launch(
-            ["--atol-web", f"127.0.0.1:{self.web_port}"],
-            f"127.0.0.1:{self.control_port}",
-            ".atol.log",
-        )
-        assert self.url.startswith("http://"), f"simulator printed {self.url!r}"
-        self.web_port = int(self.url.rsplit(":", 1)[1])
-        self.control_port = int(self.control.rsplit(":", 1)[1])
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: what was answered is on disk."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self._close()
+    def front_end_args(self) -> list[str]:
+        """``--atol-web 127.0.0.1:PORT``."""
+        return ["--atol-web", f"127.0.0.1:{self.web_port}"]

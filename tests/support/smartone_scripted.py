@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from agent.drivers.smartone.envelope import EnvelopeError, decode_body, verify
+from tests.support.scripted_server import ScriptedServer, next_answer
 
 __all__ = ["MERCHANT_ID", "ScriptedSmartOne", "failure", "success"]
 
@@ -36,7 +36,7 @@ def failure(code: int, message: str = "") -> dict[str, Any]:
 
 
 @dataclass
-class ScriptedSmartOne:
+class ScriptedSmartOne(ScriptedServer):
     """The scripted cashbox; ``await start()`` then use ``url``."""
 
     merchant_id: str = MERCHANT_ID
@@ -47,25 +47,12 @@ class ScriptedSmartOne:
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
     date_header: str | None = None  # the HTTP Date of every reply (None: aiohttp's own)
-    _server: TestServer | None = None
-
-    @property
-    def url(self) -> str:
-        """The base URL."""
-        assert self._server is not None
-        return str(self._server.make_url("")).rstrip("/")
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_post("/{route}", self._post)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
-
-    async def close(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            await self._server.close()
+        await self._listen(app)
 
     def sent(self, route: str) -> list[dict[str, Any]]:
         """The payloads POSTed to ``route``, in order."""
@@ -94,6 +81,6 @@ class ScriptedSmartOne:
         headers = {} if self.date_header is None else {"Date": self.date_header}
         script = self.answers.get(route)
         if script:
-            answer = script.pop(0) if len(script) > 1 else script[0]
+            answer = next_answer(script)
             return web.json_response(answer, headers=headers)
         return web.json_response(success(**self.results.get(route, {})), headers=headers)

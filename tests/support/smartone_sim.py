@@ -17,20 +17,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from pathlib import Path
-from typing import Any
-
-from aiohttp.test_utils import TestClient, TestServer
+from typing import Any, ClassVar
 
 from agent.drivers.smartone.envelope import CONTENT_TYPE, encode_body
-from firmware_sim.control import make_control_app
 from firmware_sim.register import Register
 from firmware_sim.smartone.doc_store import DocStore
 from firmware_sim.smartone.settings import SmartOneSettings
 from firmware_sim.smartone.simulator import SmartOneSimulator
 from firmware_sim.smartone.web import make_smartone_app
 from firmware_sim.state import DeviceConfig
-from firmware_sim.store import StateStore
-from tests.support.processes import BIN, SimProcess
+from tests.support.processes import BIN
+from tests.support.web_sim import WebRig, WebSimProcess, open_state, serve_in_loop
 
 __all__ = ["MERCHANT_ID", "SmartOneRig", "SmartOneSimProcess", "smartone_rig"]
 
@@ -44,12 +41,9 @@ CONFIG = DeviceConfig(
 
 
 @dataclass
-class SmartOneRig:
+class SmartOneRig(WebRig[SmartOneSimulator]):
     """The simulator and test clients for its HTTP API and its control API."""
 
-    sim: SmartOneSimulator
-    web: TestClient[Any, Any]
-    control: TestClient[Any, Any]
     merchant_id: str = MERCHANT_ID
 
     async def raw(self, route: str, body: bytes) -> dict[str, Any]:
@@ -73,84 +67,36 @@ class SmartOneRig:
         assert response.status == 200, await response.text()
         return dict(await response.json())
 
-    async def ctl(self, path: str, body: object | None = None) -> dict[str, Any]:
-        """POST to the control API (200 expected)."""
-        response = await self.control.post(path, json=body or {})
-        assert response.status == 200, await response.text()
-        return dict(await response.json())
-
 
 @asynccontextmanager
 async def smartone_rig(
     state_file: Path | None = None, **settings: Any
 ) -> AsyncIterator[SmartOneRig]:
     """The SmartOne simulator in this loop; with ``state_file`` it persists like the process."""
-    store = None if state_file is None else StateStore(state_file)
+    store, saved = open_state(state_file, CONFIG)
     docs = None if state_file is None else DocStore(state_file)
-    saved = None if store is None else store.load()
-    if store is not None and store.identity() is None:
-        store.save_identity(CONFIG)
     sim = SmartOneSimulator(
         register=Register(config=CONFIG, state=saved),
         settings=SmartOneSettings(merchant_id=MERCHANT_ID, **settings),
         store=store,
         docs=docs,
     )
-    web = TestClient(TestServer(make_smartone_app(sim)))
-    control = TestClient(TestServer(make_control_app(sim)))
-    await web.start_server()
-    await control.start_server()
-    try:
+    closers = [c.close for c in (store, docs) if c is not None]
+    async with serve_in_loop(sim, make_smartone_app(sim), sim.stop, closers) as (web, control):
         yield SmartOneRig(sim=sim, web=web, control=control)
-    finally:
-        await web.close()
-        await control.close()
-        await sim.stop()
-        if store is not None:
-            store.close()
-        if docs is not None:
-            docs.close()
 
 
 @dataclass
-class SmartOneSimProcess(SimProcess):
+class SmartOneSimProcess(WebSimProcess):
     """``firmware-sim serve --smartone 127.0.0.1:0 --merchant-id ID --control ... --state FILE``."""
 
+    log_suffix: ClassVar[str] = ".smartone.log"
+
     merchant_id: str = MERCHANT_ID
-    web_port: int = 0  # 0: a free one; kept by :meth:`restart`
-    control_port: int = 0
 
-    def start(self) -> SmartOneSimProcess:
-        """Start it and read the cash box's and the control API's URLs from its stdout."""
-        self._launch(
-            [
-                "--smartone",
-                f"127.0.0.1:{self.web_port}",
-                "--merchant-id",
-                self.merchant_id,
-            ],
-            f"127.0.0.1:{self.control_port}",
-            ".smartone.log",
-        )
-        assert self.url.startswith("http://"), f"simulator printed {self.url!r}"
-        self.web_port = int(self.url.rsplit(":", 1)[1])
-        self.control_port = int(self.control.rsplit(":", 1)[1])
-        return self
-
-    def restart(self, *, kill: bool = True) -> SmartOneSimProcess:
-        """SIGKILL (or stop) and start again on the same state file and the same ports."""
-        if kill:
-            self.kill()
-        else:
-            self.stop()
-        return self.start()
-
-    def kill(self) -> None:
-        """SIGKILL: what was answered is on disk."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self._close()
+    def front_end_args(self) -> list[str]:
+        """``--smartone 127.0.0.1:PORT --merchant-id ID``."""
+        return ["--smartone", f"127.0.0.1:{self.web_port}", "--merchant-id", self.merchant_id]
 
     def tape_all(self) -> list[dict[str, Any]]:
         """``firmware-sim tape --all``: the tape with the cash movements (deposit, withdraw)."""

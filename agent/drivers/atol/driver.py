@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 import structlog
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import CALCULATED_RATES, Cashier, Receipt, VatRate
+from agent.domain.receipt import Cashier, Receipt
 from agent.drivers.atol.codec import results as codec
 from agent.drivers.atol.codec.documents import fn_document
 from agent.drivers.atol.codec.results import TaskStatus
@@ -46,7 +46,6 @@ from agent.drivers.errors import (
     ReceiptNotOpen,
 )
 from agent.drivers.interface import (
-    VAT_RATE_HUNDREDTHS,
     CalculationStateReport,
     CashMovement,
     DeviceInfo,
@@ -62,9 +61,9 @@ from agent.drivers.interface import (
     ShiftDocument,
     ShiftState,
     ShiftView,
-    TaxRow,
     TaxSetup,
 )
+from agent.drivers.named_rates import named_rates_setup
 
 __all__ = ["SCAN_BATCH", "SHIFT_SCAN_LIMIT", "AtolDriver"]
 
@@ -173,11 +172,7 @@ class AtolDriver:
         wrong. The rows are the config's ``tax_rate_codes`` with the rate each one names,
         flagged ``is_read_from_register=False``: nothing was checked on the register.
         """
-        rows = tuple(
-            TaxRow(index=index, rate_hundredths=VAT_RATE_HUNDREDTHS[rate], name=_row_name(rate))
-            for rate, index in sorted(self._params.tax_rate_codes.items(), key=lambda p: p[1])
-        )
-        return TaxSetup(computes_vat=True, rows=rows, is_read_from_register=False)
+        return named_rates_setup(self._params.tax_rate_codes, "НДС")
 
     # --- documents -------------------------------------------------------------------------
 
@@ -408,16 +403,6 @@ def _issued(
         change=receipt.change,
         mark=ref.mark,
     )
-
-
-def _row_name(rate: VatRate) -> str:
-    """The name a tax row of this rate has on a register's table: "НДС 22%", "НДС 22/122"."""
-    if rate is VatRate.NONE:
-        return "без НДС"
-    percent = VAT_RATE_HUNDREDTHS[rate] // 100
-    if rate in CALCULATED_RATES:
-        return f"НДС {percent}/{100 + percent}"
-    return f"НДС {percent}%"
 
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ docs/smartone-driver.md §3-§5 say why each rule is what it is.
 from __future__ import annotations
 
 from agent.domain.money import Kopecks
-from agent.domain.receipt import CALCULATED_RATES, Payments, VatRate
-from agent.drivers.interface import VAT_RATE_HUNDREDTHS, ShiftState
+from agent.domain.receipt import Payments
+from agent.drivers.interface import ShiftState
 from agent.drivers.smartone.replies import DocumentReply, ShiftReply
 
-__all__ = ["document_fd", "document_payments", "shift_state", "tax_row_name"]
+__all__ = ["document_fd", "document_payments", "shift_state"]
 
 
 def shift_state(shift: ShiftReply) -> ShiftState:
@@ -37,13 +37,3 @@ def document_payments(reply: DocumentReply) -> Payments:
         else:
             other += amount
     return Payments(cash=Kopecks(cash), card=Kopecks(card), prepaid=Kopecks(other))
-
-
-def tax_row_name(rate: VatRate) -> str:
-    """The name the agent's tax-table check expects: "без НДС", "VAT 18%", "VAT 20/120"."""
-    if rate is VatRate.NONE:
-        return "без НДС"
-    percent = VAT_RATE_HUNDREDTHS[rate] // 100
-    if rate in CALCULATED_RATES:
-        return f"VAT {percent}/{100 + percent}"
-    return f"VAT {percent}%"

@@ -38,7 +38,6 @@ from agent.drivers.errors import (
     ShiftNotOpen,
 )
 from agent.drivers.interface import (
-    VAT_RATE_HUNDREDTHS,
     CalculationStateReport,
     CashMovement,
     DeviceInfo,
@@ -54,16 +53,15 @@ from agent.drivers.interface import (
     ShiftDocument,
     ShiftState,
     ShiftView,
-    TaxRow,
     TaxSetup,
 )
+from agent.drivers.named_rates import named_rates_setup
 from agent.drivers.smartone import codec
 from agent.drivers.smartone.counters import shift_counters
 from agent.drivers.smartone.documents import (
     document_fd,
     document_payments,
     shift_state,
-    tax_row_name,
 )
 from agent.drivers.smartone.errors import AuthorizationRefused, RequestNotFound
 from agent.drivers.smartone.exchange import Exchange
@@ -202,11 +200,7 @@ class SmartOneDriver:
 
     async def read_tax_setup(self) -> TaxSetup:
         """The driver's own rates as a table: each line names its percent, nothing to read."""
-        rows = tuple(
-            TaxRow(index=index, rate_hundredths=VAT_RATE_HUNDREDTHS[rate], name=tax_row_name(rate))
-            for rate, index in sorted(self._params.tax_rate_codes.items(), key=lambda p: p[1])
-        )
-        return TaxSetup(computes_vat=True, rows=rows, is_read_from_register=False)
+        return named_rates_setup(self._params.tax_rate_codes, "VAT")
 
     # --- documents -------------------------------------------------------------------------
 
