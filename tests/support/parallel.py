@@ -34,6 +34,7 @@ HEAVY_GROUPS: dict[str, tuple[str, ...]] = {
         "tests/agent/scenarios/test_kill_storm.py",
         "tests/agent/scenarios/test_kill_storm_late.py",
         "tests/agent/scenarios/test_kill_storm_atol.py",
+        "tests/agent/scenarios/test_kill_storm_smartone.py",
     ),
     # Hundreds of payments through a real broker, restarted under load (mostly waiting).
     "heavy-mqtt": (

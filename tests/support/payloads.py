@@ -29,13 +29,15 @@ def receipt(
     pay: str = "cash",
     extra_cash: int = 0,
     extra_items: list[dict[str, Any]] | None = None,
+    vat: str = "vat22",
 ) -> dict[str, Any]:
     """A goods receipt: one coffee at ``kopecks`` (plus ``extra_items``), paid with ``pay``.
 
     Cash pays the exact total plus ``extra_cash`` (the change); other payment types pay the
-    exact total.
+    exact total. The coffee's line carries ``vat`` (Russia's 22 % unless told: Azerbaijan's
+    is ``vat18``).
     """
-    items = [{"name": "Кофе", "qty": "1", "price": money(kopecks), "vat": "vat22"}]
+    items = [{"name": "Кофе", "qty": "1", "price": money(kopecks), "vat": vat}]
     items += extra_items or []
     total = kopecks + sum(line_kopecks(item) for item in extra_items or [])
     amount = total + (extra_cash if pay == "cash" else 0)
