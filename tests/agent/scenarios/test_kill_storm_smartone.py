@@ -23,7 +23,9 @@ tape's fiscalID, and the cashbox's money registers equal the sum of the done rec
 
 from __future__ import annotations
 
+import json
 import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,15 +48,21 @@ MAX_RECEIPTS = 500
 MIN_KILLS = 12
 CUT_POINTS = (("sale", False), ("sale", True))
 INTERNAL_ERROR = 5  # SmartOne: the cashbox failed inside; the same request is sent again
+STILL_PROCESSING = 44  # SmartOne: the document is not done yet; ask /check_status again
+# A request of the killed agent still in flight is answered within this; the next agent
+# starts later (about a second), so a 44 past it went to a new agent.
+IN_FLIGHT = timedelta(seconds=0.3)
 REFUSALS = 4
 PROCESSING_KILLS = 3
-PROCESSING_MS = 1500  # a sale stays "processing" (44) this long, so a kill can land on it
+# A sale stays "processing" (44) this long: a kill lands on it, and the next agent (about a
+# second to start) still finds it processing when it asks /check_status.
+PROCESSING_MS = 3000
 SMARTONE = {
     "poll_interval_s": 0.1,
     "read_timeout_s": 3,
     "sale_timeout_s": 3,
     # Above PROCESSING_MS: a slow sale is waited for, not given up on.
-    "processing_timeout_s": 6,
+    "processing_timeout_s": 8,
 }
 
 
@@ -62,12 +70,13 @@ class SmartOneSupervisor(AtolSupervisor):
     """The storm's supervisor with the cashbox's faults armed on ``/sale``.
 
     ``processing_kills`` holds the cashbox's ``documentID`` of each sale that was processing
-    when the agent was killed: the checks afterwards find it on the tape by that id.
+    when the agent was killed, and the moment of the kill: the checks afterwards find it on
+    the tape by that id, and the next agent's ``/check_status`` calls in the cashbox's log.
     """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.processing_kills: list[int] = []
+        self.processing_kills: list[tuple[int, datetime]] = []
 
     def _cut_inside_a_receipt(self) -> None:
         """Cut the power at ``/sale``, before or after the cashbox runs it."""
@@ -111,9 +120,10 @@ class SmartOneSupervisor(AtolSupervisor):
                 processing = list(self.sim.state()["processing"])
                 if processing and self.agent.is_alive():
                     self.agent.kill()
+                    killed_at = datetime.now(UTC)
                     self.outside_kills += 1
                     self.open_receipt_kills += 1
-                    self.processing_kills += processing
+                    self.processing_kills += [(doc, killed_at) for doc in processing]
                     self._restart()
             self.sim.post("/faults/delay", {"ms": 0})
 
@@ -138,13 +148,21 @@ def _check_recovery_by_request(
 ) -> None:
     """Both answers of ``/check_status`` were taken, and each processing kill was resolved.
 
+    A cut outlasting the driver's one resend of ``/sale`` fails the attempt as ``link_down``;
+    a code 5 refusal as ``register_internal_error``.
     A receipt proven issued by ``/check_status`` logs ``recovery_decided`` with
     ``by="request"`` and ``decision="issued"``, then ``receipt_recovered``; one proven not
     issued (code 9) ``decision="reprint"``, then ``receipt_not_issued_will_print``. A sale
-    that was still processing when its agent was killed is on the tape once, and a later
-    agent recorded it from ``/check_status`` rather than selling it again.
+    that was still processing when its agent was killed is on the tape once, a later agent
+    recorded it from ``/check_status`` rather than selling it again, and at least once that
+    agent found it still processing (the cashbox answered 44 after the kill) and waited.
     """
     records = agent.log_records()
+    failed = {str(r.get("error")) for r in records if r.get("event") == "attempt_failed"}
+    assert "register_internal_error" in failed, "no code 5 refusal ever failed an attempt"
+    assert "link_down" in failed, "no power cut ever outlasted the driver's resend"
+    resent = [r for r in records if r.get("event") == "answer lost: resending the same request"]
+    assert resent, "no answer was ever lost at /sale (the power cuts missed it)"
     decided = [r for r in records if r.get("event") == "recovery_decided"]
     assert decided, "no receipt was ever settled"
     assert all(r.get("by") == "request" for r in decided), "settled other than by the key"
@@ -155,11 +173,28 @@ def _check_recovery_by_request(
 
     recovered = {str(r.get("request_id")) for r in records if r.get("event") == "receipt_recovered"}
     by_document = {doc["document_id"]: doc for doc in sim.tape() if doc["type"] == "receipt"}
+    still_processing = _check_status_44(sim)
     assert len(supervisor.processing_kills) >= PROCESSING_KILLS
-    for document_id in supervisor.processing_kills:
+    waited = 0
+    for document_id, killed_at in supervisor.processing_kills:
         doc = by_document.get(document_id)
         assert doc is not None, f"documentID {document_id} was processing, then never committed"
         assert doc["mark"] in recovered, f"{doc['mark']} was not recovered from /check_status"
+        late = killed_at + IN_FLIGHT
+        waited += any(at > late for at in still_processing.get(doc["mark"], []))
+    assert waited > 0, "no agent ever found a killed agent's sale still processing"
+
+
+def _check_status_44(sim: SmartOneSimProcess) -> dict[str, list[datetime]]:
+    """When the cashbox answered ``/check_status`` with 44, by ``documentExtID`` (its log)."""
+    assert sim.log_file is not None
+    answered: dict[str, list[datetime]] = {}
+    for line in sim.log_file.read_text().splitlines():
+        record = json.loads(line) if line.startswith("{") else {}
+        if record.get("route") == "check_status" and record.get("code") == STILL_PROCESSING:
+            at = datetime.fromisoformat(record["timestamp"])
+            answered.setdefault(str(record["ext_id"]), []).append(at)
+    return answered
 
 
 def test_smartone_every_accepted_receipt_is_printed_exactly_once(
