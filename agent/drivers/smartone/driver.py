@@ -230,15 +230,21 @@ class SmartOneDriver:
                     reply = await self._exchange.poll("/check_status", ref.id)
                 except RequestNotFound:  # rolled back while it was processing
                     reply = None
+            shift = self._shift if reply is None or self._shift else await self._ops.check_shift()
+            self._shift = shift
         if reply is None:
             return None
         sent = self._sent.get(ref.id)
         payments = document_payments(reply)
+        issued_at = self._time(reply.print_time or reply.doc_time)
+        shift_id = self._shift_of(issued_at)
         return FiscalDocument(
             fd=document_fd(reply),
             type=DocumentType.RECEIPT,
             fp=0,
-            issued_at=self._time(reply.print_time or reply.doc_time),
+            issued_at=issued_at,
+            shift=shift_id,
+            number=None if shift_id is None else self._numbers.number(ref.id, shift_id),
             kind=None if sent is None else sent[0],
             total=None if sent is None else sent[1],  # totalPayments may count change
             payments=payments,
@@ -393,6 +399,20 @@ class SmartOneDriver:
     async def _print_copy(self, document_id: int) -> object:
         """``/check_copy`` of one document (the cashbox prints its copy)."""
         return await self._exchange.send("/check_copy", {"documentID": document_id}, document_reply)
+
+    def _shift_of(self, issued_at: datetime) -> int | None:
+        """The open shift, when a document of ``issued_at`` was printed in it; else None.
+
+        ``/check_status`` names no shift: a receipt printed since the open shift began is
+        that shift's (the guard closes no shift while a receipt is in doubt); one printed
+        before it belongs to a shift closed at the cashbox meanwhile, and is left unnamed.
+        """
+        shift = self._shift
+        if shift is None or not shift.is_open or not shift.shift_id:
+            return None
+        if shift.open_at is not None and issued_at < self._time(shift.open_at):
+            return None
+        return shift.shift_id
 
     def _employee(self, cashier: Cashier) -> str:
         return self._params.employee_name or cashier.name

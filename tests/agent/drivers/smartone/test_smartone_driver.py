@@ -449,3 +449,26 @@ async def test_tax_setup_is_the_drivers_own_rates(driver: SmartOneDriver) -> Non
         (2, 0, "без НДС"),
     ]
     assert setup.mismatches({VatRate.VAT20: 1, VatRate.NONE: 2}) == ()
+
+
+async def test_a_receipt_found_by_request_names_its_shift_and_number(
+    cashbox: ScriptedSmartOne, driver: SmartOneDriver
+) -> None:
+    """/check_status gives no shift: the open shift is the receipt's when it was printed in it.
+
+    A receipt printed before the open shift began (a shift closed at the cashbox meanwhile)
+    keeps no shift rather than a wrong one.
+    """
+    cashbox.answers["/check_status"] = [success(**SALE)]  # printed 2025-03-14 19:05:07
+    found = await driver.find_receipt(REF)
+    assert found is not None
+    assert (found.shift, found.number) == (17, 1)  # shift 17 opened at 09:10 that day
+    again = await driver.find_receipt(REF)
+    assert again is not None
+    assert again.number == 1  # the same request keeps its number
+    later = {**OPEN, "shiftID": 18, "shiftOpenAt": "2025-03-14 20:00:00"}
+    cashbox.answers["/check_shift"] = [success(**later)]
+    await driver.read_state()
+    before = await driver.find_receipt(ReceiptRef(id="crm-old", mark="crm-old", attempt=1))
+    assert before is not None
+    assert (before.shift, before.number) == (None, None)
