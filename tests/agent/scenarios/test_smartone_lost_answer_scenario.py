@@ -66,6 +66,7 @@ def test_power_cut_after_sale_ran_records_the_stored_document(
     assert result["fiscal"]["doc_id"] == on_tape[0]["doc_id"]
     assert result["fiscal"]["mark"] == "lost-1"
     assert result["fiscal"]["total"] == on_tape[0]["total"] == "123.45"
+    assert result["fiscal"]["shift"] == on_tape[0]["shift"] > 0  # recovered in its own shift
     events = agent.events()
     assert "receipt_recovered" in events
     assert "receipt_not_issued_will_print" not in events
