@@ -352,7 +352,11 @@ def _discrepancy(summary: ShiftSummary | Literal["pending"] | None, tr: Tr) -> C
 
 
 def discrepancy_text(summary: ShiftSummary, tr: Tr) -> str:
-    """``No. 12: 2 rows differ, -299.50 ₽`` (without the sum while the register gave none)."""
+    """``No. 12: 2 rows differ, -299.50`` (without the sum while the register gave none).
+
+    No currency sign, as every other amount on the page: a club may count in rubles or in
+    manats (a SmartOne cashbox in Azerbaijan), and the cloud does not know which.
+    """
     if summary.difference is None:
         return tr("discrepancy.rows_only", number=summary.number, rows=summary.rows_differ)
     return tr(

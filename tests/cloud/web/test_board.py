@@ -149,7 +149,7 @@ def test_queues_unknown_and_discrepancies() -> None:
     assert row.queues.level is Level.LOOK
     assert row.unknown.text == "2: a, b"
     assert row.unknown.level is Level.NOW
-    assert row.discrepancy.text == "No. 7: rows to settle 2, Δ -299.50 ₽"
+    assert row.discrepancy.text == "No. 7: rows to settle 2, Δ -299.50"
     assert {Problem.QUEUES, Problem.UNKNOWN, Problem.DISCREPANCY} <= row.problems
     no_counters = agent_row(
         record(health()), ShiftSummary(number=7, rows_differ=1, difference=None), NOW, EN
