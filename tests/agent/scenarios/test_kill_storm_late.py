@@ -28,6 +28,7 @@ from tests.support.processes import Agent, Simulator, http, wait_until
 pytestmark = [pytest.mark.sim, pytest.mark.slow, pytest.mark.timeout(240)]
 
 RECEIPTS = 30
+EXTRA_RECEIPTS = 40  # at most, past RECEIPTS, until a crash point has fired (as the storm does)
 MIN_KILLS = 5
 CRASH_POINTS = "after_issue=0.06,after_mark_printing=0.06,before_group_commit=0.06"
 COFFEE = 15_000
@@ -98,6 +99,34 @@ class Killer:
             time.sleep(0.02)
 
 
+def _crash_points_fired(agent: Agent) -> int:
+    return sum(1 for r in agent.log_records() if r.get("event") == "crash_point")
+
+
+def _until_a_crash_point_fired(agent: Agent, expected: dict[str, str]) -> None:
+    """More ordinary payments, one at a time, until the agent has crashed at a crash point.
+
+    A crash point fires with a small probability each time the worker passes it: 30 payments
+    miss all of them now and then (about once in a few hundred runs), and the test asserts
+    that the path ran. So the storm goes on, as the big storm does until its faults landed.
+    """
+    for extra in range(EXTRA_RECEIPTS):
+        if _crash_points_fired(agent):
+            return
+        request_id = f"late-storm-extra-{extra:02d}"
+        body = receipt(request_id, COFFEE)
+        wait_until(
+            lambda body=body: submit(agent, body), timeout_s=60, interval_s=0.05, what=request_id
+        )
+        expected[request_id] = "receipt"
+        wait_until(
+            lambda request_id=request_id: (result(agent, request_id) or {}).get("status") == "done",
+            timeout_s=60,
+            interval_s=0.05,
+            what=f"{request_id} done",
+        )
+
+
 def _storm(
     agent: Agent, sim: Simulator, killer: Killer, rng: random.Random, expected: dict[str, str]
 ) -> str:
@@ -127,6 +156,7 @@ def _storm(
             )
             expected[request_id] = "correction" if _is_late(i) else "receipt"
             time.sleep(rng.uniform(0, 0.05))
+        _until_a_crash_point_fired(agent, expected)
         wait_until(lambda: killer.kills >= MIN_KILLS, timeout_s=60, what=f"{MIN_KILLS} kills")
         wait_until(lambda: killer.is_power_back, timeout_s=60, what="the cut and power back")
     finally:
