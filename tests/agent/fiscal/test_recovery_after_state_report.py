@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import structlog
-
-from agent.domain.receipt import Cashier, ReceiptKind, VatRate
+from agent.domain.receipt import ReceiptKind, VatRate
 from agent.drivers.interface import DocumentType, FiscalDocument, IssuedReceipt
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal import recovery
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
 from firmware_sim.state import MSK
 from tests.support.fake_fiscal_driver import FN_SERIAL, FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 from tests.support.receipts import goods_receipt, receipt_ref
 from tests.support.shtrih_rig import make_rig
 
@@ -25,20 +21,10 @@ COFFEE = goods_receipt((15000, VatRate.VAT22), cash=20000)
 TEA = goods_receipt((5000, VatRate.VAT22))
 
 
-def _service(driver: object) -> FiscalService:
-    return FiscalService(
-        driver=driver,  # type: ignore[arg-type]  # ShtrihDriver or the fake: both FiscalDrivers
-        policy=ShiftPolicy(),
-        cashier=Cashier(name="Петрова"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
-
-
 async def test_a_receipt_after_a_report_is_recovered_by_its_mark() -> None:
     """Receipt, report, then a receipt whose answer was lost: issued, FD after the report, #2."""
     rig = make_rig()
-    service = _service(rig.driver)
+    service = service_over(rig.driver)
     await service.connect()
     await service.prepare_receipt()
     first = await service.issue(TEA, ref=receipt_ref("crm-1"))
@@ -59,7 +45,7 @@ async def test_a_receipt_after_a_report_is_recovered_by_its_mark() -> None:
 async def test_a_report_after_the_intent_is_not_the_receipt() -> None:
     """Only a report followed the intent: nothing carries the mark, so the receipt prints again."""
     rig = make_rig()
-    service = _service(rig.driver)
+    service = service_over(rig.driver)
     await service.connect()
     ticket = await service.prepare_receipt()
     intent = recovery.Intent(
@@ -76,7 +62,7 @@ async def test_a_receipt_read_without_its_number_is_counted_past_the_report() ->
     """Open, receipt, report, marked receipt without tag 1042: number 2, not FD - open FD = 3."""
     driver = FakeFiscalDriver(clock=datetime(2026, 11, 21, 12, 0, tzinfo=MSK))
     driver.press_open()
-    service = _service(driver)
+    service = service_over(driver)
     await service.connect()
     await driver.register(TEA, ref=receipt_ref("crm-1"))
     await driver.calculation_state_report()

@@ -10,35 +10,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from agent.domain.receipt import Cashier
 from agent.drivers.interface import DocumentType, ShiftState
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.reports import ReportKind
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
 from tests.support.fake_fiscal_driver import FN_SERIAL, FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 
 MSK = ZoneInfo("Europe/Moscow")
 CLOCK = datetime(2031, 3, 4, 12, 0, tzinfo=MSK)
-
-
-def _service(driver: FakeFiscalDriver) -> FiscalService:
-    return FiscalService(
-        driver=driver,
-        policy=ShiftPolicy(),
-        cashier=Cashier(name="Администратор"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
 
 
 async def test_open_shift_when_the_register_opened_it_meanwhile_is_success() -> None:
     """Closed at the read, open at the command: ShiftAlreadyOpen is an OPEN report, one open FD."""
     driver = FakeFiscalDriver(clock=CLOCK)
     driver.before["open_shift"] = driver.press_open
-    report = await _service(driver).open_shift()
+    report = await service_over(driver).open_shift()
     assert report.kind is ReportKind.OPEN
     assert report.shift == 1
     assert report.fn == FN_SERIAL
@@ -53,7 +38,7 @@ async def test_close_shift_when_the_register_closed_it_meanwhile_is_success() ->
     driver = FakeFiscalDriver(clock=CLOCK)
     driver.press_open(at=CLOCK - timedelta(hours=3))
     driver.before["close_shift"] = driver.press_z
-    report = await _service(driver).close_shift()
+    report = await service_over(driver).close_shift()
     assert report.kind is ReportKind.Z
     assert report.shift == 1
     assert driver.shift is ShiftState.CLOSED
@@ -65,7 +50,7 @@ async def test_receipt_guard_takes_a_shift_opened_meanwhile() -> None:
     """The guard saw no shift, the register opened one before 0xE0: the receipt goes into it."""
     driver = FakeFiscalDriver(clock=CLOCK)
     driver.before["open_shift"] = driver.press_open
-    ticket = await _service(driver).prepare_receipt()
+    ticket = await service_over(driver).prepare_receipt()
     assert ticket.fn_serial == FN_SERIAL
     assert ticket.last_fd == 1
     assert driver.kinds() == [DocumentType.OPEN_SHIFT]

@@ -15,32 +15,19 @@ import pytest
 import structlog
 import structlog.testing
 
-from agent.domain.receipt import Cashier
 from agent.drivers.interface import TaxSetup
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.errors import TaxSetupMismatch
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
 from tests.support.fake_fiscal_driver import DEFAULT_TAX_SETUP, FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 
 CLOCK = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-
-
-def _service(driver: FakeFiscalDriver) -> FiscalService:
-    return FiscalService(
-        driver=driver,
-        policy=ShiftPolicy(),
-        cashier=Cashier(name="Админ"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
 
 
 async def test_no_table_to_read_is_logged_as_not_applicable() -> None:
     driver = FakeFiscalDriver(
         clock=CLOCK, tax_setup=replace(DEFAULT_TAX_SETUP, is_read_from_register=False)
     )
-    service = _service(driver)
+    service = service_over(driver)
     await service.connect()
     with structlog.testing.capture_logs() as logs:
         await service.prepare_receipt()
@@ -53,7 +40,7 @@ async def test_no_table_to_read_is_logged_as_not_applicable() -> None:
 async def test_a_table_read_from_the_register_is_still_checked() -> None:
     wrong = TaxSetup(computes_vat=False, rows=DEFAULT_TAX_SETUP.rows)
     driver = FakeFiscalDriver(clock=CLOCK, tax_setup=wrong)
-    service = _service(driver)
+    service = service_over(driver)
     await service.connect()
     with pytest.raises(TaxSetupMismatch):
         await service.prepare_receipt()

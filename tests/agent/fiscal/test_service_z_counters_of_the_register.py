@@ -12,16 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from agent.domain.money import Kopecks
 from agent.domain.receipt import Cashier
 from agent.drivers.interface import ShiftDocument
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
 from agent.fiscal.reports import ReportKind
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
 from tests.support.fake_fiscal_driver import FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 
 BAKU = ZoneInfo("Asia/Baku")
 CLOCK = datetime(2031, 3, 4, 23, 40, tzinfo=BAKU)
@@ -38,21 +34,11 @@ class CollectingDriver(FakeFiscalDriver):
         return replace(z, counters=counters)
 
 
-def _service(driver: FakeFiscalDriver) -> FiscalService:
-    return FiscalService(
-        driver=driver,
-        policy=ShiftPolicy(),
-        cashier=Cashier(name="Kassir"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
-
-
 async def test_z_report_takes_the_counters_the_register_reported_with_the_z() -> None:
     """The driver's Z counters (with its cash out) are the report's, not the reading before."""
     driver = CollectingDriver(clock=CLOCK)
     driver.press_open(at=CLOCK - timedelta(hours=23, minutes=40))
-    report = await _service(driver).close_shift()
+    report = await service_over(driver).close_shift()
     assert report.kind is ReportKind.Z
     assert report.counters is not None
     assert (report.counters.cash_out, report.counters.cash_in_drawer) == (2500, 0)
@@ -62,7 +48,7 @@ async def test_z_report_without_register_counters_keeps_the_reading_before() -> 
     """A driver that reports none: the counters read before the Z stand."""
     driver = FakeFiscalDriver(clock=CLOCK)
     driver.press_open(at=CLOCK - timedelta(hours=3))
-    report = await _service(driver).close_shift()
+    report = await service_over(driver).close_shift()
     assert report.counters is not None
     assert report.counters.cash_out == 0
     assert driver.commands.index("read_counters") < driver.commands.index("close_shift")

@@ -15,14 +15,11 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import structlog
 
-from agent.domain.receipt import Cashier
 from agent.drivers.interface import DocumentType, ShiftState
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
-from agent.fiscal.service import FiscalService
 from agent.fiscal.shift_guard import GuardAction, ShiftPolicy, decide
 from tests.support.fake_fiscal_driver import FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 
 MSK = ZoneInfo("Europe/Moscow")  # UTC+3 all year
 QUIET = ShiftPolicy(quiet_hour=time(5, 0))
@@ -92,22 +89,12 @@ def host_in_utc() -> Iterator[None]:
     host_time.tzset()
 
 
-def _service(driver: FakeFiscalDriver, policy: ShiftPolicy) -> FiscalService:
-    return FiscalService(
-        driver=driver,
-        policy=policy,
-        cashier=Cashier(name="A"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
-
-
 @pytest.mark.usefixtures("host_in_utc")
 async def test_service_rotates_at_the_quiet_hour_of_the_register_clock() -> None:
     """Through the service: the register's clock (years off the host's) decides; Z, then open."""
     driver = FakeFiscalDriver(clock=datetime(2031, 6, 2, 5, 30, tzinfo=MSK))
     driver.press_open(at=datetime(2031, 6, 2, 1, 0, tzinfo=MSK))
-    await _service(driver, QUIET).prepare_receipt()
+    await service_over(driver, policy=QUIET).prepare_receipt()
     assert driver.kinds() == [
         DocumentType.OPEN_SHIFT,
         DocumentType.CLOSE_SHIFT,
@@ -120,7 +107,7 @@ async def test_service_leaves_the_shift_when_only_the_host_passed_the_quiet_hour
     """08:30 on the register (05:30 on the host): the shift opened at 06:00 is left alone."""
     driver = FakeFiscalDriver(clock=datetime(2031, 6, 2, 8, 30, tzinfo=MSK))
     driver.press_open(at=datetime(2031, 6, 2, 6, 0, tzinfo=MSK))
-    await _service(driver, QUIET).prepare_receipt()
+    await service_over(driver, policy=QUIET).prepare_receipt()
     assert driver.kinds() == [DocumentType.OPEN_SHIFT]
 
 
@@ -131,5 +118,5 @@ async def test_service_rotates_within_the_margin_on_the_register_clock() -> None
     driver = FakeFiscalDriver(clock=opened + timedelta(hours=23, minutes=50))
     driver.press_open(at=opened)
     policy = ShiftPolicy(max_age=timedelta(hours=24), margin=timedelta(minutes=15))
-    await _service(driver, policy).prepare_receipt()
+    await service_over(driver, policy=policy).prepare_receipt()
     assert driver.kinds()[-2:] == [DocumentType.CLOSE_SHIFT, DocumentType.OPEN_SHIFT]

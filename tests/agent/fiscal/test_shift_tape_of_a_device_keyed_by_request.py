@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from agent.domain.receipt import Cashier
 from agent.drivers.interface import FindsReceiptsByRequest, FiscalDocument, ReceiptRef
-from agent.drivers.shtrih.params import DEFAULT_TAX_RATE_INDEX
-from agent.fiscal.service import FiscalService
-from agent.fiscal.shift_guard import ShiftPolicy
 from tests.support.fake_fiscal_driver import FN_SERIAL, FakeFiscalDriver
+from tests.support.fiscal_services import service_over
 
 BAKU = ZoneInfo("Asia/Baku")
 CLOCK = datetime(2031, 3, 4, 23, 40, tzinfo=BAKU)
@@ -35,22 +30,12 @@ class KeyedByRequest(FakeFiscalDriver):
         return None
 
 
-def _service(driver: FakeFiscalDriver) -> FiscalService:
-    return FiscalService(
-        driver=driver,
-        policy=ShiftPolicy(),
-        cashier=Cashier(name="Kassir"),
-        tax_rows=DEFAULT_TAX_RATE_INDEX,
-        log=structlog.get_logger("test"),
-    )
-
-
 async def test_tape_after_a_z_is_empty_and_reads_no_document() -> None:
     """The Z's report names the shift; the tape is empty and no FD is read."""
     driver = KeyedByRequest(clock=CLOCK)
     assert isinstance(driver, FindsReceiptsByRequest)
     driver.press_open(at=CLOCK - timedelta(hours=3))
-    service = _service(driver)
+    service = service_over(driver)
     z = await service.close_shift()
     tape = await service.documents_of_shift(z)
     assert (tape.fn, tape.shift, tape.documents, tape.unreadable) == (FN_SERIAL, z.shift, (), ())
@@ -61,7 +46,7 @@ async def test_tape_of_the_current_shift_is_empty_too() -> None:
     """Without a report: the current shift's number, nothing read."""
     driver = KeyedByRequest(clock=CLOCK)
     driver.press_open(at=CLOCK - timedelta(hours=1))
-    service = _service(driver)
+    service = service_over(driver)
     await service.connect()
     tape = await service.documents_of_shift()
     assert (tape.shift, tape.documents) == (1, ())
@@ -73,7 +58,7 @@ async def test_a_register_with_an_archive_still_walks_it() -> None:
     driver = FakeFiscalDriver(clock=CLOCK)
     assert not isinstance(driver, FindsReceiptsByRequest)
     driver.press_open(at=CLOCK - timedelta(hours=3))
-    service = _service(driver)
+    service = service_over(driver)
     z = await service.close_shift()
     tape = await service.documents_of_shift(z)
     assert len(tape.documents) == 2  # the open-shift and the Z documents
