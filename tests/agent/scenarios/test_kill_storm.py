@@ -212,17 +212,28 @@ GOALS = StormGoals(
 )
 
 
+def start_storm_agent(
+    start_agent: Any, sim: Any, register: dict[str, dict[str, Any]] | None = None
+) -> Any:
+    """The agent as every storm runs it: the crash points armed, quick retries, few attempts.
+
+    ``register`` adds the protocol's own sections (``{"atol": {...}}``).
+    """
+    return start_agent(
+        sim,
+        env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
+        settings={
+            "worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": ATTEMPTS},
+            **(register or {}),
+        },
+    )
+
+
 def test_every_accepted_receipt_is_printed_exactly_once(start_sim: Any, start_agent: Any) -> None:
     """300+ receipts, 20+ SIGKILLs and power cuts: one FN receipt per id, none lost, books balance."""
     rng = random.Random(20261121)
     sim = start_sim()
-    agent = start_agent(
-        sim,
-        env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
-        settings={
-            "worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": ATTEMPTS}
-        },
-    )
+    agent = start_storm_agent(start_agent, sim)
     supervisor = Supervisor(agent, sim, rng)
     supervisor.thread.start()
     # At least RECEIPTS; more while the kills and cuts are not all done, so every cut lands.

@@ -30,8 +30,8 @@ import pytest
 from tests.agent.scenarios.test_kill_storm import (
     ATTEMPTS,
     COFFEE_KOPECKS,
-    CRASH_POINTS,
     Supervisor,
+    start_storm_agent,
 )
 from tests.support.atol_sim import AtolSimProcess
 from tests.support.kill_storm import StormGoals, check_agent, check_tape_and_books, drive
@@ -147,14 +147,7 @@ def test_atol_every_accepted_receipt_is_printed_exactly_once(
     """120+ receipts, SIGKILLs, power cuts and refusals: one FN receipt per id, books balance."""
     rng = random.Random(20261201)
     sim: AtolSimProcess = start_atol_sim()
-    agent: Agent = start_agent(
-        sim,
-        env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
-        settings={
-            "worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": ATTEMPTS},
-            "atol": ATOL,
-        },
-    )
+    agent: Agent = start_storm_agent(start_agent, sim, {"atol": ATOL})
     supervisor = AtolSupervisor(agent, sim, rng)
     supervisor.thread.start()
     accepted = drive(agent, sim, supervisor, GOALS, rng)

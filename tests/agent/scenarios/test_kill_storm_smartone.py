@@ -33,8 +33,8 @@ import pytest
 from tests.agent.scenarios.test_kill_storm import (
     ATTEMPTS,
     COFFEE_KOPECKS,
-    CRASH_POINTS,
     POWER_CUTS,
+    start_storm_agent,
 )
 from tests.agent.scenarios.test_kill_storm_atol import AtolSupervisor
 from tests.support.kill_storm import StormGoals, check_agent, check_tape_and_books, drive
@@ -203,14 +203,7 @@ def test_smartone_every_accepted_receipt_is_printed_exactly_once(
     """120+ receipts, SIGKILLs, power cuts, refusals, slow sales: one receipt per id, books balance."""
     rng = random.Random(20261202)
     sim: SmartOneSimProcess = start_smartone_sim()
-    agent: Agent = start_agent(
-        sim,
-        env={"FISCAL_EDGE_CRASH_POINTS": CRASH_POINTS},
-        settings={
-            "worker": {"retry_initial_s": 0.05, "retry_max_s": 0.5, "retry_attempts": ATTEMPTS},
-            "smartone": SMARTONE,
-        },
-    )
+    agent: Agent = start_storm_agent(start_agent, sim, {"smartone": SMARTONE})
     supervisor = SmartOneSupervisor(agent, sim, rng)
     supervisor.thread.start()
     accepted = drive(agent, sim, supervisor, GOALS, rng)
