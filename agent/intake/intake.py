@@ -157,14 +157,9 @@ class Intake:
                 field="refund_of",
             )
         sale = await read_on_loop(self._outbox, lambda: self._outbox.get(sale_id))
-        is_done_sale = (
-            sale is not None
-            and sale.receipt is not None
-            and sale.receipt.kind is ReceiptKind.SALE
-            and sale.state is RowState.DONE
-            and sale.fiscal is not None
-        )
-        if not is_done_sale or sale is None or sale.fiscal is None:
+        fiscal = sale.fiscal if sale is not None and sale.state is RowState.DONE else None
+        sold = sale.receipt if sale is not None else None
+        if fiscal is None or sold is None or sold.kind is not ReceiptKind.SALE:
             log.info("refund_of_unknown", refund_of=sale_id)
             raise InvalidRequest(
                 code="refund_of_unknown",
@@ -174,7 +169,7 @@ class Intake:
                 ),
                 field="refund_of",
             )
-        return replace(receipt, parent_doc_id=sale.fiscal.doc_id)
+        return replace(receipt, parent_doc_id=fiscal.doc_id)
 
     async def submit_cash(self, data: object) -> Submitted:
         """Validate and commit a CashCommand; errors as :meth:`submit_receipt`."""

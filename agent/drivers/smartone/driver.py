@@ -230,8 +230,8 @@ class SmartOneDriver:
                     reply = await self._exchange.poll("/check_status", ref.id)
                 except RequestNotFound:  # rolled back while it was processing
                     reply = None
-            shift = self._shift if reply is None or self._shift else await self._ops.check_shift()
-            self._shift = shift
+            if reply is not None and self._shift is None:  # the shift the receipt may be in
+                self._shift = await self._ops.check_shift()
         if reply is None:
             return None
         sent = self._sent.get(ref.id)
