@@ -140,6 +140,14 @@ def _register_problem(snap: RegisterSnapshot | None, *, is_clock_off: bool) -> s
     return "clock_skew" if is_clock_off else None
 
 
+def _closes_at(snap: RegisterSnapshot, rotate_at: timedelta) -> datetime | None:
+    """When the guard closes the open shift (health's ``shift.closes_at``); None if none."""
+    opened = snap.shift_opened_at
+    if snap.state.shift is ShiftState.CLOSED or opened is None:
+        return None
+    return opened + rotate_at
+
+
 def _is_shift_overdue(snap: RegisterSnapshot, rotate_at: timedelta) -> bool:
     """An open shift past the time the guard closes it: its Z has not been taken.
 
@@ -148,11 +156,8 @@ def _is_shift_overdue(snap: RegisterSnapshot, rotate_at: timedelta) -> bool:
     drawer emptied first, a register off line). Health says so while there is still time
     before the limit.
     """
-    state = snap.state
-    opened = snap.shift_opened_at
-    if state.shift is ShiftState.CLOSED or opened is None:
-        return False
-    return state.clock >= opened + rotate_at
+    closes_at = _closes_at(snap, rotate_at)
+    return closes_at is not None and snap.state.clock >= closes_at
 
 
 def _register_state(snap: RegisterSnapshot) -> RegisterStateName:
@@ -205,7 +210,7 @@ def health_to_contract(inputs: HealthInputs) -> Health:
             number=state.shift_number,
             opened_at=opened,
             age_s=(state.clock - opened).total_seconds() if opened else None,
-            closes_at=opened + inputs.rotate_at if opened else None,
+            closes_at=_closes_at(snap, inputs.rotate_at),
         )
         valid_until = snap.fn.valid_until
         fn = FnHealth(
