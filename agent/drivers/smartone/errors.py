@@ -22,6 +22,7 @@ from agent.drivers.errors import (
     InvalidArgument,
     NotEnoughCash,
     ShiftNotOpen,
+    WrongPassword,
 )
 
 __all__ = [
@@ -46,15 +47,13 @@ STILL_PROCESSING: Final = 44
 NOT_PRINTED: Final = 15
 
 
-class AuthorizationRefused(DeviceError):
+class AuthorizationRefused(WrongPassword):
     """Code 1: the cashbox refused the signature, so the merchant id differs from its own.
 
-    Nothing was done. A person must fix the configuration: waiting does not help, and
-    rejecting the receipt would lose it, so it waits (reported) until the setting is fixed.
+    The cashbox's wrong password: nothing was done. A person must fix the configuration:
+    waiting does not help, and rejecting the receipt would lose it, so it waits (reported,
+    ``wrong_password``) until the setting is fixed.
     """
-
-    disposition = Disposition.WAIT
-    public_code = "wrong_password"
 
     def __init__(self, code: int, route: str, message: str = "") -> None:
         super().__init__(code, 0, message)
