@@ -28,6 +28,7 @@ __all__ = [
     "check_tape_and_books",
     "drive",
     "result",
+    "serving",
     "submit",
 ]
 
@@ -187,6 +188,17 @@ def drive(
     return accepted
 
 
+def serving(agent: Agent) -> None:
+    """The agent up and answering once the storm is over, before its results are read.
+
+    The storm's supervisor restarts an agent a crash point killed without waiting for it:
+    stopped at that moment, it leaves an agent still starting, whose API does not answer yet.
+    """
+    if not agent.is_alive():
+        agent.start()
+    wait_until(agent.answers_quickly, timeout_s=30, what="the agent to answer after the storm")
+
+
 def check_agent(
     agent: Agent, supervisor: StormSupervisor, goals: StormGoals, accepted: dict[str, int]
 ) -> tuple[dict[str, dict[str, Any] | None], list[dict[str, Any]]]:
@@ -195,6 +207,7 @@ def check_agent(
     Returns the results by id and the log records of receipts proven not issued (each
     protocol checks its own kind of them: a Shtrih receipt left open is cancelled).
     """
+    serving(agent)
     results = {request_id: result(agent, request_id) for request_id in accepted}
     statuses = {r["status"] for r in results.values() if r}
     assert statuses == {"done"}, {

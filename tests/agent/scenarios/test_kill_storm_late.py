@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.kill_storm import result, submit
+from tests.support.kill_storm import result, serving, submit
 from tests.support.payloads import receipt
 from tests.support.processes import Agent, Simulator, http, wait_until
 
@@ -193,8 +193,7 @@ def test_late_and_ordinary_payments_under_kills_get_one_document_of_the_right_ty
         killer.stop.set()
         killer.thread.join(timeout=10)
     assert not killer.errors, killer.errors
-    if not agent.is_alive():
-        agent.start()
+    serving(agent)
     results = {request_id: result(agent, request_id) for request_id in expected}
     assert {r["status"] for r in results.values() if r} == {"done"}, results
     assert "Traceback" not in (agent.workdir / "agent.log").read_text()
