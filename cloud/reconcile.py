@@ -14,8 +14,9 @@ module gives rows and totals (docs/contract.md, cloud HTTP API, totals v1.1):
   amount is shown as ``adopted_total`` beside the difference, which it stays part of.
 
 Totals, per payment kind and summed, sales minus refunds, cash net of change:
-``crm_register_total`` is every request whose time (``paid_at``, else ``received_at``)
-falls in the shift, printed or not; ``z_register_total`` is the report's counters;
+``crm_register_total`` is every request of the shift, printed or not: one with ``paid_at``
+by that time; one without it by the shift its document was printed in, or, not printed, by
+when the cloud received it; ``z_register_total`` is the report's counters;
 ``difference`` is the first minus the payments of the shift printed late as correction
 receipts (``fixed_later_total``: a Z's sales leave corrections out) minus the second;
 ``crm_grand_total`` adds the app transactions of the shift. Cash in and out are the
@@ -294,13 +295,19 @@ def _request_rows(
             marked = get_marked(request_id)
             fiscal = document_fiscal(marked) if marked is not None else None
         when = paid_at if paid_at is not None else received_at
-        in_window = start <= when and (end is None or when < end)
         # Positional: fn, fd, fp, total, issued_at, doc_id, shift, kind, type, mark.
         fiscal_here = (
             fiscal is not None
             and fiscal[6] == number
             and (shift_fn is None or fiscal[0] == shift_fn)
         )
+        if paid_at is None and fiscal is not None:
+            # No time of its own: the payment is the shift's its document was printed in,
+            # whenever the cloud heard of it (late after an outage, or early when it waited
+            # in the agent's outbox across a Z).
+            in_window = fiscal_here
+        else:
+            in_window = start <= when and (end is None or when < end)
         if not (in_window or fiscal_here):
             continue
         if in_window:

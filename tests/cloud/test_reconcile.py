@@ -265,6 +265,44 @@ def test_reconcile_places_requests_by_paid_at_else_received_at_across_a_boundary
     assert all(row.status is RowStatus.CRM_ONLY for row in rec12.rows + rec13.rows)
 
 
+def test_a_printed_request_without_paid_at_counts_in_the_shift_of_its_document():
+    """No paid_at: the document's shift places a printed payment, not when the cloud heard of it.
+
+    The cloud receives a ``cmd/receipt`` late when it was down or behind (its broker queue drained
+    after the Z); a receipt waiting in the agent's outbox across a Z is printed in the next
+    shift. Either way the register counted the payment in the shift it printed it in, and the
+    CRM's total of that shift must count it there too, or a matched shift shows a difference.
+    """
+    shift12 = window(number=12, closed=CLOSED, counters=counters(sales=(0, 1500 + 900, 0)))
+    opened13 = CLOSED + timedelta(hours=1)
+    shift13 = window(number=13, opened=opened13, closed=None, counters=counters(sales=(0, 300, 0)))
+    chained = chain_windows([shift12, shift13])
+    requests = [
+        request("heard-after-the-z", card=1500, received_at=opened13 + timedelta(minutes=5)),
+        request("in-time", card=900, received_at=at(30)),
+        request("printed-after-the-z", card=300, received_at=at(40)),
+        request("not-printed-yet", card=700, received_at=opened13 + timedelta(minutes=6)),
+    ]
+    results = [
+        done("heard-after-the-z", 201, 1500, shift=12),
+        done("in-time", 202, 900, shift=12),
+        done("printed-after-the-z", 203, 300, shift=13, issued_at=opened13),
+    ]
+
+    rec12 = reconcile(chained[0], requests, results, [], [])
+    rec13 = reconcile(chained[1], requests, results, [], [])
+
+    assert sorted(row.id for row in rec12.rows) == ["heard-after-the-z", "in-time"]
+    assert {row.status for row in rec12.rows} == {RowStatus.MATCHED}
+    assert not any(row.other_shift for row in rec12.rows)
+    assert rec12.totals.crm_register_total == PaymentTotals(card=2400)
+    assert rec12.totals.difference == ZERO
+    assert sorted(row.id for row in rec13.rows) == ["not-printed-yet", "printed-after-the-z"]
+    assert not any(row.other_shift for row in rec13.rows)
+    assert rec13.totals.crm_register_total == PaymentTotals(card=1000)
+    assert rec13.totals.difference == PaymentTotals(card=700)  # the one the register lacks
+
+
 def test_chain_windows_gives_the_gap_between_shifts_to_the_next_shift():
     """A payment while no shift is open belongs to the shift the register opened next."""
     shift12 = window(number=12, closed=CLOSED)
