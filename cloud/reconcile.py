@@ -301,13 +301,14 @@ def _request_rows(
             and fiscal[6] == number
             and (shift_fn is None or fiscal[0] == shift_fn)
         )
-        if paid_at is None and fiscal is not None:
-            # No time of its own: the payment is the shift's its document was printed in,
-            # whenever the cloud heard of it (late after an outage, or early when it waited
-            # in the agent's outbox across a Z).
-            in_window = fiscal_here
-        else:
-            in_window = start <= when and (end is None or when < end)
+        # No time of its own and printed: the payment is the shift's its document was printed
+        # in, whenever the cloud heard of it (late after an outage, or early when it waited in
+        # the agent's outbox across a Z).
+        in_window = (
+            fiscal_here
+            if paid_at is None and fiscal is not None
+            else start <= when and (end is None or when < end)
+        )
         if not (in_window or fiscal_here):
             continue
         if in_window:
