@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import filterfalse
 from operator import itemgetter
 from typing import Final
 
@@ -53,6 +54,14 @@ from cloud.reconcile_model import (
     ShiftWindow,
     Totals,
 )
+from cloud.reconcile_rows import (
+    CORRECTION,
+    DONE,
+    Rows,
+    claim_utc,
+    done_fiscals,
+    plain_rows,
+)
 
 __all__ = [
     "EARLIEST",
@@ -73,14 +82,15 @@ __all__ = [
     "chain_windows",
     "document_fiscal",
     "reconcile",
+    "reconcile_paired",
     "shift_for",
     "z_total",
 ]
 
-DONE = "done"
 EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 """Where the first shift's claim starts: before any online register (54-FZ, 2016)."""
-_first = itemgetter(0)
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+_fourth, _fifth, _sixth = itemgetter(3), itemgetter(4), itemgetter(5)
 
 
 def chain_windows(windows: Iterable[ShiftWindow]) -> list[ShiftWindow]:
@@ -200,67 +210,12 @@ def _calculation_documents(
     return calc_docs, by_mark
 
 
-class _Rows:
-    """The rows being built, the documents already on a row and the ids already seen."""
-
-    __slots__ = ("corrections", "fixed_later", "keys", "printed", "rows", "seen")
-
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-        self.keys: list[tuple[datetime, str]] = []  # each row's (time, id), to sort them by
-        self.printed: set[tuple[str, int]] = set()
-        self.seen: set[str] = set()
-        self.fixed_later = PaymentTotals()  # this shift's payments printed as corrections
-        self.corrections = PaymentTotals()  # corrections printed in this shift
-
-    def count_correction(
-        self, req: CrmRequest, *, is_payment_here: bool, is_printed_here: bool
-    ) -> None:
-        """A request printed as a correction: fixed later (its shift), a correction (printed)."""
-        if is_payment_here:
-            self.fixed_later = self.fixed_later + _paid(req)
-        if is_printed_here:
-            self.corrections = self.corrections + _paid(req)
-
-    def add(self, row: Row, at: datetime) -> None:
-        """Append a row and its sort key."""
-        self.rows.append(row)
-        self.keys.append((at, row.id))
-
-    def in_order(self) -> list[Row]:
-        """The rows by time, then id.
-
-        The key is kept as each row is built: a key function called on 100,000 rows would
-        cost as much as building them.
-        """
-        keys, rows = self.keys, self.rows
-        return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
-
-
-def _paid(req: CrmRequest) -> PaymentTotals:
-    """What one request paid, signed by its kind, cash net of change."""
-    pay = req.payments
-    paid_cash: int = pay.cash
-    change = paid_cash + pay.card + pay.prepaid - req.total
-    if change > 0:
-        paid_cash -= min(change, paid_cash)
-    sign = -1 if req.kind is Kind.REFUND else 1
-    return PaymentTotals(
-        cash=Kopecks(sign * paid_cash),
-        card=Kopecks(sign * pay.card),
-        prepaid=Kopecks(sign * pay.prepaid),
-    )
-
-
-CORRECTION = "correction"
-
-
 def _request_rows(
     shift: ShiftWindow,
     requests: Iterable[CrmRequest],
     outcomes: dict[str, RequestOutcome],
     by_mark: dict[str, RegisterDocument],
-    out: _Rows,
+    out: Rows,
 ) -> PaymentTotals:
     """A row for every request of the shift; returns what the CRM sent in it.
 
@@ -271,12 +226,7 @@ def _request_rows(
     per request of the shift, and a call per test would double its time.
     """
     club, agent, number, shift_fn = shift.club, shift.agent, shift.number, shift.fn
-    # In UTC, as the store's times are: two aware datetimes compare fast only when they
-    # share one tzinfo (otherwise each comparison asks both for their offsets).
-    start = (shift.claims_from if shift.claims_from is not None else shift.opened_at).astimezone(
-        UTC
-    )
-    end = shift.claims_until.astimezone(UTC) if shift.claims_until is not None else None
+    start, end = claim_utc(shift)
     seen, rows, keys, printed = out.seen, out.rows, out.keys, out.printed
     get_outcome, get_marked = outcomes.get, by_mark.get
     new = tuple.__new__
@@ -343,7 +293,7 @@ def _register_rows(
     shift: ShiftWindow,
     outcomes: dict[str, RequestOutcome],
     calc_docs: list[RegisterDocument],
-    out: _Rows,
+    out: Rows,
 ) -> tuple[PaymentTotals, Kopecks]:
     """A row for every document of the shift nobody sent.
 
@@ -352,9 +302,10 @@ def _register_rows(
     """
     # A result for an id the cloud never sent (a POS on the agent's local API): the register
     # printed it, the CRM did not send it.
-    for request_id, outcome in outcomes.items():
+    for request_id in filterfalse(out.seen.__contains__, outcomes):
+        outcome = outcomes[request_id]
         fiscal = outcome.fiscal
-        if request_id in out.seen or outcome.status != DONE or fiscal is None:
+        if outcome.status != DONE or fiscal is None:
             continue
         if not shift.holds_document(fiscal.fn, fiscal.shift):
             continue
@@ -367,7 +318,7 @@ def _register_rows(
     taken_in = _Sum()
     for doc in calc_docs:
         key = (doc.fn, doc.fd)
-        if key in out.printed:
+        if out.is_printed(key):
             continue
         out.printed.add(key)
         if doc.adopted is not None and doc.kind is not None:
@@ -411,23 +362,83 @@ def reconcile(
         check_ofd_template(ofd_url_template)
     with gc_paused():  # a row and its records per payment: see cloud.gc_pause
         return _reconcile(
-            shift, requests, results, documents, transactions, ofd_url_template=ofd_url_template
+            shift,
+            requests=list(requests),
+            fiscals=None,
+            results=results,
+            documents=documents,
+            transactions=transactions,
+            ofd_url_template=ofd_url_template,
         )
+
+
+def reconcile_paired(
+    shift: ShiftWindow,
+    requests: list[CrmRequest],
+    fiscals: list[Fiscal | None],
+    results: Iterable[RequestOutcome],
+    *,
+    documents: Iterable[RegisterDocument],
+    transactions: Iterable[AppTransaction] = (),
+    ofd_url_template: str | None = None,
+) -> Reconciliation:
+    """:func:`reconcile`, with each request's ``done`` result already found (by the store).
+
+    ``fiscals[i]`` is the document of ``requests[i]``'s result when that result is ``done``
+    with one, else None. ``results`` is every other result: those of requests that are not
+    ``done`` with a document, and those of ids not in ``requests``. The request ids are
+    unique. The same as :func:`reconcile` of the requests and all their results (a ``done``
+    result's error code shows on no row), without a result record per matched request.
+    """
+    if ofd_url_template is not None:
+        check_ofd_template(ofd_url_template)
+    with gc_paused():  # a row and its records per payment: see cloud.gc_pause
+        return _reconcile(
+            shift,
+            requests=requests,
+            fiscals=fiscals,
+            results=results,
+            documents=documents,
+            transactions=transactions,
+            ofd_url_template=ofd_url_template,
+        )
+
+
+def _paired_outcomes(
+    outcomes: dict[str, RequestOutcome],
+    requests: list[CrmRequest],
+    fiscals: list[Fiscal | None],
+) -> None:
+    """Put back the ``done`` results of :func:`reconcile_paired` for ``requests``."""
+    for req, fiscal in zip(requests, fiscals, strict=True):
+        if fiscal is not None:
+            outcomes[req.id] = RequestOutcome(id=req.id, status=DONE, fiscal=fiscal)
 
 
 def _reconcile(
     shift: ShiftWindow,
-    requests: Iterable[CrmRequest],
+    *,
+    requests: list[CrmRequest],
+    fiscals: list[Fiscal | None] | None,
     results: Iterable[RequestOutcome],
     documents: Iterable[RegisterDocument],
     transactions: Iterable[AppTransaction],
-    *,
     ofd_url_template: str | None,
 ) -> Reconciliation:
     outcomes = _index_outcomes(results)
     calc_docs, by_mark = _calculation_documents(shift, documents)
-    out = _Rows()
-    crm_register = _request_rows(shift, requests, outcomes, by_mark, out)
+    out = Rows()
+    paired = fiscals is not None
+    if fiscals is None:
+        fiscals = done_fiscals(requests, outcomes)
+    plain = plain_rows(shift, requests, fiscals, out)
+    if plain is None:
+        rest, rest_fiscals, crm_register = requests, fiscals, PaymentTotals()
+    else:
+        crm_register, rest, rest_fiscals = plain
+    if paired:
+        _paired_outcomes(outcomes, rest, rest_fiscals)
+    crm_register += _request_rows(shift, rest, outcomes, by_mark, out)
     taken_in, adopted = _register_rows(shift, outcomes, calc_docs, out)
     crm_register += taken_in
 
