@@ -45,7 +45,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from bench.cloud_seed import result_payloads, seed_shift, shift_clock
-from cloud.reconcile import reconcile
+from cloud.reconcile import reconcile_paired
 from cloud.shift_reconciliation import load_reconciliation
 from cloud.store import CloudStore
 from cloud.store.engine import create_engine, migrate
@@ -294,8 +294,13 @@ async def _reconcile_shift(store_url: str, rows: int, repeat: int) -> dict[str, 
             )
             keep("store_read", time.perf_counter() - wall, time.process_time() - cpu)
             wall, cpu = time.perf_counter(), time.process_time()
-            reconcile(
-                window, inputs.requests, inputs.results, inputs.documents, inputs.transactions
+            reconcile_paired(
+                window,
+                inputs.requests,
+                inputs.fiscals,
+                inputs.results,
+                documents=inputs.documents,
+                transactions=inputs.transactions,
             )
             keep("reconcile", time.perf_counter() - wall, time.process_time() - cpu)
     assert rec is not None

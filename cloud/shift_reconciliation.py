@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from agent.contract import ShiftReport, money_to_kopecks
 from cloud.gc_pause import gc_paused
-from cloud.reconcile import chain_windows, reconcile
+from cloud.reconcile import chain_windows, reconcile_paired
 from cloud.reconcile_contract import (
     window_from_report,
 )
@@ -132,12 +132,13 @@ async def load_reconciliation(
         inputs = await store.shift_inputs(
             club, agent, shift=window.number, start=start, end=window.claims_until
         )
-        return reconcile(
+        return reconcile_paired(
             window,
             inputs.requests,
+            inputs.fiscals,
             inputs.results,
-            inputs.documents,
-            inputs.transactions,
+            documents=inputs.documents,
+            transactions=inputs.transactions,
             ofd_url_template=ofd_url_template,
         )
 

@@ -58,6 +58,11 @@ class DriverSql:
             bind_time=process if process is not None else _identity,
         )
 
+    @property
+    def postgres(self) -> bool:
+        """Whether the database is PostgreSQL (else SQLite)."""
+        return self._postgres
+
     def time(self, column: str) -> str:
         """A time column in a select list, read back as :attr:`times` expects."""
         return column if self._postgres else f"{column}{_SQLITE_UTC}"
