@@ -48,7 +48,6 @@ from cloud.reconcile_model import (
     RegisterDocument,
     RequestOutcome,
 )
-from cloud.reconcile_rows import done_fiscals
 from cloud.store.driver_sql import DriverSql, TimeOf
 
 __all__ = ["ShiftInputs", "read_shift_inputs"]
@@ -262,6 +261,35 @@ def _requests(
         strict=True,
     )
     return list(map(new, repeat(CrmRequest, count), fields))
+
+
+def _pair_by_id(
+    requests: list[CrmRequest], rows: Rows, times: TimeOf | None
+) -> tuple[list[Fiscal | None], list[RequestOutcome]]:
+    """Each request's ``done`` document among the result rows, and the other results.
+
+    The rows are :attr:`_Sql.results`'s. The other results (not ``done`` with a document, or
+    of no request read) are made records. An id is one result per agent (a unique key).
+    """
+    if not rows:
+        return [None] * len(requests), []
+    columns = list(zip(*rows, strict=True))
+    ids, statuses, errors, fns = columns[:4]
+    fiscals = _fiscals(columns[3:], times)
+    request_ids = list(map(_REQUEST_ID, requests))
+    asked = set(request_ids)
+    by_id = dict(zip(ids, fiscals, strict=True))
+    unpaired = list(map(not_, map(asked.__contains__, ids)))  # of no request read
+    if statuses.count(DONE) != len(ids) or None in fns:
+        unpaired = [
+            alone or status != DONE or fiscal is None
+            for alone, status, fiscal in zip(unpaired, statuses, fiscals, strict=True)
+        ]
+    others = []
+    for i in compress(range(len(ids)), unpaired):
+        by_id[ids[i]] = None
+        others.append(RequestOutcome(ids[i], statuses[i], fiscals[i], errors[i]))
+    return list(map(by_id.get, request_ids)), others
 
 
 def _outcomes(rows: Rows, times: TimeOf | None) -> list[RequestOutcome]:
@@ -483,15 +511,11 @@ async def _read_apart(
     requests = (
         _requests(club, agent, list(zip(*request_rows, strict=True)), times) if request_rows else []
     )
-    results = _outcomes(result_rows, times)
-    # An id is one result per agent: each request's done document, and the rest apart.
-    fiscals = done_fiscals(requests, dict(zip(map(first, results), results, strict=True)))
-    paired = set(compress(map(_REQUEST_ID, requests), fiscals))
-    others = compress(results, map(not_, map(paired.__contains__, map(first, results))))
+    fiscals, others = _pair_by_id(requests, result_rows, times)
     return ShiftInputs(
         requests=requests,
         fiscals=fiscals,
-        results=list(others),
+        results=others,
         documents=[_document(row, times) for row in document_rows],
         transactions=[_transaction(row, times) for row in tx_rows],
     )
