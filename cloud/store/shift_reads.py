@@ -264,20 +264,19 @@ def _requests(
 
 
 def _pair_by_id(
-    requests: list[CrmRequest], rows: Rows, times: TimeOf | None
+    requests: list[CrmRequest], asked: set[str], rows: Rows, times: TimeOf | None
 ) -> tuple[list[Fiscal | None], list[RequestOutcome]]:
     """Each request's ``done`` document among the result rows, and the other results.
 
-    The rows are :attr:`_Sql.results`'s. The other results (not ``done`` with a document, or
-    of no request read) are made records. An id is one result per agent (a unique key).
+    The rows are :attr:`_Sql.results`'s; ``asked`` is the requests' ids. The other results
+    (not ``done`` with a document, or of no request read) are made records. An id is one
+    result per agent (a unique key).
     """
     if not rows:
         return [None] * len(requests), []
     columns = list(zip(*rows, strict=True))
     ids, statuses, errors, fns = columns[:4]
     fiscals = _fiscals(columns[3:], times)
-    request_ids = list(map(_REQUEST_ID, requests))
-    asked = set(request_ids)
     by_id = dict(zip(ids, fiscals, strict=True))
     unpaired = list(map(not_, map(asked.__contains__, ids)))  # of no request read
     if statuses.count(DONE) != len(ids) or None in fns:
@@ -289,7 +288,7 @@ def _pair_by_id(
     for i in compress(range(len(ids)), unpaired):
         by_id[ids[i]] = None
         others.append(RequestOutcome(ids[i], statuses[i], fiscals[i], errors[i]))
-    return list(map(by_id.get, request_ids)), others
+    return list(map(by_id.get, map(_REQUEST_ID, requests))), others
 
 
 def _outcomes(rows: Rows, times: TimeOf | None) -> list[RequestOutcome]:
@@ -500,7 +499,7 @@ async def _read_apart(
             sql.results,
             club,
             agent,
-            (window_ids | set(map(first, extra_rows))) - shift_ids,
+            (asked := window_ids | set(map(first, extra_rows))) - shift_ids,
         )
         tx_rows = await db.rows(
             sql.transactions + sql.window("at", bounded=bounded) + " ORDER BY pk",
@@ -511,7 +510,7 @@ async def _read_apart(
     requests = (
         _requests(club, agent, list(zip(*request_rows, strict=True)), times) if request_rows else []
     )
-    fiscals, others = _pair_by_id(requests, result_rows, times)
+    fiscals, others = _pair_by_id(requests, asked, result_rows, times)
     return ShiftInputs(
         requests=requests,
         fiscals=fiscals,
