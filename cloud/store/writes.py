@@ -38,6 +38,7 @@ from agent.contract import (
     money_to_kopecks,
 )
 from cloud.reconcile_contract import request_total
+from cloud.store.driver_writes import execute_rows
 from cloud.store.records import Transaction
 from cloud.store.schema import crm_requests, documents, results, shift_reports, transactions
 
@@ -189,7 +190,7 @@ async def write_requests(
             if (club, agent, request.id) not in rows:
                 rows[club, agent, request.id] = request_row(club, agent, request, received_at)
     if rows:
-        await conn.execute(_statement(conn, "requests"), list(rows.values()))
+        await execute_rows(conn, _statement(conn, "requests"), rows.values())
 
 
 def result_row(club: str, agent: str, result: ReceiptResult, at: datetime) -> dict[str, object]:
@@ -229,7 +230,7 @@ async def write_results(
             if held is None or held["status"] not in FINAL_STATUSES:
                 rows[key] = result_row(club, agent, result, received_at)
     if rows:
-        await conn.execute(_statement(conn, "results"), list(rows.values()))
+        await execute_rows(conn, _statement(conn, "results"), rows.values())
 
 
 async def write_documents(
@@ -244,7 +245,7 @@ async def write_documents(
             if (doc.fn, doc.fd) not in rows:
                 rows[doc.fn, doc.fd] = document_row(club, agent, doc, received_at)
     if rows:
-        await conn.execute(_statement(conn, "documents"), list(rows.values()))
+        await execute_rows(conn, _statement(conn, "documents"), rows.values())
 
 
 def document_row(
@@ -309,7 +310,7 @@ async def write_shift_reports(
             if held is None or (report.kind == "x" and _x_progress(row) >= _x_progress(held)):
                 rows[key] = row
     if rows:
-        await conn.execute(_statement(conn, "shift_reports"), list(rows.values()))
+        await execute_rows(conn, _statement(conn, "shift_reports"), rows.values())
 
 
 async def write_transactions(
@@ -330,4 +331,4 @@ async def write_transactions(
             },
         )
     if rows:
-        await conn.execute(_statement(conn, "transactions"), list(rows.values()))
+        await execute_rows(conn, _statement(conn, "transactions"), rows.values())
