@@ -2,9 +2,10 @@
 
 Deliveries are collected into a batch (up to ``batch_size`` messages, or ``batch_window_s``
 after the first), parsed against the contract, written with one store call per kind and
-agent (cloud.ingest.writer), and only then acknowledged, in arrival order. A cloud killed
-mid-batch has acknowledged nothing of it: the broker delivers it again, and the store's
-idempotent writes take the copies without a change.
+agent (cloud.ingest.writer), and only then acknowledged, in arrival order. While one batch
+is written the next is collected and parsed; the next is written only once the one before is
+committed and acknowledged. A cloud killed mid-batch has acknowledged nothing of it: the
+broker delivers it again, and the store's idempotent writes take the copies without a change.
 
 - A malformed message (a foreign topic, 1 MB or more, not JSON, not the contract) is logged
   with its reason, counted per reason, and acknowledged: it never stops the ingest.
@@ -27,6 +28,7 @@ batch in hand is acknowledged then).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -120,7 +122,6 @@ class Ingest:
         self._link = link
         self._waiters = waiters
         self._on_batch = on_batch
-        self._batch_started = 0.0
         self._store = store
         self._settings = settings or IngestSettings()
         base = log if log is not None else structlog.get_logger("fiscal-cloud")
@@ -145,39 +146,57 @@ class Ingest:
             )
 
     async def run(self) -> None:
-        """Batch, write, acknowledge, until the link is stopped."""
-        while True:
-            batch, is_closed = await self._collect()
-            if batch:
-                await self._handle(batch)
-            if is_closed:
-                return
+        """Batch, write, acknowledge, until the link is stopped.
 
-    async def _collect(self) -> tuple[list[Incoming], bool]:
-        """One delivery, then what else is there: up to ``batch_size``.
+        A batch is written while the next one is collected and parsed: the database's work
+        (its driver's thread, its commit) overlaps the link's and the validation. Writes stay
+        one at a time and in order, and each batch is acknowledged only once committed, before
+        the next one is written.
+        """
+        writing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                batch, started, is_closed = await self._collect()
+                parsed = self._parse(batch)
+                if writing is not None:
+                    await writing
+                    writing = None
+                if batch:
+                    writing = asyncio.create_task(self._commit(batch, parsed, started))
+                if is_closed:
+                    break
+            if writing is not None:
+                await writing
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()  # cancelled: nothing of the batch in hand is acknowledged
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writing
+
+    async def _collect(self) -> tuple[list[Incoming], float, bool]:
+        """One delivery, then what else is there: up to ``batch_size``, and when it began.
 
         After the first, the batch takes every delivery already received, lets the loop read
         the socket once more, and closes as soon as that brought nothing new (or at
         ``batch_size``, or ``batch_window_s`` after the first). It does not wait for more
         than what has arrived: a broker sends only so many unacknowledged messages, and the
         batch is acknowledged only once written, so waiting would only delay the next ones.
-        While a batch is written the next one gathers by itself.
         """
         link = self._link
+        loop = asyncio.get_running_loop()
         try:
             first = await link.receive()
         except LinkClosed:
-            return [], True
+            return [], loop.time(), True
         batch = [first]
-        loop = asyncio.get_running_loop()
-        self._batch_started = loop.time()
-        deadline = self._batch_started + self._settings.batch_window_s
+        started = loop.time()
+        deadline = started + self._settings.batch_window_s
         size = self._settings.batch_size
         while len(batch) < size:
             try:
                 ready = link.receive_ready(size - len(batch))
             except LinkClosed:
-                return batch, True
+                return batch, started, True
             if ready:
                 batch += ready
                 continue
@@ -186,9 +205,10 @@ class Ingest:
             await asyncio.sleep(0)  # the socket's reader runs: whatever arrived is queued
             if link.pending == 0:
                 break
-        return batch, False
+        return batch, started, False
 
-    async def _handle(self, batch: list[Incoming]) -> None:
+    def _parse(self, batch: list[Incoming]) -> list[Parsed]:
+        """The batch's messages that follow the contract; the others logged and counted."""
         parsed: list[Parsed] = []
         for message in batch:
             outcome = parse(message.topic, message.payload)
@@ -202,6 +222,10 @@ class Ingest:
                 )
                 continue
             parsed.append(outcome)
+        return parsed
+
+    async def _commit(self, batch: list[Incoming], parsed: list[Parsed], started: float) -> None:
+        """Write the batch until the store takes it, then acknowledge all of it in order."""
         await self._write(parsed)
         if self._waiters is not None:
             self._waiters.notify(parsed)
@@ -223,7 +247,7 @@ class Ingest:
             if self._link.ack(message):
                 self.stats.acked += 1
         if self._on_batch is not None:
-            self._on_batch(asyncio.get_running_loop().time() - self._batch_started)
+            self._on_batch(asyncio.get_running_loop().time() - started)
 
     async def _write(self, parsed: list[Parsed]) -> None:
         """Write until the store takes it: a failure is retried after a backoff, never dropped."""
