@@ -1,16 +1,25 @@
 """The cloud's ingest rate against a bare MQTT subscriber, and one large shift reconciled.
 
-One real Mosquitto for the whole run. N done results (``--results``, realistic ReceiptResult
-bodies with their fiscal fields) are spread over ``--clubs`` x ``--desks`` agents on
-``fiscal/v1/club-X/desk-Y/evt/receipt``. Each consumer first subscribes with a persistent
-session and goes away; the N results are then published at QoS 1 and queued by the broker for
-it (the backlog an outage leaves); then the consumer comes back and the clock runs until it
-has all N:
+One real Mosquitto for the whole run, configured as the tests' broker (tests/support/broker.py:
+``max_inflight_messages 20``, Mosquitto's default, which deploy/mosquitto/mosquitto.conf keeps;
+``--inflight`` changes it). N done results (``--results``, realistic ReceiptResult bodies with
+their fiscal fields) are spread over ``--clubs`` x ``--desks`` agents on
+``fiscal/v1/club-X/desk-Y/evt/receipt``. Both consumers run in processes of their own and are
+timed the same way:
 
-- a bare paho subscriber (QoS 1, counting messages, nothing else): N / (connect -> last message);
-- ``python -m cloud.ingest`` on SQLite, then on PostgreSQL (when one is reachable): N / (process
-  start -> all N rows in the store's ``results`` table), and the steady rate from the first
-  stored row to the last.
+- a bare paho subscriber (bench/mqtt_drain.py: MQTT 3.1.1, QoS 1, counting messages, nothing
+  else), until it has all N;
+- ``python -m cloud.ingest --plain`` (as ``fiscal-cloud`` runs by default) on SQLite, then on
+  PostgreSQL (when one is reachable), until all N rows are in the store's ``results`` table
+  (counted every 20 ms).
+
+``--start cold`` (the default): each consumer makes its persistent session and leaves, the N
+results are published and queued by the broker for it (the backlog an outage leaves), and it
+is started again: N / (its process start -> its last result), its own start included for both.
+``--start paused``: each is started, connected and idle, SIGSTOPped while the N are published,
+and timed from its SIGCONT. For each: ``startup_s`` (process start to its first result), the
+steady rate from its first result to its last, and ``cpu_us_per_result``, its CPU time (every
+thread, /proc) over the drain.
 
 Then one agent's shift of ``--rows`` CRM requests is seeded through the store's ``record_*``
 batch methods and :func:`cloud.shift_reconciliation.load_reconciliation` is timed end to end
@@ -28,11 +37,11 @@ import asyncio
 import contextlib
 import json
 import os
+import select as io_select
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +53,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
+from bench import procfs
 from bench.cloud_seed import result_payloads, seed_shift, shift_clock
 from cloud.reconcile import reconcile_paired
 from cloud.shift_reconciliation import load_reconciliation
@@ -55,6 +65,12 @@ from tests.support.postgres import Postgres, postgres_server, throwaway_database
 
 FILTER = "fiscal/v1/+/+/evt/receipt"
 TIMEOUT_S = 600.0
+POLL_S = 0.02
+"""How often the store is counted while the ingest drains (the end is known to this much)."""
+DRAIN = Path(__file__).resolve().parent / "mqtt_drain.py"
+_PROBE_BODY = result_payloads(1, 1, 1)[0][1]
+PROBES = [(f"fiscal/v1/club-probe/desk-{n}/evt/receipt", _PROBE_BODY) for n in (1, 2)]
+"""One result to make a session with, and one queued before a consumer's timed start."""
 
 
 class BenchBroker(Broker):
@@ -105,49 +121,88 @@ def publish_all(broker: Broker, payloads: list[tuple[str, bytes]]) -> float:
     return elapsed
 
 
-def _subscribe_once(broker: Broker, client_id: str) -> None:
-    """Make the persistent session and its subscription, then leave."""
-    done = threading.Event()
-    client = _client(client_id, clean=False)
-    client.on_connect = lambda c, *_: c.subscribe(FILTER, qos=1)
-    client.on_subscribe = lambda *_: done.set()
-    _connect(client, broker)
-    client.loop_start()
-    if not done.wait(10):
-        raise TimeoutError("no SUBACK")
-    client.disconnect()
-    client.loop_stop()
+def _drainer(broker: Broker, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(DRAIN), str(broker.port), "bench-bare", FILTER, str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _said(proc: subprocess.Popen[str], word: str) -> float:
+    """Wait for the drainer's line ``word [T]``; its T (0.0 when the line has none)."""
+    assert proc.stdout is not None
+    ready, _, _ = io_select.select([proc.stdout], [], [], TIMEOUT_S)
+    line = proc.stdout.readline() if ready else ""
+    name, _, at = line.strip().partition(" ")
+    if name != word:
+        raise RuntimeError(f"the bare subscriber said {line!r}, not {word!r}")
+    return float(at) if at else 0.0
+
+
+def _paused_drain(
+    pid: int, broker: Broker, payloads: list[tuple[str, bytes]]
+) -> tuple[float, float]:
+    """Stop ``pid``, queue the backlog for it, let it go: (when it went on, its CPU seconds then).
+
+    The consumer is connected and idle when it is stopped, so both consumers are timed the
+    same way: from a running, connected state, with the whole backlog queued at the broker
+    (and the few the broker sends before any acknowledgement waiting in the socket).
+    """
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        publish_all(broker, payloads)
+    finally:
+        cpu = procfs.sample(pid).cpu_s
+        start = time.monotonic()
+        os.kill(pid, signal.SIGCONT)
+    return start, cpu
 
 
 def bare_subscriber_rate(broker: Broker, payloads: list[tuple[str, bytes]]) -> dict[str, float]:
-    """A paho subscriber's drain of the queued backlog, messages/s."""
-    client_id = "bench-bare"
-    _subscribe_once(broker, client_id)
-    publish_s = publish_all(broker, payloads)
-    count = 0
-    all_in = threading.Event()
-    last = [0.0]
+    """A bare paho subscriber's drain of the queued backlog, messages/s.
 
-    def on_message(*_: object) -> None:
-        nonlocal count
-        count += 1
-        if count >= len(payloads):
-            last[0] = time.perf_counter()
-            all_in.set()
-
-    client = _client(client_id, clean=False)
-    client.on_message = on_message
-    start = time.perf_counter()
-    _connect(client, broker)
-    client.loop_start()
-    if not all_in.wait(TIMEOUT_S):
-        raise TimeoutError(f"the bare subscriber got {count} of {len(payloads)}")
-    client.disconnect()
-    client.loop_stop()
+    In a process of its own (bench/mqtt_drain.py), timed as the ingest is (see ``PAUSED``):
+    ``startup_s`` is its process start to its first message; ``steady_rate_per_s`` from its
+    first message to its last; ``cpu_us_per_result`` its CPU time over the drain.
+    """
+    proc = _drainer(broker, 0)  # the session and its subscription
+    try:
+        _said(proc, "subscribed")
+        proc.wait(30)
+    finally:
+        proc.kill()
+    count = len(payloads) + (1 if PAUSED else 0)
+    if PAUSED:
+        publish_all(broker, [PROBES[1]])
+    else:
+        publish_all(broker, payloads)
+    started = time.monotonic()
+    proc = _drainer(broker, count)
+    try:
+        first = _said(proc, "first")
+        cpu = procfs.sample(proc.pid).cpu_s
+        if PAUSED:
+            start, cpu = _paused_drain(proc.pid, broker, payloads)
+        last = _said(proc, "done")
+        cpu = procfs.sample(proc.pid).cpu_s - cpu
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(30)
+        finally:
+            proc.kill()
+    if not PAUSED:
+        start = started
     return {
-        "rate_per_s": len(payloads) / (last[0] - start),
-        "seconds": last[0] - start,
-        "publish_s": publish_s,
+        "rate_per_s": len(payloads) / (last - start),
+        "seconds": last - start,
+        "startup_s": first - started,
+        "steady_rate_per_s": (len(payloads) - (0 if PAUSED else 1))
+        / (last - (start if PAUSED else first)),
+        "cpu_us_per_result": cpu / len(payloads) * 1e6,
     }
 
 
@@ -163,10 +218,14 @@ async def _stored(url: str) -> int:
 
 async def _wait_stored(
     url: str, base: int, want: int, proc: subprocess.Popen[bytes]
-) -> tuple[float, int, float]:
-    """Poll the store: when rows past ``base`` first showed, how many then, when all were in."""
+) -> tuple[float, int, float, float]:
+    """Poll the store: when rows past ``base`` first showed, how many then, when all were in.
+
+    And the ingest's CPU seconds when the first showed.
+    """
     engine = create_engine(url)
     first = 0.0
+    cpu = 0.0
     first_count = base
     count: int | None = None
     try:
@@ -176,25 +235,37 @@ async def _wait_stored(
                 raise RuntimeError(f"the ingest exited with {proc.returncode}")
             async with engine.connect() as conn:
                 count = (await conn.execute(select(func.count()).select_from(results))).scalar()
-            now = time.perf_counter()
+            now = time.monotonic()
             if count is not None and not first and count > base:
-                first, first_count = now, count
+                first, first_count, cpu = now, count, procfs.sample(proc.pid).cpu_s
             if count is not None and count >= want:
-                return first or now, first_count - base, now
-            await asyncio.sleep(0.05)
+                return first or now, first_count - base, now, cpu
+            await asyncio.sleep(POLL_S)
         raise TimeoutError(f"the store has {count} of {want} results")
     finally:
         await engine.dispose()
 
 
+PAUSED = False
+"""``--start paused``: each consumer is started, connected and idle, then SIGSTOPped while the
+backlog is published, and timed from its SIGCONT. Default (``cold``): the backlog is queued
+while the consumer is away (its session kept, as after an outage) and each consumer is timed
+from its own process start."""
 SHARED = False
 """``--shared``: the ingest on shared subscriptions (MQTT 5) instead of fiscal-cloud's default."""
+ROOT = Path(__file__).resolve().parent.parent
+INGEST_SRC: list[Path] = []
+"""``--ingest-src DIR``: the ingest run from another checkout (an A/B in the same minutes)."""
 PROFILE: list[str] = []
 """``--profile-ingest FILE``: the measured ingest runs under cProfile, written to FILE.<store>."""
 
 
 def _ingest(
-    broker: Broker, store_url: str, workdir: Path, profile: str | None = None
+    broker: Broker,
+    store_url: str,
+    workdir: Path,
+    profile: str | None = None,
+    stats_file: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     log = (workdir / "ingest.log").open("ab")
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
@@ -211,10 +282,11 @@ def _ingest(
             "--client-id",
             "bench-ingest",
             *([] if SHARED else ["--plain"]),
+            *(["--stats-file", str(stats_file)] if stats_file is not None else []),
         ],
         stdout=log,
         stderr=log,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**os.environ, "PYTHONPATH": str(INGEST_SRC[0] if INGEST_SRC else ROOT)},
     )
 
 
@@ -230,35 +302,51 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def ingest_rate(
     broker: Broker, store_url: str, payloads: list[tuple[str, bytes]], workdir: Path
 ) -> dict[str, float]:
-    """The cloud ingest's drain of the queued backlog into the store, results/s."""
-    probe = [("fiscal/v1/club-probe/desk-1/evt/receipt", payloads[0][1])]
+    """The cloud ingest's drain of the queued backlog into the store, results/s.
+
+    Timed as the bare subscriber is (see ``PAUSED``): ``startup_s`` is its process start to
+    its first stored row; ``steady_rate_per_s`` from the first stored row to the last;
+    ``cpu_us_per_result`` its CPU time (every thread) over the drain.
+    """
     proc = _ingest(broker, store_url, workdir)
     try:  # its first run makes the session and the schema; the probe shows it is subscribed
         deadline = time.monotonic() + 60
         while asyncio.run(_stored(store_url)) < 1:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("the ingest never stored the probe")
-            publish_all(broker, probe)
+            publish_all(broker, [PROBES[0]])
             time.sleep(0.5)
     finally:
         _stop(proc)
     base = asyncio.run(_stored(store_url))
-    publish_all(broker, payloads)
-    start = time.perf_counter()
+    publish_all(broker, [PROBES[1]] if PAUSED else payloads)
     profile = f"{PROFILE[0]}.{store_url.split(':', 1)[0]}" if PROFILE else None
-    proc = _ingest(broker, store_url, workdir, profile)
+    stats_file = workdir / "ingest-stats.json"
+    started = time.monotonic()
+    proc = _ingest(broker, store_url, workdir, profile, stats_file)
     try:
-        first, at_first, last = asyncio.run(
+        if PAUSED:
+            ready, _, _, _ = asyncio.run(_wait_stored(store_url, base, base + 1, proc))
+            start, cpu = _paused_drain(proc.pid, broker, payloads)
+            base += 1
+        first, at_first, last, cpu_first = asyncio.run(
             _wait_stored(store_url, base, base + len(payloads), proc)
         )
+        cpu = procfs.sample(proc.pid).cpu_s - (cpu if PAUSED else cpu_first)
     finally:
         _stop(proc)
+    if not PAUSED:
+        start, ready = started, first
+    stats = json.loads(stats_file.read_text())
     steady = (last - first) or 1e-9
     return {
         "rate_per_s": len(payloads) / (last - start),
         "seconds": last - start,
-        "startup_s": first - start,
+        "startup_s": ready - started,
         "steady_rate_per_s": (len(payloads) - at_first) / steady,
+        "cpu_us_per_result": cpu / len(payloads) * 1e6,
+        "results_per_batch": (len(payloads) + (1 if PAUSED else 0)) / max(1, int(stats["batches"])),
+        "ingest_stats": stats,
     }
 
 
@@ -351,10 +439,23 @@ def main() -> int:
     )
     parser.add_argument("--skip-reconcile", action="store_true")
     parser.add_argument(
+        "--start",
+        choices=("cold", "paused"),
+        default="cold",
+        help="cold: each consumer timed from its own process start, the backlog queued while "
+        "it was away; paused: from SIGCONT, the backlog published while it was SIGSTOPped",
+    )
+    parser.add_argument(
         "--shared",
         action="store_true",
         help="the ingest on shared subscriptions over MQTT 5 (default: plain, 3.1.1, as "
         "fiscal-cloud runs with [mqtt] shared = false)",
+    )
+    parser.add_argument(
+        "--ingest-src",
+        metavar="DIR",
+        type=Path,
+        help="run `python -m cloud.ingest` from this source tree (e.g. main's, for an A/B)",
     )
     parser.add_argument(
         "--profile-ingest",
@@ -367,15 +468,24 @@ def main() -> int:
         help="only the 100,000-row shift reconciled (no bare subscriber, no ingest)",
     )
     args = parser.parse_args()
+    if args.start == "paused":
+        global PAUSED  # noqa: PLW0603 - a flag of this script's one run
+        PAUSED = True
     if args.shared:
         global SHARED  # noqa: PLW0603 - a flag of this script's one run
         SHARED = True
+    if args.ingest_src:
+        INGEST_SRC.append(args.ingest_src.resolve())
+        figures_src = str(args.ingest_src)
+    else:
+        figures_src = str(ROOT)
     if args.profile_ingest:
         PROFILE.append(args.profile_ingest)
 
     payloads = result_payloads(args.results, args.clubs, args.desks)
     figures: dict[str, Any] = {
         "load_average_1m": os.getloadavg()[0],  # the machine's load as the run started
+        "ingest_src": figures_src,
         "results": args.results,
         "agents": args.clubs * args.desks,
         "bytes_per_result": round(sum(len(body) for _, body in payloads) / len(payloads)),
@@ -387,6 +497,7 @@ def main() -> int:
         root = Path(tmp)
         broker = BenchBroker(root / "broker", args.inflight).start()
         figures["broker_max_inflight_messages"] = args.inflight
+        figures["start"] = args.start
         try:
             bare = {"rate_per_s": 0.0}
             if not args.skip_ingest:
