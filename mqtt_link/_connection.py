@@ -41,6 +41,7 @@ CLOSE_TIMEOUT_S = 2.0
 """How long a clean DISCONNECT may take before the socket is closed anyway."""
 _SSL_READS_MAX = 1000  # bytes decrypted ahead of the socket's readiness; bounded to be safe
 _PLAIN_READS_MAX = 256  # packets read in one wake of a plain socket; then the loop runs others
+_PEEK_NOW: int = int(socket.MSG_PEEK | socket.MSG_DONTWAIT)  # once: | of two flags is an enum call
 
 _T = TypeVar("_T")
 
@@ -69,7 +70,7 @@ async def _first(*futures: asyncio.Future[Any]) -> None:
 def _has_bytes(sock: object) -> bool:
     """Whether a plain socket has bytes to read now (a peek that never blocks)."""
     try:
-        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))  # type: ignore[attr-defined]
+        return bool(sock.recv(1, _PEEK_NOW))  # type: ignore[attr-defined]
     except (BlockingIOError, InterruptedError):
         return False
     except OSError:

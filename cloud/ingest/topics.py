@@ -63,7 +63,27 @@ def filters(*, shared: bool) -> tuple[str, ...]:
 
 
 def parse_topic(topic: str) -> Source | None:
-    """``fiscal/v1/{club}/{agent}/{kind}`` as a Source; None for a topic that is not ours."""
+    """``fiscal/v1/{club}/{agent}/{kind}`` as a Source; None for a topic that is not ours.
+
+    A Source is immutable, so each topic's is kept and given again: the same few thousand
+    topics come back with every message (at most ``_KNOWN_MAX`` kept, then started afresh).
+    """
+    known = _KNOWN.get(topic)
+    if known is not None:
+        return known
+    source = _parse_topic(topic)
+    if source is not None:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[topic] = source
+    return source
+
+
+_KNOWN: Final[dict[str, Source]] = {}
+_KNOWN_MAX: Final = 100_000
+
+
+def _parse_topic(topic: str) -> Source | None:
     parts = topic.split("/")
     if len(parts) < 5 or f"{parts[0]}/{parts[1]}" != PREFIX:
         return None
