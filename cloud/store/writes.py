@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import Table, and_, or_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agent.contract import (
@@ -68,6 +68,9 @@ def upsert(conn: AsyncConnection, table: Table) -> Any:  # noqa: ANN401
 
 def _insert(dialect: str, table: Table) -> Any:  # noqa: ANN401 - a dialect's Insert
     if dialect == "postgresql":
+        # Imported here: a SQLite store's process (the ingest's start) does without it.
+        from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
         return postgresql.insert(table)
     return sqlite.insert(table)
 
