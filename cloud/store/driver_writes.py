@@ -14,7 +14,6 @@ before, without SQLAlchemy's work per row.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -61,8 +60,20 @@ class _Plan:
 _NOTHING: Any = object()
 
 
-@functools.cache
+_PLANS: dict[tuple[object, ...], _Plan] = {}
+"""Plans by the dialect's name, driver and paramstyle (not the dialect object: each engine has
+its own), the statement (built once, cloud.store.writes) and the rows' keys."""
+
+
 def _plan(dialect: Dialect, statement: Any, keys: tuple[str, ...]) -> _Plan:  # noqa: ANN401 - an Insert
+    key = (dialect.name, dialect.driver, dialect.paramstyle, statement, keys)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _compile(dialect, statement, keys)
+    return plan
+
+
+def _compile(dialect: Dialect, statement: Any, keys: tuple[str, ...]) -> _Plan:  # noqa: ANN401 - an Insert
     compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
     order: list[str] = list(compiled.positiontup or ())
     columns = statement.table.c
