@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -79,17 +81,32 @@ class _Link:
         return True
 
 
-async def _once(tree: dict[str, Any], messages: list[Any]) -> tuple[float, float, int]:
-    with tempfile.TemporaryDirectory(prefix="ingest-replay-") as tmp:
-        async with await tree["CloudStore"].open(f"sqlite:///{tmp}/cloud.db") as store:
-            link = _Link(messages, tree["LinkClosed"], tree["Protocol"].V311)
-            ingest = tree["Ingest"](link, store)
-            cpu, wall = time.process_time(), time.perf_counter()
-            await ingest.run()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            if link.acked != len(messages):
-                raise RuntimeError(f"{link.acked} of {len(messages)} acknowledged")
-            return cpu, wall, int(ingest.stats.batches)
+@contextlib.contextmanager
+def _store_url(postgres: bool) -> Iterator[str]:
+    """A fresh store: a SQLite file, or a throwaway database on the local PostgreSQL."""
+    if not postgres:
+        with tempfile.TemporaryDirectory(prefix="ingest-replay-") as tmp:
+            yield f"sqlite:///{tmp}/cloud.db"
+        return
+    from tests.support.postgres import postgres_server, throwaway_database  # noqa: PLC0415
+
+    with postgres_server() as server:
+        if isinstance(server, str):
+            raise SystemExit(f"no PostgreSQL: {server}")
+        with throwaway_database(server) as url:
+            yield url
+
+
+async def _once(tree: dict[str, Any], messages: list[Any], url: str) -> tuple[float, float, int]:
+    async with await tree["CloudStore"].open(url) as store:
+        link = _Link(messages, tree["LinkClosed"], tree["Protocol"].V311)
+        ingest = tree["Ingest"](link, store)
+        cpu, wall = time.process_time(), time.perf_counter()
+        await ingest.run()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if link.acked != len(messages):
+            raise RuntimeError(f"{link.acked} of {len(messages)} acknowledged")
+        return cpu, wall, int(ingest.stats.batches)
 
 
 def main() -> int:
@@ -97,6 +114,11 @@ def main() -> int:
     parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--results", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="a throwaway database on the local PostgreSQL (CPU: this process's only)",
+    )
     args = parser.parse_args()
     tree = _load(args.src.resolve())
     payloads = tree["result_payloads"](args.results, 100, 3)
@@ -112,11 +134,14 @@ def main() -> int:
         )
         for index, (topic, body) in enumerate(payloads)
     ]
-    runs = [asyncio.run(_once(tree, messages)) for _ in range(args.repeat)]
+    runs = []
+    for _ in range(args.repeat):
+        with _store_url(args.postgres) as url:
+            runs.append(asyncio.run(_once(tree, messages, url)))
     cpu = min(run[0] for run in runs) / len(messages) * 1e6
     wall = min(run[1] for run in runs) / len(messages) * 1e6
     print(
-        f"{args.src}: best of {args.repeat}: {cpu:.1f} us CPU, {wall:.1f} us wall a result "
+        f"{args.src} ({'postgresql' if args.postgres else 'sqlite'}): best of {args.repeat}: {cpu:.1f} us CPU, {wall:.1f} us wall a result "
         f"({runs[0][2]} batches)"
     )
     return 0
