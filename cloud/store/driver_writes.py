@@ -1,15 +1,15 @@
 """The store's batch writes as SQL text on the driver: the same statements, compiled once.
 
 Through ``conn.execute(statement, rows)`` SQLAlchemy builds every row's parameters itself
-(``construct_params`` and a bind processor per value): on the ingest's batches that was a
-third of the write. Here each write's statement (cloud.store.writes, the dialect's
-``INSERT … ON CONFLICT``) is compiled once per dialect and per set of row keys into its SQL
-text and the order of its parameters; a row becomes a tuple in that order, with the column
-types' own bind processors applied (the times' :class:`~cloud.store.schema.UtcDateTime`, as
-SQLAlchemy applies them) and the statement's constant parameters (the final statuses of a
-result's ``WHERE``) after it. The tuples go to the driver in one executemany
-(``exec_driver_sql``) inside the caller's transaction: the same SQL and the same values as
-before, without SQLAlchemy's work per row.
+(``construct_params`` and a bind processor per value): about 9 of the 61 us of CPU a result
+that validating and writing the ingest's batches cost (SQLite, batches of 50). Here each
+write's statement (cloud.store.writes, the dialect's ``INSERT … ON CONFLICT``) is compiled
+once per dialect and per set of row keys into its SQL text and the order of its parameters;
+a row becomes a tuple in that order, with the column types' own bind processors applied (the
+times' :class:`~cloud.store.schema.UtcDateTime`, as SQLAlchemy applies them) and the
+statement's constant parameters (the final statuses of a result's ``WHERE``) after it. The
+tuples go to the driver in one executemany (``exec_driver_sql``) inside the caller's
+transaction: the same SQL and the same values as before, without SQLAlchemy's work per row.
 """
 
 from __future__ import annotations
