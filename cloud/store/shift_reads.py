@@ -299,26 +299,9 @@ def _outcomes(rows: Rows, times: TimeOf | None) -> list[RequestOutcome]:
     """
     if not rows:
         return []
-    ids, statuses, errors, fns, *fiscal_columns = zip(*rows, strict=True)
+    ids, statuses, errors, *fiscal_columns = zip(*rows, strict=True)
     new, count = tuple.__new__, len(ids)
-    fds, fps, totals, issued_at, doc_ids, shifts, kinds, types, marks = fiscal_columns
-    fiscal_fields = zip(
-        fns,
-        fds,
-        fps,
-        totals,
-        _times(issued_at, times),
-        doc_ids,
-        shifts,
-        kinds,
-        types,
-        marks,
-        strict=True,
-    )
-    built: Iterator[Fiscal] = map(new, repeat(Fiscal, count), fiscal_fields)
-    fiscals: Iterable[Fiscal | None] = built
-    if None in fns:  # a result with no document (rejected, failed, unknown)
-        fiscals = [fiscal if fiscal.fn is not None else None for fiscal in built]
+    fiscals = _fiscals(fiscal_columns, times)
     outcomes = zip(ids, statuses, fiscals, errors, strict=True)
     return list(map(new, repeat(RequestOutcome, count), outcomes))
 
