@@ -8,6 +8,7 @@ reason in ``register.error``, within the idle check when nothing is being printe
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,12 @@ def _health_when(agent: Any, predicate: Any, *, timeout_s: float, what: str) -> 
     return dict(wait_until(check, timeout_s=timeout_s, interval_s=0.1, what=what))
 
 
+def _explain(agent: Any, health: dict[str, Any]) -> str:
+    """The health that failed a check and the agent's last log lines, to say why."""
+    tail = "\n".join(json.dumps(record, ensure_ascii=False) for record in agent.log_records()[-20:])
+    return f"health: {json.dumps(health, ensure_ascii=False)}\nthe agent's last log lines:\n{tail}"
+
+
 def _online(agent: Any) -> dict[str, Any]:
     return _health_when(
         agent,
@@ -73,8 +80,8 @@ def test_health_link_down_within_the_idle_check_when_the_register_goes_away(
         timeout_s=LOST_WITHIN_S + SLACK_S,
         what="health to notice the power cut",
     )
-    assert health["register"]["link"] == "down"
-    assert health["register"]["error"] == "link_down"
+    assert health["register"]["link"] == "down", _explain(agent, health)
+    assert health["register"]["error"] == "link_down", _explain(agent, health)
     assert health["last_error"]["code"] == "link_down"
     assert health["outbox"] == {"pending": 0, "failed": 0, "unknown": 0}
 
@@ -97,8 +104,8 @@ def test_health_link_down_within_the_idle_check_when_the_register_goes_away(
         timeout_s=LOST_WITHIN_S + SLACK_S,
         what="health to notice the simulator is gone",
     )
-    assert health["register"]["link"] == "down"
-    assert health["register"]["error"] == "link_down"
+    assert health["register"]["link"] == "down", _explain(agent, health)
+    assert health["register"]["error"] == "link_down", _explain(agent, health)
 
 
 def test_health_paper_out_while_idle_and_online_when_it_is_back(
