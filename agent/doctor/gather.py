@@ -178,11 +178,7 @@ def _probe_web_server(url: str) -> PortFacts:
         if status == HTTPStatus.NOT_FOUND:  # an old server (driver 10.6 and before)
             status, body = _get_json(f"{base}/stat/requests")
     except OSError as exc:  # URLError, TimeoutError, ConnectionError
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, TimeoutError):
-            detail = f"no answer within {PORT_TIMEOUT_S:g} s"
-        else:
-            detail = os_reason(reason) if isinstance(reason, OSError) else str(reason)
+        detail = _unreachable(exc)
     else:
         kind = PortKind.WEB_SERVER
         if status == HTTPStatus.UNAUTHORIZED:
@@ -199,6 +195,14 @@ def _probe_web_server(url: str) -> PortFacts:
     return PortFacts(
         url=url, kind=PortKind.WEB_SERVER, outcome=PortOutcome.UNREACHABLE, detail=detail
     )
+
+
+def _unreachable(exc: OSError) -> str:
+    """Why an HTTP request to a port got no answer, in the words of a port check's detail."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {PORT_TIMEOUT_S:g} s"
+    return os_reason(reason) if isinstance(reason, OSError) else str(reason)
 
 
 def _probe_cashbox(url: str) -> PortFacts:
@@ -221,11 +225,7 @@ def _probe_cashbox(url: str) -> PortFacts:
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, b""
     except OSError as exc:  # URLError, TimeoutError, ConnectionError
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, TimeoutError):
-            detail = f"no answer within {PORT_TIMEOUT_S:g} s"
-        else:
-            detail = os_reason(reason) if isinstance(reason, OSError) else str(reason)
+        detail = _unreachable(exc)
         return PortFacts(url=url, kind=kind, outcome=PortOutcome.UNREACHABLE, detail=detail)
     try:
         body = json.loads(raw.decode("utf-8"))
