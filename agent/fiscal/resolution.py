@@ -99,19 +99,15 @@ class ReceiptResolver:
         if isinstance(decision, recovery.Unknown):
             return decision
         document = decision.document
-        return IssuedReceipt(
-            fn=intent.fn_serial,
-            fd=document.fd,
-            fp=document.fp,
+        return _issued(
+            intent,
+            document,
             shift=document.shift
             if document.shift is not None
             else _shift_of(document, documents, state),
             number=document.number
             if document.number is not None
             else await self._receipt_number(document, documents, state),
-            issued_at=document.issued_at,
-            change=intent.receipt.change,
-            mark=document.mark,
         )
 
     async def _resolve_by_request(
@@ -129,16 +125,11 @@ class ReceiptResolver:
         if not isinstance(decision, recovery.Issued):
             return decision
         found = decision.document
-        return IssuedReceipt(
-            fn=intent.fn_serial,
-            fd=found.fd,
-            fp=found.fp,
+        return _issued(
+            intent,
+            found,
             shift=found.shift if found.shift is not None else 0,
             number=found.number if found.number is not None else 0,
-            issued_at=found.issued_at,
-            change=intent.receipt.change,
-            mark=found.mark,
-            doc_id=found.doc_id,
         )
 
     async def _receipt_number(
@@ -168,6 +159,23 @@ class ReceiptResolver:
             if earlier.type in RECEIPT_TYPES:
                 number += 1
         return number
+
+
+def _issued(
+    intent: recovery.Intent, document: FiscalDocument, *, shift: int, number: int
+) -> IssuedReceipt:
+    """The receipt recovery found for the intent, as the driver would have reported it."""
+    return IssuedReceipt(
+        fn=intent.fn_serial,
+        fd=document.fd,
+        fp=document.fp,
+        shift=shift,
+        number=number,
+        issued_at=document.issued_at,
+        change=intent.receipt.change,
+        mark=document.mark,
+        doc_id=document.doc_id,  # None on an FN: "<FN>:<FD>" then
+    )
 
 
 def _shift_of(document: FiscalDocument, documents: list[FiscalDocument], state: ShiftView) -> int:
