@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,51 +13,43 @@ from tests.support.processes import PROTOCOLS, Agent, Simulator
 from tests.support.smartone_sim import SmartOneSimProcess
 
 
-@pytest.fixture
-def start_sim(tmp_path: Path) -> Iterator[Any]:
-    """Start simulators; every one is stopped at the end."""
-    started: list[Simulator] = []
+def _starting(make: Callable[[int, list[str]], Any]) -> Iterator[Any]:
+    """A fixture's ``start(*args)``: ``make(n, args)`` the n-th simulator and start it; every
+    one started is stopped at the end."""
+    started: list[Any] = []
 
-    def start(*args: str) -> Simulator:
-        sim = Simulator(state_file=tmp_path / f"register{len(started)}.db", extra_args=list(args))
+    def start(*args: str) -> Any:
+        sim = make(len(started), list(args))
         started.append(sim.start())
         return sim
 
     yield start
     for sim in started:
         sim.stop()
+
+
+@pytest.fixture
+def start_sim(tmp_path: Path) -> Iterator[Any]:
+    """Start simulators; every one is stopped at the end."""
+    yield from _starting(
+        lambda n, args: Simulator(state_file=tmp_path / f"register{n}.db", extra_args=args)
+    )
 
 
 @pytest.fixture
 def start_atol_sim(tmp_path: Path) -> Iterator[Any]:
     """Start ATOL web simulators (``--atol-web`` on a free port); all are stopped at the end."""
-    started: list[AtolSimProcess] = []
-
-    def start(*args: str) -> AtolSimProcess:
-        path = tmp_path / f"atol{len(started)}.db"
-        sim = AtolSimProcess(state_file=path, extra_args=list(args))
-        started.append(sim.start())
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+    yield from _starting(
+        lambda n, args: AtolSimProcess(state_file=tmp_path / f"atol{n}.db", extra_args=args)
+    )
 
 
 @pytest.fixture
 def start_smartone_sim(tmp_path: Path) -> Iterator[Any]:
     """Start SmartOne cashbox simulators on free ports; all are stopped at the end."""
-    started: list[SmartOneSimProcess] = []
-
-    def start(*args: str) -> SmartOneSimProcess:
-        path = tmp_path / f"smartone{len(started)}.db"
-        sim = SmartOneSimProcess(state_file=path, extra_args=list(args))
-        started.append(sim.start())
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+    yield from _starting(
+        lambda n, args: SmartOneSimProcess(state_file=tmp_path / f"smartone{n}.db", extra_args=args)
+    )
 
 
 @pytest.fixture
