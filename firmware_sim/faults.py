@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["CORRUPT_MASK", "Direction", "FaultPlan", "InjectedRefusal"]
+__all__ = ["CORRUPT_MASK", "Direction", "FaultPlan", "InjectedRefusal", "take_refusal"]
+
+K = TypeVar("K")
 
 CORRUPT_MASK = 0xFF
 """A corrupted byte is XORed with this: never equal to the original."""
@@ -31,6 +33,20 @@ class InjectedRefusal:
     code: int
     count: int
     is_after: bool
+
+
+def take_refusal(refusals: dict[K, InjectedRefusal], key: K, *, after: bool) -> int | None:
+    """The code armed for ``key`` at this point (before or after it runs), one use of it taken.
+
+    The refusal is forgotten with its last use; None when none is armed for this point.
+    """
+    armed = refusals.get(key)
+    if armed is None or armed.is_after is not after:
+        return None
+    armed.count -= 1
+    if armed.count == 0:
+        del refusals[key]
+    return armed.code
 
 
 @dataclass(slots=True, kw_only=True)
@@ -86,13 +102,7 @@ class FaultPlan:
 
     def take_refusal(self, command: int, *, after: bool) -> int | None:
         """The error code to answer ``command`` with at this point, if one is armed (used up)."""
-        armed = self.refusals.get(command)
-        if armed is None or armed.is_after is not after:
-            return None
-        armed.count -= 1
-        if armed.count == 0:
-            del self.refusals[command]
-        return armed.code
+        return take_refusal(self.refusals, command, after=after)
 
     def drop(self, count: int, direction: Direction = Direction.OUT) -> None:
         """Lose the next ``count`` bytes travelling in ``direction``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from firmware_sim.faults import InjectedRefusal
+from firmware_sim.faults import InjectedRefusal, take_refusal
 
 __all__ = ["OperationFaults"]
 
@@ -77,14 +77,7 @@ class OperationFaults:
 
     def take_refusal(self, operation: str, *, after: bool) -> int | None:
         """The code to fail this request with at this point, if one is armed (used up)."""
-        name = self.operation_name(operation)
-        armed = self.refusals.get(name)
-        if armed is None or armed.is_after is not after:
-            return None
-        armed.count -= 1
-        if armed.count == 0:
-            del self.refusals[name]
-        return armed.code
+        return take_refusal(self.refusals, self.operation_name(operation), after=after)
 
     def clear(self) -> None:
         """Forget the delay, an armed cut, a paper end and refusals (the power stays)."""
