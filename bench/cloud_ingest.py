@@ -55,8 +55,7 @@ from sqlalchemy import func, select
 
 from bench import procfs
 from bench.cloud_seed import result_payloads, seed_shift, shift_clock
-from cloud.reconcile import reconcile_paired
-from cloud.shift_reconciliation import load_reconciliation
+from cloud.shift_reconciliation import load_reconciliation, read_window, reconcile_inputs
 from cloud.store import CloudStore
 from cloud.store.engine import create_engine, migrate
 from cloud.store.schema import results
@@ -374,22 +373,11 @@ async def _reconcile_shift(store_url: str, rows: int, repeat: int) -> dict[str, 
             wall, cpu = time.perf_counter(), time.process_time()
             rec = await load_reconciliation(store, club, agent, number)
             keep("load_reconciliation", time.perf_counter() - wall, time.process_time() - cpu)
-            window = rec.shift
-            start = window.claims_from if window.claims_from is not None else window.opened_at
             wall, cpu = time.perf_counter(), time.process_time()
-            inputs = await store.shift_inputs(
-                club, agent, shift=number, start=start, end=window.claims_until
-            )
+            inputs = await read_window(store, rec.shift)
             keep("store_read", time.perf_counter() - wall, time.process_time() - cpu)
             wall, cpu = time.perf_counter(), time.process_time()
-            reconcile_paired(
-                window,
-                inputs.requests,
-                inputs.fiscals,
-                inputs.results,
-                documents=inputs.documents,
-                transactions=inputs.transactions,
-            )
+            reconcile_inputs(rec.shift, inputs)
             keep("reconcile", time.perf_counter() - wall, time.process_time() - cpu)
     assert rec is not None
     statuses: dict[str, int] = {}

@@ -32,12 +32,15 @@ from cloud.reconcile_model import (
     ShiftWindow,
 )
 from cloud.store import CloudStore, ShiftReportRecord, Transaction
+from cloud.store.shift_reads import ShiftInputs
 
 __all__ = [
     "NoShift",
     "app_transaction",
     "club_agents",
     "load_reconciliation",
+    "read_window",
+    "reconcile_inputs",
     "shift_windows",
 ]
 
@@ -127,20 +130,32 @@ async def load_reconciliation(
     window = _pick(windows, shift)
     if window is None:
         raise NoShift(club, agent, shift)
-    start = window.claims_from if window.claims_from is not None else window.opened_at
     with gc_paused():  # the read and the reconciliation as one: see cloud.gc_pause
-        inputs = await store.shift_inputs(
-            club, agent, shift=window.number, start=start, end=window.claims_until
-        )
-        return reconcile_paired(
-            window,
-            inputs.requests,
-            inputs.fiscals,
-            inputs.results,
-            documents=inputs.documents,
-            transactions=inputs.transactions,
-            ofd_url_template=ofd_url_template,
-        )
+        inputs = await read_window(store, window)
+        return reconcile_inputs(window, inputs, ofd_url_template=ofd_url_template)
+
+
+async def read_window(store: CloudStore, window: ShiftWindow) -> ShiftInputs:
+    """What the store holds of the shift's window (its claim on payments, and its documents)."""
+    start = window.claims_from if window.claims_from is not None else window.opened_at
+    return await store.shift_inputs(
+        window.club, window.agent, shift=window.number, start=start, end=window.claims_until
+    )
+
+
+def reconcile_inputs(
+    window: ShiftWindow, inputs: ShiftInputs, *, ofd_url_template: str | None = None
+) -> Reconciliation:
+    """The shift's reconciliation from what :func:`read_window` read."""
+    return reconcile_paired(
+        window,
+        inputs.requests,
+        inputs.fiscals,
+        inputs.results,
+        documents=inputs.documents,
+        transactions=inputs.transactions,
+        ofd_url_template=ofd_url_template,
+    )
 
 
 async def club_agents(store: CloudStore, club: str) -> list[str]:
