@@ -55,5 +55,5 @@ def test_no_tracked_file_cites_a_path_outside_the_repository() -> None:
 
 def test_the_check_sees_both_spellings() -> None:
     """Not vacuous: each spelling is caught, a plain docs/ citation is not."""
-    text = "see docs/contract.md\nsee ../" + "shared/DESIGN.md\nread /work/" + "shared/x.md\n"
+    text = f"see docs/contract.md\nsee {OUTSIDE[0]}/notes.md\nread {OUTSIDE[1]}/x.md\n"
     assert [number for number, _ in citations(text)] == [2, 3]
