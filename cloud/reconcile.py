@@ -358,18 +358,15 @@ def reconcile(
     caller passes those meant for this agent. A repeated request id counts once (the first).
     Raises :class:`cloud.fiscal_links.OfdTemplateInvalid` for a bad template.
     """
-    if ofd_url_template is not None:
-        check_ofd_template(ofd_url_template)
-    with gc_paused():  # a row and its records per payment: see cloud.gc_pause
-        return _reconcile(
-            shift,
-            requests=list(requests),
-            fiscals=None,
-            results=results,
-            documents=documents,
-            transactions=transactions,
-            ofd_url_template=ofd_url_template,
-        )
+    return _reconcile(
+        shift,
+        requests=list(requests),
+        fiscals=None,
+        results=results,
+        documents=documents,
+        transactions=transactions,
+        ofd_url_template=ofd_url_template,
+    )
 
 
 def reconcile_paired(
@@ -390,18 +387,15 @@ def reconcile_paired(
     unique. The same as :func:`reconcile` of the requests and all their results (a ``done``
     result's error code shows on no row), without a result record per matched request.
     """
-    if ofd_url_template is not None:
-        check_ofd_template(ofd_url_template)
-    with gc_paused():  # a row and its records per payment: see cloud.gc_pause
-        return _reconcile(
-            shift,
-            requests=requests,
-            fiscals=fiscals,
-            results=results,
-            documents=documents,
-            transactions=transactions,
-            ofd_url_template=ofd_url_template,
-        )
+    return _reconcile(
+        shift,
+        requests=requests,
+        fiscals=fiscals,
+        results=results,
+        documents=documents,
+        transactions=transactions,
+        ofd_url_template=ofd_url_template,
+    )
 
 
 def _paired_outcomes(
@@ -415,6 +409,7 @@ def _paired_outcomes(
             outcomes[req.id] = RequestOutcome(id=req.id, status=DONE, fiscal=fiscal)
 
 
+@gc_paused()  # a row and its records per payment: see cloud.gc_pause
 def _reconcile(
     shift: ShiftWindow,
     *,
@@ -425,6 +420,8 @@ def _reconcile(
     transactions: Iterable[AppTransaction],
     ofd_url_template: str | None,
 ) -> Reconciliation:
+    if ofd_url_template is not None:
+        check_ofd_template(ofd_url_template)
     outcomes = _index_outcomes(results)
     calc_docs, by_mark = _calculation_documents(shift, documents)
     out = Rows()
