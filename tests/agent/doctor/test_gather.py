@@ -19,7 +19,7 @@ from agent.doctor.facts import PortKind, PortOutcome
 from agent.doctor.findings import Status
 from agent.doctor.gather import find_agent_process, health_url, probe_disk, probe_port
 from tests.support.doctor_facts import LIMITS
-from tests.support.processes import free_port
+from tests.support.processes import free_port, wait_until
 from tests.support.small_disk import small_disk
 
 NOBODY = 65534
@@ -169,7 +169,12 @@ def test_find_agent_process_on_this_machine_finds_a_real_one(tmp_path: Path) -> 
          str(config)],
     )  # fmt: skip
     try:
-        assert find_agent_process(config) == process.pid
+        # Popen returns once the child's exec has begun; the kernel sets the new command line
+        # up a moment later, so on a busy machine the first look may still find none.
+        found = wait_until(
+            lambda: find_agent_process(config), timeout_s=5, interval_s=0.01, what="the stand-in"
+        )
+        assert found == process.pid
     finally:
         process.kill()
         process.wait()
